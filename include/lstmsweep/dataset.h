@@ -1,0 +1,83 @@
+/* dataset.h - the two sequence-classification data sets, behind one type.
+ *
+ * A dataset is loaded once and then only read, so any number of jobs and
+ * threads may share one (the sweep runner keeps one copy per NUMA node).
+ * Samples are kept compact (bit strings as integers, pixels as bytes) and
+ * expanded to floats only for the mini-batch at hand by ls_dataset_fill().
+ *
+ *  bitcount: all 2^bits strings, shuffled with the seed; the first
+ *            train_size are the training set, all the rest the test set.
+ *            One bit per time step (T = bits, I = 1), label = number of ones
+ *            (bits + 1 classes).
+ *  images:   the four standard IDX files of MNIST / Fashion-MNIST in one
+ *            directory, plain or gzip; each image row is one time step
+ *            (T = rows, I = cols), pixels scaled to [0, 1], 10 classes.
+ *
+ * Ownership: the *_create / *_load functions allocate a dataset the caller
+ * frees with ls_dataset_destroy() (NULL is a no-op).  On error they return a
+ * negative LS_E* code, leave *out NULL and write a message naming the file
+ * and the problem into err.
+ */
+#ifndef LSTMSWEEP_DATASET_H
+#define LSTMSWEEP_DATASET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lstmsweep/error.h"
+
+typedef enum { LS_SPLIT_TRAIN = 0, LS_SPLIT_TEST = 1 } ls_split;
+
+typedef enum { LS_DATA_BITCOUNT = 0, LS_DATA_IMAGES = 1 } ls_data_kind;
+
+#define LS_BITCOUNT_MAX_BITS 30
+
+typedef struct ls_dataset {
+    ls_data_kind kind;
+    char name[256];     /* "bitcount-20" or the directory it was read from */
+    int T;              /* time steps per sample */
+    int I;              /* input features per time step */
+    int classes;        /* number of labels */
+    size_t n_train;     /* training samples */
+    size_t n_test;      /* test samples */
+    /* Storage, training samples first, then test samples. */
+    int bits;           /* bitcount: string length (== T) */
+    uint32_t *codes;    /* bitcount: (n_train + n_test) strings; step t is
+                           bit (bits - 1 - t), so the binary numeral of a
+                           code reads in time order */
+    uint8_t *pixels;    /* images: (n_train + n_test) * T * I bytes */
+    uint8_t *labels;    /* (n_train + n_test) labels in [0, classes) */
+} ls_dataset;
+
+/* bitcount with 1 <= bits <= LS_BITCOUNT_MAX_BITS and
+ * 1 <= train_size < 2^bits.  The permutation depends only on (bits, seed). */
+int ls_bitcount_create(ls_dataset **out, int bits, size_t train_size,
+                       uint64_t seed, ls_err *err);
+
+/* Parse a string of '0'/'1' characters into a code as stored above.
+ * Returns the number of bits (> 0) or LS_EINVAL for any other character or
+ * a length outside [1, LS_BITCOUNT_MAX_BITS]. */
+int ls_bitcount_parse(const char *s, uint32_t *code, ls_err *err);
+
+/* Load train-images-idx3-ubyte, train-labels-idx1-ubyte,
+ * t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (each plain or with
+ * .gz) from dir.  Validates magic numbers, dimensions, counts and exact file
+ * lengths; any problem is LS_EFORMAT (or LS_EIO) with the file named. */
+int ls_images_load(ls_dataset **out, const char *dir, ls_err *err);
+
+void ls_dataset_destroy(ls_dataset *ds);
+
+/* Number of samples in a split. */
+size_t ls_dataset_size(const ls_dataset *ds, ls_split split);
+
+/* Expand samples idx[0..n) of `split` into a time-major batch
+ * x[(t * n + j) * I + i] (oneDNN's `tnc` layout, batch size n) and, if y is
+ * not NULL, their labels y[j].  idx entries must be < ls_dataset_size(). */
+void ls_dataset_fill(const ls_dataset *ds, ls_split split,
+                     const uint32_t *idx, size_t n, float *x, int32_t *y);
+
+/* Same for the contiguous range [first, first + n) of `split`. */
+void ls_dataset_fill_range(const ls_dataset *ds, ls_split split, size_t first,
+                           size_t n, float *x, int32_t *y);
+
+#endif

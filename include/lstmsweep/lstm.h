@@ -1,0 +1,61 @@
+/* lstm.h - one unidirectional LSTM layer on oneDNN's `lstm` primitive.
+ *
+ * An ls_lstm holds the primitives, layouts, workspace and scratchpad of one
+ * layer for one (T, N, I, H) shape, created once and executed every step:
+ * nothing is allocated or created on the hot path.  A training layer has a
+ * forward_training and a backward primitive sharing one workspace; an
+ * inference layer has a forward_inference primitive only.
+ *
+ * The caller owns all tensors and passes them per call (they are bound with
+ * dnnl_memory_set_data_handle, which costs nothing):
+ *   src      (T, N, I)  tnc      input sequence
+ *   dst      (T, N, H)  tnc      hidden state of every step
+ *   w_layer  (I, 4, H)  ldigo    input weights, gates in oneDNN order
+ *                                (i, f, c~, o)
+ *   w_iter   (H, 4, H)  ldigo    recurrent weights
+ *   bias     (4, H)     ldgo
+ * The initial states h0 and c0 are zero.  They are passed to oneDNN as
+ * explicit zero tensors, never as NULL: oneDNN 2.6.3 computes a wrong
+ * diff_weights_iter when the initial state is omitted (see
+ * shared/docs/onednn-2.6.md; tests/check_model.c catches a regression).
+ *
+ * Errors: LS_EDNNL with dnnl_status2str() text, LS_ENOMEM.  Not thread-safe:
+ * one ls_lstm is used by one thread (whose OpenMP team oneDNN then uses).
+ */
+#ifndef LSTMSWEEP_LSTM_H
+#define LSTMSWEEP_LSTM_H
+
+#include <stddef.h>
+
+#include <oneapi/dnnl/dnnl.h>
+
+#include "lstmsweep/error.h"
+
+typedef struct ls_lstm ls_lstm;
+
+int ls_lstm_create(ls_lstm **out, dnnl_engine_t engine, int T, int N, int I,
+                   int H, int training, ls_err *err);
+void ls_lstm_destroy(ls_lstm *l);
+
+/* Bytes of memory the layer holds (workspace, scratchpad, weight copies in
+ * oneDNN's layouts, states); what a scheduler must budget for it. */
+size_t ls_lstm_bytes(const ls_lstm *l);
+
+/* dst = LSTM(src).  In a training layer this also fills the workspace the
+ * next ls_lstm_backward needs. */
+int ls_lstm_forward(ls_lstm *l, dnnl_stream_t s, const float *src,
+                    const float *w_layer, const float *w_iter,
+                    const float *bias, float *dst, ls_err *err);
+
+/* Backward pass of the last ls_lstm_forward (same src, weights, dst).
+ * diff_dst (T, N, H) is dLoss/d dst; outputs diff_src (T, N, I) and the
+ * weight gradients in the user layouts above, overwritten (not
+ * accumulated).  All pointers must be non-NULL. */
+int ls_lstm_backward(ls_lstm *l, dnnl_stream_t s, const float *src,
+                     const float *w_layer, const float *w_iter,
+                     const float *bias, const float *dst,
+                     const float *diff_dst, float *diff_src,
+                     float *grad_w_layer, float *grad_w_iter,
+                     float *grad_bias, ls_err *err);
+
+#endif

@@ -1,0 +1,99 @@
+/* model.h - an L-layer LSTM sequence classifier trained with Adam.
+ *
+ *   x (T, N, I) -> LSTM layer 0 -> [dropout] -> ... -> LSTM layer L-1
+ *     -> [dropout] -> h at the last step (N, H) -> dense (H -> C) -> softmax
+ *
+ * loss = mean over the batch of -log softmax(logits)[label].
+ *
+ * The LSTM layers are oneDNN primitives (lstm.h); the dense layer uses
+ * oneDNN's sgemm; softmax, dropout and Adam are small loops here.
+ *
+ * Parameters live in one flat float array, so Adam is one loop and a model
+ * file is one block.  Sections, in this order (see ls_model_param_view):
+ *   for each layer l:  w_layer[l] (I_l, 4, H) ldigo, w_iter[l] (H, 4, H)
+ *                      ldigo, bias[l] (4, H) ldgo; I_0 = I, I_l = H after;
+ *                      gate order (i, f, c~, o)
+ *   dense w (H, C) row-major, dense b (C).
+ * Gradients use the same layout.
+ *
+ * Initialization (Keras/TensorFlow LSTM defaults, with a uniform recurrent
+ * matrix in place of the orthogonal one): w_layer ~ U(+-sqrt(6/(I_l+4H))),
+ * w_iter ~ U(+-sqrt(6/(H+4H))), bias 0 except the forget gate at 1.0,
+ * dense w ~ U(+-sqrt(6/(H+C))), dense b 0.
+ *
+ * Errors: LS_EINVAL (bad shape), LS_ENOMEM, LS_EDNNL (oneDNN status text).
+ * A model is used by one thread at a time; its oneDNN calls run on that
+ * thread's OpenMP team.
+ */
+#ifndef LSTMSWEEP_MODEL_H
+#define LSTMSWEEP_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lstmsweep/error.h"
+
+typedef struct ls_model_config {
+    int T;          /* time steps */
+    int I;          /* input features per step */
+    int H;          /* hidden units per layer */
+    int L;          /* LSTM layers */
+    int C;          /* classes */
+    int batch;      /* training mini-batch size */
+    int eval_batch; /* inference batch size (0: chosen from the shape) */
+    float dropout;  /* drop rate on each LSTM layer's output, in [0, 1) */
+    uint64_t seed;  /* initial weights and dropout masks */
+} ls_model_config;
+
+typedef struct ls_model ls_model;
+
+/* One named section of the flat parameter (or gradient) array. */
+typedef struct ls_param_view {
+    const char *name;  /* "w_layer", "w_iter", "bias", "dense_w", "dense_b" */
+    int layer;         /* LSTM layer, -1 for the dense layer */
+    size_t offset;     /* floats from the start of the array */
+    size_t count;      /* floats in the section */
+} ls_param_view;
+
+int ls_model_create(ls_model **out, const ls_model_config *cfg, ls_err *err);
+void ls_model_destroy(ls_model *m);
+
+const ls_model_config *ls_model_config_of(const ls_model *m);
+size_t ls_model_nparams(const ls_model *m);
+float *ls_model_params(ls_model *m);
+const float *ls_model_grads(const ls_model *m);
+/* Number of sections (3 L + 2) and section k of the layout above. */
+int ls_model_nviews(const ls_model *m);
+ls_param_view ls_model_view(const ls_model *m, int k);
+
+/* Gradient of the dropped-out input of the last ls_model_forward_backward:
+ * dLoss/dx, (T, n, I) tnc. */
+const float *ls_model_input_grad(const ls_model *m);
+
+/* Forward and backward pass on one batch of n samples x (T, n, I) tnc with
+ * labels y; fills the gradients.  *loss gets the mean loss and *wrong the
+ * number of misclassified samples (either pointer may be NULL).  Any n >= 1
+ * works; each new n builds its own primitives once.  `train` = 1 applies
+ * dropout. */
+int ls_model_forward_backward(ls_model *m, const float *x, const int32_t *y,
+                              int n, int train, double *loss, int *wrong,
+                              ls_err *err);
+
+/* One Adam step (beta1 0.9, beta2 0.999, eps 1e-8) with the current
+ * gradients. */
+void ls_model_adam_step(ls_model *m, float lr);
+
+/* Class probabilities probs (n, C) for x (T, n, I) with inference
+ * primitives (no dropout). */
+int ls_model_predict(ls_model *m, const float *x, int n, float *probs,
+                     ls_err *err);
+
+/* Multiply-adds of one forward pass over one sample, times 2 (FLOPs);
+ * a training step costs about 3x this per sample. */
+double ls_model_flops_per_sample(const ls_model_config *cfg);
+
+/* Bytes the model holds for training batch `batch` plus one inference batch
+ * (estimated before creation, for the scheduler's memory budget). */
+size_t ls_model_bytes(const ls_model *m);
+
+#endif

@@ -1,0 +1,407 @@
+/* lstm.c - one LSTM layer on oneDNN 2.6's lstm primitive (op-descriptor C
+ * API).  See include/lstmsweep/lstm.h for the contract.
+ *
+ * Layout decisions, measured on Debian's oneDNN 2.6.3:
+ *  - forward accepts the plain ldigo weights the model keeps, so forward
+ *    binds the user's weights directly;
+ *  - backward rejects ldigo weights, so it is created with `any` weights and
+ *    `any` weight gradients, and two small reorders per step translate
+ *    between oneDNN's chosen layouts and the user's ldigo;
+ *  - scratchpad is user-managed: one buffer per layer, allocated once, so a
+ *    step allocates nothing and the memory is visible to the scheduler.
+ */
+#include "lstmsweep/lstm.h"
+
+#include <string.h>
+
+#include <oneapi/dnnl/dnnl_debug.h>
+
+#include "lstmsweep/alloc.h"
+
+#define MAX_OWN 16
+
+struct ls_lstm {
+    int T, N, I, H, training;
+    dnnl_engine_t engine;
+    dnnl_primitive_t fwd, bwd;
+    dnnl_primitive_t reo_wl, reo_wi;     /* user ldigo -> bwd weights layout */
+    dnnl_primitive_t reo_dwl, reo_dwi;   /* bwd grad layout -> user ldigo */
+    /* memories bound to caller buffers at each call */
+    dnnl_memory_t src, w_layer, w_iter, bias, dst;
+    dnnl_memory_t diff_src, diff_dst, g_w_layer, g_w_iter, g_bias;
+    /* memories on buffers the layer owns */
+    dnnl_memory_t zero_iter, zero_iter_c, dst_iter, dst_iter_c;
+    dnnl_memory_t diff_src_iter, diff_src_iter_c, zero_diff_iter, zero_diff_iter_c;
+    dnnl_memory_t workspace, scratchpad;
+    dnnl_memory_t bw_layer, bw_iter, bdw_layer, bdw_iter; /* bwd layouts */
+    void *own[MAX_OWN];
+    size_t own_bytes;
+    int nown;
+};
+
+/* Turn a failed dnnl_* call into LS_EDNNL with oneDNN's status text and jump
+ * to the function's cleanup label. */
+#define DNNL_TRY(call)                                                      \
+    do {                                                                    \
+        dnnl_status_t st_ = (call);                                         \
+        if (st_ != dnnl_success) {                                          \
+            rc = ls_err_set(err, LS_EDNNL, "oneDNN: %s failed: %s",         \
+                            #call, dnnl_status2str(st_));                   \
+            goto out;                                                       \
+        }                                                                   \
+    } while (0)
+
+static void md_init(dnnl_memory_desc_t *md, int ndims, const dnnl_dims_t dims,
+                    dnnl_format_tag_t tag)
+{
+    /* Cannot fail for the valid static shapes used here (checked by
+     * ls_lstm_create's argument checks). */
+    dnnl_memory_desc_init_by_tag(md, ndims, dims, dnnl_f32, tag);
+}
+
+/* Memory for `md` on a zeroed buffer owned by the layer. */
+static int mem_own(ls_lstm *l, dnnl_memory_t *m, const dnnl_memory_desc_t *md,
+                   ls_err *err)
+{
+    size_t bytes = dnnl_memory_desc_get_size(md);
+    void *buf;
+    dnnl_status_t st;
+
+    if (l->nown == MAX_OWN)
+        return ls_err_set(err, LS_EINVAL, "lstm: too many buffers");
+    buf = ls_alloc(bytes);
+    if (!buf)
+        return ls_err_set(err, LS_ENOMEM, "lstm: cannot allocate %zu bytes",
+                          bytes);
+    l->own[l->nown++] = buf;
+    l->own_bytes += bytes;
+    st = dnnl_memory_create(m, md, l->engine, buf);
+    if (st != dnnl_success)
+        return ls_err_set(err, LS_EDNNL, "oneDNN: dnnl_memory_create: %s",
+                          dnnl_status2str(st));
+    return 0;
+}
+
+/* Memory for `md` whose buffer the caller binds at each execution. */
+static int mem_user(ls_lstm *l, dnnl_memory_t *m, const dnnl_memory_desc_t *md,
+                    ls_err *err)
+{
+    dnnl_status_t st = dnnl_memory_create(m, md, l->engine, DNNL_MEMORY_NONE);
+    if (st != dnnl_success)
+        return ls_err_set(err, LS_EDNNL, "oneDNN: dnnl_memory_create: %s",
+                          dnnl_status2str(st));
+    return 0;
+}
+
+static int reorder_new(dnnl_primitive_t *p, dnnl_engine_t e,
+                       const dnnl_memory_desc_t *from,
+                       const dnnl_memory_desc_t *to, ls_err *err)
+{
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_status_t st = dnnl_reorder_primitive_desc_create(&pd, from, e, to, e,
+                                                          NULL);
+    if (st == dnnl_success)
+        st = dnnl_primitive_create(p, pd);
+    dnnl_primitive_desc_destroy(pd);
+    if (st != dnnl_success)
+        return ls_err_set(err, LS_EDNNL, "oneDNN: reorder: %s",
+                          dnnl_status2str(st));
+    return 0;
+}
+
+static int exec_reorder(dnnl_primitive_t p, dnnl_stream_t s,
+                        dnnl_memory_t from, dnnl_memory_t to, ls_err *err)
+{
+    dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
+    dnnl_status_t st = dnnl_primitive_execute(p, s, 2, args);
+    if (st != dnnl_success)
+        return ls_err_set(err, LS_EDNNL, "oneDNN: reorder execute: %s",
+                          dnnl_status2str(st));
+    return 0;
+}
+
+/* The plain descriptors shared by the forward and backward primitives. */
+struct lstm_mds {
+    dnnl_memory_desc_t src, iter, w_layer, w_iter, bias, dst;
+    dnnl_memory_desc_t w_layer_any, w_iter_any;
+};
+
+static void lstm_mds_init(struct lstm_mds *d, int T, int N, int I, int H)
+{
+    dnnl_dims_t src = {T, N, I}, dst = {T, N, H}, iter = {1, 1, N, H};
+    dnnl_dims_t wl = {1, 1, I, 4, H}, wi = {1, 1, H, 4, H}, b = {1, 1, 4, H};
+
+    md_init(&d->src, 3, src, dnnl_tnc);
+    md_init(&d->dst, 3, dst, dnnl_tnc);
+    md_init(&d->iter, 4, iter, dnnl_ldnc);
+    md_init(&d->w_layer, 5, wl, dnnl_ldigo);
+    md_init(&d->w_iter, 5, wi, dnnl_ldigo);
+    md_init(&d->bias, 4, b, dnnl_ldgo);
+    md_init(&d->w_layer_any, 5, wl, dnnl_format_tag_any);
+    md_init(&d->w_iter_any, 5, wi, dnnl_format_tag_any);
+}
+
+/* Forward primitive and every memory it uses. */
+static int create_forward(ls_lstm *l, const struct lstm_mds *d,
+                          dnnl_primitive_attr_t attr,
+                          dnnl_primitive_desc_t *fwd_pd, ls_err *err)
+{
+    dnnl_rnn_desc_t desc;
+    int rc = 0;
+    dnnl_prop_kind_t prop = l->training ? dnnl_forward_training
+                                        : dnnl_forward_inference;
+
+    DNNL_TRY(dnnl_lstm_forward_desc_init(&desc, prop,
+        dnnl_unidirectional_left2right, &d->src, &d->iter, &d->iter,
+        &d->w_layer, &d->w_iter, &d->bias, &d->dst, &d->iter, &d->iter, 0));
+    DNNL_TRY(dnnl_primitive_desc_create(fwd_pd, &desc, attr, l->engine, NULL));
+    DNNL_TRY(dnnl_primitive_create(&l->fwd, *fwd_pd));
+    if ((rc = mem_user(l, &l->src, &d->src, err)) ||
+        (rc = mem_user(l, &l->w_layer, &d->w_layer, err)) ||
+        (rc = mem_user(l, &l->w_iter, &d->w_iter, err)) ||
+        (rc = mem_user(l, &l->bias, &d->bias, err)) ||
+        (rc = mem_user(l, &l->dst, &d->dst, err)) ||
+        (rc = mem_own(l, &l->zero_iter, &d->iter, err)) ||
+        (rc = mem_own(l, &l->zero_iter_c, &d->iter, err)) ||
+        (rc = mem_own(l, &l->dst_iter, &d->iter, err)) ||
+        (rc = mem_own(l, &l->dst_iter_c, &d->iter, err)))
+        goto out;
+    if (l->training) {
+        const dnnl_memory_desc_t *ws =
+            dnnl_primitive_desc_query_md(*fwd_pd, dnnl_query_workspace_md, 0);
+        rc = mem_own(l, &l->workspace, ws, err);
+    }
+out:
+    return rc;
+}
+
+/* Backward primitive, its weight layouts and the reorders to and from the
+ * user's ldigo. */
+static int create_backward(ls_lstm *l, const struct lstm_mds *d,
+                           dnnl_primitive_attr_t attr,
+                           dnnl_primitive_desc_t fwd_pd,
+                           dnnl_primitive_desc_t *bwd_pd, ls_err *err)
+{
+    dnnl_rnn_desc_t desc;
+    const dnnl_memory_desc_t *md;
+    int rc = 0;
+
+    DNNL_TRY(dnnl_lstm_backward_desc_init(&desc, dnnl_backward,
+        dnnl_unidirectional_left2right, &d->src, &d->iter, &d->iter,
+        &d->w_layer_any, &d->w_iter_any, &d->bias, &d->dst, &d->iter,
+        &d->iter, &d->src, &d->iter, &d->iter, &d->w_layer_any,
+        &d->w_iter_any, &d->bias, &d->dst, &d->iter, &d->iter, 0));
+    DNNL_TRY(dnnl_primitive_desc_create(bwd_pd, &desc, attr, l->engine, fwd_pd));
+    DNNL_TRY(dnnl_primitive_create(&l->bwd, *bwd_pd));
+
+    md = dnnl_primitive_desc_query_md(*bwd_pd, dnnl_query_weights_md, 0);
+    if ((rc = mem_own(l, &l->bw_layer, md, err)) ||
+        (rc = reorder_new(&l->reo_wl, l->engine, &d->w_layer, md, err)))
+        goto out;
+    md = dnnl_primitive_desc_query_md(*bwd_pd, dnnl_query_weights_md, 1);
+    if ((rc = mem_own(l, &l->bw_iter, md, err)) ||
+        (rc = reorder_new(&l->reo_wi, l->engine, &d->w_iter, md, err)))
+        goto out;
+    md = dnnl_primitive_desc_query_md(*bwd_pd, dnnl_query_diff_weights_md, 0);
+    if ((rc = mem_own(l, &l->bdw_layer, md, err)) ||
+        (rc = reorder_new(&l->reo_dwl, l->engine, md, &d->w_layer, err)))
+        goto out;
+    md = dnnl_primitive_desc_query_md(*bwd_pd, dnnl_query_diff_weights_md, 1);
+    if ((rc = mem_own(l, &l->bdw_iter, md, err)) ||
+        (rc = reorder_new(&l->reo_dwi, l->engine, md, &d->w_iter, err)))
+        goto out;
+    if ((rc = mem_user(l, &l->diff_src, &d->src, err)) ||
+        (rc = mem_user(l, &l->diff_dst, &d->dst, err)) ||
+        (rc = mem_user(l, &l->g_w_layer, &d->w_layer, err)) ||
+        (rc = mem_user(l, &l->g_w_iter, &d->w_iter, err)) ||
+        (rc = mem_user(l, &l->g_bias, &d->bias, err)) ||
+        (rc = mem_own(l, &l->diff_src_iter, &d->iter, err)) ||
+        (rc = mem_own(l, &l->diff_src_iter_c, &d->iter, err)) ||
+        (rc = mem_own(l, &l->zero_diff_iter, &d->iter, err)) ||
+        (rc = mem_own(l, &l->zero_diff_iter_c, &d->iter, err)))
+        goto out;
+out:
+    return rc;
+}
+
+/* One scratchpad buffer, as large as the larger of the two primitives
+ * needs; they never run at the same time. */
+static int create_scratchpad(ls_lstm *l, dnnl_primitive_desc_t fwd_pd,
+                             dnnl_primitive_desc_t bwd_pd, ls_err *err)
+{
+    const dnnl_memory_desc_t *f =
+        dnnl_primitive_desc_query_md(fwd_pd, dnnl_query_scratchpad_md, 0);
+    const dnnl_memory_desc_t *b =
+        bwd_pd ? dnnl_primitive_desc_query_md(bwd_pd, dnnl_query_scratchpad_md, 0)
+               : NULL;
+    const dnnl_memory_desc_t *big = f;
+
+    if (b && dnnl_memory_desc_get_size(b) > dnnl_memory_desc_get_size(f))
+        big = b;
+    return mem_own(l, &l->scratchpad, big, err);
+}
+
+int ls_lstm_create(ls_lstm **out, dnnl_engine_t engine, int T, int N, int I,
+                   int H, int training, ls_err *err)
+{
+    struct lstm_mds d;
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_primitive_desc_t fwd_pd = NULL, bwd_pd = NULL;
+    ls_lstm *l;
+    int rc = 0;
+
+    *out = NULL;
+    if (T < 1 || N < 1 || I < 1 || H < 1)
+        return ls_err_set(err, LS_EINVAL, "lstm: bad shape T=%d N=%d I=%d H=%d",
+                          T, N, I, H);
+    l = ls_alloc(sizeof *l);
+    if (!l)
+        return ls_err_set(err, LS_ENOMEM, "lstm: out of memory");
+    l->T = T, l->N = N, l->I = I, l->H = H, l->training = training;
+    l->engine = engine;
+    lstm_mds_init(&d, T, N, I, H);
+
+    DNNL_TRY(dnnl_primitive_attr_create(&attr));
+    DNNL_TRY(dnnl_primitive_attr_set_scratchpad_mode(attr,
+                                                     dnnl_scratchpad_mode_user));
+    if ((rc = create_forward(l, &d, attr, &fwd_pd, err)))
+        goto out;
+    if (training && (rc = create_backward(l, &d, attr, fwd_pd, &bwd_pd, err)))
+        goto out;
+    rc = create_scratchpad(l, fwd_pd, bwd_pd, err);
+out:
+    dnnl_primitive_desc_destroy(bwd_pd);
+    dnnl_primitive_desc_destroy(fwd_pd);
+    dnnl_primitive_attr_destroy(attr);
+    if (rc) {
+        ls_lstm_destroy(l);
+        return rc;
+    }
+    *out = l;
+    return 0;
+}
+
+void ls_lstm_destroy(ls_lstm *l)
+{
+    if (!l)
+        return;
+    dnnl_primitive_t prims[] = {l->fwd, l->bwd, l->reo_wl, l->reo_wi,
+                                l->reo_dwl, l->reo_dwi};
+    dnnl_memory_t mems[] = {
+        l->src, l->w_layer, l->w_iter, l->bias, l->dst, l->diff_src,
+        l->diff_dst, l->g_w_layer, l->g_w_iter, l->g_bias, l->zero_iter,
+        l->zero_iter_c, l->dst_iter, l->dst_iter_c, l->diff_src_iter,
+        l->diff_src_iter_c, l->zero_diff_iter, l->zero_diff_iter_c,
+        l->workspace, l->scratchpad, l->bw_layer, l->bw_iter, l->bdw_layer,
+        l->bdw_iter};
+    for (size_t i = 0; i < sizeof prims / sizeof *prims; i++)
+        dnnl_primitive_destroy(prims[i]);
+    for (size_t i = 0; i < sizeof mems / sizeof *mems; i++)
+        dnnl_memory_destroy(mems[i]);
+    for (int i = 0; i < l->nown; i++)
+        ls_free(l->own[i]);
+    ls_free(l);
+}
+
+size_t ls_lstm_bytes(const ls_lstm *l)
+{
+    return l ? l->own_bytes : 0;
+}
+
+/* Bind a caller's buffer to a memory object for the next execution. */
+static int bind(dnnl_memory_t m, const void *p, ls_err *err)
+{
+    dnnl_status_t st = dnnl_memory_set_data_handle(m, (void *)p);
+    if (st != dnnl_success)
+        return ls_err_set(err, LS_EDNNL, "oneDNN: set_data_handle: %s",
+                          dnnl_status2str(st));
+    return 0;
+}
+
+int ls_lstm_forward(ls_lstm *l, dnnl_stream_t s, const float *src,
+                    const float *w_layer, const float *w_iter,
+                    const float *bias, float *dst, ls_err *err)
+{
+    int rc;
+    dnnl_exec_arg_t args[] = {
+        {DNNL_ARG_SRC_LAYER, l->src},        {DNNL_ARG_SRC_ITER, l->zero_iter},
+        {DNNL_ARG_SRC_ITER_C, l->zero_iter_c},
+        {DNNL_ARG_WEIGHTS_LAYER, l->w_layer}, {DNNL_ARG_WEIGHTS_ITER, l->w_iter},
+        {DNNL_ARG_BIAS, l->bias},            {DNNL_ARG_DST_LAYER, l->dst},
+        {DNNL_ARG_DST_ITER, l->dst_iter},    {DNNL_ARG_DST_ITER_C, l->dst_iter_c},
+        {DNNL_ARG_SCRATCHPAD, l->scratchpad},
+        {DNNL_ARG_WORKSPACE, l->workspace}};
+    int nargs = (int)(sizeof args / sizeof *args) - (l->training ? 0 : 1);
+
+    if ((rc = bind(l->src, src, err)) || (rc = bind(l->w_layer, w_layer, err)) ||
+        (rc = bind(l->w_iter, w_iter, err)) || (rc = bind(l->bias, bias, err)) ||
+        (rc = bind(l->dst, dst, err)))
+        return rc;
+    DNNL_TRY(dnnl_primitive_execute(l->fwd, s, nargs, args));
+    DNNL_TRY(dnnl_stream_wait(s));
+out:
+    return rc;
+}
+
+static void zero_memory(dnnl_memory_t m)
+{
+    void *p = NULL;
+    dnnl_memory_get_data_handle(m, &p);
+    const dnnl_memory_desc_t *md = NULL;
+    dnnl_memory_get_memory_desc(m, &md);
+    memset(p, 0, dnnl_memory_desc_get_size(md));
+}
+
+int ls_lstm_backward(ls_lstm *l, dnnl_stream_t s, const float *src,
+                     const float *w_layer, const float *w_iter,
+                     const float *bias, const float *dst,
+                     const float *diff_dst, float *diff_src,
+                     float *grad_w_layer, float *grad_w_iter,
+                     float *grad_bias, ls_err *err)
+{
+    int rc;
+    dnnl_exec_arg_t args[] = {
+        {DNNL_ARG_SRC_LAYER, l->src},        {DNNL_ARG_SRC_ITER, l->zero_iter},
+        {DNNL_ARG_SRC_ITER_C, l->zero_iter_c},
+        {DNNL_ARG_WEIGHTS_LAYER, l->bw_layer},
+        {DNNL_ARG_WEIGHTS_ITER, l->bw_iter}, {DNNL_ARG_BIAS, l->bias},
+        {DNNL_ARG_DST_LAYER, l->dst},        {DNNL_ARG_DST_ITER, l->dst_iter},
+        {DNNL_ARG_DST_ITER_C, l->dst_iter_c},
+        {DNNL_ARG_DIFF_SRC_LAYER, l->diff_src},
+        {DNNL_ARG_DIFF_SRC_ITER, l->diff_src_iter},
+        {DNNL_ARG_DIFF_SRC_ITER_C, l->diff_src_iter_c},
+        {DNNL_ARG_DIFF_WEIGHTS_LAYER, l->bdw_layer},
+        {DNNL_ARG_DIFF_WEIGHTS_ITER, l->bdw_iter},
+        {DNNL_ARG_DIFF_BIAS, l->g_bias},
+        {DNNL_ARG_DIFF_DST_LAYER, l->diff_dst},
+        {DNNL_ARG_DIFF_DST_ITER, l->zero_diff_iter},
+        {DNNL_ARG_DIFF_DST_ITER_C, l->zero_diff_iter_c},
+        {DNNL_ARG_WORKSPACE, l->workspace},
+        {DNNL_ARG_SCRATCHPAD, l->scratchpad}};
+
+    if (!l->training)
+        return ls_err_set(err, LS_EINVAL, "lstm: backward on an inference layer");
+    if ((rc = bind(l->src, src, err)) || (rc = bind(l->w_layer, w_layer, err)) ||
+        (rc = bind(l->w_iter, w_iter, err)) || (rc = bind(l->bias, bias, err)) ||
+        (rc = bind(l->dst, dst, err)) || (rc = bind(l->diff_dst, diff_dst, err)) ||
+        (rc = bind(l->diff_src, diff_src, err)) ||
+        (rc = bind(l->g_w_layer, grad_w_layer, err)) ||
+        (rc = bind(l->g_w_iter, grad_w_iter, err)) ||
+        (rc = bind(l->g_bias, grad_bias, err)))
+        return rc;
+    if ((rc = exec_reorder(l->reo_wl, s, l->w_layer, l->bw_layer, err)) ||
+        (rc = exec_reorder(l->reo_wi, s, l->w_iter, l->bw_iter, err)))
+        return rc;
+    /* oneDNN accumulates into the weight and bias gradients. */
+    zero_memory(l->bdw_layer);
+    zero_memory(l->bdw_iter);
+    memset(grad_bias, 0, sizeof(float) * 4 * (size_t)l->H);
+    DNNL_TRY(dnnl_primitive_execute(l->bwd, s, (int)(sizeof args / sizeof *args),
+                                    args));
+    if ((rc = exec_reorder(l->reo_dwl, s, l->bdw_layer, l->g_w_layer, err)) ||
+        (rc = exec_reorder(l->reo_dwi, s, l->bdw_iter, l->g_w_iter, err)))
+        return rc;
+    DNNL_TRY(dnnl_stream_wait(s));
+out:
+    return rc;
+}

@@ -1,0 +1,555 @@
+/* model.c - LSTM classifier: oneDNN LSTM layers, dense layer, softmax
+ * cross-entropy, dropout and Adam.  See include/lstmsweep/model.h. */
+#include "lstmsweep/model.h"
+
+#include <math.h>
+#include <string.h>
+
+#include <oneapi/dnnl/dnnl.h>
+#include <oneapi/dnnl/dnnl_debug.h>
+
+#include "lstmsweep/alloc.h"
+#include "lstmsweep/lstm.h"
+#include "lstmsweep/rng.h"
+
+#define MAX_STACKS 6
+#define RNG_STREAM_INIT 11
+#define RNG_STREAM_DROPOUT 12
+
+/* Everything one batch size needs: the L layers' primitives and the
+ * activations between them.  Built once per (n, train) and cached. */
+typedef struct stack {
+    int n, train;
+    unsigned long last_use;
+    size_t bytes;
+    ls_lstm **layer;  /* [L] */
+    float **dst;      /* [L] (T, n, H) each layer's output */
+    float **drop;     /* [L] dropped-out output, or NULL without dropout */
+    float **mask;     /* [L] dropout mask: 0 or 1/(1-p); last layer only
+                         its last step (n, H) */
+    float **diff;     /* [L] dLoss/d dst[l], (T, n, H) (training only) */
+    float *dx;        /* (T, n, I) dLoss/dx (training only) */
+    float *logits;    /* (n, C) */
+    float *dlogits;   /* (n, C) */
+    float *dh;        /* (n, H) dLoss/d h_last */
+} stack;
+
+struct ls_model {
+    ls_model_config cfg;
+    dnnl_engine_t engine;
+    dnnl_stream_t stream;
+    size_t nparams;
+    float *p, *g, *adam_m, *adam_v;
+    long adam_t;
+    ls_rng dropout_rng;
+    stack *stacks[MAX_STACKS];
+    unsigned long tick;
+    stack *last_train; /* stack of the last forward_backward */
+};
+
+/* ---- parameter layout -------------------------------------------------- */
+
+static int layer_in(const ls_model_config *c, int l)
+{
+    return l == 0 ? c->I : c->H;
+}
+
+int ls_model_nviews(const ls_model *m)
+{
+    return 3 * m->cfg.L + 2;
+}
+
+ls_param_view ls_model_view(const ls_model *m, int k)
+{
+    const ls_model_config *c = &m->cfg;
+    size_t off = 0, H = (size_t)c->H;
+    ls_param_view v = {0};
+
+    for (int l = 0; l < c->L; l++) {
+        size_t sizes[3] = {(size_t)layer_in(c, l) * 4 * H, H * 4 * H, 4 * H};
+        static const char *names[3] = {"w_layer", "w_iter", "bias"};
+        for (int j = 0; j < 3; j++, k--) {
+            if (k == 0)
+                return (ls_param_view){names[j], l, off, sizes[j]};
+            off += sizes[j];
+        }
+    }
+    if (k == 0)
+        return (ls_param_view){"dense_w", -1, off, H * (size_t)c->C};
+    off += H * (size_t)c->C;
+    if (k == 1)
+        return (ls_param_view){"dense_b", -1, off, (size_t)c->C};
+    return v;
+}
+
+static float *section(const ls_model *m, float *base, int k)
+{
+    return base + ls_model_view(m, k).offset;
+}
+
+double ls_model_flops_per_sample(const ls_model_config *c)
+{
+    double f = 0;
+    for (int l = 0; l < c->L; l++)
+        f += 2.0 * c->T * 4.0 * c->H * (layer_in(c, l) + c->H);
+    return f + 2.0 * c->H * c->C;
+}
+
+/* Keras/TensorFlow defaults; see model.h. */
+static void init_params(ls_model *m)
+{
+    const ls_model_config *c = &m->cfg;
+    ls_rng r;
+    ls_rng_seed(&r, c->seed, RNG_STREAM_INIT);
+    for (int k = 0; k < ls_model_nviews(m); k++) {
+        ls_param_view v = ls_model_view(m, k);
+        float *p = m->p + v.offset;
+        double limit = 0;
+        if (!strcmp(v.name, "w_layer"))
+            limit = sqrt(6.0 / (layer_in(c, v.layer) + 4.0 * c->H));
+        else if (!strcmp(v.name, "w_iter"))
+            limit = sqrt(6.0 / (5.0 * c->H));
+        else if (!strcmp(v.name, "dense_w"))
+            limit = sqrt(6.0 / ((double)c->H + c->C));
+        for (size_t i = 0; i < v.count; i++)
+            p[i] = (float)((2.0 * ls_rng_float(&r) - 1.0) * limit);
+        if (!strcmp(v.name, "bias"))
+            for (int h = 0; h < c->H; h++)
+                p[1 * c->H + h] = 1.0f; /* forget gate (i, f, c~, o) */
+    }
+}
+
+/* ---- stacks ------------------------------------------------------------ */
+
+static void stack_destroy(const ls_model *m, stack *s)
+{
+    if (!s)
+        return;
+    for (int l = 0; l < m->cfg.L; l++) {
+        if (s->layer)
+            ls_lstm_destroy(s->layer[l]);
+        if (s->dst)
+            ls_free(s->dst[l]);
+        if (s->drop)
+            ls_free(s->drop[l]);
+        if (s->mask)
+            ls_free(s->mask[l]);
+        if (s->diff)
+            ls_free(s->diff[l]);
+    }
+    ls_free(s->layer);
+    ls_free(s->dst);
+    ls_free(s->drop);
+    ls_free(s->mask);
+    ls_free(s->diff);
+    ls_free(s->dx);
+    ls_free(s->logits);
+    ls_free(s->dlogits);
+    ls_free(s->dh);
+    ls_free(s);
+}
+
+/* Allocate `count` floats into *p and count them in s->bytes. */
+static int buf(stack *s, float **p, size_t count)
+{
+    *p = ls_alloc(count * sizeof(float));
+    s->bytes += count * sizeof(float);
+    return *p ? 0 : LS_ENOMEM;
+}
+
+static int stack_alloc_buffers(const ls_model *m, stack *s)
+{
+    const ls_model_config *c = &m->cfg;
+    size_t n = (size_t)s->n, TnH = (size_t)c->T * n * c->H;
+    int dropout = s->train && c->dropout > 0;
+    int L = c->L;
+
+    if (!(s->layer = ls_alloc(L * sizeof *s->layer)) ||
+        !(s->dst = ls_alloc(L * sizeof *s->dst)) ||
+        !(s->drop = ls_alloc(L * sizeof *s->drop)) ||
+        !(s->mask = ls_alloc(L * sizeof *s->mask)) ||
+        !(s->diff = ls_alloc(L * sizeof *s->diff)))
+        return LS_ENOMEM;
+    for (int l = 0; l < L; l++) {
+        size_t masked = l == L - 1 ? n * c->H : TnH;
+        if (buf(s, &s->dst[l], TnH) ||
+            (dropout && (buf(s, &s->drop[l], masked) ||
+                         buf(s, &s->mask[l], masked))) ||
+            (s->train && buf(s, &s->diff[l], TnH)))
+            return LS_ENOMEM;
+    }
+    if (buf(s, &s->logits, n * c->C) || buf(s, &s->dlogits, n * c->C) ||
+        buf(s, &s->dh, n * c->H) ||
+        (s->train && buf(s, &s->dx, (size_t)c->T * n * c->I)))
+        return LS_ENOMEM;
+    return 0;
+}
+
+static int stack_create(const ls_model *m, int n, int train, stack **out,
+                        ls_err *err)
+{
+    const ls_model_config *c = &m->cfg;
+    stack *s = ls_alloc(sizeof *s);
+    int rc = 0;
+
+    *out = NULL;
+    if (!s)
+        return ls_err_set(err, LS_ENOMEM, "model: out of memory");
+    s->n = n, s->train = train;
+    if (stack_alloc_buffers(m, s)) {
+        rc = ls_err_set(err, LS_ENOMEM,
+                        "model: cannot allocate activations for batch %d", n);
+        goto fail;
+    }
+    for (int l = 0; l < c->L; l++) {
+        rc = ls_lstm_create(&s->layer[l], m->engine, c->T, n, layer_in(c, l),
+                            c->H, train, err);
+        if (rc)
+            goto fail;
+        s->bytes += ls_lstm_bytes(s->layer[l]);
+    }
+    *out = s;
+    return 0;
+fail:
+    stack_destroy(m, s);
+    return rc;
+}
+
+/* The cached stack for (n, train), built on first use; least recently used
+ * stacks are dropped when the cache is full. */
+static int get_stack(ls_model *m, int n, int train, stack **out, ls_err *err)
+{
+    int free_slot = -1, lru = 0;
+
+    for (int i = 0; i < MAX_STACKS; i++) {
+        stack *s = m->stacks[i];
+        if (s && s->n == n && s->train == train) {
+            s->last_use = ++m->tick;
+            *out = s;
+            return 0;
+        }
+        if (!s && free_slot < 0)
+            free_slot = i;
+        if (s && m->stacks[lru] && s->last_use < m->stacks[lru]->last_use)
+            lru = i;
+    }
+    if (free_slot < 0) {
+        if (m->last_train == m->stacks[lru])
+            m->last_train = NULL;
+        stack_destroy(m, m->stacks[lru]);
+        m->stacks[lru] = NULL;
+        free_slot = lru;
+    }
+    int rc = stack_create(m, n, train, &m->stacks[free_slot], err);
+    if (rc)
+        return rc;
+    m->stacks[free_slot]->last_use = ++m->tick;
+    *out = m->stacks[free_slot];
+    return 0;
+}
+
+/* ---- create / destroy ---------------------------------------------------- */
+
+static int check_config(const ls_model_config *c, ls_err *err)
+{
+    if (c->T < 1 || c->I < 1 || c->H < 1 || c->L < 1 || c->C < 2 ||
+        c->batch < 1)
+        return ls_err_set(err, LS_EINVAL,
+                          "model: bad shape T=%d I=%d H=%d L=%d C=%d batch=%d",
+                          c->T, c->I, c->H, c->L, c->C, c->batch);
+    if (!(c->dropout >= 0 && c->dropout < 1))
+        return ls_err_set(err, LS_EINVAL, "model: dropout %g not in [0, 1)",
+                          c->dropout);
+    return 0;
+}
+
+int ls_model_create(ls_model **out, const ls_model_config *cfg, ls_err *err)
+{
+    ls_model *m;
+    dnnl_status_t st;
+    int rc;
+
+    *out = NULL;
+    if ((rc = check_config(cfg, err)))
+        return rc;
+    if (!(m = ls_alloc(sizeof *m)))
+        return ls_err_set(err, LS_ENOMEM, "model: out of memory");
+    m->cfg = *cfg;
+    ls_param_view last = ls_model_view(m, ls_model_nviews(m) - 1);
+    m->nparams = last.offset + last.count;
+    if (!(m->p = ls_alloc(m->nparams * sizeof(float))) ||
+        !(m->g = ls_alloc(m->nparams * sizeof(float))) ||
+        !(m->adam_m = ls_alloc(m->nparams * sizeof(float))) ||
+        !(m->adam_v = ls_alloc(m->nparams * sizeof(float)))) {
+        rc = ls_err_set(err, LS_ENOMEM, "model: cannot allocate %zu parameters",
+                        m->nparams);
+        goto fail;
+    }
+    st = dnnl_engine_create(&m->engine, dnnl_cpu, 0);
+    if (st == dnnl_success)
+        st = dnnl_stream_create(&m->stream, m->engine, dnnl_stream_default_flags);
+    if (st != dnnl_success) {
+        rc = ls_err_set(err, LS_EDNNL, "oneDNN: engine/stream: %s",
+                        dnnl_status2str(st));
+        goto fail;
+    }
+    init_params(m);
+    ls_rng_seed(&m->dropout_rng, cfg->seed, RNG_STREAM_DROPOUT);
+    *out = m;
+    return 0;
+fail:
+    ls_model_destroy(m);
+    return rc;
+}
+
+void ls_model_destroy(ls_model *m)
+{
+    if (!m)
+        return;
+    for (int i = 0; i < MAX_STACKS; i++)
+        stack_destroy(m, m->stacks[i]);
+    if (m->stream)
+        dnnl_stream_destroy(m->stream);
+    if (m->engine)
+        dnnl_engine_destroy(m->engine);
+    ls_free(m->p);
+    ls_free(m->g);
+    ls_free(m->adam_m);
+    ls_free(m->adam_v);
+    ls_free(m);
+}
+
+const ls_model_config *ls_model_config_of(const ls_model *m) { return &m->cfg; }
+size_t ls_model_nparams(const ls_model *m) { return m->nparams; }
+float *ls_model_params(ls_model *m) { return m->p; }
+const float *ls_model_grads(const ls_model *m) { return m->g; }
+
+const float *ls_model_input_grad(const ls_model *m)
+{
+    return m->last_train ? m->last_train->dx : NULL;
+}
+
+size_t ls_model_bytes(const ls_model *m)
+{
+    size_t b = 4 * m->nparams * sizeof(float);
+    for (int i = 0; i < MAX_STACKS; i++)
+        if (m->stacks[i])
+            b += m->stacks[i]->bytes;
+    return b;
+}
+
+/* ---- forward ------------------------------------------------------------ */
+
+/* Inverted dropout: keep with probability 1-p and scale by 1/(1-p), so
+ * inference needs no rescaling. */
+static void dropout_apply(ls_rng *r, float p, const float *in, float *mask,
+                          float *out, size_t count)
+{
+    float keep_scale = 1.0f / (1.0f - p);
+    for (size_t i = 0; i < count; i++) {
+        mask[i] = ls_rng_float(r) < p ? 0.0f : keep_scale;
+        out[i] = in[i] * mask[i];
+    }
+}
+
+/* LSTM layers, then the dense layer: fills s->logits.  Returns h_last, the
+ * (n, H) input of the dense layer, through *h_last. */
+static int forward(ls_model *m, stack *s, const float *x, int dropout,
+                   const float **h_last, ls_err *err)
+{
+    const ls_model_config *c = &m->cfg;
+    size_t nH = (size_t)s->n * c->H, last = (size_t)(c->T - 1) * nH;
+    const float *in = x;
+    int rc;
+
+    for (int l = 0; l < c->L; l++) {
+        const float *wl = section(m, m->p, 3 * l), *wi = section(m, m->p, 3 * l + 1);
+        const float *b = section(m, m->p, 3 * l + 2);
+        if ((rc = ls_lstm_forward(s->layer[l], m->stream, in, wl, wi, b,
+                                  s->dst[l], err)))
+            return rc;
+        in = s->dst[l];
+        if (dropout && l < c->L - 1) {
+            dropout_apply(&m->dropout_rng, c->dropout, s->dst[l], s->mask[l],
+                          s->drop[l], (size_t)c->T * nH);
+            in = s->drop[l];
+        }
+    }
+    *h_last = s->dst[c->L - 1] + last;
+    if (dropout) {
+        dropout_apply(&m->dropout_rng, c->dropout, *h_last, s->mask[c->L - 1],
+                      s->drop[c->L - 1], nH);
+        *h_last = s->drop[c->L - 1];
+    }
+    /* logits = h_last . W + b */
+    const float *w = section(m, m->p, 3 * c->L), *bias = section(m, m->p, 3 * c->L + 1);
+    for (int i = 0; i < s->n; i++)
+        memcpy(s->logits + (size_t)i * c->C, bias, c->C * sizeof(float));
+    dnnl_status_t st = dnnl_sgemm('N', 'N', s->n, c->C, c->H, 1.0f, *h_last,
+                                  c->H, w, c->C, 1.0f, s->logits, c->C);
+    if (st != dnnl_success)
+        return ls_err_set(err, LS_EDNNL, "oneDNN: sgemm: %s", dnnl_status2str(st));
+    return 0;
+}
+
+/* Softmax of each row of logits (n, C) in place. */
+static void softmax_rows(float *z, int n, int C)
+{
+    for (int i = 0; i < n; i++) {
+        float *r = z + (size_t)i * C, mx = r[0];
+        double sum = 0;
+        for (int k = 1; k < C; k++)
+            mx = r[k] > mx ? r[k] : mx;
+        for (int k = 0; k < C; k++)
+            sum += (r[k] = expf(r[k] - mx));
+        for (int k = 0; k < C; k++)
+            r[k] = (float)(r[k] / sum);
+    }
+}
+
+static int argmax(const float *r, int C)
+{
+    int best = 0;
+    for (int k = 1; k < C; k++)
+        if (r[k] > r[best])
+            best = k;
+    return best;
+}
+
+/* Turn logits into probabilities; mean cross-entropy loss, errors, and
+ * dLoss/dlogits = (p - onehot(y)) / n. */
+static void softmax_xent(stack *s, const int32_t *y, int C, double *loss,
+                         int *wrong)
+{
+    double total = 0;
+    int bad = 0;
+    float inv_n = 1.0f / (float)s->n;
+
+    softmax_rows(s->logits, s->n, C);
+    for (int i = 0; i < s->n; i++) {
+        const float *p = s->logits + (size_t)i * C;
+        float *d = s->dlogits + (size_t)i * C;
+        total -= log(p[y[i]] > 1e-30f ? (double)p[y[i]] : 1e-30);
+        bad += argmax(p, C) != y[i];
+        for (int k = 0; k < C; k++)
+            d[k] = (p[k] - (k == y[i] ? 1.0f : 0.0f)) * inv_n;
+    }
+    if (loss)
+        *loss = total / s->n;
+    if (wrong)
+        *wrong = bad;
+}
+
+/* ---- backward ----------------------------------------------------------- */
+
+static int dense_backward(ls_model *m, stack *s, const float *h_last,
+                          ls_err *err)
+{
+    const ls_model_config *c = &m->cfg;
+    float *gw = section(m, m->g, 3 * c->L), *gb = section(m, m->g, 3 * c->L + 1);
+    const float *w = section(m, m->p, 3 * c->L);
+    dnnl_status_t st;
+
+    /* dW = h_last^T . dlogits;  db = column sums;  dh = dlogits . W^T */
+    st = dnnl_sgemm('T', 'N', c->H, c->C, s->n, 1.0f, h_last, c->H,
+                    s->dlogits, c->C, 0.0f, gw, c->C);
+    if (st == dnnl_success)
+        st = dnnl_sgemm('N', 'T', s->n, c->H, c->C, 1.0f, s->dlogits, c->C, w,
+                        c->C, 0.0f, s->dh, c->H);
+    if (st != dnnl_success)
+        return ls_err_set(err, LS_EDNNL, "oneDNN: sgemm: %s", dnnl_status2str(st));
+    memset(gb, 0, c->C * sizeof(float));
+    for (int i = 0; i < s->n; i++)
+        for (int k = 0; k < c->C; k++)
+            gb[k] += s->dlogits[(size_t)i * c->C + k];
+    return 0;
+}
+
+static void mul_inplace(float *a, const float *b, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        a[i] *= b[i];
+}
+
+static int lstm_backward(ls_model *m, stack *s, const float *x, int dropout,
+                         ls_err *err)
+{
+    const ls_model_config *c = &m->cfg;
+    size_t nH = (size_t)s->n * c->H, TnH = (size_t)c->T * nH;
+    float *last = s->diff[c->L - 1] + (size_t)(c->T - 1) * nH;
+    int rc;
+
+    /* Only the last step feeds the classifier: the rest of diff[L-1] stays
+     * zero from allocation. */
+    memcpy(last, s->dh, nH * sizeof(float));
+    if (dropout)
+        mul_inplace(last, s->mask[c->L - 1], nH);
+    for (int l = c->L - 1; l >= 0; l--) {
+        const float *in = l == 0 ? x : (dropout ? s->drop[l - 1] : s->dst[l - 1]);
+        float *diff_in = l == 0 ? s->dx : s->diff[l - 1];
+        rc = ls_lstm_backward(s->layer[l], m->stream, in,
+                              section(m, m->p, 3 * l), section(m, m->p, 3 * l + 1),
+                              section(m, m->p, 3 * l + 2), s->dst[l], s->diff[l],
+                              diff_in, section(m, m->g, 3 * l),
+                              section(m, m->g, 3 * l + 1),
+                              section(m, m->g, 3 * l + 2), err);
+        if (rc)
+            return rc;
+        if (dropout && l > 0)
+            mul_inplace(diff_in, s->mask[l - 1], TnH);
+    }
+    return 0;
+}
+
+int ls_model_forward_backward(ls_model *m, const float *x, const int32_t *y,
+                              int n, int train, double *loss, int *wrong,
+                              ls_err *err)
+{
+    int dropout = train && m->cfg.dropout > 0;
+    const float *h_last;
+    stack *s;
+    int rc;
+
+    if ((rc = get_stack(m, n, 1, &s, err)))
+        return rc;
+    m->last_train = s;
+    if ((rc = forward(m, s, x, dropout, &h_last, err)))
+        return rc;
+    softmax_xent(s, y, m->cfg.C, loss, wrong);
+    if ((rc = dense_backward(m, s, h_last, err)))
+        return rc;
+    return lstm_backward(m, s, x, dropout, err);
+}
+
+void ls_model_adam_step(ls_model *m, float lr)
+{
+    const float b1 = 0.9f, b2 = 0.999f, eps = 1e-8f;
+    long t = ++m->adam_t;
+    float c1 = 1.0f / (1.0f - powf(b1, (float)t));
+    float c2 = 1.0f / (1.0f - powf(b2, (float)t));
+    float *p = m->p, *mm = m->adam_m, *v = m->adam_v;
+    const float *g = m->g;
+    long n = (long)m->nparams;
+
+#pragma omp parallel for simd schedule(static) if (n > 65536)
+    for (long i = 0; i < n; i++) {
+        mm[i] = b1 * mm[i] + (1.0f - b1) * g[i];
+        v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
+        p[i] -= lr * (mm[i] * c1) / (sqrtf(v[i] * c2) + eps);
+    }
+}
+
+int ls_model_predict(ls_model *m, const float *x, int n, float *probs,
+                     ls_err *err)
+{
+    const float *h_last;
+    stack *s;
+    int rc;
+
+    if ((rc = get_stack(m, n, 0, &s, err)) ||
+        (rc = forward(m, s, x, 0, &h_last, err)))
+        return rc;
+    softmax_rows(s->logits, n, m->cfg.C);
+    memcpy(probs, s->logits, (size_t)n * m->cfg.C * sizeof(float));
+    return 0;
+}

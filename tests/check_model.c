@@ -1,0 +1,139 @@
+/* check_model.c - the classifier's gradients against central finite
+ * differences of an independent double-precision reference (ref_lstm.c),
+ * for every parameter section and the input, at 1, 2 and 3 layers with
+ * input size != hidden size.  Catches oneDNN's zero-initial-state trap,
+ * which corrupts diff_weights_iter. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "check_util.h"
+#include "lstmsweep/model.h"
+#include "lstmsweep/rng.h"
+#include "ref_lstm.h"
+
+enum { T_ = 5, I_ = 3, H_ = 4, C_ = 5, N_ = 3 };
+
+typedef struct fixture {
+    ls_model_config cfg;
+    ls_model *m;
+    float x[T_ * N_ * I_];
+    int32_t y[N_];
+    double *pd, *xd;
+} fixture;
+
+static void fixture_init(fixture *f, int layers)
+{
+    ls_err err = {0};
+    ls_rng r;
+    f->cfg = (ls_model_config){.T = T_, .I = I_, .H = H_, .L = layers,
+                               .C = C_, .batch = N_, .seed = 7};
+    ck_assert_msg(ls_model_create(&f->m, &f->cfg, &err) == 0, "%s", err.msg);
+    ls_rng_seed(&r, 99, 0);
+    for (int i = 0; i < T_ * N_ * I_; i++)
+        f->x[i] = 2.0f * ls_rng_float(&r) - 1.0f;
+    for (int j = 0; j < N_; j++)
+        f->y[j] = (int32_t)ls_rng_below(&r, C_);
+    /* Larger random weights than the initializer gives, so that every
+     * gate is away from its linear regime and the test is sharp. */
+    float *p = ls_model_params(f->m);
+    size_t np = ls_model_nparams(f->m);
+    for (size_t i = 0; i < np; i++)
+        p[i] = 1.2f * (2.0f * ls_rng_float(&r) - 1.0f);
+    f->pd = malloc(np * sizeof *f->pd);
+    for (size_t i = 0; i < np; i++)
+        f->pd[i] = p[i];
+    f->xd = malloc(sizeof *f->xd * T_ * N_ * I_);
+    for (int i = 0; i < T_ * N_ * I_; i++)
+        f->xd[i] = f->x[i];
+}
+
+static void fixture_free(fixture *f)
+{
+    ls_model_destroy(f->m);
+    free(f->pd);
+    free(f->xd);
+}
+
+/* Central difference of the reference loss in one coordinate of v. */
+static double fd(fixture *f, double *v, size_t i)
+{
+    const double h = 1e-5;
+    double keep = v[i], up, down;
+    v[i] = keep + h;
+    up = ref_lstm_loss(&f->cfg, f->pd, f->xd, f->y, N_);
+    v[i] = keep - h;
+    down = ref_lstm_loss(&f->cfg, f->pd, f->xd, f->y, N_);
+    v[i] = keep;
+    return (up - down) / (2 * h);
+}
+
+/* Max |analytic - numeric| over a section, relative to the section's
+ * largest numeric gradient (floored so an all-zero section cannot pass by
+ * dividing by zero). */
+static double section_error(fixture *f, double *v, const float *grad,
+                            size_t off, size_t count, double *scale_out)
+{
+    double worst = 0, scale = 1e-6;
+    double *num = malloc(count * sizeof *num);
+    for (size_t i = 0; i < count; i++) {
+        num[i] = fd(f, v, off + i);
+        scale = fabs(num[i]) > scale ? fabs(num[i]) : scale;
+    }
+    for (size_t i = 0; i < count; i++) {
+        double e = fabs(grad[off + i] - num[i]);
+        worst = e > worst ? e : worst;
+    }
+    free(num);
+    *scale_out = scale;
+    return worst / scale;
+}
+
+static void check_gradients(int layers)
+{
+    fixture f;
+    ls_err err = {0};
+    double loss, ref, scale;
+
+    fixture_init(&f, layers);
+    ck_assert_msg(ls_model_forward_backward(f.m, f.x, f.y, N_, 0, &loss, NULL,
+                                            &err) == 0, "%s", err.msg);
+    ref = ref_lstm_loss(&f.cfg, f.pd, f.xd, f.y, N_);
+    ck_assert_msg(fabs(loss - ref) < 1e-5 * fabs(ref) + 1e-6,
+                  "loss %.9g vs reference %.9g", loss, ref);
+
+    for (int k = 0; k < ls_model_nviews(f.m); k++) {
+        ls_param_view v = ls_model_view(f.m, k);
+        double e = section_error(&f, f.pd, ls_model_grads(f.m), v.offset,
+                                 v.count, &scale);
+        ck_assert_msg(scale > 1e-4, "L=%d %s[%d]: numeric gradient all ~0",
+                      layers, v.name, v.layer);
+        ck_assert_msg(e < 1e-3, "L=%d %s[%d]: relative error %.3g",
+                      layers, v.name, v.layer, e);
+    }
+    double e = section_error(&f, f.xd, ls_model_input_grad(f.m), 0,
+                             T_ * N_ * I_, &scale);
+    ck_assert_msg(e < 1e-3, "L=%d input gradient: relative error %.3g",
+                  layers, e);
+    fixture_free(&f);
+}
+
+START_TEST(test_model_gradients_1_layer) { check_gradients(1); }
+END_TEST
+START_TEST(test_model_gradients_2_layers) { check_gradients(2); }
+END_TEST
+START_TEST(test_model_gradients_3_layers) { check_gradients(3); }
+END_TEST
+
+Suite *model_suite(void)
+{
+    Suite *s = suite_create("model");
+    TCase *tc = tcase_create("Gradients");
+    tcase_add_test(tc, test_model_gradients_1_layer);
+    tcase_add_test(tc, test_model_gradients_2_layers);
+    tcase_add_test(tc, test_model_gradients_3_layers);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+LS_CHECK_MAIN(model_suite)

@@ -1,2 +1,67 @@
+/* main.c - lstmsweep: parse the subcommand and hand over to it. */
+#include <stdarg.h>
 #include <stdio.h>
-int main(void) { puts("lstmsweep"); return 0; }
+#include <string.h>
+
+#include "cli.h"
+
+typedef struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"train", cmd_train, "train one model (one job) and report its result"},
+    {"predict", cmd_predict, "classify bit strings or MNIST images with a saved model"},
+};
+#define NCOMMANDS (sizeof commands / sizeof *commands)
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("lstmsweep: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+void cli_format_duration(double s, char *buf, size_t len)
+{
+    if (s < 60)
+        snprintf(buf, len, "%.1fs", s);
+    else if (s < 3600)
+        snprintf(buf, len, "%dm%02ds", (int)s / 60, (int)s % 60);
+    else
+        snprintf(buf, len, "%dh%02dm", (int)s / 3600, (int)s % 3600 / 60);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: lstmsweep COMMAND [OPTIONS]\n\n"
+               "LSTM hyperparameter sweeps on oneDNN (version %s).\n\n"
+               "Commands:\n", PACKAGE_VERSION);
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\n'lstmsweep COMMAND --help' lists a command's options and defaults.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+        !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("lstmsweep %s\n", PACKAGE_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    cli_error("unknown command '%s'", argv[1]);
+    usage(stderr);
+    return 2;
+}

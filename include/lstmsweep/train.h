@@ -1,0 +1,71 @@
+/* train.h - run one training job from start to result.
+ *
+ * ls_train() builds the model for the job's shape, trains it with Adam on
+ * shuffled mini-batches (the final partial batch is a batch of its own with
+ * its own primitives), evaluates the test split with inference primitives in
+ * large batches every eval_every epochs and at the end, and fills an
+ * ls_result.  It never exits the process: a diverged loss ends the job with
+ * status "diverged"; an error (oneDNN, allocation, I/O) ends it with status
+ * "failed" and a negative return code, the message in both err and
+ * res->message.
+ *
+ * The calling thread's OpenMP settings are used as they are, except that
+ * job->threads > 0 sets the team size with omp_set_num_threads() for this
+ * thread.
+ */
+#ifndef LSTMSWEEP_TRAIN_H
+#define LSTMSWEEP_TRAIN_H
+
+#include <signal.h>
+
+#include "lstmsweep/dataset.h"
+#include "lstmsweep/error.h"
+#include "lstmsweep/job.h"
+#include "lstmsweep/model.h"
+#include "lstmsweep/results.h"
+
+typedef struct ls_epoch_info {
+    int epoch, epochs;
+    double train_loss, train_error;
+    double test_error;      /* < 0 when not evaluated this epoch */
+    double elapsed_s;       /* since the job started */
+    double samples_per_s;   /* training throughput so far */
+    double eta_s;           /* estimated seconds to the last epoch */
+} ls_epoch_info;
+
+typedef struct ls_train_opts {
+    const char *curve_path;  /* per-epoch CSV, or NULL */
+    const char *save_path;   /* model file written at the end, or NULL */
+    /* Called after every epoch (from the training thread), or NULL. */
+    void (*progress)(void *ctx, const ls_job *job, const ls_epoch_info *e);
+    void *ctx;
+    /* If non-NULL and set (e.g. by a signal handler), training stops at
+     * the next epoch boundary with status "interrupted". */
+    volatile sig_atomic_t *stop;
+} ls_train_opts;
+
+/* Default eval_every for a job on a dataset: an evaluation costs about
+ * n_test / (3 n_train) epochs of training (inference ~1/3 of a training
+ * step per sample), so evaluating every ~ 10 n_test / (3 n_train) epochs
+ * keeps it near 10% of the run (bitcount: every 347 epochs; mnist: every
+ * epoch). */
+int ls_train_auto_eval_every(const ls_dataset *ds);
+
+/* Batch size for inference: as large as keeps its activations in ~8 MiB. */
+int ls_train_eval_batch(const ls_model_config *cfg, size_t n_test);
+
+/* Train `job` on `ds` (already loaded for this job: for bitcount, with the
+ * job's bits, train_size and seed).  On return *res is complete (status,
+ * metrics, timings, placement); if model_out is not NULL it receives the
+ * trained model, which the caller destroys. */
+int ls_train(const ls_job *job, const ls_dataset *ds, const ls_train_opts *o,
+             ls_result *res, ls_model **model_out, ls_err *err);
+
+/* Load the data set a job trains on: bitcount generated from (bits,
+ * train_size, seed), mnist read from job->data.  Caller destroys *out. */
+int ls_train_load_data(const ls_job *job, ls_dataset **out, ls_err *err);
+
+/* Test error of a model on the test split (fraction misclassified). */
+int ls_evaluate(ls_model *m, const ls_dataset *ds, double *error, ls_err *err);
+
+#endif

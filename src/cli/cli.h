@@ -1,0 +1,18 @@
+/* cli.h - the subcommands of the lstmsweep program.  Each takes the
+ * arguments after its name (argv[0] is the subcommand) and returns the
+ * process exit status: 0 success, 1 the work failed, 2 bad usage. */
+#ifndef LSTMSWEEP_CLI_H
+#define LSTMSWEEP_CLI_H
+
+#include "lstmsweep/job.h"
+
+int cmd_train(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
+
+/* Print "lstmsweep: " + message to stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* "1h02m", "3m05s", "12.3s" */
+void cli_format_duration(double s, char *buf, size_t len);
+
+#endif

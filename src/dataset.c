@@ -1,0 +1,93 @@
+/* dataset.c - the kind-independent part of ls_dataset: sizes, batch
+ * expansion, destruction.  See include/lstmsweep/dataset.h.
+ *
+ * ls_dataset_fill() runs once per training step, so the inner loops are
+ * kept branch-free: one sample (j) at a time, its time steps written with
+ * stride n * I into the time-major batch. */
+#include "lstmsweep/dataset.h"
+
+#include <stdlib.h>
+
+void ls_dataset_destroy(ls_dataset *ds)
+{
+    if (!ds)
+        return;
+    free(ds->codes);
+    free(ds->pixels);
+    free(ds->labels);
+    free(ds);
+}
+
+size_t ls_dataset_size(const ls_dataset *ds, ls_split split)
+{
+    return split == LS_SPLIT_TEST ? ds->n_test : ds->n_train;
+}
+
+/* Test samples are stored after the training samples. */
+static size_t split_offset(const ls_dataset *ds, ls_split split)
+{
+    return split == LS_SPLIT_TEST ? ds->n_train : 0;
+}
+
+/* Sample s (storage index) into batch column j of n. */
+static inline void fill_bits(const ls_dataset *ds, size_t s, size_t j, size_t n,
+                             float *x)
+{
+    uint32_t code = ds->codes[s];
+    int bits = ds->bits;
+    for (int t = 0; t < bits; t++)
+        x[(size_t)t * n + j] = (float)((code >> (bits - 1 - t)) & 1u);
+}
+
+/* scale[p] = p / 255.0f, precomputed per call: exactly the division, at
+ * the cost of a table lookup instead of a divide per pixel. */
+static inline void fill_pixels(const ls_dataset *ds, const float scale[256],
+                               size_t s, size_t j, size_t n, float *x)
+{
+    size_t T = (size_t)ds->T, I = (size_t)ds->I;
+    const uint8_t *p = ds->pixels + s * T * I;
+    for (size_t t = 0; t < T; t++) {
+        float *row = x + (t * n + j) * I;
+        for (size_t i = 0; i < I; i++)
+            row[i] = scale[p[t * I + i]];
+    }
+}
+
+static void init_scale(float scale[256])
+{
+    for (int p = 0; p < 256; p++)
+        scale[p] = (float)p / 255.0f;
+}
+
+/* The common body of fill and fill_range: samples come from idx when it is
+ * not NULL, else from first + j. */
+static void fill(const ls_dataset *ds, ls_split split, const uint32_t *idx,
+                 size_t first, size_t n, float *x, int32_t *y)
+{
+    size_t off = split_offset(ds, split) + first;
+    float scale[256];
+
+    if (ds->kind == LS_DATA_BITCOUNT) {
+        for (size_t j = 0; j < n; j++)
+            fill_bits(ds, off + (idx ? idx[j] : j), j, n, x);
+    } else {
+        init_scale(scale);
+        for (size_t j = 0; j < n; j++)
+            fill_pixels(ds, scale, off + (idx ? idx[j] : j), j, n, x);
+    }
+    if (y)
+        for (size_t j = 0; j < n; j++)
+            y[j] = ds->labels[off + (idx ? idx[j] : j)];
+}
+
+void ls_dataset_fill(const ls_dataset *ds, ls_split split,
+                     const uint32_t *idx, size_t n, float *x, int32_t *y)
+{
+    fill(ds, split, idx, 0, n, x, y);
+}
+
+void ls_dataset_fill_range(const ls_dataset *ds, ls_split split, size_t first,
+                           size_t n, float *x, int32_t *y)
+{
+    fill(ds, split, NULL, first, n, x, y);
+}

@@ -1,0 +1,282 @@
+/* train.c - one training job; see include/lstmsweep/train.h. */
+#include "lstmsweep/train.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lstmsweep/alloc.h"
+#include "lstmsweep/modelfile.h"
+#include "lstmsweep/rng.h"
+#include "lstmsweep/sysinfo.h"
+
+#define RNG_STREAM_SHUFFLE 21
+
+int ls_train_auto_eval_every(const ls_dataset *ds)
+{
+    double ratio = (double)ds->n_test / (3.0 * (double)ds->n_train);
+    int every = (int)ceil(10.0 * ratio);
+    return every < 1 ? 1 : every;
+}
+
+int ls_train_eval_batch(const ls_model_config *c, size_t n_test)
+{
+    /* oneDNN's reference RNN computes every step's input GEMM into one
+     * (T, N, 4H) gates buffer; once that leaves the cache, inference runs
+     * ~2x slower per sample (measured: 18.6 us/sample at N=17476, H=24 vs
+     * 8 us at N=1000; 8 MiB was the best of 1, 4, 8, 16, 64 MiB for
+     * bitcount H=24).  Keep the gates and outputs near the L3 size. */
+    size_t per_sample = (size_t)c->T * (5 * (size_t)c->H + (size_t)c->I) * sizeof(float);
+    size_t n = ((size_t)8 << 20) / per_sample;
+    if (n < 64)
+        n = 64;
+    if (n > n_test)
+        n = n_test;
+    return n < 1 ? 1 : (int)n;
+}
+
+int ls_train_load_data(const ls_job *job, ls_dataset **out, ls_err *err)
+{
+    if (job->task == LS_TASK_BITCOUNT)
+        return ls_bitcount_create(out, job->bits, (size_t)job->train_size,
+                                  job->seed, err);
+    return ls_images_load(out, job->data, err);
+}
+
+int ls_evaluate(ls_model *m, const ls_dataset *ds, double *error, ls_err *err)
+{
+    const ls_model_config *c = ls_model_config_of(m);
+    size_t n_test = ls_dataset_size(ds, LS_SPLIT_TEST), wrong = 0;
+    int eb = c->eval_batch > 0 ? c->eval_batch : ls_train_eval_batch(c, n_test);
+    float *x = ls_alloc((size_t)c->T * eb * c->I * sizeof(float));
+    float *probs = ls_alloc((size_t)eb * c->C * sizeof(float));
+    int32_t *y = ls_alloc((size_t)eb * sizeof(int32_t));
+    int rc = 0;
+
+    if (!x || !probs || !y) {
+        rc = ls_err_set(err, LS_ENOMEM, "evaluate: out of memory");
+        goto out;
+    }
+    for (size_t first = 0; first < n_test; first += (size_t)eb) {
+        int n = (int)(n_test - first < (size_t)eb ? n_test - first : (size_t)eb);
+        ls_dataset_fill_range(ds, LS_SPLIT_TEST, first, (size_t)n, x, y);
+        if ((rc = ls_model_predict(m, x, n, probs, err)))
+            goto out;
+        for (int j = 0; j < n; j++) {
+            const float *p = probs + (size_t)j * c->C;
+            int best = 0;
+            for (int k = 1; k < c->C; k++)
+                best = p[k] > p[best] ? k : best;
+            wrong += best != y[j];
+        }
+    }
+    *error = n_test ? (double)wrong / (double)n_test : 0;
+out:
+    ls_free(x);
+    ls_free(probs);
+    ls_free(y);
+    return rc;
+}
+
+/* State of one running job, so the epoch loop stays readable. */
+typedef struct run {
+    const ls_job *job;
+    const ls_dataset *ds;
+    const ls_train_opts *o;
+    ls_result *res;
+    ls_model *m;
+    char id[LS_JOB_ID_LEN];
+    uint32_t *perm;   /* training sample order, reshuffled every epoch */
+    float *x;         /* one batch (T, batch, I) */
+    int32_t *y;
+    ls_rng shuffle;
+    int eval_every;
+    size_t n_train;
+    double t0, samples;
+} run;
+
+/* One pass over the training set; mean loss and error of its batches. */
+static int train_epoch(run *r, double *loss, double *error, ls_err *err)
+{
+    const ls_job *j = r->job;
+    double total = 0;
+    size_t wrong = 0;
+    double t = ls_sys_seconds();
+
+    ls_rng_shuffle_u32(&r->shuffle, r->perm, r->n_train);
+    for (size_t first = 0; first < r->n_train; first += (size_t)j->batch) {
+        size_t left = r->n_train - first;
+        int n = (int)(left < (size_t)j->batch ? left : (size_t)j->batch);
+        double bl;
+        int bw, rc;
+        ls_dataset_fill(r->ds, LS_SPLIT_TRAIN, r->perm + first, (size_t)n, r->x, r->y);
+        if ((rc = ls_model_forward_backward(r->m, r->x, r->y, n, 1, &bl, &bw, err)))
+            return rc;
+        if (!isfinite(bl)) {
+            *loss = bl;
+            return LS_EDIVERGED;
+        }
+        ls_model_adam_step(r->m, (float)j->lr);
+        total += bl * n;
+        wrong += (size_t)bw;
+    }
+    r->res->train_s += ls_sys_seconds() - t;
+    r->samples += (double)r->n_train;
+    *loss = total / (double)r->n_train;
+    *error = (double)wrong / (double)r->n_train;
+    return 0;
+}
+
+static int evaluate_timed(run *r, double *error, ls_err *err)
+{
+    double t = ls_sys_seconds();
+    int rc = ls_evaluate(r->m, r->ds, error, err);
+    r->res->eval_s += ls_sys_seconds() - t;
+    return rc;
+}
+
+/* After an epoch: record it, report it, write the curve row. */
+static int epoch_done(run *r, int epoch, double loss, double error,
+                      double test_error, ls_err *err)
+{
+    ls_epoch_info e = {.epoch = epoch, .epochs = r->job->epochs,
+                       .train_loss = loss, .train_error = error,
+                       .test_error = test_error};
+    ls_result *res = r->res;
+
+    res->epochs_run = epoch;
+    res->train_loss = loss;
+    res->train_error = error;
+    if (test_error >= 0)
+        res->test_error = test_error;
+    e.elapsed_s = ls_sys_seconds() - r->t0;
+    e.samples_per_s = res->train_s > 0 ? r->samples / res->train_s : 0;
+    e.eta_s = e.elapsed_s / epoch * (r->job->epochs - epoch);
+    if (r->o && r->o->progress)
+        r->o->progress(r->o->ctx, r->job, &e);
+    if (r->o && r->o->curve_path)
+        return ls_curve_append(r->o->curve_path, r->id, epoch, loss, error,
+                               test_error, e.elapsed_s, err);
+    return 0;
+}
+
+/* The epoch loop.  Returns 0 (ok / interrupted / diverged, in res->status)
+ * or a negative error. */
+static int train_loop(run *r, ls_err *err)
+{
+    const ls_job *j = r->job;
+    int rc;
+
+    for (int epoch = 1; epoch <= j->epochs; epoch++) {
+        double loss = 0, error = 0, test_error = -1;
+        rc = train_epoch(r, &loss, &error, err);
+        if (rc == LS_EDIVERGED) {
+            r->res->status = LS_STATUS_DIVERGED;
+            r->res->epochs_run = epoch;
+            r->res->train_loss = loss;
+            snprintf(r->res->message, sizeof r->res->message,
+                     "loss became %g in epoch %d", loss, epoch);
+            return 0;
+        }
+        if (rc)
+            return rc;
+        int last = epoch == j->epochs;
+        if (last || epoch % r->eval_every == 0)
+            if ((rc = evaluate_timed(r, &test_error, err)))
+                return rc;
+        if ((rc = epoch_done(r, epoch, loss, error, test_error, err)))
+            return rc;
+        if (test_error >= 0 && j->target_error >= 0 && test_error <= j->target_error)
+            return 0;
+        if (!last && r->o && r->o->stop && *r->o->stop) {
+            r->res->status = LS_STATUS_INTERRUPTED;
+            snprintf(r->res->message, sizeof r->res->message,
+                     "interrupted after epoch %d", epoch);
+            return 0;
+        }
+    }
+    return 0;
+}
+
+static int run_setup(run *r, ls_err *err)
+{
+    const ls_job *j = r->job;
+    const ls_dataset *ds = r->ds;
+    ls_model_config cfg = {.T = ds->T, .I = ds->I, .H = j->hidden,
+                           .L = j->layers, .C = ds->classes, .batch = j->batch,
+                           .dropout = (float)j->dropout, .seed = j->seed};
+    int rc;
+
+    r->n_train = ls_dataset_size(ds, LS_SPLIT_TRAIN);
+    if (j->task == LS_TASK_MNIST && j->train_size > 0 &&
+        (size_t)j->train_size < r->n_train)
+        r->n_train = (size_t)j->train_size;
+    cfg.eval_batch = ls_train_eval_batch(&cfg, ls_dataset_size(ds, LS_SPLIT_TEST));
+    if ((rc = ls_model_create(&r->m, &cfg, err)))
+        return rc;
+    r->perm = ls_alloc(r->n_train * sizeof *r->perm);
+    r->x = ls_alloc((size_t)ds->T * j->batch * ds->I * sizeof(float));
+    r->y = ls_alloc((size_t)j->batch * sizeof(int32_t));
+    if (!r->perm || !r->x || !r->y)
+        return ls_err_set(err, LS_ENOMEM, "train: out of memory for batches");
+    for (size_t i = 0; i < r->n_train; i++)
+        r->perm[i] = (uint32_t)i;
+    ls_rng_seed(&r->shuffle, j->seed, RNG_STREAM_SHUFFLE);
+    r->eval_every = j->eval_every > 0 ? j->eval_every : ls_train_auto_eval_every(ds);
+    return 0;
+}
+
+/* Fill the parts of the result that do not depend on how training went. */
+static void result_begin(ls_result *res)
+{
+    ls_result_init(res);
+    res->threads = omp_get_max_threads();
+    ls_sys_thread_cpus(res->cpus, sizeof res->cpus, &res->numa_node);
+    ls_sys_hostname(res->host, sizeof res->host);
+    ls_sys_now_iso(res->start_time, sizeof res->start_time);
+}
+
+static void result_end(run *r, double flops_per_sample)
+{
+    ls_result *res = r->res;
+    res->wall_s = ls_sys_seconds() - r->t0;
+    if (res->train_s > 0) {
+        res->samples_per_s = r->samples / res->train_s;
+        res->gflops = 3.0 * flops_per_sample * res->samples_per_s * 1e-9;
+    }
+    ls_sys_now_iso(res->end_time, sizeof res->end_time);
+}
+
+int ls_train(const ls_job *job, const ls_dataset *ds, const ls_train_opts *o,
+             ls_result *res, ls_model **model_out, ls_err *err)
+{
+    run r = {.job = job, .ds = ds, .o = o, .res = res};
+    int rc;
+
+    if (job->threads > 0)
+        omp_set_num_threads(job->threads);
+    r.t0 = ls_sys_seconds();
+    result_begin(res);
+    ls_job_id(job, r.id);
+    if (model_out)
+        *model_out = NULL;
+    if (!(rc = ls_job_validate(job, err)) && !(rc = run_setup(&r, err)) &&
+        !(rc = train_loop(&r, err)) && o && o->save_path &&
+        res->status == LS_STATUS_OK)
+        rc = ls_modelfile_save(o->save_path, r.m, job, err);
+    if (rc) {
+        res->status = LS_STATUS_FAILED;
+        snprintf(res->message, sizeof res->message, "%s", err ? err->msg : "error");
+    }
+    result_end(&r, r.m ? ls_model_flops_per_sample(ls_model_config_of(r.m)) : 0);
+    if (model_out && !rc) {
+        *model_out = r.m;
+        r.m = NULL;
+    }
+    ls_model_destroy(r.m);
+    ls_free(r.perm);
+    ls_free(r.x);
+    ls_free(r.y);
+    return rc;
+}

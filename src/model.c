@@ -417,7 +417,10 @@ static int argmax(const float *r, int C)
 }
 
 /* Turn logits into probabilities; mean cross-entropy loss, errors, and
- * dLoss/dlogits = (p - onehot(y)) / n. */
+ * dLoss/dlogits = (p - onehot(y)) / n.  The loss is computed in log-sum-exp
+ * form from the logits (not as -log p), so it is exact for confident
+ * predictions and turns NaN or infinite only when the logits do, which is
+ * what flags a diverged job. */
 static void softmax_xent(stack *s, const int32_t *y, int C, double *loss,
                          int *wrong)
 {
@@ -425,14 +428,20 @@ static void softmax_xent(stack *s, const int32_t *y, int C, double *loss,
     int bad = 0;
     float inv_n = 1.0f / (float)s->n;
 
-    softmax_rows(s->logits, s->n, C);
     for (int i = 0; i < s->n; i++) {
-        const float *p = s->logits + (size_t)i * C;
+        float *z = s->logits + (size_t)i * C;
         float *d = s->dlogits + (size_t)i * C;
-        total -= log(p[y[i]] > 1e-30f ? (double)p[y[i]] : 1e-30);
-        bad += argmax(p, C) != y[i];
+        double mx = z[0], sum = 0;
+        for (int k = 1; k < C; k++)
+            mx = z[k] > mx ? z[k] : mx;
         for (int k = 0; k < C; k++)
-            d[k] = (p[k] - (k == y[i] ? 1.0f : 0.0f)) * inv_n;
+            sum += exp((double)z[k] - mx);
+        total += mx + log(sum) - (double)z[y[i]];
+        bad += argmax(z, C) != y[i];
+        for (int k = 0; k < C; k++) {
+            float p = (float)(exp((double)z[k] - mx) / sum);
+            d[k] = (p - (k == y[i] ? 1.0f : 0.0f)) * inv_n;
+        }
     }
     if (loss)
         *loss = total / s->n;

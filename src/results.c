@@ -85,6 +85,20 @@ static int write_whole(int fd, const char *buf, size_t len, off_t size,
     return ls_err_set(err, LS_EIO, "%s: cannot append: %s", path, strerror(e));
 }
 
+/* mkdir -p of the directory part of path (results/x.csv -> results/). */
+static void make_parents(const char *path)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    for (char *p = dir + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        mkdir(dir, 0755); /* EEXIST is fine; other errors show at open() */
+        *p = '/';
+    }
+}
+
 int ls_csv_append_line(const char *path, const char *header, const char *line,
                        int sync, ls_err *err)
 {
@@ -92,6 +106,11 @@ int ls_csv_append_line(const char *path, const char *header, const char *line,
     char last;
     int rc = 0;
     int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+
+    if (fd < 0 && errno == ENOENT) {
+        make_parents(path);
+        fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    }
 
     if (fd < 0)
         return ls_err_set(err, LS_EIO, "%s: cannot open: %s", path, strerror(errno));

@@ -5,8 +5,9 @@
  * one write(2) on an O_APPEND descriptor under an exclusive flock, then
  * fsync'ed, so a kill at any moment leaves whole lines only, and concurrent
  * writers (threads or processes) never interleave.  A new (empty) file gets
- * the header first; an existing file must carry exactly the same header, or
- * the append is refused (LS_EFORMAT) rather than mixing formats.  A short
+ * the header first (missing parent directories are created); an existing
+ * file must carry exactly the same header, or the append is refused
+ * (LS_EFORMAT) rather than mixing formats.  A short
  * write (disk full) is undone by truncating back to the old length.
  *
  * Columns (stable; documented in README.md):

@@ -1,0 +1,275 @@
+/* check_train.c - training jobs end to end on small bitcount problems:
+ * learning, determinism, partial batches, divergence, early stop,
+ * interruption, and model files. */
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check_util.h"
+#include "lstmsweep/modelfile.h"
+#include "lstmsweep/train.h"
+
+/* bits=10: 1024 strings, 11 classes; the largest class (5 ones) holds
+ * 252/1024, so chance error is ~75%. */
+static ls_job small_job(void)
+{
+    ls_job j;
+    ls_job_defaults(&j, LS_TASK_BITCOUNT);
+    j.bits = 10;
+    j.train_size = 500;
+    j.hidden = 16;
+    j.batch = 50;
+    j.epochs = 60;
+    j.lr = 0.01;
+    j.threads = 1;
+    return j;
+}
+
+static ls_result run_job(const ls_job *j, ls_model **model, int expect_rc)
+{
+    ls_dataset *ds = NULL;
+    ls_result r;
+    ls_err err = {0};
+    ck_assert_msg(ls_train_load_data(j, &ds, &err) == 0, "%s", err.msg);
+    int rc = ls_train(j, ds, NULL, &r, model, &err);
+    ck_assert_msg(rc == expect_rc, "rc %d: %s", rc, err.msg);
+    ls_dataset_destroy(ds);
+    return r;
+}
+
+START_TEST(test_train_learns_bitcount)
+{
+    ls_job j = small_job();
+    ls_result r = run_job(&j, NULL, 0);
+    ck_assert_int_eq(r.status, LS_STATUS_OK);
+    ck_assert_int_eq(r.epochs_run, 60);
+    ck_assert_msg(r.test_error >= 0 && r.test_error < 0.10,
+                  "test error %.3f not well below chance (0.75)", r.test_error);
+    ck_assert(r.train_loss < 0.5);
+    ck_assert(r.samples_per_s > 0 && r.gflops > 0 && r.threads == 1);
+}
+END_TEST
+
+START_TEST(test_train_deterministic)
+{
+    ls_job j = small_job();
+    ls_model *a, *b, *c;
+    j.epochs = 5;
+    run_job(&j, &a, 0);
+    run_job(&j, &b, 0);
+    j.seed = 2;
+    run_job(&j, &c, 0);
+    size_t n = ls_model_nparams(a);
+    ck_assert(memcmp(ls_model_params(a), ls_model_params(b), n * sizeof(float)) == 0);
+    ck_assert(memcmp(ls_model_params(a), ls_model_params(c), n * sizeof(float)) != 0);
+    ls_model_destroy(a);
+    ls_model_destroy(b);
+    ls_model_destroy(c);
+}
+END_TEST
+
+/* 130 samples in batches of 50: the last batch of 30 gets its own
+ * primitives; training must still work and count every sample. */
+START_TEST(test_train_partial_batch)
+{
+    ls_job j = small_job();
+    j.train_size = 130;
+    j.epochs = 80;
+    ls_result r = run_job(&j, NULL, 0);
+    ck_assert_int_eq(r.status, LS_STATUS_OK);
+    ck_assert_msg(r.test_error < 0.5, "test error %.3f", r.test_error);
+    /* samples/s is computed from every sample of every batch */
+    ck_assert(r.samples_per_s > 0);
+}
+END_TEST
+
+START_TEST(test_train_diverges_cleanly)
+{
+    ls_job j = small_job();
+    j.lr = 1e38; /* Adam steps of ~lr overflow float within 4 steps */
+    ls_result r = run_job(&j, NULL, 0);
+    ck_assert_int_eq(r.status, LS_STATUS_DIVERGED);
+    ck_assert(r.epochs_run >= 1 && r.epochs_run < j.epochs);
+    ck_assert(strstr(r.message, "loss became") != NULL);
+}
+END_TEST
+
+START_TEST(test_train_target_error_stops_early)
+{
+    ls_job j = small_job();
+    j.epochs = 200;
+    j.eval_every = 5;
+    j.target_error = 0.5;
+    ls_result r = run_job(&j, NULL, 0);
+    ck_assert_int_eq(r.status, LS_STATUS_OK);
+    ck_assert(r.epochs_run < 200 && r.epochs_run % 5 == 0);
+    ck_assert(r.test_error <= 0.5);
+}
+END_TEST
+
+START_TEST(test_train_stop_flag_interrupts)
+{
+    ls_job j = small_job();
+    volatile sig_atomic_t stop = 1;
+    ls_train_opts o = {.stop = &stop};
+    ls_dataset *ds = NULL;
+    ls_result r;
+    ls_err err = {0};
+    ck_assert(ls_train_load_data(&j, &ds, &err) == 0);
+    ck_assert(ls_train(&j, ds, &o, &r, NULL, &err) == 0);
+    ck_assert_int_eq(r.status, LS_STATUS_INTERRUPTED);
+    ck_assert_int_eq(r.epochs_run, 1);
+    ls_dataset_destroy(ds);
+}
+END_TEST
+
+START_TEST(test_train_invalid_job_fails)
+{
+    ls_job j = small_job();
+    ls_dataset *ds = NULL;
+    ls_result r;
+    ls_err err = {0};
+    ck_assert(ls_train_load_data(&j, &ds, &err) == 0);
+    j.hidden = 0;
+    ck_assert_int_eq(ls_train(&j, ds, NULL, &r, NULL, &err), LS_EINVAL);
+    ck_assert_int_eq(r.status, LS_STATUS_FAILED);
+    ck_assert(strstr(r.message, "hidden") != NULL);
+    ls_dataset_destroy(ds);
+}
+END_TEST
+
+/* ---- model files ---- */
+
+static char tmpdir[64];
+
+static void tmp_setup(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/ls_train_XXXXXX");
+    ck_assert(mkdtemp(tmpdir) != NULL);
+}
+
+static void tmp_teardown(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cannot remove %s\n", tmpdir);
+}
+
+static void write_bytes(const char *path, const void *b, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    ck_assert(f && fwrite(b, 1, n, f) == n);
+    fclose(f);
+}
+
+static size_t read_bytes(const char *path, unsigned char *b, size_t cap)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert(f);
+    size_t n = fread(b, 1, cap, f);
+    fclose(f);
+    return n;
+}
+
+START_TEST(test_modelfile_round_trip)
+{
+    ls_job j = small_job();
+    ls_model *m, *back;
+    ls_modelfile_info info;
+    ls_err err = {0};
+    char path[128];
+    float pa[11 * 4], pb[11 * 4];
+    float x[10 * 4] = {0};
+
+    j.epochs = 3;
+    run_job(&j, &m, 0);
+    snprintf(path, sizeof path, "%s/m.lsm", tmpdir);
+    ck_assert_msg(ls_modelfile_save(path, m, &j, &err) == 0, "%s", err.msg);
+    ck_assert_msg(ls_modelfile_load(path, &back, &info, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(info.task, LS_TASK_BITCOUNT);
+    ck_assert_int_eq(info.bits, 10);
+    ck_assert_int_eq(info.cfg.H, 16);
+    ck_assert(memcmp(ls_model_params(m), ls_model_params(back),
+                     ls_model_nparams(m) * sizeof(float)) == 0);
+    for (int i = 0; i < 40; i++)
+        x[i] = (float)((i * 7) % 3 == 0);
+    ck_assert(ls_model_predict(m, x, 4, pa, &err) == 0);
+    ck_assert(ls_model_predict(back, x, 4, pb, &err) == 0);
+    ck_assert(memcmp(pa, pb, sizeof pa) == 0);
+    ls_model_destroy(m);
+    ls_model_destroy(back);
+}
+END_TEST
+
+/* Save a small model and return its bytes in buf. */
+static size_t saved_model(unsigned char *buf, size_t cap, char *path)
+{
+    ls_job j = small_job();
+    ls_model *m;
+    ls_err err = {0};
+    j.epochs = 1;
+    run_job(&j, &m, 0);
+    snprintf(path, 128, "%s/m.lsm", tmpdir);
+    ck_assert(ls_modelfile_save(path, m, &j, &err) == 0);
+    ls_model_destroy(m);
+    return read_bytes(path, buf, cap);
+}
+
+static void expect_load_error(const char *path, const char *what)
+{
+    ls_model *m;
+    ls_modelfile_info info;
+    ls_err err = {0};
+    ck_assert_int_eq(ls_modelfile_load(path, &m, &info, &err), LS_EFORMAT);
+    ck_assert(m == NULL);
+    ck_assert_msg(strstr(err.msg, path) && strstr(err.msg, what),
+                  "message '%s' lacks '%s'", err.msg, what);
+}
+
+START_TEST(test_modelfile_rejects_bad_files)
+{
+    static unsigned char b[1 << 16];
+    char path[128], bad[160];
+    size_t n = saved_model(b, sizeof b, path);
+
+    snprintf(bad, sizeof bad, "%s/bad", tmpdir);
+    write_bytes(bad, b, n - 10);
+    expect_load_error(bad, "truncated");
+    b[100] ^= 0x40;
+    write_bytes(bad, b, n);
+    expect_load_error(bad, "checksum");
+    b[100] ^= 0x40;
+    b[8] = 9;
+    write_bytes(bad, b, n);
+    expect_load_error(bad, "version");
+    write_bytes(bad, "idx3 hello, not a model at all....", 34);
+    expect_load_error(bad, "not an lstmsweep model");
+}
+END_TEST
+
+Suite *train_suite(void)
+{
+    Suite *s = suite_create("train");
+    TCase *core = tcase_create("Core");
+    TCase *files = tcase_create("ModelFile");
+
+    tcase_add_test(core, test_train_learns_bitcount);
+    tcase_add_test(core, test_train_deterministic);
+    tcase_add_test(core, test_train_partial_batch);
+    tcase_add_test(core, test_train_diverges_cleanly);
+    tcase_add_test(core, test_train_target_error_stops_early);
+    tcase_add_test(core, test_train_stop_flag_interrupts);
+    tcase_add_test(core, test_train_invalid_job_fails);
+    tcase_add_checked_fixture(files, tmp_setup, tmp_teardown);
+    tcase_add_test(files, test_modelfile_round_trip);
+    tcase_add_test(files, test_modelfile_rejects_bad_files);
+    suite_add_tcase(s, core);
+    suite_add_tcase(s, files);
+    return s;
+}
+
+LS_CHECK_MAIN(train_suite)

@@ -281,6 +281,60 @@ out:
     return 0;
 }
 
+/* Sum of the sizes of a pd's queried memory, index `idx` of `what`. */
+static size_t pd_bytes(dnnl_primitive_desc_t pd, dnnl_query_t what, int idx)
+{
+    const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pd, what, idx);
+    return md ? dnnl_memory_desc_get_size(md) : 0;
+}
+
+size_t ls_lstm_estimate_bytes(dnnl_engine_t engine, int T, int N, int I,
+                              int H, int training)
+{
+    struct lstm_mds d;
+    dnnl_rnn_desc_t fdesc, bdesc;
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_primitive_desc_t fpd = NULL, bpd = NULL;
+    size_t bytes = 0, scratch = 0;
+    size_t iter = sizeof(float) * (size_t)N * H;
+
+    lstm_mds_init(&d, T, N, I, H);
+    if (dnnl_primitive_attr_create(&attr) != dnnl_success)
+        return 0;
+    dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
+    if (dnnl_lstm_forward_desc_init(&fdesc,
+            training ? dnnl_forward_training : dnnl_forward_inference,
+            dnnl_unidirectional_left2right, &d.src, &d.iter, &d.iter,
+            &d.w_layer, &d.w_iter, &d.bias, &d.dst, &d.iter, &d.iter, 0) != dnnl_success ||
+        dnnl_primitive_desc_create(&fpd, &fdesc, attr, engine, NULL) != dnnl_success)
+        goto out;
+    bytes = 4 * iter + pd_bytes(fpd, dnnl_query_workspace_md, 0);
+    scratch = pd_bytes(fpd, dnnl_query_scratchpad_md, 0);
+    if (training) {
+        if (dnnl_lstm_backward_desc_init(&bdesc, dnnl_backward,
+                dnnl_unidirectional_left2right, &d.src, &d.iter, &d.iter,
+                &d.w_layer_any, &d.w_iter_any, &d.bias, &d.dst, &d.iter,
+                &d.iter, &d.src, &d.iter, &d.iter, &d.w_layer_any,
+                &d.w_iter_any, &d.bias, &d.dst, &d.iter, &d.iter, 0) != dnnl_success ||
+            dnnl_primitive_desc_create(&bpd, &bdesc, attr, engine, fpd) != dnnl_success) {
+            bytes = 0;
+            goto out;
+        }
+        bytes += 4 * iter + pd_bytes(bpd, dnnl_query_weights_md, 0) +
+                 pd_bytes(bpd, dnnl_query_weights_md, 1) +
+                 pd_bytes(bpd, dnnl_query_diff_weights_md, 0) +
+                 pd_bytes(bpd, dnnl_query_diff_weights_md, 1);
+        size_t bs = pd_bytes(bpd, dnnl_query_scratchpad_md, 0);
+        scratch = bs > scratch ? bs : scratch;
+    }
+    bytes += scratch;
+out:
+    dnnl_primitive_desc_destroy(bpd);
+    dnnl_primitive_desc_destroy(fpd);
+    dnnl_primitive_attr_destroy(attr);
+    return bytes;
+}
+
 void ls_lstm_destroy(ls_lstm *l)
 {
     if (!l)

@@ -185,6 +185,21 @@ static int stack_alloc_buffers(const ls_model *m, stack *s)
     return 0;
 }
 
+/* The activation bytes stack_alloc_buffers allocates (kept next to it;
+ * check_model.c asserts that estimate and allocation agree). */
+static size_t stack_activation_bytes(const ls_model_config *c, int n, int train)
+{
+    size_t TnH = (size_t)c->T * n * c->H, nH = (size_t)n * c->H, b = 0;
+    int dropout = train && c->dropout > 0;
+    for (int l = 0; l < c->L; l++)
+        b += TnH + (dropout ? 2 * (l == c->L - 1 ? nH : TnH) : 0) +
+             (train ? TnH : 0);
+    b += 2 * (size_t)n * c->C + nH + (train ? (size_t)c->T * n * c->I : 0);
+    return b * sizeof(float);
+}
+
+static int check_config(const ls_model_config *c, ls_err *err);
+
 static int stack_create(const ls_model *m, int n, int train, stack **out,
                         ls_err *err)
 {
@@ -324,9 +339,61 @@ size_t ls_model_nparams(const ls_model *m) { return m->nparams; }
 float *ls_model_params(ls_model *m) { return m->p; }
 const float *ls_model_grads(const ls_model *m) { return m->g; }
 
+ls_model_state ls_model_state_of(ls_model *m)
+{
+    return (ls_model_state){m->adam_m, m->adam_v, &m->adam_t, &m->dropout_rng};
+}
+
 const float *ls_model_input_grad(const ls_model *m)
 {
     return m->last_train ? m->last_train->dx : NULL;
+}
+
+static size_t stack_estimate(const ls_model_config *c, dnnl_engine_t e, int n,
+                             int train)
+{
+    size_t b = stack_activation_bytes(c, n, train);
+    for (int l = 0; l < c->L; l++) {
+        size_t lb = ls_lstm_estimate_bytes(e, c->T, n, layer_in(c, l), c->H, train);
+        if (!lb)
+            return 0;
+        b += lb;
+    }
+    return b;
+}
+
+size_t ls_model_estimate_bytes(const ls_model_config *c, size_t n_train,
+                               size_t n_test)
+{
+    ls_model probe = {.cfg = *c};
+    dnnl_engine_t e;
+    size_t np, b, s;
+    size_t eb = c->eval_batch > 0 ? (size_t)c->eval_batch : 1;
+    /* The batch sizes that will run: full and partial, training and
+     * inference. */
+    int parts[4][2] = {{c->batch, 1}, {(int)(n_train % (size_t)c->batch), 1},
+                       {(int)(n_test < eb ? n_test : eb), 0},
+                       {n_test > eb ? (int)(n_test % eb) : 0, 0}};
+
+    if (check_config(c, NULL) || c->eval_batch < 1 ||
+        dnnl_engine_create(&e, dnnl_cpu, 0) != dnnl_success)
+        return 0;
+    ls_param_view last = ls_model_view(&probe, ls_model_nviews(&probe) - 1);
+    np = last.offset + last.count;
+    b = 4 * np * sizeof(float);
+    for (int i = 0; i < 4; i++) {
+        if (i == 0 && n_train < (size_t)c->batch)
+            continue; /* only the partial batch ever runs */
+        if (parts[i][0] < 1)
+            continue;
+        if (!(s = stack_estimate(c, e, parts[i][0], parts[i][1]))) {
+            b = 0;
+            break;
+        }
+        b += s;
+    }
+    dnnl_engine_destroy(e);
+    return b;
 }
 
 size_t ls_model_bytes(const ls_model *m)

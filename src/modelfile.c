@@ -9,36 +9,12 @@
 
 #include <zlib.h>
 
+#include "bytes.h"
+
 #define MAGIC "LSTMSWP"  /* + NUL = 8 bytes */
 #define FORMAT_VERSION 1
 #define HEADER_BYTES 48
 #define PREFIX_BYTES 16  /* magic + version + header_bytes */
-
-static void put32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void put64(unsigned char *p, uint64_t v)
-{
-    put32(p, (uint32_t)v);
-    put32(p + 4, (uint32_t)(v >> 32));
-}
-
-static uint32_t get32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
-}
-
-static uint64_t get64(const unsigned char *p)
-{
-    return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
-static uint32_t f2u(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
-static float u2f(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
 
 static size_t file_bytes(size_t nparams)
 {
@@ -56,20 +32,20 @@ static unsigned char *encode(const ls_model *m, const ls_job *job, size_t *len)
     if (!b)
         return NULL;
     memcpy(b, MAGIC, 8);
-    put32(b + 8, FORMAT_VERSION);
-    put32(b + 12, HEADER_BYTES);
+    ls_put32(b + 8, FORMAT_VERSION);
+    ls_put32(b + 12, HEADER_BYTES);
     h = b + PREFIX_BYTES;
     int32_t ints[7] = {(int32_t)job->task,
                        job->task == LS_TASK_BITCOUNT ? job->bits : 0,
                        c->T, c->I, c->H, c->L, c->C};
     for (int i = 0; i < 7; i++)
-        put32(h + 4 * i, (uint32_t)ints[i]);
-    put32(h + 28, f2u(c->dropout));
-    put64(h + 32, c->seed);
-    put64(h + 40, np);
+        ls_put32(h + 4 * i, (uint32_t)ints[i]);
+    ls_put32(h + 28, ls_f2u(c->dropout));
+    ls_put64(h + 32, c->seed);
+    ls_put64(h + 40, np);
     for (size_t i = 0; i < np; i++)
-        put32(b + PREFIX_BYTES + HEADER_BYTES + 4 * i, f2u(p[i]));
-    put32(b + n - 4, (uint32_t)crc32(0L, b, (uInt)(n - 4)));
+        ls_put32(b + PREFIX_BYTES + HEADER_BYTES + 4 * i, ls_f2u(p[i]));
+    ls_put32(b + n - 4, (uint32_t)crc32(0L, b, (uInt)(n - 4)));
     *len = n;
     return b;
 }
@@ -140,24 +116,24 @@ static int decode_header(const char *path, const unsigned char *b, size_t len,
         return ls_err_set(err, LS_EFORMAT, "%s: not an lstmsweep model file", path);
     if (len < PREFIX_BYTES + HEADER_BYTES + 4)
         return ls_err_set(err, LS_EFORMAT, "%s: truncated (%zu bytes)", path, len);
-    if (get32(b + 8) != FORMAT_VERSION || get32(b + 12) != HEADER_BYTES)
+    if (ls_get32(b + 8) != FORMAT_VERSION || ls_get32(b + 12) != HEADER_BYTES)
         return ls_err_set(err, LS_EFORMAT,
                           "%s: model file version %u; this lstmsweep reads version %d",
-                          path, get32(b + 8), FORMAT_VERSION);
-    uint64_t np = get64(h + 40);
+                          path, ls_get32(b + 8), FORMAT_VERSION);
+    uint64_t np = ls_get64(h + 40);
     if (np > ((uint64_t)1 << 40) || len != file_bytes((size_t)np))
         return ls_err_set(err, LS_EFORMAT,
                           "%s: truncated or padded: %zu bytes, header implies %llu",
                           path, len, (unsigned long long)file_bytes((size_t)np));
-    if (get32(b + len - 4) != (uint32_t)crc32(0L, b, (uInt)(len - 4)))
+    if (ls_get32(b + len - 4) != (uint32_t)crc32(0L, b, (uInt)(len - 4)))
         return ls_err_set(err, LS_EFORMAT, "%s: checksum mismatch: file is corrupt", path);
     memset(info, 0, sizeof *info);
-    info->task = (ls_task)get32(h);
-    info->bits = (int)get32(h + 4);
-    c->T = (int)get32(h + 8), c->I = (int)get32(h + 12), c->H = (int)get32(h + 16);
-    c->L = (int)get32(h + 20), c->C = (int)get32(h + 24);
-    c->dropout = u2f(get32(h + 28));
-    c->seed = get64(h + 32);
+    info->task = (ls_task)ls_get32(h);
+    info->bits = (int)ls_get32(h + 4);
+    c->T = (int)ls_get32(h + 8), c->I = (int)ls_get32(h + 12), c->H = (int)ls_get32(h + 16);
+    c->L = (int)ls_get32(h + 20), c->C = (int)ls_get32(h + 24);
+    c->dropout = ls_u2f(ls_get32(h + 28));
+    c->seed = ls_get64(h + 32);
     c->batch = 1;
     if ((info->task != LS_TASK_BITCOUNT && info->task != LS_TASK_MNIST) ||
         c->T < 1 || c->I < 1 || c->H < 1 || c->L < 1 || c->C < 2 ||
@@ -180,7 +156,7 @@ int ls_modelfile_load(const char *path, ls_model **out, ls_modelfile_info *info,
         goto out;
     if ((rc = ls_model_create(&m, &info->cfg, err)))
         goto out;
-    size_t np = (size_t)get64(b + PREFIX_BYTES + 40);
+    size_t np = (size_t)ls_get64(b + PREFIX_BYTES + 40);
     if (np != ls_model_nparams(m)) {
         rc = ls_err_set(err, LS_EFORMAT,
                         "%s: holds %zu parameters, but its shape needs %zu",
@@ -189,7 +165,7 @@ int ls_modelfile_load(const char *path, ls_model **out, ls_modelfile_info *info,
     }
     float *p = ls_model_params(m);
     for (size_t i = 0; i < np; i++)
-        p[i] = u2f(get32(b + PREFIX_BYTES + HEADER_BYTES + 4 * i));
+        p[i] = ls_u2f(ls_get32(b + PREFIX_BYTES + HEADER_BYTES + 4 * i));
     *out = m;
     m = NULL;
 out:

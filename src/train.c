@@ -5,8 +5,10 @@
 #include <omp.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lstmsweep/alloc.h"
+#include "lstmsweep/checkpoint.h"
 #include "lstmsweep/modelfile.h"
 #include "lstmsweep/rng.h"
 #include "lstmsweep/sysinfo.h"
@@ -92,8 +94,9 @@ typedef struct run {
     int32_t *y;
     ls_rng shuffle;
     int eval_every;
+    int first_epoch;  /* 1, or the epoch after a checkpoint's */
     size_t n_train;
-    double t0, samples;
+    double t0, samples, last_checkpoint;
 } run;
 
 /* One pass over the training set; mean loss and error of its batches. */
@@ -161,6 +164,60 @@ static int epoch_done(run *r, int epoch, double loss, double error,
     return 0;
 }
 
+static const char *ckpt_path(const run *r)
+{
+    return r->o ? r->o->checkpoint_path : NULL;
+}
+
+static int save_checkpoint(run *r, int epoch, ls_err *err)
+{
+    ls_checkpoint ck = {.epoch = epoch, .train_s = r->res->train_s,
+                        .eval_s = r->res->eval_s, .samples = r->samples,
+                        .train_loss = r->res->train_loss,
+                        .train_error = r->res->train_error,
+                        .test_error = r->res->test_error,
+                        .shuffle = r->shuffle, .n_train = r->n_train,
+                        .perm = r->perm};
+    memcpy(ck.job_id, r->id, sizeof ck.job_id);
+    r->last_checkpoint = ls_sys_seconds();
+    return ls_checkpoint_save(ckpt_path(r), r->m, &ck, err);
+}
+
+/* Continue from the job's checkpoint if there is a usable one.  A corrupt
+ * or mismatched file is not an error: the job starts over, and says so in
+ * its result message. */
+static int resume_from_checkpoint(run *r, ls_err *err)
+{
+    ls_checkpoint ck = {.n_train = r->n_train, .perm = r->perm};
+    ls_err why = {0};
+
+    if (!ckpt_path(r) || access(ckpt_path(r), F_OK) != 0)
+        return 0;
+    memcpy(ck.job_id, r->id, sizeof ck.job_id);
+    if (ls_checkpoint_load(ckpt_path(r), r->m, &ck, &why) != 0) {
+        snprintf(r->res->message, sizeof r->res->message,
+                 "warning: checkpoint unusable (%.400s); restarted from epoch 0",
+                 why.msg);
+        /* The load may have overwritten part of the model: rebuild it. */
+        ls_model_config cfg = *ls_model_config_of(r->m);
+        ls_model_destroy(r->m);
+        r->m = NULL;
+        for (size_t i = 0; i < r->n_train; i++)
+            r->perm[i] = (uint32_t)i;
+        return ls_model_create(&r->m, &cfg, err);
+    }
+    r->first_epoch = ck.epoch + 1;
+    r->shuffle = ck.shuffle;
+    r->samples = ck.samples;
+    r->res->train_s = ck.train_s;
+    r->res->eval_s = ck.eval_s;
+    r->res->epochs_run = ck.epoch;
+    r->res->train_loss = ck.train_loss;
+    r->res->train_error = ck.train_error;
+    r->res->test_error = ck.test_error;
+    return 0;
+}
+
 /* The epoch loop.  Returns 0 (ok / interrupted / diverged, in res->status)
  * or a negative error. */
 static int train_loop(run *r, ls_err *err)
@@ -168,7 +225,7 @@ static int train_loop(run *r, ls_err *err)
     const ls_job *j = r->job;
     int rc;
 
-    for (int epoch = 1; epoch <= j->epochs; epoch++) {
+    for (int epoch = r->first_epoch; epoch <= j->epochs; epoch++) {
         double loss = 0, error = 0, test_error = -1;
         rc = train_epoch(r, &loss, &error, err);
         if (rc == LS_EDIVERGED) {
@@ -192,9 +249,14 @@ static int train_loop(run *r, ls_err *err)
         if (!last && r->o && r->o->stop && *r->o->stop) {
             r->res->status = LS_STATUS_INTERRUPTED;
             snprintf(r->res->message, sizeof r->res->message,
-                     "interrupted after epoch %d", epoch);
-            return 0;
+                     "interrupted after epoch %d%s", epoch,
+                     ckpt_path(r) ? "; checkpoint written" : "");
+            return ckpt_path(r) ? save_checkpoint(r, epoch, err) : 0;
         }
+        if (!last && ckpt_path(r) && r->o->checkpoint_interval_s > 0 &&
+            ls_sys_seconds() - r->last_checkpoint >= r->o->checkpoint_interval_s &&
+            (rc = save_checkpoint(r, epoch, err)))
+            return rc;
     }
     return 0;
 }
@@ -224,7 +286,9 @@ static int run_setup(run *r, ls_err *err)
         r->perm[i] = (uint32_t)i;
     ls_rng_seed(&r->shuffle, j->seed, RNG_STREAM_SHUFFLE);
     r->eval_every = j->eval_every > 0 ? j->eval_every : ls_train_auto_eval_every(ds);
-    return 0;
+    r->first_epoch = 1;
+    r->last_checkpoint = ls_sys_seconds();
+    return resume_from_checkpoint(r, err);
 }
 
 /* Fill the parts of the result that do not depend on how training went. */
@@ -269,6 +333,10 @@ int ls_train(const ls_job *job, const ls_dataset *ds, const ls_train_opts *o,
         res->status = LS_STATUS_FAILED;
         snprintf(res->message, sizeof res->message, "%s", err ? err->msg : "error");
     }
+    /* A final status makes the checkpoint useless; a failed job is rerun
+     * from scratch with --retry-failed. */
+    if (res->status != LS_STATUS_INTERRUPTED && o && o->checkpoint_path)
+        unlink(o->checkpoint_path);
     result_end(&r, r.m ? ls_model_flops_per_sample(ls_model_config_of(r.m)) : 0);
     if (model_out && !rc) {
         *model_out = r.m;

@@ -125,6 +125,45 @@ END_TEST
 START_TEST(test_model_gradients_3_layers) { check_gradients(3); }
 END_TEST
 
+/* The scheduler's memory estimate must match what a model really holds
+ * after training (full and partial batches) and evaluation. */
+static void check_estimate(int H, int L, float dropout, int batch, int n_train,
+                           int eval_batch, int n_test)
+{
+    ls_model_config c = {.T = 6, .I = 3, .H = H, .L = L, .C = 4, .batch = batch,
+                         .eval_batch = eval_batch, .dropout = dropout, .seed = 1};
+    ls_model *m;
+    ls_err err = {0};
+    size_t est = ls_model_estimate_bytes(&c, (size_t)n_train, (size_t)n_test);
+    float *x = calloc((size_t)c.T * c.I * (batch > eval_batch ? batch : eval_batch), sizeof(float));
+    float *probs = calloc((size_t)c.C * (batch > eval_batch ? batch : eval_batch), sizeof(float));
+    int32_t *y = calloc((size_t)batch, sizeof(int32_t));
+
+    ck_assert(ls_model_create(&m, &c, &err) == 0);
+    for (int first = 0; first < n_train; first += batch) {
+        int n = n_train - first < batch ? n_train - first : batch;
+        ck_assert_msg(ls_model_forward_backward(m, x, y, n, 1, NULL, NULL, &err) == 0, "%s", err.msg);
+    }
+    for (int first = 0; first < n_test; first += eval_batch) {
+        int n = n_test - first < eval_batch ? n_test - first : eval_batch;
+        ck_assert(ls_model_predict(m, x, n, probs, &err) == 0);
+    }
+    ck_assert_msg(est == ls_model_bytes(m), "H=%d L=%d: estimate %zu, actual %zu",
+                  H, L, est, ls_model_bytes(m));
+    ls_model_destroy(m);
+    free(x);
+    free(probs);
+    free(y);
+}
+
+START_TEST(test_model_memory_estimate_matches)
+{
+    check_estimate(8, 1, 0, 10, 25, 16, 40);     /* partial train and eval batches */
+    check_estimate(16, 3, 0.5f, 10, 20, 20, 20); /* dropout buffers, exact batches */
+    check_estimate(12, 2, 0, 32, 20, 64, 50);    /* fewer samples than one batch */
+}
+END_TEST
+
 Suite *model_suite(void)
 {
     Suite *s = suite_create("model");
@@ -133,6 +172,9 @@ Suite *model_suite(void)
     tcase_add_test(tc, test_model_gradients_2_layers);
     tcase_add_test(tc, test_model_gradients_3_layers);
     suite_add_tcase(s, tc);
+    TCase *mem = tcase_create("Memory");
+    tcase_add_test(mem, test_model_memory_estimate_matches);
+    suite_add_tcase(s, mem);
     return s;
 }
 

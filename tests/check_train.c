@@ -251,6 +251,93 @@ START_TEST(test_modelfile_rejects_bad_files)
 }
 END_TEST
 
+/* ---- checkpoints ---- */
+
+static volatile sig_atomic_t stop_flag;
+
+static void stop_after_3(void *ctx, const ls_job *job, const ls_epoch_info *e)
+{
+    (void)ctx;
+    (void)job;
+    if (e->epoch == 3)
+        stop_flag = 1;
+}
+
+/* Train j with a checkpoint file; return the model. */
+static ls_model *train_ckpt(const ls_job *j, const char *ckpt, int stop_at_3,
+                            ls_result *r)
+{
+    ls_dataset *ds = NULL;
+    ls_model *m = NULL;
+    ls_err err = {0};
+    ls_train_opts o = {.checkpoint_path = ckpt, .stop = &stop_flag,
+                       .progress = stop_at_3 ? stop_after_3 : NULL};
+    stop_flag = 0;
+    ck_assert(ls_train_load_data(j, &ds, &err) == 0);
+    ck_assert_msg(ls_train(j, ds, &o, r, &m, &err) == 0, "%s", err.msg);
+    ls_dataset_destroy(ds);
+    return m;
+}
+
+START_TEST(test_checkpoint_resume_is_bit_identical)
+{
+    ls_job j = small_job();
+    ls_result r;
+    char ckpt[128];
+    j.epochs = 8;
+    j.dropout = 0.25; /* the dropout generator must resume too */
+    j.layers = 2;
+    snprintf(ckpt, sizeof ckpt, "%s/job.ckpt", tmpdir);
+
+    ls_model *full = train_ckpt(&j, NULL, 0, &r);
+    ck_assert_int_eq(r.epochs_run, 8);
+
+    ls_model *part = train_ckpt(&j, ckpt, 1, &r);
+    ck_assert_int_eq(r.status, LS_STATUS_INTERRUPTED);
+    ck_assert_int_eq(r.epochs_run, 3);
+    ck_assert(access(ckpt, F_OK) == 0);
+    ls_model_destroy(part);
+
+    ls_model *rest = train_ckpt(&j, ckpt, 0, &r);
+    ck_assert_int_eq(r.status, LS_STATUS_OK);
+    ck_assert_int_eq(r.epochs_run, 8);
+    ck_assert(memcmp(ls_model_params(full), ls_model_params(rest),
+                     ls_model_nparams(full) * sizeof(float)) == 0);
+    ck_assert(access(ckpt, F_OK) != 0); /* removed once the job is final */
+    ls_model_destroy(full);
+    ls_model_destroy(rest);
+}
+END_TEST
+
+START_TEST(test_checkpoint_corrupt_restarts_from_scratch)
+{
+    static unsigned char b[1 << 20];
+    ls_job j = small_job();
+    ls_result r;
+    char ckpt[128];
+    j.epochs = 6;
+    snprintf(ckpt, sizeof ckpt, "%s/job.ckpt", tmpdir);
+
+    ls_model *full = train_ckpt(&j, NULL, 0, &r);
+    ls_model_destroy(train_ckpt(&j, ckpt, 1, &r));
+    size_t n = read_bytes(ckpt, b, sizeof b);
+    b[n / 2] ^= 0x10;                     /* flip one bit */
+    write_bytes(ckpt, b, n);
+    ls_model *again = train_ckpt(&j, ckpt, 0, &r);
+    ck_assert_int_eq(r.status, LS_STATUS_OK);
+    ck_assert_msg(strstr(r.message, "checksum") && strstr(r.message, "restarted"),
+                  "message: %s", r.message);
+    ck_assert(memcmp(ls_model_params(full), ls_model_params(again),
+                     ls_model_nparams(full) * sizeof(float)) == 0);
+    write_bytes(ckpt, b, n / 3);          /* truncated */
+    ls_model_destroy(again);
+    again = train_ckpt(&j, ckpt, 0, &r);
+    ck_assert_msg(strstr(r.message, "truncated"), "message: %s", r.message);
+    ls_model_destroy(full);
+    ls_model_destroy(again);
+}
+END_TEST
+
 Suite *train_suite(void)
 {
     Suite *s = suite_create("train");
@@ -267,6 +354,8 @@ Suite *train_suite(void)
     tcase_add_checked_fixture(files, tmp_setup, tmp_teardown);
     tcase_add_test(files, test_modelfile_round_trip);
     tcase_add_test(files, test_modelfile_rejects_bad_files);
+    tcase_add_test(files, test_checkpoint_resume_is_bit_identical);
+    tcase_add_test(files, test_checkpoint_corrupt_restarts_from_scratch);
     suite_add_tcase(s, core);
     suite_add_tcase(s, files);
     return s;

@@ -41,6 +41,11 @@ void ls_lstm_destroy(ls_lstm *l);
  * oneDNN's layouts, states); what a scheduler must budget for it. */
 size_t ls_lstm_bytes(const ls_lstm *l);
 
+/* Bytes ls_lstm_create would hold for this shape, from oneDNN's primitive
+ * descriptors alone (nothing is allocated); 0 if oneDNN rejects the shape. */
+size_t ls_lstm_estimate_bytes(dnnl_engine_t engine, int T, int N, int I,
+                              int H, int training);
+
 /* dst = LSTM(src).  In a training layer this also fills the workspace the
  * next ls_lstm_backward needs. */
 int ls_lstm_forward(ls_lstm *l, dnnl_stream_t s, const float *src,

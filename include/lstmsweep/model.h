@@ -88,6 +88,17 @@ void ls_model_adam_step(ls_model *m, float lr);
 int ls_model_predict(ls_model *m, const float *x, int n, float *probs,
                      ls_err *err);
 
+/* The optimizer and dropout state, exposed for checkpoints: Adam's moment
+ * arrays (nparams floats each, layout of the parameters), its step count,
+ * and the dropout mask generator.  Pointers into the model. */
+typedef struct ls_model_state {
+    float *adam_m, *adam_v;
+    long *adam_t;
+    struct ls_rng *dropout_rng;
+} ls_model_state;
+
+ls_model_state ls_model_state_of(ls_model *m);
+
 /* Multiply-adds of one forward pass over one sample, times 2 (FLOPs);
  * a training step costs about 3x this per sample. */
 double ls_model_flops_per_sample(const ls_model_config *cfg);
@@ -95,5 +106,13 @@ double ls_model_flops_per_sample(const ls_model_config *cfg);
 /* Bytes the model holds for training batch `batch` plus one inference batch
  * (estimated before creation, for the scheduler's memory budget). */
 size_t ls_model_bytes(const ls_model *m);
+
+/* Bytes a model of this config will hold once it has trained on
+ * n_train samples (batches of cfg->batch plus a partial batch) and
+ * evaluated n_test samples in batches of cfg->eval_batch: parameters, Adam
+ * state, activations and oneDNN's workspaces and scratchpads, all computed
+ * without allocating (the scheduler's memory budget).  0 on failure. */
+size_t ls_model_estimate_bytes(const ls_model_config *cfg, size_t n_train,
+                               size_t n_test);
 
 #endif

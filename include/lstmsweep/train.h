@@ -40,8 +40,16 @@ typedef struct ls_train_opts {
     void (*progress)(void *ctx, const ls_job *job, const ls_epoch_info *e);
     void *ctx;
     /* If non-NULL and set (e.g. by a signal handler), training stops at
-     * the next epoch boundary with status "interrupted". */
+     * the next epoch boundary with status "interrupted", after writing a
+     * checkpoint if checkpoint_path is set. */
     volatile sig_atomic_t *stop;
+    /* Checkpoint file of this job, or NULL.  If it exists when the job
+     * starts, training continues from it (a corrupt one is ignored with a
+     * note in the result's message); it is written on interruption and
+     * every checkpoint_interval_s seconds (0: only on interruption), and
+     * removed when the job ends with a final status. */
+    const char *checkpoint_path;
+    double checkpoint_interval_s;
 } ls_train_opts;
 
 /* Default eval_every for a job on a dataset: an evaluation costs about

@@ -1,0 +1,53 @@
+/* topo.h - the machine as the sweep runner may use it, from hwloc.
+ *
+ * Only the CPUs this process is allowed to run on count: hwloc drops what
+ * cgroups (Slurm, containers) disallow, and the topology is further
+ * restricted to the process's CPU binding (taskset, srun --cpu-bind), so
+ * the runner never places a job outside its allocation.  One hardware
+ * thread per core is used (SMT siblings would only share the core's FMA
+ * units, which these GEMM-bound jobs saturate).
+ *
+ * Cores are numbered 0..ncores-1 in topology order and grouped by NUMA node;
+ * a job is given a set of cores inside one node, and each thread of its
+ * OpenMP team is bound to one of them (ls_topo_bind_team).
+ *
+ * Ownership: ls_topo_load allocates; ls_topo_destroy frees (NULL no-op).
+ * Binding calls are thread-safe (hwloc's binding functions are).
+ */
+#ifndef LSTMSWEEP_TOPO_H
+#define LSTMSWEEP_TOPO_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "lstmsweep/error.h"
+
+typedef struct ls_topo ls_topo;
+
+int ls_topo_load(ls_topo **out, ls_err *err);
+void ls_topo_destroy(ls_topo *t);
+
+int ls_topo_ncores(const ls_topo *t);
+int ls_topo_nnodes(const ls_topo *t);
+/* NUMA node index (0..nnodes-1) of core c, and its OS number. */
+int ls_topo_core_node(const ls_topo *t, int c);
+int ls_topo_node_os_index(const ls_topo *t, int node);
+/* OS index of the PU that core c's thread is bound to. */
+int ls_topo_core_pu(const ls_topo *t, int c);
+
+/* Bind the calling thread's OpenMP team (of ncores threads, which this call
+ * sets with omp_set_num_threads) one thread per core cores[0..ncores), and
+ * the calling thread itself to cores[0].  Also sets the memory binding
+ * policy of those threads to their NUMA node, so first-touch allocations
+ * land there.  Returns 0 or LS_EINVAL with hwloc's error. */
+int ls_topo_bind_team(ls_topo *t, const int *cores, int ncores, ls_err *err);
+
+/* "0-1,4" style list of the PUs of cores[0..n). */
+void ls_topo_cpulist(const ls_topo *t, const int *cores, int n, char *buf,
+                     size_t len);
+
+/* Human-readable description: machine, NUMA nodes with their cores and
+ * PUs, memory. */
+void ls_topo_print(const ls_topo *t, FILE *f);
+
+#endif

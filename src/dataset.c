@@ -7,6 +7,7 @@
 #include "lstmsweep/dataset.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 void ls_dataset_destroy(ls_dataset *ds)
 {
@@ -16,6 +17,48 @@ void ls_dataset_destroy(ls_dataset *ds)
     free(ds->pixels);
     free(ds->labels);
     free(ds);
+}
+
+size_t ls_dataset_bytes(const ls_dataset *ds)
+{
+    size_t n = ds->n_train + ds->n_test;
+    return n * (ds->codes ? sizeof *ds->codes : 0) +
+           n * (ds->pixels ? (size_t)ds->T * ds->I : 0) + (ds->labels ? n : 0);
+}
+
+/* malloc + memcpy, NULL for a NULL source. */
+static void *dup_bytes(const void *src, size_t n, int *failed)
+{
+    void *p;
+    if (!src)
+        return NULL;
+    if (!(p = malloc(n ? n : 1))) {
+        *failed = 1;
+        return NULL;
+    }
+    memcpy(p, src, n);
+    return p;
+}
+
+int ls_dataset_clone(ls_dataset **out, const ls_dataset *ds, ls_err *err)
+{
+    size_t n = ds->n_train + ds->n_test;
+    ls_dataset *c = malloc(sizeof *c);
+    int failed = 0;
+
+    *out = NULL;
+    if (!c)
+        return ls_err_set(err, LS_ENOMEM, "%s: cannot copy data set", ds->name);
+    *c = *ds;
+    c->codes = dup_bytes(ds->codes, n * sizeof *ds->codes, &failed);
+    c->pixels = dup_bytes(ds->pixels, n * (size_t)ds->T * ds->I, &failed);
+    c->labels = dup_bytes(ds->labels, n, &failed);
+    if (failed) {
+        ls_dataset_destroy(c);
+        return ls_err_set(err, LS_ENOMEM, "%s: cannot copy data set", ds->name);
+    }
+    *out = c;
+    return 0;
 }
 
 size_t ls_dataset_size(const ls_dataset *ds, ls_split split)

@@ -235,7 +235,9 @@ static int set_item(parser *p, int sec, const entry *e, ls_job *job, const char 
     if (ls_job_set(job, key, item, &e2) == 0)
         return 0;
     return entry_fail(p, sec, e, "%s%s", strip_key(e2.msg, key),
-                      strchr(item, '#') ? " (inline comments start with ';')" : "");
+                      strchr(item, '#')   ? " (comments start with ';')"
+                      : strchr(item, ';') ? " (an inline ';' needs a blank before it)"
+                                          : "");
 }
 
 /* Every item must set a job field, and no two items may give the same job
@@ -392,9 +394,9 @@ static char *read_line(char *str, int num, void *stream)
         fail(p, LS_EINVAL, p->lineno, NULL, -1, NULL, "line longer than %d characters", num - 2);
         return NULL;
     }
-    if (*s == '[' && enter_section(p, s))
-        return NULL;
     snprintf(str, (size_t)num, "%s\n", s);
+    if (*s == '[' && enter_section(p, s)) /* after the copy: it cuts s */
+        return NULL;
     return str;
 }
 
@@ -482,7 +484,8 @@ static int derive_path(parser *p, const char *results, const char *suffix, char 
     if (n + strlen(suffix) >= LS_SWEEP_PATH_MAX)
         return fail(p, LS_EINVAL, 0, NULL, SEC_SWEEP, "results",
                     "path too long to derive the %s path", suffix);
-    snprintf(out, LS_SWEEP_PATH_MAX, "%.*s%s", (int)n, results, suffix);
+    memcpy(out, results, n);
+    strcpy(out + n, suffix);
     return 0;
 }
 
@@ -648,14 +651,17 @@ static int check_dir(parser *p, const entry *e, const char *dir)
 {
     struct stat st;
     int line = e ? e->line : p->sec[SEC_MNIST].line;
-    const char *override = e ? e->override : NULL;
+    const char *override = e ? e->override : NULL, *key = e ? e->written : "data";
 
-    if (stat(dir, &st) != 0)
-        return fail(p, LS_EINVAL, line, override, SEC_MNIST, e ? e->written : "data",
-                    "directory '%s' not found", dir);
+    if (stat(dir, &st) != 0) {
+        if (errno == ENOENT)
+            return fail(p, LS_EINVAL, line, override, SEC_MNIST, key,
+                        "directory '%s' not found", dir);
+        return fail(p, LS_EINVAL, line, override, SEC_MNIST, key, "directory '%s': %s", dir,
+                    strerror(errno));
+    }
     if (!S_ISDIR(st.st_mode))
-        return fail(p, LS_EINVAL, line, override, SEC_MNIST, e ? e->written : "data",
-                    "'%s' is not a directory", dir);
+        return fail(p, LS_EINVAL, line, override, SEC_MNIST, key, "'%s' is not a directory", dir);
     return 0;
 }
 

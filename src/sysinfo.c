@@ -19,8 +19,11 @@ void ls_sys_onednn_version(char *buf, size_t len)
 
 const char *ls_sys_isa(void)
 {
+    /* "cpu_isa_avx512_core_amx" -> "avx512_core_amx" */
     const char *s = dnnl_cpu_isa2str(dnnl_get_effective_cpu_isa());
-    return s ? s : "?";
+    if (!s)
+        return "?";
+    return strncmp(s, "cpu_isa_", 8) == 0 ? s + 8 : s;
 }
 
 void ls_sys_hostname(char *buf, size_t len)
@@ -91,4 +94,19 @@ size_t ls_sys_total_memory(void)
 {
     long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
     return pages > 0 && size > 0 ? (size_t)pages * (size_t)size : 0;
+}
+
+size_t ls_sys_available_memory(void)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    char line[256];
+    unsigned long long kb = 0;
+
+    if (f) {
+        while (fgets(line, sizeof line, f))
+            if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
+                break;
+        fclose(f);
+    }
+    return kb ? (size_t)kb * 1024 : ls_sys_total_memory() / 10 * 8;
 }

@@ -82,7 +82,8 @@ int ls_topo_load(ls_topo **out, ls_err *err)
     }
     /* Only what cgroups allow (hwloc's default) and what our CPU binding
      * (taskset, srun) allows. */
-    hwloc_topology_set_flags(t->topo, HWLOC_TOPOLOGY_FLAG_RESTRICT_TO_CPUBINDING);
+    hwloc_topology_set_flags(t->topo, HWLOC_TOPOLOGY_FLAG_IS_THISSYSTEM |
+                                          HWLOC_TOPOLOGY_FLAG_RESTRICT_TO_CPUBINDING);
     if (hwloc_topology_load(t->topo) != 0) {
         rc = ls_err_set(err, LS_EINVAL, "hwloc: cannot load topology: %s",
                         strerror(errno));

@@ -67,6 +67,13 @@ int ls_images_load(ls_dataset **out, const char *dir, ls_err *err);
 
 void ls_dataset_destroy(ls_dataset *ds);
 
+/* A deep copy, whose pages are first touched by the calling thread (so a
+ * thread bound to a NUMA node makes a node-local copy).  LS_ENOMEM. */
+int ls_dataset_clone(ls_dataset **out, const ls_dataset *ds, ls_err *err);
+
+/* Bytes of sample storage the dataset holds. */
+size_t ls_dataset_bytes(const ls_dataset *ds);
+
 /* Number of samples in a split. */
 size_t ls_dataset_size(const ls_dataset *ds, ls_split split);
 

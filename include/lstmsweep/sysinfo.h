@@ -22,4 +22,8 @@ void ls_sys_thread_cpus(char *buf, size_t len, int *numa_node);
 /* Total physical memory in bytes (from sysconf; 0 if unknown). */
 size_t ls_sys_total_memory(void);
 
+/* MemAvailable from /proc/meminfo in bytes (what can be used without
+ * swapping); falls back to 80% of total memory. */
+size_t ls_sys_available_memory(void);
+
 #endif

@@ -26,14 +26,18 @@ static void train_usage(FILE *f)
         const ls_job_key *k = ls_job_key_at(i);
         ls_job_get(&defs[0], k->name, v[0], sizeof v[0]);
         ls_job_get(&defs[1], k->name, v[1], sizeof v[1]);
-        fprintf(f, "  --%-14s %s [%s / %s]\n", k->name, k->help, v[0], v[1]);
+        char opt[32];
+        snprintf(opt, sizeof opt, "%s", k->name);
+        for (char *p = opt; *p; p++)
+            *p = *p == '_' ? '-' : *p;
+        fprintf(f, "  --%-14s %s [%s / %s]\n", opt, k->help, v[0], v[1]);
     }
     fprintf(f, "\nOutput options:\n"
                "  --results FILE   append the job's row to this results CSV\n"
                "  --curve FILE     append one row per epoch to this CSV\n"
                "  --save FILE      write the trained model (for `predict`)\n"
                "  --quiet          no per-epoch progress lines\n"
-               "Keys also accept '-' for '_' (--train-size).\n");
+               "Options also accept '_' for '-' (--train_size), as sweep-file keys do.\n");
 }
 
 typedef struct train_cli {

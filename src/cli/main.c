@@ -12,8 +12,11 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
+    {"run", cmd_run, "run a sweep file: every job, in parallel, one CSV row each"},
+    {"plan", cmd_plan, "show what `run` would do: jobs, placement, estimates"},
     {"train", cmd_train, "train one model (one job) and report its result"},
     {"predict", cmd_predict, "classify bit strings or MNIST images with a saved model"},
+    {"topo", cmd_topo, "show the cores and NUMA nodes the runner would use"},
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 

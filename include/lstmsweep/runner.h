@@ -1,0 +1,76 @@
+/* runner.h - run a whole sweep in one process: the job scheduler.
+ *
+ * The machine (ls_topo: only the CPUs this process may use) is shared by
+ * jobs that each get k cores inside one NUMA node; a pool of worker threads,
+ * one per core, runs them, each job's OpenMP team bound one thread per core.
+ *
+ *  - Order: largest estimated job first (cost model: FLOPs plus measured
+ *    per-element and per-step overheads), so the sweep does not end waiting
+ *    on one big job; smaller jobs backfill whatever cores and memory are
+ *    free.
+ *  - Threads: a fixed k (threads_per_job) or auto: one core per job (the
+ *    throughput optimum: a 2-thread oneDNN job is only ~1.4x faster than a
+ *    1-thread one), except at the tail, when fewer jobs remain than free
+ *    cores and a job is long enough to gain from more.
+ *  - Memory: each job's bytes are computed exactly before it starts
+ *    (ls_model_estimate_bytes) and concurrent jobs never exceed mem_limit;
+ *    a job larger than the whole limit fails with a message.
+ *  - Data: each data set is loaded once and shared read-only by all jobs;
+ *    on a machine with several NUMA nodes each node gets its own copy, made
+ *    by a thread bound to that node.
+ *  - Results: each job's row is appended when it ends (crash-safe, see
+ *    results.h); a rerun skips jobs whose final row exists (ok, diverged,
+ *    and failed unless retry_failed), so a sweep killed at any moment and
+ *    rerun ends with every job exactly once.  When *stop becomes set
+ *    (SIGINT/SIGTERM), no job is started, running jobs checkpoint at their
+ *    next epoch boundary and are recorded "interrupted"; the rerun resumes
+ *    them from their checkpoints.  If the results file cannot be written,
+ *    no further job is started and the call fails.
+ *
+ * Errors: LS_EIO (results file), LS_ENOMEM, LS_EINVAL; a failing job is not
+ * an error of the call (it is a "failed" row).
+ */
+#ifndef LSTMSWEEP_RUNNER_H
+#define LSTMSWEEP_RUNNER_H
+
+#include <signal.h>
+#include <stdio.h>
+
+#include "lstmsweep/error.h"
+#include "lstmsweep/sweep.h"
+#include "lstmsweep/topo.h"
+
+typedef struct ls_run_opts {
+    int threads_per_job;            /* 0 = auto */
+    size_t mem_limit;               /* bytes; 0 = 90% of MemAvailable */
+    int retry_failed;               /* rerun jobs whose row says failed */
+    int shard_index, shard_count;   /* run shard i of n (0 of 1: all) */
+    volatile sig_atomic_t *stop;    /* set => drain and stop */
+    FILE *log;                      /* progress, or NULL */
+    int live;                       /* one refreshed status line (a TTY) */
+    double checkpoint_interval_s;   /* periodic checkpoints; 0 = off */
+} ls_run_opts;
+
+typedef struct ls_run_summary {
+    size_t jobs;           /* in the sweep (this shard) */
+    size_t already_done;   /* skipped: final row found */
+    size_t ok, diverged, failed, interrupted;
+    size_t not_started;    /* left for a rerun (stop, or results error) */
+    double wall_s;
+} ls_run_summary;
+
+int ls_runner_run(const ls_sweep *sw, ls_topo *topo, const ls_run_opts *o,
+                  ls_run_summary *sum, ls_err *err);
+
+/* Dry run: list every job, whether it is already done, its estimated time,
+ * memory, threads, the cores it would run on and when (simulating the
+ * scheduler with the estimates), then the estimated makespan and its lower
+ * bound max(total work / cores, longest job). */
+int ls_runner_plan(const ls_sweep *sw, ls_topo *topo, const ls_run_opts *o,
+                   FILE *out, ls_err *err);
+
+/* Estimated single-core seconds of a job with n_train / n_test samples. */
+double ls_runner_estimate_seconds(const ls_job *job, size_t n_train,
+                                  size_t n_test, int eval_every);
+
+#endif

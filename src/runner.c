@@ -658,6 +658,9 @@ static void run_entry(worker *w, entry *e)
     }
     e->end = ls_sys_seconds() - R->t0;
     release(R, e);
+    /* Idle again before the dispatcher hears of it: it may hand this
+     * worker the next job at once (with one worker per core, it must). */
+    w->job = NULL;
     switch (e->res.status) {
     case LS_STATUS_OK: R->sum.ok++; break;
     case LS_STATUS_DIVERGED: R->sum.diverged++; break;
@@ -691,9 +694,8 @@ static void *worker_main(void *arg)
             break;
         entry *e = w->job;
         pthread_mutex_unlock(&R->lock);
-        run_entry(w, e);
+        run_entry(w, e);                 /* clears w->job under the lock */
         pthread_mutex_lock(&R->lock);
-        w->job = NULL;
     }
     pthread_mutex_unlock(&R->lock);
     return NULL;
@@ -716,6 +718,7 @@ static void assign(runner *R, entry *e)
             pthread_cond_signal(&R->workers[i].cv);
             return;
         }
+    abort(); /* unreachable: more running jobs than cores */
 }
 
 static int stopping(const runner *R)

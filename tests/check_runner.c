@@ -1,0 +1,271 @@
+/* check_runner.c - the sweep runner end to end, through the real
+ * `lstmsweep` program: placement inside the allowed CPUs, every job exactly
+ * once, resume after kill -9 at random moments, drain on SIGTERM and
+ * continue from checkpoints, jobs too big for the memory limit. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check_util.h"
+#include "lstmsweep/csv.h"
+#include "lstmsweep/results.h"
+#include "lstmsweep/topo.h"
+
+static char dir[64], ini[128], csv[128], curves[128], prog[512];
+
+static void setup(void)
+{
+    const char *b = getenv("top_builddir");
+    snprintf(dir, sizeof dir, "/tmp/ls_runner_XXXXXX");
+    ck_assert(mkdtemp(dir) != NULL);
+    snprintf(ini, sizeof ini, "%s/s.ini", dir);
+    snprintf(csv, sizeof csv, "%s/r.csv", dir);
+    snprintf(curves, sizeof curves, "%s/r-curves.csv", dir);
+    snprintf(prog, sizeof prog, "%s/lstmsweep", b ? b : ".");
+}
+
+static void teardown(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cannot remove %s\n", dir);
+}
+
+/* A sweep of small bitcount jobs: `hidden` list x 2 seeds. */
+static void write_sweep(const char *hidden, int epochs, const char *extra)
+{
+    FILE *f = fopen(ini, "w");
+    ck_assert(f);
+    fprintf(f, "[sweep]\nname = t\nresults = %s\nseeds = 1, 2\n%s\n"
+               "[bitcount]\nbits = 10\ntrain_size = 500\nbatch = 50\nlr = 0.01\n"
+               "hidden = %s\nepochs = %d\neval_every = 10\n",
+            csv, extra ? extra : "", hidden, epochs);
+    fclose(f);
+}
+
+/* Start `lstmsweep run ini args...` with output to dir/log; return pid. */
+static pid_t start_run(const char *arg1, const char *arg2)
+{
+    pid_t pid = fork();
+    ck_assert(pid >= 0);
+    if (pid == 0) {
+        char log[160];
+        snprintf(log, sizeof log, "%s/log", dir);
+        if (!freopen(log, "a", stderr))
+            _exit(126);
+        execl(prog, prog, "run", ini, "--checkpoint-every", "0",
+              arg1, arg2, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+static int wait_exit(pid_t pid)
+{
+    int st;
+    ck_assert(waitpid(pid, &st, 0) == pid);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static int run_sync(const char *arg1, const char *arg2)
+{
+    return wait_exit(start_run(arg1, arg2));
+}
+
+/* Rows of the results file by job id and status. */
+typedef struct tally {
+    char ids[64][LS_JOB_ID_LEN];
+    int final[64], interrupted[64], epochs[64], n;
+    char cpus[64][32];
+} tally;
+
+static int tally_row(void *ctx, const char *path, long line, int nf, char **f,
+                     ls_err *err)
+{
+    tally *t = ctx;
+    int id = ls_csv_column(LS_RESULTS_COLUMNS, "job_id");
+    int st = ls_csv_column(LS_RESULTS_COLUMNS, "status");
+    int ep = ls_csv_column(LS_RESULTS_COLUMNS, "epochs_run");
+    int cp = ls_csv_column(LS_RESULTS_COLUMNS, "cpus");
+    int i;
+    (void)path, (void)line, (void)nf, (void)err;
+    for (i = 0; i < t->n && strcmp(t->ids[i], f[id]); i++)
+        ;
+    if (i == t->n) {
+        ck_assert(t->n < 64);
+        snprintf(t->ids[t->n++], LS_JOB_ID_LEN, "%s", f[id]);
+    }
+    if (!strcmp(f[st], "interrupted"))
+        t->interrupted[i]++;
+    else
+        t->final[i]++;
+    t->epochs[i] = atoi(f[ep]);
+    snprintf(t->cpus[i], sizeof t->cpus[i], "%s", f[cp]);
+    return 0;
+}
+
+static tally read_tally(void)
+{
+    tally t;
+    ls_err err = {0};
+    int torn = 0;
+    memset(&t, 0, sizeof t);
+    if (access(csv, F_OK) != 0)
+        return t; /* killed before the first row */
+    ck_assert_msg(ls_csv_read(csv, LS_RESULTS_COLUMNS, tally_row, &t, &torn, &err) == 0,
+                  "%s", err.msg);
+    ck_assert_msg(!torn, "torn line in %s", csv);
+    return t;
+}
+
+START_TEST(test_runner_every_job_once_and_resume_skips)
+{
+    write_sweep("4, 8, 12", 5, NULL);
+    ck_assert_int_eq(run_sync(NULL, NULL), 0);
+    tally t = read_tally();
+    ck_assert_int_eq(t.n, 6);
+    for (int i = 0; i < t.n; i++)
+        ck_assert_int_eq(t.final[i], 1);
+    ck_assert_int_eq(run_sync(NULL, NULL), 0); /* nothing left to do */
+    t = read_tally();
+    ck_assert_int_eq(t.n, 6);
+    for (int i = 0; i < t.n; i++)
+        ck_assert_int_eq(t.final[i], 1);
+}
+END_TEST
+
+/* kill -9 at random moments, rerun each time; in the end every job is
+ * there exactly once and no line is torn. */
+START_TEST(test_runner_kill9_then_rerun_exactly_once)
+{
+    write_sweep("4, 6, 8, 10, 12, 14", 20, NULL);
+    srand((unsigned)time(NULL));
+    for (int round = 0; round < 12; round++) {
+        pid_t pid = start_run(NULL, NULL);
+        usleep(50000 + (useconds_t)(rand() % 400000));
+        kill(pid, SIGKILL);
+        wait_exit(pid);
+        read_tally(); /* never a torn or malformed line */
+    }
+    ck_assert_int_eq(run_sync(NULL, NULL), 0);
+    tally t = read_tally();
+    ck_assert_int_eq(t.n, 12);
+    for (int i = 0; i < t.n; i++)
+        ck_assert_msg(t.final[i] == 1, "job %s has %d final rows", t.ids[i], t.final[i]);
+}
+END_TEST
+
+/* Epoch numbers of one job in the curve file, in file order. */
+static int curve_epochs(const char *id, int *out, int cap)
+{
+    FILE *f = fopen(curves, "r");
+    char line[512];
+    int n = 0;
+    ck_assert(f);
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, id, 16) && n < cap)
+            out[n++] = atoi(line + 17);
+    fclose(f);
+    return n;
+}
+
+START_TEST(test_runner_sigterm_drains_and_resumes_from_checkpoint)
+{
+    write_sweep("32", 400, NULL); /* 2 jobs, several seconds each */
+    pid_t pid = start_run(NULL, NULL);
+    sleep(2);
+    kill(pid, SIGTERM);
+    ck_assert_int_eq(wait_exit(pid), 3); /* stopped early */
+    tally t = read_tally();
+    ck_assert_int_eq(t.n, 2);
+    int stopped_at[2];
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(t.interrupted[i], 1);
+        ck_assert_int_eq(t.final[i], 0);
+        ck_assert(t.epochs[i] > 0 && t.epochs[i] < 400);
+        stopped_at[i] = t.epochs[i];
+    }
+    ck_assert_int_eq(run_sync(NULL, NULL), 0);
+    tally u = read_tally();
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(u.final[i], 1);
+        ck_assert_int_eq(u.epochs[i], 400);
+        /* continued, not restarted: every epoch appears once, in order */
+        static int ep[1000];
+        int n = curve_epochs(u.ids[i], ep, 1000);
+        ck_assert_int_eq(n, 400);
+        for (int k = 0; k < n; k++)
+            ck_assert_int_eq(ep[k], k + 1);
+        ck_assert(stopped_at[i] < 400);
+    }
+}
+END_TEST
+
+START_TEST(test_runner_job_over_memory_limit_fails_alone)
+{
+    write_sweep("4, 8, 2048", 3, "mem_limit = 64M");
+    ck_assert_int_eq(run_sync(NULL, NULL), 1); /* some job failed */
+    tally t = read_tally();
+    ck_assert_int_eq(t.n, 6);
+    char log[160], buf[8192];
+    snprintf(log, sizeof log, "%s/log", dir);
+    FILE *l = fopen(log, "r");
+    size_t got = fread(buf, 1, sizeof buf - 1, l);
+    buf[got] = '\0';
+    fclose(l);
+    ck_assert_msg(strstr(buf, "more than the memory limit"), "log: %s", buf);
+}
+END_TEST
+
+/* Placement: every job ran on CPUs inside the allowed set, one core each
+ * (auto threads with more jobs than cores). */
+START_TEST(test_runner_places_jobs_inside_allowed_cpus)
+{
+    ls_topo *topo;
+    ls_err err = {0};
+    char allowed[256];
+    int cores[256];
+    ck_assert(ls_topo_load(&topo, &err) == 0);
+    int n = ls_topo_ncores(topo);
+    for (int i = 0; i < n; i++)
+        cores[i] = i;
+    ls_topo_cpulist(topo, cores, n, allowed, sizeof allowed);
+    write_sweep("4, 8, 12", 3, NULL);
+    ck_assert_int_eq(run_sync(NULL, NULL), 0);
+    tally t = read_tally();
+    for (int i = 0; i < t.n; i++) {
+        int found = 0;
+        for (int c = 0; c < n; c++) {
+            char one[16];
+            ls_topo_cpulist(topo, &c, 1, one, sizeof one);
+            found |= !strcmp(one, t.cpus[i]);
+        }
+        ck_assert_msg(found, "job ran on '%s', allowed %s", t.cpus[i], allowed);
+    }
+    ls_topo_destroy(topo);
+}
+END_TEST
+
+Suite *runner_suite(void)
+{
+    Suite *s = suite_create("runner");
+    TCase *tc = tcase_create("Core");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, test_runner_every_job_once_and_resume_skips);
+    tcase_add_test(tc, test_runner_kill9_then_rerun_exactly_once);
+    tcase_add_test(tc, test_runner_sigterm_drains_and_resumes_from_checkpoint);
+    tcase_add_test(tc, test_runner_job_over_memory_limit_fails_alone);
+    tcase_add_test(tc, test_runner_places_jobs_inside_allowed_cpus);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+LS_CHECK_MAIN(runner_suite)

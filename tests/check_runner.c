@@ -183,17 +183,18 @@ START_TEST(test_runner_sigterm_drains_and_resumes_from_checkpoint)
     sleep(2);
     kill(pid, SIGTERM);
     ck_assert_int_eq(wait_exit(pid), 3); /* stopped early */
+    /* Each job that had started is recorded interrupted (with one core,
+     * e.g. under taskset, the second job never started). */
     tally t = read_tally();
-    ck_assert_int_eq(t.n, 2);
-    int stopped_at[2];
-    for (int i = 0; i < 2; i++) {
+    ck_assert(t.n >= 1 && t.n <= 2);
+    for (int i = 0; i < t.n; i++) {
         ck_assert_int_eq(t.interrupted[i], 1);
         ck_assert_int_eq(t.final[i], 0);
         ck_assert(t.epochs[i] > 0 && t.epochs[i] < 400);
-        stopped_at[i] = t.epochs[i];
     }
     ck_assert_int_eq(run_sync(NULL, NULL), 0);
     tally u = read_tally();
+    ck_assert_int_eq(u.n, 2);
     for (int i = 0; i < 2; i++) {
         ck_assert_int_eq(u.final[i], 1);
         ck_assert_int_eq(u.epochs[i], 400);
@@ -203,7 +204,6 @@ START_TEST(test_runner_sigterm_drains_and_resumes_from_checkpoint)
         ck_assert_int_eq(n, 400);
         for (int k = 0; k < n; k++)
             ck_assert_int_eq(ep[k], k + 1);
-        ck_assert(stopped_at[i] < 400);
     }
 }
 END_TEST

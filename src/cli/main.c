@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "lstmsweep/sysinfo.h"
 
 typedef struct command {
     const char *name;
@@ -58,7 +59,9 @@ int main(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "--version")) {
-        printf("lstmsweep %s\n", PACKAGE_VERSION);
+        char v[32];
+        ls_sys_onednn_version(v, sizeof v);
+        printf("lstmsweep %s\noneDNN %s, ISA %s\n", PACKAGE_VERSION, v, ls_sys_isa());
         return 0;
     }
     for (size_t i = 0; i < NCOMMANDS; i++)

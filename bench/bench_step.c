@@ -1,0 +1,274 @@
+/* bench_step.c - training-step time of lstmsweep against the bare oneDNN
+ * LSTM primitives on the same shapes, in the same run.
+ *
+ *   bare  : for each layer, oneDNN forward_training + backward (with the two
+ *           weight reorders backward needs and the zeroing of its
+ *           accumulating gradients): exactly the oneDNN calls of a step,
+ *           through ls_lstm, nothing else.
+ *   full  : one step of `lstmsweep train`: batch expansion from the data
+ *           set, all layers forward and backward, dense layer, softmax
+ *           cross-entropy, dropout if any, and the Adam update.
+ *   sgemm : dnnl_sgemm 2048^3 at the same thread count, the peak.
+ *
+ * Each timing is the median of repeated steps after a warm-up (at least 5,
+ * and at least ~1 s); GFLOP/s counts 3 x the forward FLOPs of the LSTM and
+ * dense layers.  The threads of the team are bound one per core.
+ *
+ * usage: bench_step [--quick] [OUT.csv]   (prints a markdown table) */
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <oneapi/dnnl/dnnl.h>
+
+#include "lstmsweep/alloc.h"
+#include "lstmsweep/dataset.h"
+#include "lstmsweep/lstm.h"
+#include "lstmsweep/model.h"
+#include "lstmsweep/rng.h"
+#include "lstmsweep/sysinfo.h"
+#include "lstmsweep/topo.h"
+
+typedef struct shape {
+    const char *name;
+    int T, I, H, N, L, C;
+} shape;
+
+static const shape panel[] = {
+    {"bitcount H24 B1000 L1", 20, 1, 24, 1000, 1, 21},
+    {"mnist H128 B100 L1", 28, 28, 128, 100, 1, 10},
+    {"mnist H256 B100 L3", 28, 28, 256, 100, 3, 10},
+    {"bitcount H8 B50 L1", 20, 1, 8, 50, 1, 21},
+    {"bitcount H256 B1000 L3", 20, 1, 256, 1000, 3, 21},
+};
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Median seconds of fn(ctx) over enough repetitions. */
+static double median_time(void (*fn)(void *), void *ctx, double budget_s)
+{
+    double t[200];
+    int n = 0;
+    double start = ls_sys_seconds();
+    fn(ctx); /* warm-up: primitive creation, first touch */
+    while (n < 200 && (n < 5 || ls_sys_seconds() - start < budget_s)) {
+        double t0 = ls_sys_seconds();
+        fn(ctx);
+        t[n++] = ls_sys_seconds() - t0;
+    }
+    qsort(t, (size_t)n, sizeof *t, cmp_d);
+    return t[n / 2];
+}
+
+/* ---- bare: the LSTM primitives only ---- */
+typedef struct bare {
+    const shape *s;
+    dnnl_engine_t eng;
+    dnnl_stream_t st;
+    ls_lstm *layer[4];
+    float *src, *dst[4], *diff[4], *dsrc0, *w[4][3], *g[4][3];
+} bare;
+
+static void bare_step(void *ctx)
+{
+    bare *b = ctx;
+    const shape *s = b->s;
+    ls_err err = {0};
+    for (int l = 0; l < s->L; l++)
+        if (ls_lstm_forward(b->layer[l], b->st, l ? b->dst[l - 1] : b->src,
+                            b->w[l][0], b->w[l][1], b->w[l][2], b->dst[l], &err))
+            fprintf(stderr, "%s\n", err.msg), exit(1);
+    for (int l = s->L - 1; l >= 0; l--)
+        if (ls_lstm_backward(b->layer[l], b->st, l ? b->dst[l - 1] : b->src,
+                             b->w[l][0], b->w[l][1], b->w[l][2], b->dst[l],
+                             b->diff[l], l ? b->diff[l - 1] : b->dsrc0,
+                             b->g[l][0], b->g[l][1], b->g[l][2], &err))
+            fprintf(stderr, "%s\n", err.msg), exit(1);
+}
+
+static float *randbuf(size_t n, ls_rng *r)
+{
+    float *p = ls_alloc(n * sizeof *p);
+    for (size_t i = 0; p && i < n; i++)
+        p[i] = 0.2f * (2 * ls_rng_float(r) - 1);
+    return p;
+}
+
+static double time_bare(const shape *s, double budget)
+{
+    bare b = {.s = s};
+    ls_err err = {0};
+    ls_rng r;
+    size_t TNH = (size_t)s->T * s->N * s->H;
+    ls_rng_seed(&r, 1, 0);
+    dnnl_engine_create(&b.eng, dnnl_cpu, 0);
+    dnnl_stream_create(&b.st, b.eng, dnnl_stream_default_flags);
+    b.src = randbuf((size_t)s->T * s->N * s->I, &r);
+    b.dsrc0 = randbuf((size_t)s->T * s->N * s->I, &r);
+    for (int l = 0; l < s->L; l++) {
+        int I = l ? s->H : s->I;
+        size_t sz[3] = {(size_t)I * 4 * s->H, (size_t)s->H * 4 * s->H, 4 * (size_t)s->H};
+        if (ls_lstm_create(&b.layer[l], b.eng, s->T, s->N, I, s->H, 1, &err))
+            fprintf(stderr, "%s\n", err.msg), exit(1);
+        b.dst[l] = randbuf(TNH, &r);
+        b.diff[l] = randbuf(TNH, &r);
+        for (int k = 0; k < 3; k++) {
+            b.w[l][k] = randbuf(sz[k], &r);
+            b.g[l][k] = randbuf(sz[k], &r);
+        }
+    }
+    double t = median_time(bare_step, &b, budget);
+    for (int l = 0; l < s->L; l++) {
+        ls_lstm_destroy(b.layer[l]);
+        ls_free(b.dst[l]);
+        ls_free(b.diff[l]);
+        for (int k = 0; k < 3; k++)
+            ls_free(b.w[l][k]), ls_free(b.g[l][k]);
+    }
+    ls_free(b.src);
+    ls_free(b.dsrc0);
+    dnnl_stream_destroy(b.st);
+    dnnl_engine_destroy(b.eng);
+    return t;
+}
+
+/* ---- full: what train_epoch does per batch ---- */
+typedef struct full {
+    const shape *s;
+    ls_model *m;
+    ls_dataset *ds;
+    uint32_t *idx;
+    float *x;
+    int32_t *y;
+    size_t next;
+} full;
+
+static void full_step(void *ctx)
+{
+    full *f = ctx;
+    const shape *s = f->s;
+    ls_err err = {0};
+    double loss;
+    int wrong;
+    for (int j = 0; j < s->N; j++)
+        f->idx[j] = (uint32_t)((f->next + (size_t)j) % f->ds->n_train);
+    f->next += (size_t)s->N;
+    ls_dataset_fill(f->ds, LS_SPLIT_TRAIN, f->idx, (size_t)s->N, f->x, f->y);
+    if (ls_model_forward_backward(f->m, f->x, f->y, s->N, 1, &loss, &wrong, &err))
+        fprintf(stderr, "%s\n", err.msg), exit(1);
+    ls_model_adam_step(f->m, 1e-3f);
+}
+
+/* A stand-in data set of the shape's size: bitcount for I == 1, random
+ * bytes as images otherwise (the expansion cost is the same). */
+static ls_dataset *bench_data(const shape *s)
+{
+    ls_dataset *ds = NULL;
+    ls_err err = {0};
+    if (s->I == 1) {
+        ls_bitcount_create(&ds, s->T, 10000, 1, &err);
+        return ds;
+    }
+    ds = calloc(1, sizeof *ds);
+    ds->kind = LS_DATA_IMAGES;
+    ds->T = s->T, ds->I = s->I, ds->classes = s->C;
+    ds->n_train = 8000, ds->n_test = 0;
+    ds->pixels = malloc(ds->n_train * (size_t)s->T * s->I);
+    ds->labels = malloc(ds->n_train);
+    for (size_t i = 0; i < ds->n_train * (size_t)s->T * s->I; i++)
+        ds->pixels[i] = (uint8_t)(i * 2654435761u >> 24);
+    for (size_t i = 0; i < ds->n_train; i++)
+        ds->labels[i] = (uint8_t)(i % 10);
+    return ds;
+}
+
+static double time_full(const shape *s, double budget)
+{
+    ls_model_config c = {.T = s->T, .I = s->I, .H = s->H, .L = s->L, .C = s->C,
+                         .batch = s->N, .seed = 1};
+    full f = {.s = s};
+    ls_err err = {0};
+    if (ls_model_create(&f.m, &c, &err))
+        fprintf(stderr, "%s\n", err.msg), exit(1);
+    f.ds = bench_data(s);
+    f.idx = malloc(sizeof *f.idx * (size_t)s->N);
+    f.x = ls_alloc(sizeof(float) * (size_t)s->T * s->N * s->I);
+    f.y = malloc(sizeof *f.y * (size_t)s->N);
+    double t = median_time(full_step, &f, budget);
+    ls_model_destroy(f.m);
+    ls_dataset_destroy(f.ds);
+    free(f.idx);
+    ls_free(f.x);
+    free(f.y);
+    return t;
+}
+
+typedef struct gemm { int n; float *a, *b, *c; } gemm;
+
+static void gemm_step(void *ctx)
+{
+    gemm *g = ctx;
+    dnnl_sgemm('N', 'N', g->n, g->n, g->n, 1.0f, g->a, g->n, g->b, g->n, 0.0f, g->c, g->n);
+}
+
+static double sgemm_peak(void)
+{
+    gemm g = {.n = 2048};
+    ls_rng r;
+    ls_rng_seed(&r, 2, 0);
+    size_t nn = (size_t)g.n * g.n;
+    g.a = randbuf(nn, &r), g.b = randbuf(nn, &r), g.c = randbuf(nn, &r);
+    double t = median_time(gemm_step, &g, 1.0);
+    ls_free(g.a), ls_free(g.b), ls_free(g.c);
+    return 2.0 * g.n * (double)g.n * g.n / t * 1e-9;
+}
+
+int main(int argc, char **argv)
+{
+    int quick = argc > 1 && !strcmp(argv[1], "--quick");
+    const char *out = argc > 1 + quick ? argv[1 + quick] : NULL;
+    double budget = quick ? 0.3 : 2.0;
+    ls_topo *topo;
+    ls_err err = {0};
+    FILE *csv = out ? fopen(out, "w") : NULL;
+    int cores[2] = {0, 1};
+
+    if (ls_topo_load(&topo, &err))
+        return fprintf(stderr, "%s\n", err.msg), 1;
+    int maxk = ls_topo_ncores(topo) < 2 ? ls_topo_ncores(topo) : 2;
+    if (csv)
+        fprintf(csv, "shape,threads,bare_ms,full_ms,overhead_pct,samples_per_s,"
+                     "gflops,sgemm_gflops,pct_of_peak\n");
+    printf("| shape | threads | bare oneDNN ms | lstmsweep ms | overhead | samples/s | GFLOP/s | %% of sgemm peak |\n");
+    printf("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (int k = 1; k <= maxk; k++) {
+        if (ls_topo_bind_team(topo, cores, k, &err))
+            return fprintf(stderr, "%s\n", err.msg), 1;
+        double peak = sgemm_peak();
+        for (size_t i = 0; i < sizeof panel / sizeof *panel; i++) {
+            const shape *s = &panel[i];
+            ls_model_config c = {.T = s->T, .I = s->I, .H = s->H, .L = s->L, .C = s->C};
+            double flops = 3 * ls_model_flops_per_sample(&c) * s->N;
+            double tb = time_bare(s, budget), tf = time_full(s, budget);
+            double gf = flops / tf * 1e-9;
+            printf("| %s | %d | %.2f | %.2f | %+.1f%% | %.0f | %.1f | %.0f%% |\n", s->name,
+                   k, tb * 1e3, tf * 1e3, 100 * (tf - tb) / tb, s->N / tf, gf,
+                   100 * gf / peak);
+            if (csv)
+                fprintf(csv, "%s,%d,%.4f,%.4f,%.2f,%.1f,%.2f,%.1f,%.1f\n", s->name, k,
+                        tb * 1e3, tf * 1e3, 100 * (tf - tb) / tb, s->N / tf, gf, peak,
+                        100 * gf / peak);
+            fflush(stdout);
+        }
+        printf("| sgemm 2048^3 | %d | | | | | %.1f | 100%% |\n", k, peak);
+    }
+    if (csv)
+        fclose(csv);
+    ls_topo_destroy(topo);
+    return 0;
+}

@@ -82,7 +82,7 @@ static int run_sync(const char *arg1, const char *arg2)
 /* Rows of the results file by job id and status. */
 typedef struct tally {
     char ids[64][LS_JOB_ID_LEN];
-    int final[64], interrupted[64], epochs[64], n;
+    int final[64], interrupted[64], epochs[64], hidden[64], n;
     char cpus[64][32];
 } tally;
 
@@ -107,6 +107,7 @@ static int tally_row(void *ctx, const char *path, long line, int nf, char **f,
     else
         t->final[i]++;
     t->epochs[i] = atoi(f[ep]);
+    t->hidden[i] = atoi(f[ls_csv_column(LS_RESULTS_COLUMNS, "hidden")]);
     snprintf(t->cpus[i], sizeof t->cpus[i], "%s", f[cp]);
     return 0;
 }
@@ -248,6 +249,17 @@ START_TEST(test_runner_places_jobs_inside_allowed_cpus)
             found |= !strcmp(one, t.cpus[i]);
         }
         ck_assert_msg(found, "job ran on '%s', allowed %s", t.cpus[i], allowed);
+    }
+    /* Slots are disjoint: the two largest jobs (hidden 12, seeds 1 and 2)
+     * start together and so must be on different cores. */
+    if (n >= 2) {
+        const char *first[2];
+        int k = 0;
+        for (int i = 0; i < t.n && k < 2; i++)
+            if (t.hidden[i] == 12)
+                first[k++] = t.cpus[i];
+        ck_assert_int_eq(k, 2);
+        ck_assert_str_ne(first[0], first[1]);
     }
     ls_topo_destroy(topo);
 }

@@ -18,6 +18,7 @@
 #include "lstmsweep/alloc.h"
 #include "lstmsweep/csv.h"
 #include "lstmsweep/results.h"
+#include "lstmsweep/shard.h"
 #include "lstmsweep/sysinfo.h"
 #include "lstmsweep/train.h"
 
@@ -202,9 +203,6 @@ static int read_done(runner *R, done_set *d, ls_err *err)
     return rc;
 }
 
-/* Which jobs belong to shard i of n: longest-processing-time-first onto
- * the least loaded shard, ties by job id, so shards are disjoint, cover
- * all jobs, are balanced by estimated cost and identical in every run. */
 static int cmp_est_desc(const void *a, const void *b, void *ctx);
 
 static size_t *sort_by_estimate(entry *e, size_t n)
@@ -227,32 +225,35 @@ static int cmp_est_desc(const void *a, const void *b, void *ctx)
     return strcmp(x->id, y->id);
 }
 
+/* Keep only this process's shard of the jobs (see shard.h). */
 static int keep_shard(runner *R)
 {
-    int n = R->o->shard_count, mine = R->o->shard_index;
+    int n = R->o->shard_count, rc;
     if (n <= 1)
         return 0;
-    size_t *ord = sort_by_estimate(R->e, R->n);
-    double *load = calloc((size_t)n, sizeof *load);
-    char *keep = calloc(R->n ? R->n : 1, 1);
-    if (!ord || !load || !keep) {
-        free(ord), free(load), free(keep);
-        return LS_ENOMEM;
+    double *cost = malloc(sizeof *cost * (R->n ? R->n : 1));
+    char (*ids)[LS_JOB_ID_LEN] = malloc(sizeof *ids * (R->n ? R->n : 1));
+    int *shard = malloc(sizeof *shard * (R->n ? R->n : 1));
+    if (!cost || !ids || !shard) {
+        rc = LS_ENOMEM;
+        goto out;
     }
     for (size_t i = 0; i < R->n; i++) {
-        int best = 0;
-        for (int s = 1; s < n; s++)
-            best = load[s] < load[best] ? s : best;
-        load[best] += R->e[ord[i]].est_s;
-        keep[ord[i]] = best == mine;
+        cost[i] = R->e[i].est_s;
+        memcpy(ids[i], R->e[i].id, LS_JOB_ID_LEN);
     }
+    if ((rc = ls_shard_assign(cost, (const char (*)[LS_JOB_ID_LEN])ids, R->n, n, shard)))
+        goto out;
     size_t w = 0;
     for (size_t i = 0; i < R->n; i++)
-        if (keep[i])
+        if (shard[i] == R->o->shard_index)
             R->e[w++] = R->e[i];
     R->n = w;
-    free(ord), free(load), free(keep);
-    return 0;
+out:
+    free(cost);
+    free(ids);
+    free(shard);
+    return rc;
 }
 
 static int make_entry(runner *R, entry *e, const ls_job *j, ls_err *err)

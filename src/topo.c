@@ -111,6 +111,12 @@ void ls_topo_destroy(ls_topo *t)
 }
 
 int ls_topo_ncores(const ls_topo *t) { return t->ncores; }
+
+void ls_topo_limit_cores(ls_topo *t, int n)
+{
+    if (n >= 1 && n < t->ncores)
+        t->ncores = n;
+}
 int ls_topo_nnodes(const ls_topo *t) { return t->nnodes; }
 int ls_topo_core_node(const ls_topo *t, int c) { return t->core_node[c]; }
 int ls_topo_node_os_index(const ls_topo *t, int n) { return t->node_os[n]; }

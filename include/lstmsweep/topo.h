@@ -28,6 +28,11 @@ int ls_topo_load(ls_topo **out, ls_err *err);
 void ls_topo_destroy(ls_topo *t);
 
 int ls_topo_ncores(const ls_topo *t);
+
+/* Use at most n cores (the first n in topology order, i.e. filling NUMA
+ * nodes in turn); for SLURM_CPUS_PER_TASK when the allocation's cpuset is
+ * wider than the task's share.  n < 1 or n >= ncores changes nothing. */
+void ls_topo_limit_cores(ls_topo *t, int n);
 int ls_topo_nnodes(const ls_topo *t);
 /* NUMA node index (0..nnodes-1) of core c, and its OS number. */
 int ls_topo_core_node(const ls_topo *t, int c);

@@ -185,6 +185,12 @@ static int do_run(int argc, char **argv, int dry_run)
         rc = 1;
         goto out;
     }
+    /* Inside a Slurm allocation the cgroup/cpuset is already the limit;
+     * SLURM_CPUS_PER_TASK also caps it when the cpuset is wider (no
+     * task/cgroup or task/affinity plugin). */
+    const char *slurm_cpus = getenv("SLURM_CPUS_PER_TASK");
+    if (slurm_cpus && atoi(slurm_cpus) > 0)
+        ls_topo_limit_cores(topo, atoi(slurm_cpus));
     c.o.log = c.quiet ? NULL : stderr;
     c.o.live = !c.quiet && isatty(STDERR_FILENO);
     c.o.stop = &stop_requested;

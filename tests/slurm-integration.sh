@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# slurm-integration.sh - `lstmsweep slurm` against a real Slurm cluster.
+#
+#  1. A small sweep as a 2-task job array + merge job: the merged results
+#     hold every job exactly once, all ok, and each array task ran on the
+#     single CPU Slurm bound it to (the results' cpus column).
+#  2. The same with one array task cancelled mid-run: the merge (afterany)
+#     still runs; resubmitting the script completes the sweep with nothing
+#     lost or run twice.
+#
+# Skips (exit 77) when no Slurm cluster answers.  For a local one:
+#   ../shared/tools/slurm-local.sh start   (.ci/run does this)
+set -euo pipefail
+if [ -z "${SLURM_CONF:-}" ] && [ -r /tmp/slurm-local/etc/slurm.conf ]; then
+    export SLURM_CONF=/tmp/slurm-local/etc/slurm.conf
+fi
+command -v sbatch >/dev/null 2>&1 || { echo "SKIP: no sbatch"; exit 77; }
+timeout 10 sinfo -h >/dev/null 2>&1 || { echo "SKIP: no Slurm cluster answers"; exit 77; }
+
+prog=$(realpath "${top_builddir:-.}/lstmsweep")
+work=$(mktemp -d /tmp/ls_slurm_XXXXXX)
+trap 'rm -rf "$work"' EXIT
+fail() { echo "FAIL: $*" >&2; for f in "$work"/*.out; do [ -f "$f" ] && { echo "--- $f"; cat "$f"; }; done >&2; exit 1; }
+
+# wait_jobs ID... : until none of the jobs is queued or running (5 min max)
+wait_jobs() {
+    local end=$((SECONDS + 300)) ids
+    ids=$(IFS=,; echo "$*")
+    while squeue -h -j "$ids" 2>/dev/null | grep -q .; do
+        [ $SECONDS -lt $end ] || fail "jobs $ids still queued after 300 s"
+        sleep 1
+    done
+}
+
+# submit SCRIPT: submit, set $array and $merge
+submit() {
+    local out
+    out=$(bash "$1") || fail "submission failed: $out"
+    array=$(sed -n 's/^array job(s): //p' <<<"$out")
+    merge=$(sed -n 's/^merge job: \([0-9]*\).*/\1/p' <<<"$out")
+    if [ -z "$array" ] || [ -z "$merge" ]; then fail "no job ids in: $out"; fi
+}
+
+# check_complete CSV NJOBS: one final row per job, NJOBS jobs
+check_complete() {
+    local csv=$1 n=$2 idc stc rows uniq
+    [ -s "$csv" ] || fail "$csv missing"
+    idc=$(head -1 "$csv" | tr ',' '\n' | grep -nx job_id | cut -d: -f1)
+    stc=$(head -1 "$csv" | tr ',' '\n' | grep -nx status | cut -d: -f1)
+    rows=$(tail -n +2 "$csv" | wc -l)
+    uniq=$(tail -n +2 "$csv" | cut -d, -f"$idc" | sort -u | wc -l)
+    if [ "$rows" != "$n" ] || [ "$uniq" != "$n" ]; then
+        fail "$csv: $rows rows, $uniq jobs, want $n"
+    fi
+    tail -n +2 "$csv" | cut -d, -f"$stc" | grep -qv '^ok$' && fail "$csv: a job is not ok"
+    return 0
+}
+
+sweep() { # sweep NAME EPOCHS: writes $work/NAME.ini
+    cat > "$work/$1.ini" <<INI
+[sweep]
+name = $1
+results = $work/$1.csv
+seeds = 1, 2, 3
+[bitcount]
+bits = 10
+train_size = 500
+batch = 50
+lr = 0.01
+hidden = 8, 16
+epochs = $2
+eval_every = 50
+INI
+}
+
+# 1. the whole sweep
+sweep a 20
+"$prog" slurm "$work/a.ini" -o "$work/a.sbatch" --tasks 2 --cpus-per-task 1 --time 10
+submit "$work/a.sbatch"
+wait_jobs "$array" "$merge"
+check_complete "$work/a.csv" 6
+cpuc=$(head -1 "$work/a.csv" | tr ',' '\n' | grep -nx cpus | cut -d: -f1)
+tail -n +2 "$work/a.csv" | cut -d, -f"$cpuc" | grep -q '[-,]' && fail "an array task used more than one CPU"
+echo "ok: 2-task array, 6 jobs, each task on one CPU ($(tail -n +2 "$work/a.csv" | cut -d, -f"$cpuc" | sort -u | tr '\n' ' '))"
+
+# 2. cancel array task 1 mid-run, then resubmit
+sweep b 1500
+"$prog" slurm "$work/b.ini" -o "$work/b.sbatch" --tasks 2 --cpus-per-task 1 --time 10
+submit "$work/b.sbatch"
+for _ in $(seq 60); do
+    squeue -h -t R -j "$array" -o %i | grep -q "_1$" && break
+    sleep 0.5
+done
+sleep 2
+scancel "${array}_1"
+wait_jobs "$array" "$merge"
+got=$(tail -n +2 "$work/b.csv" 2>/dev/null | grep -c ',ok,' || true)
+[ "$got" -lt 6 ] || fail "the cancel came too late: all 6 jobs already ok"
+submit "$work/b.sbatch"
+wait_jobs "$array" "$merge"
+check_complete "$work/b.csv" 6
+echo "ok: cancelled task ($got of 6 jobs done then); resubmission completed all 6 exactly once"

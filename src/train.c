@@ -275,6 +275,15 @@ static int run_setup(run *r, ls_err *err)
         (size_t)j->train_size < r->n_train)
         r->n_train = (size_t)j->train_size;
     cfg.eval_batch = ls_train_eval_batch(&cfg, ls_dataset_size(ds, LS_SPLIT_TEST));
+    /* Refuse what cannot fit before touching it: the buffers are zeroed on
+     * allocation, so an oversized job would meet the OOM killer, not
+     * a clean allocation failure. */
+    size_t need = ls_model_estimate_bytes(&cfg, r->n_train, ls_dataset_size(ds, LS_SPLIT_TEST));
+    size_t avail = ls_sys_available_memory();
+    if (need > avail)
+        return ls_err_set(err, LS_ENOMEM,
+                          "job needs %.1f GiB of memory, only %.1f GiB available",
+                          need / 1073741824.0, avail / 1073741824.0);
     if ((rc = ls_model_create(&r->m, &cfg, err)))
         return rc;
     r->perm = ls_alloc(r->n_train * sizeof *r->perm);

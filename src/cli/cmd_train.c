@@ -129,7 +129,7 @@ static int parse(int argc, char **argv, train_cli *c)
         else if (ch == OPT_SAVE) c->save = optarg;
         else if (ch == OPT_QUIET) c->quiet = 1;
         else if (ch == OPT_HELP) { train_usage(stdout); rc = -1; }
-        else { train_usage(stderr); rc = 2; }
+        else { cli_error("train: see lstmsweep train --help"); rc = 2; }
     }
     if (rc == 0 && optind < argc) {
         cli_error("train: unexpected argument '%s'", argv[optind]);

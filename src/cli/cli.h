@@ -12,6 +12,7 @@ int cmd_run(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_topo(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_slurm(int argc, char **argv);
 
 /* Print "lstmsweep: " + message to stderr. */

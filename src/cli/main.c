@@ -17,6 +17,7 @@ static const command commands[] = {
     {"plan", cmd_plan, "show what `run` would do: jobs, placement, estimates"},
     {"slurm", cmd_slurm, "write (and submit) a Slurm job array that runs a sweep"},
     {"merge", cmd_merge, "combine results files (e.g. Slurm shards) into one row per job"},
+    {"report", cmd_report, "tables and charts of results: best configurations, pivots, speed"},
     {"train", cmd_train, "train one model (one job) and report its result"},
     {"predict", cmd_predict, "classify bit strings or MNIST images with a saved model"},
     {"topo", cmd_topo, "show the cores and NUMA nodes the runner would use"},

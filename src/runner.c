@@ -447,15 +447,6 @@ static void runner_free(runner *R)
 
 /* ---- dry run --------------------------------------------------------------- */
 
-static void fmt_dur(double s, char *buf, size_t len)
-{
-    if (s < 60)
-        snprintf(buf, len, "%.1fs", s);
-    else if (s < 3600)
-        snprintf(buf, len, "%dm%02ds", (int)s / 60, (int)s % 60);
-    else
-        snprintf(buf, len, "%dh%02dm", (int)s / 3600, (int)s % 3600 / 60);
-}
 
 static void describe(const entry *e, char *buf, size_t len)
 {
@@ -515,7 +506,7 @@ int ls_runner_plan(const ls_sweep *sw, ls_topo *topo, const ls_run_opts *o,
         for (size_t i = 0; i < R.n; i++) {
             const entry *e = &R.e[R.order[i]];
             describe(e, desc, sizeof desc);
-            fmt_dur(e->est_s, est, sizeof est);
+            ls_sys_format_duration(e->est_s, est, sizeof est);
             if (e->state == E_SKIPPED) {
                 fprintf(out, "%-16s %-44s %9s %9s %3s %-8s %4s %9s\n", e->id, desc,
                         est, "-", "-", "-", "-", "done");
@@ -528,14 +519,14 @@ int ls_runner_plan(const ls_sweep *sw, ls_topo *topo, const ls_run_opts *o,
                 continue;
             }
             ls_topo_cpulist(topo, e->cores, e->k, cpus, sizeof cpus);
-            fmt_dur(e->start, at, sizeof at);
+            ls_sys_format_duration(e->start, at, sizeof at);
             fprintf(out, "%-16s %-44s %9s %8.1fM %3d %-8s %4d %9s\n", e->id, desc,
                     est, e->mem / 1048576.0, e->k, cpus,
                     ls_topo_node_os_index(topo, e->node), at);
         }
         double bound = fmax(work / R.ncores, longest);
-        fmt_dur(makespan, est, sizeof est);
-        fmt_dur(bound, at, sizeof at);
+        ls_sys_format_duration(makespan, est, sizeof est);
+        ls_sys_format_duration(bound, at, sizeof at);
         fprintf(out, "estimated makespan %s on %d core(s) (lower bound %s); "
                 "estimates are from a fixed cost model, real times vary by machine\n",
                 est, R.ncores, at);
@@ -592,8 +583,8 @@ static void live_status(runner *R)
     size_t done = R->sum.ok + R->sum.diverged + R->sum.failed + R->sum.interrupted;
     if (!R->o->log || !R->o->live)
         return;
-    fmt_dur(now, el, sizeof el);
-    fmt_dur(remaining_estimate(R, now), eta, sizeof eta);
+    ls_sys_format_duration(now, el, sizeof el);
+    ls_sys_format_duration(remaining_estimate(R, now), eta, sizeof eta);
     fprintf(R->o->log, "\r\033[K[%s] %zu/%zu done, %zu running, %zu queued, "
             "%zu failed, %zu diverged | elapsed %s, ETA %s", R->sw->name,
             done + R->sum.already_done, R->n, R->running, R->pending,

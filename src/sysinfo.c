@@ -110,3 +110,13 @@ size_t ls_sys_available_memory(void)
     }
     return kb ? (size_t)kb * 1024 : ls_sys_total_memory() / 10 * 8;
 }
+
+void ls_sys_format_duration(double s, char *buf, size_t len)
+{
+    if (s < 60)
+        snprintf(buf, len, "%.1fs", s);
+    else if (s < 3600)
+        snprintf(buf, len, "%dm%02ds", (int)s / 60, (int)s % 60);
+    else
+        snprintf(buf, len, "%dh%02dm", (int)s / 3600, (int)s % 3600 / 60);
+}

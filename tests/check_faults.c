@@ -25,18 +25,14 @@ static char dir[64], ini[128], csv[128];
 
 static void setup(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/ls_faults_XXXXXX");
-    ck_assert(mkdtemp(dir) != NULL);
+    ls_test_mkdtemp(dir, sizeof dir, "faults");
     snprintf(ini, sizeof ini, "%s/s.ini", dir);
     snprintf(csv, sizeof csv, "%s/r.csv", dir);
 }
 
 static void teardown(void)
 {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", dir);
+    ls_test_rmtree(dir);
 }
 
 static void write_sweep(const char *results, const char *lrs, const char *hidden,

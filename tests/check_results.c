@@ -99,17 +99,13 @@ static char dir[64], path[128];
 
 static void tmp_setup(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/ls_results_XXXXXX");
-    ck_assert(mkdtemp(dir) != NULL);
+    ls_test_mkdtemp(dir, sizeof dir, "results");
     snprintf(path, sizeof path, "%s/r.csv", dir);
 }
 
 static void tmp_teardown(void)
 {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", dir);
+    ls_test_rmtree(dir);
 }
 
 static char *slurp(const char *p)

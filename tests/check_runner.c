@@ -22,8 +22,7 @@ static char dir[64], ini[128], csv[128], curves[128], prog[512];
 static void setup(void)
 {
     const char *b = getenv("top_builddir");
-    snprintf(dir, sizeof dir, "/tmp/ls_runner_XXXXXX");
-    ck_assert(mkdtemp(dir) != NULL);
+    ls_test_mkdtemp(dir, sizeof dir, "runner");
     snprintf(ini, sizeof ini, "%s/s.ini", dir);
     snprintf(csv, sizeof csv, "%s/r.csv", dir);
     snprintf(curves, sizeof curves, "%s/r-curves.csv", dir);
@@ -32,10 +31,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", dir);
+    ls_test_rmtree(dir);
 }
 
 /* A sweep of small bitcount jobs: `hidden` list x 2 seeds. */

@@ -85,16 +85,12 @@ static char dir[64];
 
 static void setup(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/ls_merge_XXXXXX");
-    ck_assert(mkdtemp(dir) != NULL);
+    ls_test_mkdtemp(dir, sizeof dir, "merge");
 }
 
 static void teardown(void)
 {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", dir);
+    ls_test_rmtree(dir);
 }
 
 /* Append a row for job with `hidden` and status to file name in dir. */

@@ -17,16 +17,12 @@ static char dir[64];
 
 static void tmp_setup(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/ls_sweep_XXXXXX");
-    ck_assert(mkdtemp(dir) != NULL);
+    ls_test_mkdtemp(dir, sizeof dir, "sweep");
 }
 
 static void tmp_teardown(void)
 {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", dir);
+    ls_test_rmtree(dir);
 }
 
 /* Write dir/name from a printf format ("%1$s" is the fixture directory, an

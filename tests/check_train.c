@@ -147,16 +147,12 @@ static char tmpdir[64];
 
 static void tmp_setup(void)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/ls_train_XXXXXX");
-    ck_assert(mkdtemp(tmpdir) != NULL);
+    ls_test_mkdtemp(tmpdir, sizeof tmpdir, "train");
 }
 
 static void tmp_teardown(void)
 {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", tmpdir);
+    ls_test_rmtree(tmpdir);
 }
 
 static void write_bytes(const char *path, const void *b, size_t n)

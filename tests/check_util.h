@@ -5,6 +5,7 @@
 #define LSTMSWEEP_CHECK_UTIL_H
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #define LS_CHECK_MAIN(suite_fn)                                   \
@@ -16,5 +17,21 @@
         srunner_free(sr);                                         \
         return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;         \
     }
+
+/* A fresh directory /tmp/ls_<tag>_XXXXXX for one test (into dir, of
+ * size len), and its removal with everything in it. */
+static inline void ls_test_mkdtemp(char *dir, size_t len, const char *tag)
+{
+    snprintf(dir, len, "/tmp/ls_%s_XXXXXX", tag);
+    ck_assert_msg(mkdtemp(dir) != NULL, "mkdtemp %s", dir);
+}
+
+static inline void ls_test_rmtree(const char *dir)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cannot remove %s\n", dir);
+}
 
 #endif

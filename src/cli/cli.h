@@ -18,7 +18,5 @@ int cmd_slurm(int argc, char **argv);
 /* Print "lstmsweep: " + message to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* "1h02m", "3m05s", "12.3s" */
-void cli_format_duration(double s, char *buf, size_t len);
 
 #endif

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "lstmsweep/sysinfo.h"
 #include "lstmsweep/results.h"
 #include "lstmsweep/train.h"
 
@@ -51,7 +52,7 @@ static void progress(void *ctx, const ls_job *job, const ls_epoch_info *e)
     char eta[32], test[32] = "";
     (void)ctx;
     (void)job;
-    cli_format_duration(e->eta_s, eta, sizeof eta);
+    ls_sys_format_duration(e->eta_s, eta, sizeof eta);
     if (e->test_error >= 0)
         snprintf(test, sizeof test, "  test err %7.4f%%", 100 * e->test_error);
     fprintf(stderr, "epoch %5d/%d  loss %.4f  train err %7.3f%%%s  %.0f samples/s  ETA %s\n",
@@ -147,7 +148,7 @@ static void summary(const train_cli *c, const ls_result *r, const ls_dataset *ds
 {
     char id[LS_JOB_ID_LEN], wall[32];
     ls_job_id(&c->job, id);
-    cli_format_duration(r->wall_s, wall, sizeof wall);
+    ls_sys_format_duration(r->wall_s, wall, sizeof wall);
     fprintf(stderr, "%s %s H%d B%d L%d: %s after %d epochs", id,
             ls_task_name(c->job.task), c->job.hidden, c->job.batch, c->job.layers,
             ls_status_name(r->status), r->epochs_run);

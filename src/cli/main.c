@@ -34,15 +34,6 @@ void cli_error(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
-void cli_format_duration(double s, char *buf, size_t len)
-{
-    if (s < 60)
-        snprintf(buf, len, "%.1fs", s);
-    else if (s < 3600)
-        snprintf(buf, len, "%dm%02ds", (int)s / 60, (int)s % 60);
-    else
-        snprintf(buf, len, "%dh%02dm", (int)s / 3600, (int)s % 3600 / 60);
-}
 
 static void usage(FILE *f)
 {

@@ -968,7 +968,8 @@ static void write_problems(writer *w)
         prose(w, 0, "none: every job finished ok");
         return;
     }
-    tab_init(&t, csv ? 11 : 9, csv ? 0x403u : 0x143u);
+    /* text: 9 columns, job_id, task, status and message aligned left */
+    tab_init(&t, csv ? 11 : 9, csv ? 0 : 0x143u);
     tab_row(&t);
     const char *hdr[] = {"job_id", "task", "data", "hidden", "batch", "layers", "seed",
                          "status", "epochs_run", "epochs", "message"};
@@ -1765,111 +1766,144 @@ static const char *threads_text(const ls_report *r, size_t g, char *buf)
     return buf;
 }
 
-/* Test error (metric M_ERR, one chart per batch size bj, a line per layer
- * count) or samples/s (M_SPS, bj NULL, a line per layers x batch). */
-static int chart_vs_hidden(plotter *pl, size_t g, int m, const job *bj, ls_err *err)
-{
-    const ls_report *r = pl->r;
-    const group *gr = &r->groups[g];
-    size_t *hv = NULL, *lv = NULL, *bv = NULL, idx = 0;
-    long nh = distinct(r, g, HP_HIDDEN, &hv), nl = distinct(r, g, HP_LAYERS, &lv);
-    long nb = m == M_SPS ? distinct(r, g, HP_BATCH, &bv) : 1;
-    point *pts = nh > 0 ? malloc((size_t)nh * sizeof *pts) : NULL;
-    char stem[256], title[2400], sub[1024], thr[32], *body = NULL;
-    size_t blen;
-    range rg = {INFINITY, 0, 0};
-    int bars = 0, rc = 0, skip[3] = {HP_HIDDEN, HP_LAYERS, HP_BATCH};
-    FILE *d = NULL, *b = NULL, *plot = NULL;
-    char *plotcmd = NULL;
-    size_t plen;
+/* A chart of lines over the hidden sizes, being written. */
+typedef struct hchart {
+    char stem[256];
+    FILE *dat;            /* DIR/<stem>.dat: one block per line */
+    FILE *plot;           /* the plot command, built in memory */
+    range rg;
+    int bars;             /* some point averages several jobs */
+    size_t lines;
+} hchart;
 
-    if (nh < 0 || nl < 0 || nb < 0 || !pts) {
-        rc = ls_err_set(err, LS_ENOMEM, "out of memory");
-        goto out;
+/* Add a line: its block in the data file, its clause in the plot command. */
+static void hchart_line(hchart *c, const point *pts, size_t n, const char *name,
+                        long colour, long dash, long pt)
+{
+    fprintf(c->dat, "# %s\n# hidden mean min max jobs\n", name);
+    for (size_t i = 0; i < n; i++) {
+        fprintf(c->dat, "%g %.6g %.6g %.6g %zu\n", pts[i].x, pts[i].mean, pts[i].min,
+                pts[i].max, pts[i].n);
+        range_add(&c->rg, pts[i].min);
+        range_add(&c->rg, pts[i].max);
+        c->bars |= pts[i].n > 1;
     }
-    if (m == M_ERR)
-        snprintf(stem, sizeof stem, "error-vs-hidden_%s_batch%s", gr->slug, bj->hp[HP_BATCH]);
-    else
-        snprintf(stem, sizeof stem, "throughput_%s", gr->slug);
-    if (!(d = open_out(pl, stem, ".dat", err))) {
-        rc = LS_EIO;
-        goto out;
-    }
-    if (!(plot = open_memstream(&plotcmd, &plen)) || !(b = open_memstream(&body, &blen))) {
-        rc = ls_err_set(err, LS_ENOMEM, "out of memory");
-        goto out;
-    }
-    fprintf(d, "# %s: %s vs hidden size; one block per line of the chart\n", gr->label,
-            m == M_ERR ? "test error (%)" : "training samples/s");
-    for (long bi = 0; bi < nb; bi++)
+    fputs("\n\n", c->dat);
+    fprintf(c->plot, "%s\"%s.dat\" index %zu using 1:2:3:4 with yerrorlines lw 2 lc %ld "
+                     "dt %ld pt %ld title ", c->lines ? ", \\\n     " : "plot ", c->stem,
+            c->lines, colour, dash, pt);
+    gp_str(c->plot, name);
+    c->lines++;
+}
+
+/* The lines of a test-error chart (batch bj, a line per layer count) or
+ * of the throughput chart (bj NULL, a line per layers x batch). */
+static int hchart_lines(const ls_report *r, size_t g, int m, const job *bj, hchart *c,
+                        const size_t *hv, size_t nh)
+{
+    size_t *lv = NULL, *bv = NULL;
+    long nl = distinct(r, g, HP_LAYERS, &lv), nb = bj ? 1 : distinct(r, g, HP_BATCH, &bv);
+    point *pts = malloc((nh + 1) * sizeof *pts);
+    int rc = nl < 0 || nb < 0 || !pts ? LS_ENOMEM : 0;
+
+    for (long bi = 0; bi < nb && !rc; bi++)
         for (long l = 0; l < nl; l++) {
-            const job *lj = &r->jobs[lv[l]], *bjj = m == M_ERR ? bj : &r->jobs[bv[bi]];
-            size_t n = series(r, g, hv, (size_t)nh, lj, bjj, m, pts);
+            const job *lj = &r->jobs[lv[l]], *b = bj ? bj : &r->jobs[bv[bi]];
+            size_t n = series(r, g, hv, nh, lj, b, m, pts);
             char name[128];
             if (!n)
                 continue;
-            if (m == M_ERR)
-                snprintf(name, sizeof name, "%s layer%s", lj->hp[HP_LAYERS],
-                         lj->v[HP_LAYERS] == 1 ? "" : "s");
-            else
-                snprintf(name, sizeof name, "%s layer%s, batch %s", lj->hp[HP_LAYERS],
-                         lj->v[HP_LAYERS] == 1 ? "" : "s", bjj->hp[HP_BATCH]);
-            fprintf(d, "# %s\n# hidden mean min max jobs\n", name);
-            for (size_t i = 0; i < n; i++) {
-                fprintf(d, "%g %.6g %.6g %.6g %zu\n", pts[i].x, pts[i].mean, pts[i].min,
-                        pts[i].max, pts[i].n);
-                range_add(&rg, pts[i].min);
-                range_add(&rg, pts[i].max);
-                bars |= pts[i].n > 1;
-            }
-            fputs("\n\n", d);
+            snprintf(name, sizeof name, "%s layer%s%s%s", lj->hp[HP_LAYERS],
+                     lj->v[HP_LAYERS] == 1 ? "" : "s", bj ? "" : ", batch ",
+                     bj ? "" : b->hp[HP_BATCH]);
             /* colour: the layer count; dashes and points: the batch size */
-            fprintf(plot, "%s\"%s.dat\" index %zu using 1:2:3:4 with yerrorlines lw 2 "
-                          "lc %ld dt %ld pt %ld title ", idx ? ", \\\n     " : "plot ", stem,
-                    idx, l + 1, bi % 5 + 1, (m == M_ERR ? l : bi) % 4 * 2 + 5);
-            gp_str(plot, name);
-            idx++;
+            hchart_line(c, pts, n, name, l + 1, bi % 5 + 1, (bj ? l : bi) % 4 * 2 + 5);
         }
-    rc = close_out(d, pl, stem, ".dat", err);
-    d = NULL;
-    if (rc)
-        goto out;
-    chart_subtitle(r, g, skip, 3, bars, sub, sizeof sub);
+    free(pts);
+    free(lv);
+    free(bv);
+    return rc;
+}
+
+/* Titles, axes and the plot command into body (caller frees). */
+static int hchart_body(const ls_report *r, size_t g, int m, const job *bj, const hchart *c,
+                       const char *plotcmd, const size_t *hv, size_t nh, char **body)
+{
+    const int skip[3] = {HP_HIDDEN, HP_LAYERS, HP_BATCH};
+    char title[2400], sub[1024], thr[32];
+    size_t blen;
+    FILE *b = open_memstream(body, &blen);
+    if (!b)
+        return LS_ENOMEM;
+    chart_subtitle(r, g, skip, 3, c->bars, sub, sizeof sub);
     if (m == M_ERR)
         snprintf(title, sizeof title, "%s: test error vs hidden size, batch %s\n%s",
-                 gr->label, bj->hp[HP_BATCH], sub);
+                 r->groups[g].label, bj->hp[HP_BATCH], sub);
     else
         snprintf(title, sizeof title, "%s: training throughput vs hidden size (%s per job)\n%s",
-                 gr->label, threads_text(r, g, thr), sub);
+                 r->groups[g].label, threads_text(r, g, thr), sub);
     fputs(gp_style, b);
     fputs("set title ", b);
     gp_str(b, title);
     fputc('\n', b);
-    gp_hidden_axis(b, r, hv, (size_t)nh);
+    gp_hidden_axis(b, r, hv, nh);
     if (m == M_ERR)
-        gp_y_axis(b, &rg, "test error", "%", "y");
+        gp_y_axis(b, &c->rg, "test error", "%", "y");
     else
-        gp_y_axis(b, &rg, "training throughput", "samples/s, per job", "y");
-    fclose(plot);
-    plot = NULL;
-    fprintf(b, "%s\n", idx ? plotcmd : "set label 1 \"no finished job\" at graph 0.5,0.5 "
-                                       "center\nplot NaN notitle");
-    fclose(b);
-    b = NULL;
-    rc = write_script(pl, stem, body, 900, 600, err);
+        gp_y_axis(b, &c->rg, "training throughput", "samples/s, per job", "y");
+    fprintf(b, "%s\n", c->lines ? plotcmd : "set label 1 \"no finished job\" at graph 0.5,0.5 "
+                                            "center\nplot NaN notitle");
+    return fclose(b) ? LS_ENOMEM : 0;
+}
+
+/* Test error vs hidden (m = M_ERR, for batch size bj), or samples/s vs
+ * hidden (m = M_SPS, bj NULL). */
+static int chart_vs_hidden(plotter *pl, size_t g, int m, const job *bj, ls_err *err)
+{
+    const ls_report *r = pl->r;
+    hchart c = {.rg = {INFINITY, 0, 0}};
+    size_t *hv = NULL, plen;
+    long nh = distinct(r, g, HP_HIDDEN, &hv);
+    char *plotcmd = NULL, *body = NULL;
+    int rc = 0;
+
+    if (m == M_ERR)
+        snprintf(c.stem, sizeof c.stem, "error-vs-hidden_%s_batch%s", r->groups[g].slug,
+                 bj->hp[HP_BATCH]);
+    else
+        snprintf(c.stem, sizeof c.stem, "throughput_%s", r->groups[g].slug);
+    if (nh < 1 || !(c.plot = open_memstream(&plotcmd, &plen))) {
+        rc = ls_err_set(err, LS_ENOMEM, "out of memory");
+        goto out;
+    }
+    if (!(c.dat = open_out(pl, c.stem, ".dat", err))) {
+        rc = LS_EIO;
+        goto out;
+    }
+    fprintf(c.dat, "# %s: %s vs hidden size; one block per line of the chart\n",
+            r->groups[g].label, m == M_ERR ? "test error (%)" : "training samples/s");
+    rc = hchart_lines(r, g, m, bj, &c, hv, (size_t)nh);
+    int bad_dat = close_out(c.dat, pl, c.stem, ".dat", err), bad_plot = fclose(c.plot);
+    c.dat = NULL;
+    c.plot = NULL;
+    if (rc || bad_plot)
+        rc = ls_err_set(err, LS_ENOMEM, "out of memory");
+    else
+        rc = bad_dat;
+    if (rc)
+        goto out;
+    if (hchart_body(r, g, m, bj, &c, plotcmd, hv, (size_t)nh, &body))
+        rc = ls_err_set(err, LS_ENOMEM, "out of memory");
+    else
+        rc = write_script(pl, c.stem, body, 900, 600, err);
 out:
-    if (d)
-        fclose(d);
-    if (b)
-        fclose(b);
-    if (plot)
-        fclose(plot);
-    free(body);
+    if (c.dat)
+        fclose(c.dat);
+    if (c.plot)
+        fclose(c.plot);
     free(plotcmd);
-    free(pts);
+    free(body);
     free(hv);
-    free(lv);
-    free(bv);
     return rc;
 }
 
@@ -1987,7 +2021,9 @@ static int curves_load(plotter *pl, curves *cv, ls_err *err)
     if (found && !cv->rows)
         note(pl->info, "learning curves skipped: the curves file(s) hold no rows of the "
                        "best configurations' jobs");
-    if (!found)
+    if (!found && o->curves)
+        note(pl->info, "learning curves skipped: %s not found", missing);
+    else if (!found)
         note(pl->info, "learning curves skipped: no curves file (%s not found; pass "
                        "--curves FILE)", missing);
     else if (*missing)
@@ -2081,7 +2117,8 @@ static int chart_curves(plotter *pl, size_t g, const curves *cv, ls_err *err)
     snprintf(title, sizeof title, "%s: learning curves of the %zu best configurations "
                                   "(legend: final test error)\n%s", gr->label, nc, sub);
     fputs(gp_style, b);
-    fputs("set key inside left bottom opaque box\nset xlabel \"epoch\"\n", b);
+    /* below the panels: curves fill any corner of a log-scaled panel */
+    fputs("set key outside below center vertical nobox\nset xlabel \"epoch\"\n", b);
     fputs("set multiplot layout 1,2 title ", b);
     gp_str(b, title);
     fputs("\nset title \"test error, at each evaluation of the test split\"\n", b);
@@ -2101,7 +2138,7 @@ static int chart_curves(plotter *pl, size_t g, const curves *cv, ls_err *err)
     }
     fputs("\nunset multiplot\n", b);
     fclose(b);
-    rc = write_script(pl, stem, body, 1300, 560, err);
+    rc = write_script(pl, stem, body, 1300, 640, err);
     free(body);
     return rc;
 }

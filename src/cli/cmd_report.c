@@ -74,7 +74,8 @@ static int option(int ch, char *arg, ls_report_opts *o)
         o->curves = arg;
         return 0;
     }
-    cli_error("report: bad value '%s' (see lstmsweep report --help)", arg);
+    cli_error("report: --%s: bad value '%s' (see lstmsweep report --help)",
+              ch == 'f' ? "format" : ch == 't' ? "top" : "peak", arg);
     return 2;
 }
 

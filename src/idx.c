@@ -21,6 +21,8 @@
 /* gzread() and gzwrite() take an unsigned int length; MNIST's 47 MB fit
  * in one call, but a larger file must be moved in pieces. */
 #define IDX_CHUNK (1u << 30)
+/* The data buffer's first size; it doubles as the data arrives. */
+#define IDX_FIRST_ALLOC ((size_t)1 << 20)
 
 /* zlib's own error text, or strerror() when zlib reports a system error.
  * A stream opened with gzdopen() prefixes its messages with "<fd:N>: ",
@@ -121,18 +123,49 @@ static int read_header(gzFile gz, const char *path, int want_ndims,
     return 0;
 }
 
-/* Read exactly out->size data bytes, then make sure nothing follows. */
+/* Grow out->data for the next piece of data: doubling from IDX_FIRST_ALLOC,
+ * never past out->size. */
+static int grow(ls_idx *out, size_t *cap)
+{
+    size_t want = *cap == 0 ? IDX_FIRST_ALLOC : 2 * *cap;
+    uint8_t *p;
+
+    if (want > out->size || want < *cap)
+        want = out->size;
+    if (!(p = realloc(out->data, want)))
+        return -1;
+    out->data = p;
+    *cap = want;
+    return 0;
+}
+
+/* Read exactly out->size data bytes, then make sure nothing follows.  The
+ * buffer grows with the data actually read, so a corrupt header that
+ * announces gigabytes costs no more memory than the file holds and is
+ * reported as truncated, not as out of memory. */
 static int read_data(gzFile gz, const char *path, ls_idx *out, ls_err *err)
 {
     uint8_t extra;
-    long long n = gz_read_full(gz, out->data, out->size);
+    size_t cap = 0, got = 0;
+    long long n;
 
-    if (n < 0 || (n < (long long)out->size && gz_failed(gz)))
+    while (got < out->size) {
+        if (got == cap && grow(out, &cap))
+            return ls_err_set(err, LS_ENOMEM, "%s: out of memory for %zu bytes of data",
+                              path, out->size);
+        n = gz_read_full(gz, out->data + got, cap - got);
+        if (n < 0)
+            return corrupt(err, path, gz);
+        got += (size_t)n;
+        if (got < cap)
+            break;                        /* end of input */
+    }
+    if (got < out->size && gz_failed(gz))
         return corrupt(err, path, gz);
-    if (n < (long long)out->size)
+    if (got < out->size)
         return ls_err_set(err, LS_EFORMAT,
-                          "%s: truncated: header announces %zu bytes of data, file holds %lld",
-                          path, out->size, n);
+                          "%s: truncated: header announces %zu bytes of data, file holds %zu",
+                          path, out->size, got);
     n = gz_read_full(gz, &extra, 1);
     if (n < 0)
         return corrupt(err, path, gz);
@@ -166,12 +199,6 @@ int ls_idx_read(ls_idx *out, const char *path, int want_ndims, ls_err *err)
     rc = read_header(gz, path, want_ndims, out, err);
     if (rc)
         goto out_close;
-    out->data = malloc(out->size);
-    if (!out->data) {
-        rc = ls_err_set(err, LS_ENOMEM, "%s: out of memory for %zu bytes of data",
-                        path, out->size);
-        goto out_close;
-    }
     rc = read_data(gz, path, out, err);
 
 out_close:

@@ -95,6 +95,8 @@ static int by_first(const void *a, const void *b)
 static size_t pick_best(merger *m, ls_merge_stats *st)
 {
     size_t w = 0;
+    if (m->n == 0)
+        return 0; /* no rows: m->rows is NULL, which qsort must not get */
     qsort(m->rows, m->n, sizeof *m->rows, by_id_then_rank);
     for (size_t i = 0; i < m->n; i++) {
         size_t first = m->rows[i].seq;

@@ -82,6 +82,13 @@ ls_param_view ls_model_view(const ls_model *m, int k)
     return v;
 }
 
+size_t ls_model_config_nparams(const ls_model_config *cfg)
+{
+    ls_model probe = {.cfg = *cfg};
+    ls_param_view last = ls_model_view(&probe, ls_model_nviews(&probe) - 1);
+    return last.offset + last.count;
+}
+
 static float *section(const ls_model *m, float *base, int k)
 {
     return base + ls_model_view(m, k).offset;
@@ -290,8 +297,7 @@ int ls_model_create(ls_model **out, const ls_model_config *cfg, ls_err *err)
     if (!(m = ls_alloc(sizeof *m)))
         return ls_err_set(err, LS_ENOMEM, "model: out of memory");
     m->cfg = *cfg;
-    ls_param_view last = ls_model_view(m, ls_model_nviews(m) - 1);
-    m->nparams = last.offset + last.count;
+    m->nparams = ls_model_config_nparams(cfg);
     if (!(m->p = ls_alloc(m->nparams * sizeof(float))) ||
         !(m->g = ls_alloc(m->nparams * sizeof(float))) ||
         !(m->adam_m = ls_alloc(m->nparams * sizeof(float))) ||
@@ -365,7 +371,6 @@ static size_t stack_estimate(const ls_model_config *c, dnnl_engine_t e, int n,
 size_t ls_model_estimate_bytes(const ls_model_config *c, size_t n_train,
                                size_t n_test)
 {
-    ls_model probe = {.cfg = *c};
     dnnl_engine_t e;
     size_t np, b, s;
     size_t eb = c->eval_batch > 0 ? (size_t)c->eval_batch : 1;
@@ -378,8 +383,7 @@ size_t ls_model_estimate_bytes(const ls_model_config *c, size_t n_train,
     if (check_config(c, NULL) || c->eval_batch < 1 ||
         dnnl_engine_create(&e, dnnl_cpu, 0) != dnnl_success)
         return 0;
-    ls_param_view last = ls_model_view(&probe, ls_model_nviews(&probe) - 1);
-    np = last.offset + last.count;
+    np = ls_model_config_nparams(c);
     b = 4 * np * sizeof(float);
     for (int i = 0; i < 4; i++) {
         if (i == 0 && n_train < (size_t)c->batch)

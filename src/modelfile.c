@@ -137,8 +137,16 @@ static int decode_header(const char *path, const unsigned char *b, size_t len,
     c->batch = 1;
     if ((info->task != LS_TASK_BITCOUNT && info->task != LS_TASK_MNIST) ||
         c->T < 1 || c->I < 1 || c->H < 1 || c->L < 1 || c->C < 2 ||
-        c->T > 100000 || c->I > 100000 || c->H > 8192 || c->L > 16 || c->C > 100000)
+        c->T > 100000 || c->I > 100000 || c->H > 8192 || c->L > 16 || c->C > 100000 ||
+        !(c->dropout >= 0 && c->dropout < 1)) /* else ls_model_create's LS_EINVAL */
         return ls_err_set(err, LS_EFORMAT, "%s: implausible model shape", path);
+    /* Before ls_model_create allocates for the shape: a small corrupt file
+     * must not cost gigabytes.  nparams already matches the length. */
+    if (np != ls_model_config_nparams(c))
+        return ls_err_set(err, LS_EFORMAT,
+                          "%s: holds %llu parameters, but its shape needs %llu",
+                          path, (unsigned long long)np,
+                          (unsigned long long)ls_model_config_nparams(c));
     return 0;
 }
 

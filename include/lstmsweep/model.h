@@ -59,6 +59,9 @@ int ls_model_create(ls_model **out, const ls_model_config *cfg, ls_err *err);
 void ls_model_destroy(ls_model *m);
 
 const ls_model_config *ls_model_config_of(const ls_model *m);
+/* Parameters a model of this shape holds (layout above), without creating
+ * it: the check a model-file loader makes before allocating. */
+size_t ls_model_config_nparams(const ls_model_config *cfg);
 size_t ls_model_nparams(const ls_model *m);
 float *ls_model_params(ls_model *m);
 const float *ls_model_grads(const ls_model *m);

@@ -26,7 +26,9 @@ fail() { echo "FAIL: $*" >&2; for f in "$work"/*.out; do [ -f "$f" ] && { echo "
 wait_jobs() {
     local end=$((SECONDS + 300)) ids
     ids=$(IFS=,; echo "$*")
-    while squeue -h -j "$ids" 2>/dev/null | grep -q .; do
+    # (output captured, not piped into grep -q: with pipefail an early exit
+    # of grep could make the pipeline fail at random)
+    while [ -n "$(squeue -h -j "$ids" 2>/dev/null)" ]; do
         [ $SECONDS -lt $end ] || fail "jobs $ids still queued after 300 s"
         sleep 1
     done
@@ -52,7 +54,9 @@ check_complete() {
     if [ "$rows" != "$n" ] || [ "$uniq" != "$n" ]; then
         fail "$csv: $rows rows, $uniq jobs, want $n"
     fi
-    tail -n +2 "$csv" | cut -d, -f"$stc" | grep -qv '^ok$' && fail "$csv: a job is not ok"
+    local statuses
+    statuses=$(tail -n +2 "$csv" | cut -d, -f"$stc" | sort -u)
+    [ "$statuses" = ok ] || fail "$csv: statuses $statuses, want all ok"
     return 0
 }
 
@@ -75,20 +79,25 @@ INI
 
 # 1. the whole sweep
 sweep a 20
-"$prog" slurm "$work/a.ini" -o "$work/a.sbatch" --tasks 2 --cpus-per-task 1 --time 10
+# --max-array-size 1 splits the 2 tasks into two arrays; the merge job must
+# wait for both.
+"$prog" slurm "$work/a.ini" -o "$work/a.sbatch" --tasks 2 --cpus-per-task 1 --time 10 --max-array-size 1
 submit "$work/a.sbatch"
-wait_jobs "$array" "$merge"
+[ "$(wc -w <<<"$array")" = 2 ] || fail "expected two arrays, got: $array"
+# shellcheck disable=SC2086
+wait_jobs $array "$merge"
 check_complete "$work/a.csv" 6
 cpuc=$(head -1 "$work/a.csv" | tr ',' '\n' | grep -nx cpus | cut -d: -f1)
-tail -n +2 "$work/a.csv" | cut -d, -f"$cpuc" | grep -q '[-,]' && fail "an array task used more than one CPU"
-echo "ok: 2-task array, 6 jobs, each task on one CPU ($(tail -n +2 "$work/a.csv" | cut -d, -f"$cpuc" | sort -u | tr '\n' ' '))"
+cpus=$(tail -n +2 "$work/a.csv" | cut -d, -f"$cpuc")
+case "$cpus" in *-*|*\"*) fail "an array task used more than one CPU: $cpus" ;; esac
+echo "ok: 2 tasks as 2 arrays (MaxArraySize 1), 6 jobs, each task on one CPU ($(tail -n +2 "$work/a.csv" | cut -d, -f"$cpuc" | sort -u | tr '\n' ' '))"
 
 # 2. cancel array task 1 mid-run, then resubmit
 sweep b 1500
 "$prog" slurm "$work/b.ini" -o "$work/b.sbatch" --tasks 2 --cpus-per-task 1 --time 10
 submit "$work/b.sbatch"
 for _ in $(seq 60); do
-    squeue -h -t R -j "$array" -o %i | grep -q "_1$" && break
+    case "$(squeue -h -t R -j "$array" -o %i)" in *_1*) break ;; esac
     sleep 0.5
 done
 sleep 2

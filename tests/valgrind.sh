@@ -6,7 +6,7 @@
 set -uo pipefail
 command -v valgrind >/dev/null 2>&1 || { echo "SKIP: no valgrind"; exit 77; }
 ls=$(realpath "${top_builddir:-.}/lstmsweep")
-if nm -D "$ls" 2>/dev/null | grep -q __asan_init; then echo "SKIP: sanitizer build"; exit 77; fi
+if nm -D "$ls" 2>/dev/null | grep __asan_init >/dev/null; then echo "SKIP: sanitizer build"; exit 77; fi
 t=$(mktemp -d /tmp/ls_vg_XXXXXX)
 trap 'rm -rf "$t"' EXIT
 vg=(valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=9)

@@ -85,17 +85,16 @@ static int write_whole(int fd, const char *buf, size_t len, off_t size,
     return ls_err_set(err, LS_EIO, "%s: cannot append: %s", path, strerror(e));
 }
 
-/* mkdir -p of the directory part of path (results/x.csv -> results/). */
+/* mkdir -p of the directory part of path (results/x.csv -> results/);
+ * failures show at the open() that follows. */
 static void make_parents(const char *path)
 {
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", path);
-    for (char *p = dir + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        mkdir(dir, 0755); /* EEXIST is fine; other errors show at open() */
-        *p = '/';
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir) {
+        *slash = '\0';
+        ls_sys_mkdirs(dir);
     }
 }
 

@@ -626,7 +626,6 @@ static void run_entry(worker *w, entry *e)
 
     job.threads = e->k;
     checkpoint_path(R, e, ckpt, sizeof ckpt);
-    mkdir(R->sw->checkpoints, 0755);
     ls_train_opts opts = {.curve_path = R->sw->curves, .stop = R->o->stop,
                           .checkpoint_path = ckpt,
                           .checkpoint_interval_s = R->o->checkpoint_interval_s};
@@ -797,7 +796,11 @@ int ls_runner_run(const ls_sweep *sw, ls_topo *topo, const ls_run_opts *o,
     R.t0 = ls_sys_seconds();
     pthread_mutex_init(&R.lock, NULL);
     pthread_cond_init(&R.cv_done, NULL);
-    if (!(rc = prepare(&R, err)) && !(rc = start_workers(&R, err))) {
+    /* The checkpoint directory exists before any job might need it. */
+    if (ls_sys_mkdirs(sw->checkpoints) != 0)
+        rc = ls_err_set(err, LS_EIO, "%s: cannot create: %s", sw->checkpoints,
+                        strerror(errno));
+    else if (!(rc = prepare(&R, err)) && !(rc = start_workers(&R, err))) {
         if (o->log)
             log_line(&R, "sweep %s: %zu job(s), %zu already done, %zu to run on "
                      "%d core(s); results -> %s", sw->name, R.n,

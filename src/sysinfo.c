@@ -1,7 +1,9 @@
 /* sysinfo.c - see include/lstmsweep/sysinfo.h. */
 #include "lstmsweep/sysinfo.h"
 
+#include <errno.h>
 #include <sched.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -119,4 +121,25 @@ void ls_sys_format_duration(double s, char *buf, size_t len)
         snprintf(buf, len, "%dm%02ds", (int)s / 60, (int)s % 60);
     else
         snprintf(buf, len, "%dh%02dm", (int)s / 3600, (int)s % 3600 / 60);
+}
+
+int ls_sys_mkdirs(const char *dir)
+{
+    char buf[4096];
+    size_t n = strlen(dir);
+
+    if (n == 0 || n >= sizeof buf)
+        return errno = EINVAL, -1;
+    memcpy(buf, dir, n + 1);
+    for (char *p = buf + 1; ; p++) {
+        if (*p == '/' || *p == '\0') {
+            char c = *p;
+            *p = '\0';
+            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+                return -1;
+            *p = c;
+            if (!c)
+                return 0;
+        }
+    }
 }

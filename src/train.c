@@ -169,8 +169,12 @@ static const char *ckpt_path(const run *r)
     return r->o ? r->o->checkpoint_path : NULL;
 }
 
-static int save_checkpoint(run *r, int epoch, ls_err *err)
+/* Write the job's checkpoint.  A failure does not fail the job (a
+ * checkpoint only saves time): it is noted in the result's message, and a
+ * rerun then restarts the job from scratch. */
+static void save_checkpoint(run *r, int epoch)
 {
+    ls_err why = {0};
     ls_checkpoint ck = {.epoch = epoch, .train_s = r->res->train_s,
                         .eval_s = r->res->eval_s, .samples = r->samples,
                         .train_loss = r->res->train_loss,
@@ -180,7 +184,9 @@ static int save_checkpoint(run *r, int epoch, ls_err *err)
                         .perm = r->perm};
     memcpy(ck.job_id, r->id, sizeof ck.job_id);
     r->last_checkpoint = ls_sys_seconds();
-    return ls_checkpoint_save(ckpt_path(r), r->m, &ck, err);
+    if (ls_checkpoint_save(ckpt_path(r), r->m, &ck, &why) != 0)
+        snprintf(r->res->message, sizeof r->res->message,
+                 "warning: no checkpoint after epoch %d (%.400s)", epoch, why.msg);
 }
 
 /* Continue from the job's checkpoint if there is a usable one.  A corrupt
@@ -251,12 +257,13 @@ static int train_loop(run *r, ls_err *err)
             snprintf(r->res->message, sizeof r->res->message,
                      "interrupted after epoch %d%s", epoch,
                      ckpt_path(r) ? "; checkpoint written" : "");
-            return ckpt_path(r) ? save_checkpoint(r, epoch, err) : 0;
+            if (ckpt_path(r))
+                save_checkpoint(r, epoch);
+            return 0;
         }
         if (!last && ckpt_path(r) && r->o->checkpoint_interval_s > 0 &&
-            ls_sys_seconds() - r->last_checkpoint >= r->o->checkpoint_interval_s &&
-            (rc = save_checkpoint(r, epoch, err)))
-            return rc;
+            ls_sys_seconds() - r->last_checkpoint >= r->o->checkpoint_interval_s)
+            save_checkpoint(r, epoch);
     }
     return 0;
 }

@@ -24,8 +24,10 @@ static void setup(void)
     const char *b = getenv("top_builddir");
     ls_test_mkdtemp(dir, sizeof dir, "runner");
     snprintf(ini, sizeof ini, "%s/s.ini", dir);
-    snprintf(csv, sizeof csv, "%s/r.csv", dir);
-    snprintf(curves, sizeof curves, "%s/r-curves.csv", dir);
+    /* results in a directory that does not exist yet: the runner makes it
+     * (and the checkpoint directory) before any job needs it */
+    snprintf(csv, sizeof csv, "%s/out/r.csv", dir);
+    snprintf(curves, sizeof curves, "%s/out/r-curves.csv", dir);
     snprintf(prog, sizeof prog, "%s/lstmsweep", b ? b : ".");
 }
 

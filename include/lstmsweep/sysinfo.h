@@ -22,6 +22,9 @@ void ls_sys_thread_cpus(char *buf, size_t len, int *numa_node);
 /* Total physical memory in bytes (from sysconf; 0 if unknown). */
 size_t ls_sys_total_memory(void);
 
+/* mkdir -p: create dir and any missing parents.  0, or -1 with errno. */
+int ls_sys_mkdirs(const char *dir);
+
 /* A duration for people: "12.3s", "3m05s", "1h02m". */
 void ls_sys_format_duration(double seconds, char *buf, size_t len);
 

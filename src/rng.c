@@ -1,6 +1,8 @@
 /* rng.c - xoshiro256** (Blackman & Vigna), seeded with splitmix64. */
 #include "lstmsweep/rng.h"
 
+#include <math.h>
+
 static uint64_t splitmix64(uint64_t *x)
 {
     uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
@@ -59,4 +61,12 @@ void ls_rng_shuffle_u32(ls_rng *r, uint32_t *a, size_t n)
         a[i - 1] = a[j];
         a[j] = t;
     }
+}
+
+double ls_rng_normal(ls_rng *r)
+{
+    /* 53-bit uniforms; u1 in (0, 1] so the log is finite. */
+    double u1 = ((double)(ls_rng_next(r) >> 11) + 1.0) * 0x1.0p-53;
+    double u2 = (double)(ls_rng_next(r) >> 11) * 0x1.0p-53;
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
 }

@@ -16,10 +16,11 @@
  *   dense w (H, C) row-major, dense b (C).
  * Gradients use the same layout.
  *
- * Initialization (Keras/TensorFlow LSTM defaults, with a uniform recurrent
- * matrix in place of the orthogonal one): w_layer ~ U(+-sqrt(6/(I_l+4H))),
- * w_iter ~ U(+-sqrt(6/(H+4H))), bias 0 except the forget gate at 1.0,
- * dense w ~ U(+-sqrt(6/(H+C))), dense b 0.
+ * Initialization: the LSTM as Keras/TensorFlow do (with a uniform
+ * recurrent matrix in place of the orthogonal one): w_layer ~
+ * U(+-sqrt(6/(I_l+4H))), w_iter ~ U(+-sqrt(6/(H+4H))), bias 0 except the
+ * forget gate at 1.0; the dense layer as the bitcount reference tutorial
+ * does: w ~ N(0, 1) truncated at 2 sigma, b = 0.1.
  *
  * Errors: LS_EINVAL (bad shape), LS_ENOMEM, LS_EDNNL (oneDNN status text).
  * A model is used by one thread at a time; its oneDNN calls run on that

@@ -20,6 +20,8 @@ uint64_t ls_rng_next(ls_rng *r);
 uint64_t ls_rng_below(ls_rng *r, uint64_t n);
 /* Uniform float in [0, 1) with 24 random bits. */
 float ls_rng_float(ls_rng *r);
+/* Standard normal (Box-Muller from two uniforms). */
+double ls_rng_normal(ls_rng *r);
 /* Fisher-Yates shuffle of a uint32 array. */
 void ls_rng_shuffle_u32(ls_rng *r, uint32_t *a, size_t n);
 

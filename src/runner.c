@@ -178,12 +178,16 @@ static int done_row(void *ctx, const char *path, long line, int nf, char **f,
     return 0;
 }
 
+static int cmp_id(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+/* d->ids sorted (read_done sorts them), so a sweep of 100,000 jobs over a
+ * results file as long resumes in O(n log n). */
 static int is_done(const done_set *d, const char *id)
 {
-    for (size_t i = 0; i < d->n; i++)
-        if (!strcmp(d->ids[i], id))
-            return 1;
-    return 0;
+    return d->n && bsearch(id, d->ids, d->n, sizeof *d->ids, cmp_id) != NULL;
 }
 
 static int read_done(runner *R, done_set *d, ls_err *err)
@@ -197,6 +201,8 @@ static int read_done(runner *R, done_set *d, ls_err *err)
     if (stat(R->sw->results, &st) != 0 || st.st_size == 0)
         return 0;                          /* nothing done yet */
     rc = ls_csv_read(R->sw->results, LS_RESULTS_COLUMNS, done_row, d, &torn, err);
+    if (!rc && d->n)
+        qsort(d->ids, d->n, sizeof *d->ids, cmp_id);
     if (!rc && torn && R->o->log)
         fprintf(R->o->log, "lstmsweep: note: %s ends in a torn line (a crash "
                 "while writing); it is ignored and its job reruns\n", R->sw->results);
@@ -302,16 +308,10 @@ static int prepare(runner *R, ls_err *err)
     R->e = calloc(R->sw->njobs ? R->sw->njobs : 1, sizeof *R->e);
     if (!R->core_busy || !R->e)
         return ls_err_set(err, LS_ENOMEM, "out of memory");
+    /* ls_sweep_load rejects a sweep that lists the same job twice, so the
+     * job ids are distinct here. */
     for (size_t i = 0; i < R->sw->njobs; i++) {
-        const ls_job *j = &R->sw->jobs[i];
-        char id[LS_JOB_ID_LEN];
-        int dup = 0;
-        ls_job_id(j, id);
-        for (size_t k = 0; k < R->n && !dup; k++)
-            dup = !strcmp(R->e[k].id, id);
-        if (dup)
-            continue;                      /* the same job listed twice */
-        if ((rc = make_entry(R, &R->e[R->n], j, err)))
+        if ((rc = make_entry(R, &R->e[R->n], &R->sw->jobs[i], err)))
             return rc;
         R->n++;
     }

@@ -101,6 +101,20 @@ cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
         echo "peer_torch.py step failed (exit $?)"
     fi
     echo
+    echo "### Training dynamics: the same 30 Adam steps in PyTorch"
+    echo
+    if ! have_torch; then
+        skipped
+    else
+        tmp=$(mktemp -d)
+        echo '```'
+        env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=1 \
+            "$py" "$here/peer_check.py" "$build/bench/onestep" "$tmp" ||
+            echo "peer_check.py: losses differ (exit $?)"
+        echo '```'
+        rm -rf "$tmp"
+    fi
+    echo
     echo "### Sweep makespan"
     echo
     "$here/makespan.sh" "$build/lstmsweep" "$out"

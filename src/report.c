@@ -1608,7 +1608,9 @@ static int write_script(plotter *pl, const char *stem, const char *body, int w, 
                "# Redraw with: gnuplot %s.gp\nreset\n", stem, stem, stem);
     fprintf(f, "set terminal pngcairo size %d,%d noenhanced font \"DejaVu Sans,11\"\n"
                "set output \"%s.png\"\n%s", w, h, stem, body);
-    fprintf(f, "set terminal svg size %d,%d dynamic noenhanced font \"DejaVu Sans,11\" "
+    /* reset: the PNG's last panel may leave a log axis that the SVG's
+     * first panel cannot take a [0:...] range on */
+    fprintf(f, "reset\nset terminal svg size %d,%d dynamic noenhanced font \"DejaVu Sans,11\" "
                "background rgb \"white\"\nset output \"%s.svg\"\n%sunset output\n",
             w, h, stem, body);
     if ((rc = close_out(f, pl, stem, ".gp", err)))
@@ -2128,8 +2130,10 @@ static int chart_curves(plotter *pl, size_t g, const curves *cv, ls_err *err)
                 i ? ", \\\n     " : "plot ", stem, 2 * idx[i], i + 1);
         gp_str(b, names[i]);
     }
-    fputs("\nunset logscale y\nset title \"training loss (cross-entropy, mean over the "
-          "epoch's batches)\"\n", b);
+    /* autoscale first: a log axis cannot be set while the left panel's
+     * [0:...] range is still in force */
+    fputs("\nunset logscale y\nset autoscale y\nset title \"training loss (cross-entropy, "
+          "mean over the epoch's batches)\"\n", b);
     gp_y_axis(b, &rl, "training loss", "nats per sample", "y");
     for (size_t i = 0; i < nc; i++) {
         fprintf(b, "%s\"%s.dat\" index %zu using 1:2 with lines lw 2 lc %zu title ",

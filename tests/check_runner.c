@@ -177,7 +177,7 @@ static int curve_epochs(const char *id, int *out, int cap)
 
 START_TEST(test_runner_sigterm_drains_and_resumes_from_checkpoint)
 {
-    write_sweep("32", 400, NULL); /* 2 jobs, several seconds each */
+    write_sweep("32", 1500, NULL); /* 2 jobs, long enough to outlast the 2 s */
     pid_t pid = start_run(NULL, NULL);
     sleep(2);
     kill(pid, SIGTERM);
@@ -189,18 +189,18 @@ START_TEST(test_runner_sigterm_drains_and_resumes_from_checkpoint)
     for (int i = 0; i < t.n; i++) {
         ck_assert_int_eq(t.interrupted[i], 1);
         ck_assert_int_eq(t.final[i], 0);
-        ck_assert(t.epochs[i] > 0 && t.epochs[i] < 400);
+        ck_assert(t.epochs[i] > 0 && t.epochs[i] < 1500);
     }
     ck_assert_int_eq(run_sync(NULL, NULL), 0);
     tally u = read_tally();
     ck_assert_int_eq(u.n, 2);
     for (int i = 0; i < 2; i++) {
         ck_assert_int_eq(u.final[i], 1);
-        ck_assert_int_eq(u.epochs[i], 400);
+        ck_assert_int_eq(u.epochs[i], 1500);
         /* continued, not restarted: every epoch appears once, in order */
-        static int ep[1000];
-        int n = curve_epochs(u.ids[i], ep, 1000);
-        ck_assert_int_eq(n, 400);
+        static int ep[2000];
+        int n = curve_epochs(u.ids[i], ep, 2000);
+        ck_assert_int_eq(n, 1500);
         for (int k = 0; k < n; k++)
             ck_assert_int_eq(ep[k], k + 1);
     }

@@ -8,20 +8,30 @@
  *    `any` weight gradients, and two small reorders per step translate
  *    between oneDNN's chosen layouts and the user's ldigo;
  *  - scratchpad is user-managed: one buffer per layer, allocated once, so a
- *    step allocates nothing and the memory is visible to the scheduler.
+ *    step allocates nothing and the memory is visible to the scheduler;
+ *  - the hidden size is padded to the vector width of oneDNN's element-wise
+ *    LSTM kernel (see ls_lstm_padded_hidden): oneDNN 2.6's
+ *    jit_uni_lstm_cell_postgemm handles the dhc % 16 tail one scalar at a
+ *    time, which made H=24 slower than H=32 (profiled: 68% of a bitcount
+ *    run in that kernel).  The padded units have zero weights and bias, so
+ *    their c and h are exactly 0, every gradient that touches them is
+ *    exactly 0, and the logical layer computes the same function; the
+ *    copies between the logical and padded tensors are O(T*N*H) per call.
  */
 #include "lstmsweep/lstm.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <oneapi/dnnl/dnnl_debug.h>
 
 #include "lstmsweep/alloc.h"
 
-#define MAX_OWN 16
+#define MAX_OWN 32
 
 struct ls_lstm {
     int T, N, I, H, training;
+    int Hp; /* hidden size of the primitives: H, or H padded (> H) */
     dnnl_engine_t engine;
     dnnl_primitive_t fwd, bwd;
     dnnl_primitive_t reo_wl, reo_wi;     /* user ldigo -> bwd weights layout */
@@ -34,6 +44,9 @@ struct ls_lstm {
     dnnl_memory_t diff_src_iter, diff_src_iter_c, zero_diff_iter, zero_diff_iter_c;
     dnnl_memory_t workspace, scratchpad;
     dnnl_memory_t bw_layer, bw_iter, bdw_layer, bdw_iter; /* bwd layouts */
+    /* Hp > H only: padded copies of the caller's tensors (pads stay 0) */
+    float *pw_layer, *pw_iter, *pbias, *pdst, *pdiff_dst;
+    float *pg_w_layer, *pg_w_iter, *pg_bias;
     void *own[MAX_OWN];
     size_t own_bytes;
     int nown;
@@ -80,6 +93,89 @@ static int mem_own(ls_lstm *l, dnnl_memory_t *m, const dnnl_memory_desc_t *md,
         return ls_err_set(err, LS_EDNNL, "oneDNN: dnnl_memory_create: %s",
                           dnnl_status2str(st));
     return 0;
+}
+
+/* A zeroed float buffer of `count` elements owned by the layer. */
+static int buf_own(ls_lstm *l, float **out, size_t count, ls_err *err)
+{
+    size_t bytes = count * sizeof(float);
+
+    if (l->nown == MAX_OWN)
+        return ls_err_set(err, LS_EINVAL, "lstm: too many buffers");
+    *out = ls_alloc(bytes);
+    if (!*out)
+        return ls_err_set(err, LS_ENOMEM, "lstm: cannot allocate %zu bytes",
+                          bytes);
+    l->own[l->nown++] = *out;
+    l->own_bytes += bytes;
+    return 0;
+}
+
+/* Floats of the padded copies a layer of this shape holds (0 if Hp == H);
+ * the one formula both the allocation and the estimate use. */
+static size_t pad_floats(int T, int N, int I, int H, int Hp, int training)
+{
+    if (Hp == H)
+        return 0;
+    size_t w = (size_t)I * 4 * Hp + (size_t)Hp * 4 * Hp + 4 * (size_t)Hp;
+    size_t seq = (size_t)T * N * Hp;
+    return training ? 2 * w + 2 * seq : w + seq;
+}
+
+static int create_padded(ls_lstm *l, ls_err *err)
+{
+    size_t T = l->T, N = l->N, I = l->I, Hp = l->Hp;
+    int rc;
+
+    if (l->Hp == l->H)
+        return 0;
+    if ((rc = buf_own(l, &l->pw_layer, I * 4 * Hp, err)) ||
+        (rc = buf_own(l, &l->pw_iter, Hp * 4 * Hp, err)) ||
+        (rc = buf_own(l, &l->pbias, 4 * Hp, err)) ||
+        (rc = buf_own(l, &l->pdst, T * N * Hp, err)))
+        return rc;
+    if (l->training &&
+        ((rc = buf_own(l, &l->pg_w_layer, I * 4 * Hp, err)) ||
+         (rc = buf_own(l, &l->pg_w_iter, Hp * 4 * Hp, err)) ||
+         (rc = buf_own(l, &l->pg_bias, 4 * Hp, err)) ||
+         (rc = buf_own(l, &l->pdiff_dst, T * N * Hp, err))))
+        return rc;
+    return 0;
+}
+
+/* Copy `rows` rows of `n` floats between tensors whose rows are `from_ld`
+ * and `to_ld` floats apart: the one loop behind every pad and unpad. */
+static void copy_rows(float *to, size_t to_ld, const float *from,
+                      size_t from_ld, size_t rows, size_t n)
+{
+    for (size_t r = 0; r < rows; r++)
+        memcpy(to + r * to_ld, from + r * from_ld, n * sizeof(float));
+}
+
+/* Logical (I,4,H) (H,4,H) (4,H) weights into the padded copies: row by
+ * (input, gate); the padded rows and columns are never written. */
+static void pack_weights(ls_lstm *l, const float *w_layer, const float *w_iter,
+                         const float *bias)
+{
+    size_t H = l->H, Hp = l->Hp;
+    copy_rows(l->pw_layer, Hp, w_layer, H, (size_t)l->I * 4, H);
+    copy_rows(l->pw_iter, Hp, w_iter, H, H * 4, H);
+    copy_rows(l->pbias, Hp, bias, H, 4, H);
+}
+
+int ls_lstm_padded_hidden(int H)
+{
+    int isa = (int)dnnl_get_effective_cpu_isa();
+    /* oneDNN 2.6 picks the element-wise kernel for avx512_core, else avx2,
+     * else sse4.1: 16, 8 or 4 floats a vector. */
+    int v = (isa & dnnl_cpu_isa_avx512_core) == dnnl_cpu_isa_avx512_core ? 16
+          : (isa & dnnl_cpu_isa_avx2) == dnnl_cpu_isa_avx2               ? 8
+                                                                          : 4;
+    const char *env = getenv("LSTMSWEEP_PAD");
+
+    if (env && strcmp(env, "0") == 0)
+        return H;
+    return (H + v - 1) / v * v;
 }
 
 /* Memory for `md` whose buffer the caller binds at each execution. */
@@ -244,6 +340,13 @@ static int create_scratchpad(ls_lstm *l, dnnl_primitive_desc_t fwd_pd,
 int ls_lstm_create(ls_lstm **out, dnnl_engine_t engine, int T, int N, int I,
                    int H, int training, ls_err *err)
 {
+    return ls_lstm_create_padded(out, engine, T, N, I, H,
+                                 ls_lstm_padded_hidden(H), training, err);
+}
+
+int ls_lstm_create_padded(ls_lstm **out, dnnl_engine_t engine, int T, int N,
+                          int I, int H, int Hp, int training, ls_err *err)
+{
     struct lstm_mds d;
     dnnl_primitive_attr_t attr = NULL;
     dnnl_primitive_desc_t fwd_pd = NULL, bwd_pd = NULL;
@@ -251,15 +354,16 @@ int ls_lstm_create(ls_lstm **out, dnnl_engine_t engine, int T, int N, int I,
     int rc = 0;
 
     *out = NULL;
-    if (T < 1 || N < 1 || I < 1 || H < 1)
-        return ls_err_set(err, LS_EINVAL, "lstm: bad shape T=%d N=%d I=%d H=%d",
-                          T, N, I, H);
+    if (T < 1 || N < 1 || I < 1 || H < 1 || Hp < H)
+        return ls_err_set(err, LS_EINVAL,
+                          "lstm: bad shape T=%d N=%d I=%d H=%d (padded %d)",
+                          T, N, I, H, Hp);
     l = ls_alloc(sizeof *l);
     if (!l)
         return ls_err_set(err, LS_ENOMEM, "lstm: out of memory");
-    l->T = T, l->N = N, l->I = I, l->H = H, l->training = training;
+    l->T = T, l->N = N, l->I = I, l->H = H, l->Hp = Hp, l->training = training;
     l->engine = engine;
-    lstm_mds_init(&d, T, N, I, H);
+    lstm_mds_init(&d, T, N, I, Hp);
 
     DNNL_TRY(dnnl_primitive_attr_create(&attr));
     DNNL_TRY(dnnl_primitive_attr_set_scratchpad_mode(attr,
@@ -268,7 +372,9 @@ int ls_lstm_create(ls_lstm **out, dnnl_engine_t engine, int T, int N, int I,
         goto out;
     if (training && (rc = create_backward(l, &d, attr, fwd_pd, &bwd_pd, err)))
         goto out;
-    rc = create_scratchpad(l, fwd_pd, bwd_pd, err);
+    if ((rc = create_scratchpad(l, fwd_pd, bwd_pd, err)))
+        goto out;
+    rc = create_padded(l, err);
 out:
     dnnl_primitive_desc_destroy(bwd_pd);
     dnnl_primitive_desc_destroy(fwd_pd);
@@ -288,8 +394,9 @@ static size_t pd_bytes(dnnl_primitive_desc_t pd, dnnl_query_t what, int idx)
     return md ? dnnl_memory_desc_get_size(md) : 0;
 }
 
-size_t ls_lstm_estimate_bytes(dnnl_engine_t engine, int T, int N, int I,
-                              int H, int training)
+/* Bytes of the primitives' own buffers at hidden size H (no padding). */
+static size_t estimate_primitives(dnnl_engine_t engine, int T, int N,
+                                          int I, int H, int training)
 {
     struct lstm_mds d;
     dnnl_rnn_desc_t fdesc, bdesc;
@@ -335,6 +442,16 @@ out:
     return bytes;
 }
 
+size_t ls_lstm_estimate_bytes(dnnl_engine_t engine, int T, int N, int I,
+                              int H, int training)
+{
+    int Hp = ls_lstm_padded_hidden(H);
+    size_t padded = sizeof(float) * pad_floats(T, N, I, H, Hp, training);
+    size_t bytes = estimate_primitives(engine, T, N, I, Hp, training);
+
+    return bytes ? bytes + padded : 0;
+}
+
 void ls_lstm_destroy(ls_lstm *l)
 {
     if (!l)
@@ -376,7 +493,7 @@ int ls_lstm_forward(ls_lstm *l, dnnl_stream_t s, const float *src,
                     const float *w_layer, const float *w_iter,
                     const float *bias, float *dst, ls_err *err)
 {
-    int rc;
+    int rc, padded = l->Hp != l->H;
     dnnl_exec_arg_t args[] = {
         {DNNL_ARG_SRC_LAYER, l->src},        {DNNL_ARG_SRC_ITER, l->zero_iter},
         {DNNL_ARG_SRC_ITER_C, l->zero_iter_c},
@@ -387,12 +504,18 @@ int ls_lstm_forward(ls_lstm *l, dnnl_stream_t s, const float *src,
         {DNNL_ARG_WORKSPACE, l->workspace}};
     int nargs = (int)(sizeof args / sizeof *args) - (l->training ? 0 : 1);
 
+    if (padded) {
+        pack_weights(l, w_layer, w_iter, bias);
+        w_layer = l->pw_layer, w_iter = l->pw_iter, bias = l->pbias;
+    }
     if ((rc = bind(l->src, src, err)) || (rc = bind(l->w_layer, w_layer, err)) ||
         (rc = bind(l->w_iter, w_iter, err)) || (rc = bind(l->bias, bias, err)) ||
-        (rc = bind(l->dst, dst, err)))
+        (rc = bind(l->dst, padded ? l->pdst : dst, err)))
         return rc;
     DNNL_TRY(dnnl_primitive_execute(l->fwd, s, nargs, args));
     DNNL_TRY(dnnl_stream_wait(s));
+    if (padded)
+        copy_rows(dst, l->H, l->pdst, l->Hp, (size_t)l->T * l->N, l->H);
 out:
     return rc;
 }
@@ -413,7 +536,9 @@ int ls_lstm_backward(ls_lstm *l, dnnl_stream_t s, const float *src,
                      float *grad_w_layer, float *grad_w_iter,
                      float *grad_bias, ls_err *err)
 {
-    int rc;
+    int rc, padded = l->Hp != l->H;
+    size_t H = l->H, Hp = l->Hp;
+    float *gwl = grad_w_layer, *gwi = grad_w_iter, *gb = grad_bias;
     dnnl_exec_arg_t args[] = {
         {DNNL_ARG_SRC_LAYER, l->src},        {DNNL_ARG_SRC_ITER, l->zero_iter},
         {DNNL_ARG_SRC_ITER_C, l->zero_iter_c},
@@ -435,13 +560,21 @@ int ls_lstm_backward(ls_lstm *l, dnnl_stream_t s, const float *src,
 
     if (!l->training)
         return ls_err_set(err, LS_EINVAL, "lstm: backward on an inference layer");
+    if (padded) {
+        /* The weights and dst are those of the last forward, whose padded
+         * copies the layer still holds; only diff_dst needs padding. */
+        w_layer = l->pw_layer, w_iter = l->pw_iter, bias = l->pbias;
+        dst = l->pdst;
+        copy_rows(l->pdiff_dst, Hp, diff_dst, H, (size_t)l->T * l->N, H);
+        diff_dst = l->pdiff_dst;
+        gwl = l->pg_w_layer, gwi = l->pg_w_iter, gb = l->pg_bias;
+    }
     if ((rc = bind(l->src, src, err)) || (rc = bind(l->w_layer, w_layer, err)) ||
         (rc = bind(l->w_iter, w_iter, err)) || (rc = bind(l->bias, bias, err)) ||
         (rc = bind(l->dst, dst, err)) || (rc = bind(l->diff_dst, diff_dst, err)) ||
         (rc = bind(l->diff_src, diff_src, err)) ||
-        (rc = bind(l->g_w_layer, grad_w_layer, err)) ||
-        (rc = bind(l->g_w_iter, grad_w_iter, err)) ||
-        (rc = bind(l->g_bias, grad_bias, err)))
+        (rc = bind(l->g_w_layer, gwl, err)) ||
+        (rc = bind(l->g_w_iter, gwi, err)) || (rc = bind(l->g_bias, gb, err)))
         return rc;
     if ((rc = exec_reorder(l->reo_wl, s, l->w_layer, l->bw_layer, err)) ||
         (rc = exec_reorder(l->reo_wi, s, l->w_iter, l->bw_iter, err)))
@@ -449,13 +582,18 @@ int ls_lstm_backward(ls_lstm *l, dnnl_stream_t s, const float *src,
     /* oneDNN accumulates into the weight and bias gradients. */
     zero_memory(l->bdw_layer);
     zero_memory(l->bdw_iter);
-    memset(grad_bias, 0, sizeof(float) * 4 * (size_t)l->H);
+    memset(gb, 0, sizeof(float) * 4 * Hp);
     DNNL_TRY(dnnl_primitive_execute(l->bwd, s, (int)(sizeof args / sizeof *args),
                                     args));
     if ((rc = exec_reorder(l->reo_dwl, s, l->bdw_layer, l->g_w_layer, err)) ||
         (rc = exec_reorder(l->reo_dwi, s, l->bdw_iter, l->g_w_iter, err)))
         return rc;
     DNNL_TRY(dnnl_stream_wait(s));
+    if (padded) {
+        copy_rows(grad_w_layer, H, gwl, Hp, (size_t)l->I * 4, H);
+        copy_rows(grad_w_iter, H, gwi, Hp, H * 4, H);
+        copy_rows(grad_bias, H, gb, Hp, 4, H);
+    }
 out:
     return rc;
 }

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 
 #include "check_util.h"
+#include "lstmsweep/alloc.h"
+#include "lstmsweep/lstm.h"
 #include "lstmsweep/model.h"
 #include "lstmsweep/rng.h"
 #include "ref_lstm.h"
@@ -125,6 +127,86 @@ END_TEST
 START_TEST(test_model_gradients_3_layers) { check_gradients(3); }
 END_TEST
 
+/* ---- padding of the hidden size inside ls_lstm ---- */
+
+static float max_abs_diff(const float *a, const float *b, size_t n, float *scale)
+{
+    float worst = 0, big = 0;
+    for (size_t i = 0; i < n; i++) {
+        float d = fabsf(a[i] - b[i]);
+        worst = d > worst ? d : worst;
+        big = fabsf(a[i]) > big ? fabsf(a[i]) : big;
+    }
+    *scale = big;
+    return worst;
+}
+
+/* A layer run at Hp > H hidden units must give the same dst, diff_src and
+ * weight gradients as at Hp = H: the pad units must stay exactly silent. */
+static void check_padding(int H, int Hp)
+{
+    enum { T = 4, N = 7, I = 3 };
+    dnnl_engine_t eng;
+    dnnl_stream_t st;
+    ls_lstm *plain, *pad;
+    ls_err err = {0};
+    ls_rng r;
+    size_t nw = (size_t)I * 4 * H, ni = (size_t)H * 4 * H, nb = 4 * (size_t)H;
+    size_t nd = (size_t)T * N * H, ns = (size_t)T * N * I;
+    float *buf[2][5], *w = malloc((nw + ni + nb) * sizeof(float));
+    float *src = malloc(ns * sizeof(float)), *dd = malloc(nd * sizeof(float));
+
+    ck_assert(dnnl_engine_create(&eng, dnnl_cpu, 0) == dnnl_success);
+    ck_assert(dnnl_stream_create(&st, eng, dnnl_stream_default_flags) == dnnl_success);
+    ck_assert_msg(ls_lstm_create_padded(&plain, eng, T, N, I, H, H, 1, &err) == 0, "%s", err.msg);
+    ck_assert_msg(ls_lstm_create_padded(&pad, eng, T, N, I, H, Hp, 1, &err) == 0, "%s", err.msg);
+    ls_rng_seed(&r, 5, 0);
+    for (size_t i = 0; i < nw + ni + nb; i++)
+        w[i] = 2.0f * ls_rng_float(&r) - 1.0f;
+    for (size_t i = 0; i < ns; i++)
+        src[i] = 2.0f * ls_rng_float(&r) - 1.0f;
+    for (size_t i = 0; i < nd; i++)
+        dd[i] = 2.0f * ls_rng_float(&r) - 1.0f;
+    for (int k = 0; k < 2; k++) {
+        ls_lstm *l = k ? pad : plain;
+        float **b = buf[k];
+        b[0] = calloc(nd, sizeof(float)); /* dst */
+        b[1] = calloc(ns, sizeof(float)); /* diff_src */
+        b[2] = calloc(nw, sizeof(float));
+        b[3] = calloc(ni, sizeof(float));
+        b[4] = calloc(nb, sizeof(float));
+        ck_assert_msg(ls_lstm_forward(l, st, src, w, w + nw, w + nw + ni, b[0], &err) == 0, "%s", err.msg);
+        ck_assert_msg(ls_lstm_backward(l, st, src, w, w + nw, w + nw + ni, b[0], dd,
+                                       b[1], b[2], b[3], b[4], &err) == 0, "%s", err.msg);
+    }
+    const char *what[5] = {"dst", "diff_src", "grad w_layer", "grad w_iter", "grad bias"};
+    size_t count[5] = {nd, ns, nw, ni, nb};
+    for (int j = 0; j < 5; j++) {
+        float scale, d = max_abs_diff(buf[0][j], buf[1][j], count[j], &scale);
+        ck_assert_msg(scale > 1e-3f, "H=%d: %s all ~0", H, what[j]);
+        ck_assert_msg(d <= 1e-5f * scale, "H=%d Hp=%d: %s differs by %g (scale %g)",
+                      H, Hp, what[j], d, scale);
+        free(buf[0][j]);
+        free(buf[1][j]);
+    }
+    ls_lstm_destroy(plain);
+    ls_lstm_destroy(pad);
+    dnnl_stream_destroy(st);
+    dnnl_engine_destroy(eng);
+    free(w);
+    free(src);
+    free(dd);
+}
+
+START_TEST(test_lstm_padding_is_invisible)
+{
+    check_padding(5, 8);
+    check_padding(5, 16);
+    check_padding(24, 32);
+    check_padding(16, 16 + 16);
+}
+END_TEST
+
 /* The scheduler's memory estimate must match what a model really holds
  * after training (full and partial batches) and evaluation. */
 static void check_estimate(int H, int L, float dropout, int batch, int n_train,
@@ -172,6 +254,9 @@ Suite *model_suite(void)
     tcase_add_test(tc, test_model_gradients_2_layers);
     tcase_add_test(tc, test_model_gradients_3_layers);
     suite_add_tcase(s, tc);
+    TCase *pad = tcase_create("Padding");
+    tcase_add_test(pad, test_lstm_padding_is_invisible);
+    suite_add_tcase(s, pad);
     TCase *mem = tcase_create("Memory");
     tcase_add_test(mem, test_model_memory_estimate_matches);
     suite_add_tcase(s, mem);

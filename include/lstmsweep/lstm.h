@@ -35,6 +35,20 @@ typedef struct ls_lstm ls_lstm;
 
 int ls_lstm_create(ls_lstm **out, dnnl_engine_t engine, int T, int N, int I,
                    int H, int training, ls_err *err);
+
+/* The same with the primitives' hidden size given: Hp >= H units, of which
+ * the Hp - H extra ones have zero weights and bias and so output exactly 0.
+ * The caller still sees (T, N, H) tensors and (I|H, 4, H) weights: the pads
+ * live inside the layer.  Tests use it to compare Hp = H with Hp > H. */
+int ls_lstm_create_padded(ls_lstm **out, dnnl_engine_t engine, int T, int N,
+                          int I, int H, int Hp, int training, ls_err *err);
+
+/* The hidden size ls_lstm_create gives the primitives for H: H rounded up
+ * to the vector width of oneDNN's element-wise LSTM kernel on this CPU (16
+ * floats with AVX-512), because oneDNN 2.6 runs the remainder of that
+ * kernel one scalar at a time (at H=24 a step was slower than at H=32).
+ * LSTMSWEEP_PAD=0 in the environment turns the padding off. */
+int ls_lstm_padded_hidden(int H);
 void ls_lstm_destroy(ls_lstm *l);
 
 /* Bytes of memory the layer holds (workspace, scratchpad, weight copies in
@@ -52,7 +66,8 @@ int ls_lstm_forward(ls_lstm *l, dnnl_stream_t s, const float *src,
                     const float *w_layer, const float *w_iter,
                     const float *bias, float *dst, ls_err *err);
 
-/* Backward pass of the last ls_lstm_forward (same src, weights, dst).
+/* Backward pass of the last ls_lstm_forward (same src, weights, dst: a
+ * padded layer uses the copies of weights and dst it made in that forward).
  * diff_dst (T, N, H) is dLoss/d dst; outputs diff_src (T, N, I) and the
  * weight gradients in the user layouts above, overwritten (not
  * accumulated).  All pointers must be non-NULL. */

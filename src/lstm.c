@@ -145,11 +145,24 @@ static int create_padded(ls_lstm *l, ls_err *err)
 
 /* Copy `rows` rows of `n` floats between tensors whose rows are `from_ld`
  * and `to_ld` floats apart: the one loop behind every pad and unpad. */
-static void copy_rows(float *to, size_t to_ld, const float *from,
-                      size_t from_ld, size_t rows, size_t n)
+#if defined(__GNUC__) && !defined(__clang__)
+/* Without this, GCC turns the inner loop back into a memcpy call. */
+__attribute__((optimize("no-tree-loop-distribute-patterns")))
+#endif
+static void copy_rows(float *restrict to, size_t to_ld,
+                      const float *restrict from, size_t from_ld, size_t rows,
+                      size_t n)
 {
-    for (size_t r = 0; r < rows; r++)
-        memcpy(to + r * to_ld, from + r * from_ld, n * sizeof(float));
+    /* Rows are short (H floats): an inlined vector loop, not a memcpy call
+     * per row (measured: the calls cost 7% of a bitcount H24 run, most of
+     * it in evaluation). */
+    for (size_t r = 0; r < rows; r++) {
+        float *restrict t = to + r * to_ld;
+        const float *restrict f = from + r * from_ld;
+#pragma omp simd
+        for (size_t k = 0; k < n; k++)
+            t[k] = f[k];
+    }
 }
 
 /* Logical (I,4,H) (H,4,H) (4,H) weights into the padded copies: row by
@@ -517,6 +530,37 @@ int ls_lstm_forward(ls_lstm *l, dnnl_stream_t s, const float *src,
     if (padded)
         copy_rows(dst, l->H, l->pdst, l->Hp, (size_t)l->T * l->N, l->H);
 out:
+    return rc;
+}
+
+static float *handle_of(dnnl_memory_t m)
+{
+    void *p = NULL;
+    dnnl_memory_get_data_handle(m, &p);
+    return p;
+}
+
+int ls_lstm_forward_states(ls_lstm *l, dnnl_stream_t s, const float *src,
+                           const float *w_layer, const float *w_iter,
+                           const float *bias, const float *h0, const float *c0,
+                           float *dst, float *c_last, ls_err *err)
+{
+    size_t N = l->N, H = l->H, Hp = l->Hp;
+    float *zh = handle_of(l->zero_iter), *zc = handle_of(l->zero_iter_c);
+    int rc;
+
+    if (l->training)
+        return ls_err_set(err, LS_EINVAL,
+                          "lstm: initial states on a training layer");
+    /* The zero-state buffers carry the states for this one call and are
+     * zero again before it returns, so ls_lstm_forward is unaffected. */
+    copy_rows(zh, Hp, h0, H, N, H);
+    copy_rows(zc, Hp, c0, H, N, H);
+    rc = ls_lstm_forward(l, s, src, w_layer, w_iter, bias, dst, err);
+    if (rc == 0)
+        copy_rows(c_last, H, handle_of(l->dst_iter_c), Hp, N, H);
+    memset(zh, 0, N * Hp * sizeof(float));
+    memset(zc, 0, N * Hp * sizeof(float));
     return rc;
 }
 

@@ -466,12 +466,19 @@ static int forward(ls_model *m, stack *s, const float *x, int dropout,
                       s->drop[c->L - 1], nH);
         *h_last = s->drop[c->L - 1];
     }
-    /* logits = h_last . W + b */
+    return ls_model_logits(m, *h_last, s->n, s->logits, err);
+}
+
+int ls_model_logits(const ls_model *m, const float *h, int n, float *logits,
+                    ls_err *err)
+{
+    const ls_model_config *c = &m->cfg;
+    /* logits = h . W + b */
     const float *w = section(m, m->p, 3 * c->L), *bias = section(m, m->p, 3 * c->L + 1);
-    for (int i = 0; i < s->n; i++)
-        memcpy(s->logits + (size_t)i * c->C, bias, c->C * sizeof(float));
-    dnnl_status_t st = dnnl_sgemm('N', 'N', s->n, c->C, c->H, 1.0f, *h_last,
-                                  c->H, w, c->C, 1.0f, s->logits, c->C);
+    for (int i = 0; i < n; i++)
+        memcpy(logits + (size_t)i * c->C, bias, c->C * sizeof(float));
+    dnnl_status_t st = dnnl_sgemm('N', 'N', n, c->C, c->H, 1.0f, h, c->H, w,
+                                  c->C, 1.0f, logits, c->C);
     if (st != dnnl_success)
         return ls_err_set(err, LS_EDNNL, "oneDNN: sgemm: %s", dnnl_status2str(st));
     return 0;

@@ -5,6 +5,7 @@
  * real run (dispatch loop + worker pool) and the dry run (a simulation on
  * estimated durations), so the plan shows exactly what the runner does. */
 #include "lstmsweep/runner.h"
+#include "lstmsweep/prefix.h"
 
 #include <errno.h>
 #include <math.h>
@@ -101,8 +102,11 @@ double ls_runner_estimate_seconds(const ls_job *j, size_t n_train,
                         (double)T * j->layers *
                             (COST_ELEM * j->hidden + COST_STEP / j->batch);
     int evals = j->epochs / eval_every + (j->epochs % eval_every != 0);
+    /* bitcount evaluates down the prefix tree: ~2 cells a string, not T */
+    double infer = j->task == LS_TASK_BITCOUNT && j->bits <= LS_PREFIX_MAX_BITS
+                       ? COST_INFER * 2.0 / T : COST_INFER;
     return per_sample * ((double)n_train * j->epochs +
-                         COST_INFER * (double)n_test * evals);
+                         infer * (double)n_test * evals);
 }
 
 /* Speed-up of a k-thread job over one thread (measured ~1.44 at k = 2). */
@@ -281,10 +285,7 @@ static int make_entry(runner *R, entry *e, const ls_job *j, ls_err *err)
                            .C = ds->classes, .batch = j->batch,
                            .dropout = (float)j->dropout, .seed = j->seed};
     cfg.eval_batch = ls_train_eval_batch(&cfg, n_test);
-    e->mem = ls_model_estimate_bytes(&cfg, n_train, n_test);
-    /* batch buffers of the training loop and evaluation */
-    e->mem += (size_t)ds->T * ds->I * sizeof(float) * ((size_t)j->batch + (size_t)cfg.eval_batch) +
-              n_train * sizeof(uint32_t);
+    e->mem = ls_train_estimate_bytes(&cfg, ds, n_train);
     if (e->mem == 0)
         return ls_err_set(err, LS_EINVAL, "job %s: oneDNN rejects its shape", e->id);
     ls_result_init(&e->res);

@@ -10,6 +10,7 @@
 #include "lstmsweep/alloc.h"
 #include "lstmsweep/checkpoint.h"
 #include "lstmsweep/modelfile.h"
+#include "lstmsweep/prefix.h"
 #include "lstmsweep/rng.h"
 #include "lstmsweep/sysinfo.h"
 
@@ -36,6 +37,23 @@ int ls_train_eval_batch(const ls_model_config *c, size_t n_test)
     if (n > n_test)
         n = n_test;
     return n < 1 ? 1 : (int)n;
+}
+
+size_t ls_train_estimate_bytes(const ls_model_config *cfg,
+                               const ls_dataset *ds, size_t n_train)
+{
+    size_t n_test = ls_dataset_size(ds, LS_SPLIT_TEST);
+    int chunk = ls_prefix_eval_chunk(ds, cfg);
+    /* With the prefix tree, the model never builds evaluation stacks. */
+    size_t model = ls_model_estimate_bytes(cfg, n_train, chunk ? 0 : n_test);
+    size_t prefix = chunk ? ls_prefix_eval_estimate_bytes(cfg, ds->bits, chunk) : 0;
+    size_t batches = (size_t)cfg->T * cfg->I * sizeof(float) *
+                         ((size_t)cfg->batch + (chunk ? 0 : (size_t)cfg->eval_batch)) +
+                     n_train * sizeof(uint32_t);
+
+    if (!model || (chunk && !prefix))
+        return 0;
+    return model + prefix + batches;
 }
 
 int ls_train_load_data(const ls_job *job, ls_dataset **out, ls_err *err)
@@ -88,6 +106,7 @@ typedef struct run {
     const ls_train_opts *o;
     ls_result *res;
     ls_model *m;
+    ls_prefix_eval *prefix; /* bitcount: evaluation down the prefix tree */
     char id[LS_JOB_ID_LEN];
     uint32_t *perm;   /* training sample order, reshuffled every epoch */
     float *x;         /* one batch (T, batch, I) */
@@ -134,7 +153,8 @@ static int train_epoch(run *r, double *loss, double *error, ls_err *err)
 static int evaluate_timed(run *r, double *error, ls_err *err)
 {
     double t = ls_sys_seconds();
-    int rc = ls_evaluate(r->m, r->ds, error, err);
+    int rc = r->prefix ? ls_prefix_evaluate(r->prefix, r->m, error, err)
+                       : ls_evaluate(r->m, r->ds, error, err);
     r->res->eval_s += ls_sys_seconds() - t;
     return rc;
 }
@@ -285,13 +305,16 @@ static int run_setup(run *r, ls_err *err)
     /* Refuse what cannot fit before touching it: the buffers are zeroed on
      * allocation, so an oversized job would meet the OOM killer, not
      * a clean allocation failure. */
-    size_t need = ls_model_estimate_bytes(&cfg, r->n_train, ls_dataset_size(ds, LS_SPLIT_TEST));
+    size_t need = ls_train_estimate_bytes(&cfg, ds, r->n_train);
     size_t avail = ls_sys_available_memory();
     if (need > avail)
         return ls_err_set(err, LS_ENOMEM,
                           "job needs %.1f GiB of memory, only %.1f GiB available",
                           need / 1073741824.0, avail / 1073741824.0);
     if ((rc = ls_model_create(&r->m, &cfg, err)))
+        return rc;
+    int chunk = ls_prefix_eval_chunk(ds, &cfg);
+    if (chunk && (rc = ls_prefix_eval_create(&r->prefix, &cfg, ds, chunk, err)))
         return rc;
     r->perm = ls_alloc(r->n_train * sizeof *r->perm);
     r->x = ls_alloc((size_t)ds->T * j->batch * ds->I * sizeof(float));
@@ -359,6 +382,7 @@ int ls_train(const ls_job *job, const ls_dataset *ds, const ls_train_opts *o,
         r.m = NULL;
     }
     ls_model_destroy(r.m);
+    ls_prefix_eval_destroy(r.prefix);
     ls_free(r.perm);
     ls_free(r.x);
     ls_free(r.y);

@@ -10,6 +10,7 @@
 
 #include "check_util.h"
 #include "lstmsweep/modelfile.h"
+#include "lstmsweep/prefix.h"
 #include "lstmsweep/train.h"
 
 /* bits=10: 1024 strings, 11 classes; the largest class (5 ones) holds
@@ -50,6 +51,62 @@ START_TEST(test_train_learns_bitcount)
                   "test error %.3f not well below chance (0.75)", r.test_error);
     ck_assert(r.train_loss < 0.5);
     ck_assert(r.samples_per_s > 0 && r.gflops > 0 && r.threads == 1);
+}
+END_TEST
+
+/* The prefix-tree evaluation must count the same test errors as the plain
+ * one, sample by sample, for 1 to 3 layers, padded and unpadded hidden
+ * sizes, and chunks from 2 to the largest allowed; and hold exactly the
+ * bytes it estimated. */
+static void check_prefix(int bits, int H, int L, int epochs)
+{
+    ls_job j = small_job();
+    ls_dataset *ds = NULL;
+    ls_model *m = NULL;
+    ls_result r;
+    ls_err err = {0};
+
+    j.bits = bits, j.hidden = H, j.layers = L, j.epochs = epochs;
+    j.train_size = (1L << bits) / 3;
+    ck_assert(ls_train_load_data(&j, &ds, &err) == 0);
+    ck_assert_msg(ls_train(&j, ds, NULL, &r, &m, &err) == 0, "%s", err.msg);
+    const ls_model_config *c = ls_model_config_of(m);
+    double plain;
+    ck_assert(ls_evaluate(m, ds, &plain, &err) == 0);
+    /* a model between chance and perfect, so that errors are counted */
+    ck_assert_msg(plain > 0.01 && plain < 0.7, "bits %d H %d L %d: error %g",
+                  bits, H, L, plain);
+    int biggest = ls_prefix_eval_chunk(ds, c);
+    ck_assert_int_eq(biggest, 1 << (bits - 2));
+    for (int nmax = 2; nmax <= biggest; nmax *= 4) {
+        ls_prefix_eval *p;
+        double tree;
+        ck_assert_msg(ls_prefix_eval_create(&p, c, ds, nmax, &err) == 0, "%s", err.msg);
+        ck_assert_msg(ls_prefix_evaluate(p, m, &tree, &err) == 0, "%s", err.msg);
+        ck_assert_msg(fabs(tree - plain) * (double)ds->n_test < 0.5,
+                      "bits %d H %d L %d chunk %d: prefix tree %.6f, plain %.6f",
+                      bits, H, L, nmax, tree, plain);
+        ck_assert_uint_eq(ls_prefix_eval_bytes(p),
+                          ls_prefix_eval_estimate_bytes(c, bits, nmax));
+        ls_prefix_eval_destroy(p);
+    }
+    ls_model_destroy(m);
+    ls_dataset_destroy(ds);
+}
+
+START_TEST(test_prefix_eval_matches_plain)
+{
+    check_prefix(10, 5, 1, 40);
+    check_prefix(9, 16, 2, 30);
+    check_prefix(8, 24, 3, 30);
+}
+END_TEST
+
+START_TEST(test_prefix_eval_refuses_images)
+{
+    ls_dataset ds = {.kind = LS_DATA_IMAGES, .T = 28, .I = 28, .classes = 10};
+    ls_model_config c = {.T = 28, .I = 28, .H = 8, .L = 1, .C = 10, .batch = 4};
+    ck_assert_int_eq(ls_prefix_eval_chunk(&ds, &c), 0);
 }
 END_TEST
 
@@ -342,6 +399,8 @@ Suite *train_suite(void)
 
     tcase_add_test(core, test_train_learns_bitcount);
     tcase_add_test(core, test_train_deterministic);
+    tcase_add_test(core, test_prefix_eval_matches_plain);
+    tcase_add_test(core, test_prefix_eval_refuses_images);
     tcase_add_test(core, test_train_partial_batch);
     tcase_add_test(core, test_train_diverges_cleanly);
     tcase_add_test(core, test_train_target_error_stops_early);

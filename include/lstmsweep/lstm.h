@@ -66,6 +66,15 @@ int ls_lstm_forward(ls_lstm *l, dnnl_stream_t s, const float *src,
                     const float *w_layer, const float *w_iter,
                     const float *bias, float *dst, ls_err *err);
 
+/* Forward on an inference layer from given initial states h0, c0 (N, H)
+ * instead of zero; also returns the final cell state c_last (N, H) (the
+ * final hidden state is dst's last step).  For evaluations that continue
+ * shared prefixes (prefix.h). */
+int ls_lstm_forward_states(ls_lstm *l, dnnl_stream_t s, const float *src,
+                           const float *w_layer, const float *w_iter,
+                           const float *bias, const float *h0, const float *c0,
+                           float *dst, float *c_last, ls_err *err);
+
 /* Backward pass of the last ls_lstm_forward (same src, weights, dst: a
  * padded layer uses the copies of weights and dst it made in that forward).
  * diff_dst (T, N, H) is dLoss/d dst; outputs diff_src (T, N, I) and the

@@ -92,6 +92,12 @@ void ls_model_adam_step(ls_model *m, float lr);
 int ls_model_predict(ls_model *m, const float *x, int n, float *probs,
                      ls_err *err);
 
+/* Dense layer only: logits (n, C) = h (n, H) . dense_w + dense_b, where h
+ * is the top LSTM layer's last hidden state (what ls_model_predict feeds
+ * it; prefix.c computes h its own way). */
+int ls_model_logits(const ls_model *m, const float *h, int n, float *logits,
+                    ls_err *err);
+
 /* The optimizer and dropout state, exposed for checkpoints: Adam's moment
  * arrays (nparams floats each, layout of the parameters), its step count,
  * and the dropout mask generator.  Pointers into the model. */

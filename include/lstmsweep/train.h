@@ -62,6 +62,15 @@ int ls_train_auto_eval_every(const ls_dataset *ds);
 /* Batch size for inference: as large as keeps its activations in ~8 MiB. */
 int ls_train_eval_batch(const ls_model_config *cfg, size_t n_test);
 
+/* Memory a job of this model config on this data set holds at its peak,
+ * computed before anything is allocated: the model
+ * (ls_model_estimate_bytes), the bitcount prefix-tree evaluator when it
+ * applies (prefix.h) and the batch buffers.  The runner budgets with it and
+ * ls_train refuses a job larger than the available memory.  0 if oneDNN
+ * rejects the shape. */
+size_t ls_train_estimate_bytes(const ls_model_config *cfg,
+                               const ls_dataset *ds, size_t n_train);
+
 /* Train `job` on `ds` (already loaded for this job: for bitcount, with the
  * job's bits, train_size and seed).  On return *res is complete (status,
  * metrics, timings, placement); if model_out is not NULL it receives the

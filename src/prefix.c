@@ -1,0 +1,336 @@
+/* prefix.c - bitcount evaluation down the prefix tree; see
+ * include/lstmsweep/prefix.h.
+ *
+ * Node numbering: at depth d a chunk holds nmax consecutive prefixes
+ * base .. base + nmax - 1 (a prefix is the integer its d bits spell, first
+ * bit most significant, as dataset.h stores codes).  The children of prefix
+ * q are 2q and 2q + 1, so the children of the chunk's half h (parents
+ * base + h*nmax/2 ...) are the chunk of depth d + 1 starting at
+ * 2 * base + h * nmax, and child c of that chunk has parent c / 2 of the
+ * half and last bit c & 1. */
+#include "lstmsweep/prefix.h"
+
+#include <string.h>
+
+#include <oneapi/dnnl/dnnl.h>
+#include <oneapi/dnnl/dnnl_debug.h>
+
+#include "lstmsweep/alloc.h"
+#include "lstmsweep/lstm.h"
+
+#define MAX_LAYERS 16
+
+/* The float buffers, by index; their sizes come from buf_sizes() alone. */
+enum { B_XA, B_XB, B_DST0, B_DST1, B_LEVEL_H, B_LEVEL_C, B_STAGE_H, B_STAGE_C,
+       B_ZERO, B_LOGITS, NBUF };
+
+struct ls_prefix_eval {
+    ls_model_config cfg;
+    int bits, m, nmax, levels; /* levels = bits - m + 1 (depths m .. bits) */
+    dnnl_engine_t engine;
+    dnnl_stream_t stream;
+    ls_lstm *top[MAX_LAYERS];  /* T = m: the first m levels at once */
+    ls_lstm *step[MAX_LAYERS]; /* T = 1: one level */
+    float *buf[NBUF];
+    uint8_t *is_train;         /* bitmap over all 2^bits codes */
+    size_t bytes;
+};
+
+static int layer_in(const ls_model_config *c, int l)
+{
+    return l == 0 ? c->I : c->H;
+}
+
+static void buf_sizes(const ls_model_config *c, int m, int nmax, int levels,
+                      size_t n[NBUF])
+{
+    size_t N = (size_t)nmax, H = (size_t)c->H, L = (size_t)c->L;
+    n[B_XA] = (size_t)m * N;
+    n[B_XB] = N;
+    n[B_DST0] = n[B_DST1] = (size_t)m * N * H;
+    n[B_LEVEL_H] = n[B_LEVEL_C] = (size_t)levels * L * N * H;
+    n[B_STAGE_H] = n[B_STAGE_C] = L * N * H;
+    n[B_ZERO] = N * H;
+    n[B_LOGITS] = N * (size_t)c->C;
+}
+
+static int log2_floor(size_t n)
+{
+    int k = 0;
+    while (n >>= 1)
+        k++;
+    return k;
+}
+
+int ls_prefix_eval_chunk(const ls_dataset *ds, const ls_model_config *c)
+{
+    if (ds->kind != LS_DATA_BITCOUNT || ds->bits > LS_PREFIX_MAX_BITS ||
+        ds->bits < 3 || c->I != 1 || c->T != ds->bits)
+        return 0;
+    /* One-step calls keep (N, 5H + I) floats of gates and states hot: the
+     * same ~8 MiB budget as ls_train_eval_batch, without its factor T. */
+    size_t per = (5 * (size_t)c->H + (size_t)c->I) * sizeof(float);
+    size_t n = ((size_t)8 << 20) / per;
+    int m = log2_floor(n < 2 ? 2 : n);
+    if (m > ds->bits - 2)
+        m = ds->bits - 2; /* at least two levels below the top batch */
+    return 1 << m;
+}
+
+static int check_shape(const ls_model_config *c, int bits, int nmax)
+{
+    return c->L >= 1 && c->L <= MAX_LAYERS && c->I == 1 && c->T == bits &&
+           nmax >= 2 && (nmax & (nmax - 1)) == 0 && log2_floor(nmax) <= bits - 1;
+}
+
+size_t ls_prefix_eval_estimate_bytes(const ls_model_config *c, int bits,
+                                     int nmax)
+{
+    dnnl_engine_t e;
+    size_t n[NBUF], b = 0;
+    int m;
+
+    if (!check_shape(c, bits, nmax) ||
+        dnnl_engine_create(&e, dnnl_cpu, 0) != dnnl_success)
+        return 0;
+    m = log2_floor(nmax);
+    buf_sizes(c, m, nmax, bits - m + 1, n);
+    for (int i = 0; i < NBUF; i++)
+        b += n[i] * sizeof(float);
+    b += ((size_t)1 << bits) / 8 + 1;
+    for (int l = 0; l < c->L && b; l++) {
+        size_t t = ls_lstm_estimate_bytes(e, m, nmax, layer_in(c, l), c->H, 0);
+        size_t s = ls_lstm_estimate_bytes(e, 1, nmax, layer_in(c, l), c->H, 0);
+        b = t && s ? b + t + s : 0;
+    }
+    dnnl_engine_destroy(e);
+    return b;
+}
+
+size_t ls_prefix_eval_bytes(const ls_prefix_eval *p)
+{
+    return p ? p->bytes : 0;
+}
+
+void ls_prefix_eval_destroy(ls_prefix_eval *p)
+{
+    if (!p)
+        return;
+    for (int l = 0; l < MAX_LAYERS; l++) {
+        ls_lstm_destroy(p->top[l]);
+        ls_lstm_destroy(p->step[l]);
+    }
+    for (int i = 0; i < NBUF; i++)
+        ls_free(p->buf[i]);
+    ls_free(p->is_train);
+    if (p->stream)
+        dnnl_stream_destroy(p->stream);
+    if (p->engine)
+        dnnl_engine_destroy(p->engine);
+    ls_free(p);
+}
+
+/* Buffers, the training-code bitmap and the top-level inputs (which never
+ * change: prefix k of m bits, one bit per step). */
+static int create_buffers(ls_prefix_eval *p, const ls_dataset *ds)
+{
+    size_t n[NBUF], codes = (size_t)1 << p->bits;
+
+    buf_sizes(&p->cfg, p->m, p->nmax, p->levels, n);
+    for (int i = 0; i < NBUF; i++) {
+        if (!(p->buf[i] = ls_alloc(n[i] * sizeof(float))))
+            return LS_ENOMEM;
+        p->bytes += n[i] * sizeof(float);
+    }
+    if (!(p->is_train = ls_alloc(codes / 8 + 1)))
+        return LS_ENOMEM;
+    p->bytes += codes / 8 + 1;
+    for (size_t i = 0; i < ds->n_train; i++)
+        p->is_train[ds->codes[i] >> 3] |= (uint8_t)(1u << (ds->codes[i] & 7));
+    for (int t = 0; t < p->m; t++)
+        for (int k = 0; k < p->nmax; k++)
+            p->buf[B_XA][(size_t)t * p->nmax + k] =
+                (float)((k >> (p->m - 1 - t)) & 1);
+    for (int k = 0; k < p->nmax; k++)
+        p->buf[B_XB][k] = (float)(k & 1); /* child c's last bit */
+    return 0;
+}
+
+int ls_prefix_eval_create(ls_prefix_eval **out, const ls_model_config *cfg,
+                          const ls_dataset *ds, int nmax, ls_err *err)
+{
+    ls_prefix_eval *p;
+    int rc = 0;
+
+    *out = NULL;
+    if (ds->kind != LS_DATA_BITCOUNT || ds->bits > LS_PREFIX_MAX_BITS ||
+        !check_shape(cfg, ds->bits, nmax))
+        return ls_err_set(err, LS_EINVAL,
+                          "prefix evaluation: does not apply (data %s, L=%d, chunk %d)",
+                          ds->name, cfg->L, nmax);
+    if (!(p = ls_alloc(sizeof *p)))
+        return ls_err_set(err, LS_ENOMEM, "prefix evaluation: out of memory");
+    p->cfg = *cfg;
+    p->bits = ds->bits;
+    p->nmax = nmax;
+    p->m = log2_floor((size_t)nmax);
+    p->levels = p->bits - p->m + 1;
+    if (create_buffers(p, ds)) {
+        rc = ls_err_set(err, LS_ENOMEM, "prefix evaluation: cannot allocate %zu bytes",
+                        ls_prefix_eval_estimate_bytes(cfg, p->bits, nmax));
+        goto fail;
+    }
+    dnnl_status_t st = dnnl_engine_create(&p->engine, dnnl_cpu, 0);
+    if (st == dnnl_success)
+        st = dnnl_stream_create(&p->stream, p->engine, dnnl_stream_default_flags);
+    if (st != dnnl_success) {
+        rc = ls_err_set(err, LS_EDNNL, "oneDNN: engine/stream: %s", dnnl_status2str(st));
+        goto fail;
+    }
+    for (int l = 0; l < cfg->L; l++) {
+        if ((rc = ls_lstm_create(&p->top[l], p->engine, p->m, nmax,
+                                 layer_in(cfg, l), cfg->H, 0, err)) ||
+            (rc = ls_lstm_create(&p->step[l], p->engine, 1, nmax,
+                                 layer_in(cfg, l), cfg->H, 0, err)))
+            goto fail;
+        p->bytes += ls_lstm_bytes(p->top[l]) + ls_lstm_bytes(p->step[l]);
+    }
+    *out = p;
+    return 0;
+fail:
+    ls_prefix_eval_destroy(p);
+    return rc;
+}
+
+/* ---- evaluation ----------------------------------------------------------- */
+
+typedef struct walk {
+    ls_prefix_eval *p;
+    ls_model *m;
+    const float *params;
+    size_t wrong;
+} walk;
+
+static const float *layer_param(const walk *w, int l, int j)
+{
+    return w->params + ls_model_view(w->m, 3 * l + j).offset;
+}
+
+/* States of layer l at depth index d (0 = depth m): (nmax, H) each. */
+static float *level_h(const ls_prefix_eval *p, int d, int l)
+{
+    return p->buf[B_LEVEL_H] + ((size_t)d * p->cfg.L + l) * p->nmax * p->cfg.H;
+}
+
+static float *level_c(const ls_prefix_eval *p, int d, int l)
+{
+    return p->buf[B_LEVEL_C] + ((size_t)d * p->cfg.L + l) * p->nmax * p->cfg.H;
+}
+
+/* Depth m: all 2^m prefixes as one m-step batch from zero states. */
+static int run_top(walk *w, ls_err *err)
+{
+    ls_prefix_eval *p = w->p;
+    size_t nH = (size_t)p->nmax * p->cfg.H;
+    const float *in = p->buf[B_XA];
+    int rc;
+
+    for (int l = 0; l < p->cfg.L; l++) {
+        float *dst = p->buf[l % 2 ? B_DST1 : B_DST0];
+        if ((rc = ls_lstm_forward_states(p->top[l], p->stream, in,
+                                         layer_param(w, l, 0), layer_param(w, l, 1),
+                                         layer_param(w, l, 2), p->buf[B_ZERO],
+                                         p->buf[B_ZERO], dst, level_c(p, 0, l), err)))
+            return rc;
+        memcpy(level_h(p, 0, l), dst + (size_t)(p->m - 1) * nH, nH * sizeof(float));
+        in = dst;
+    }
+    return 0;
+}
+
+/* Depth index d+1 from half `half` of the chunk at depth index d. */
+static int run_step(walk *w, int d, int half, ls_err *err)
+{
+    ls_prefix_eval *p = w->p;
+    size_t H = (size_t)p->cfg.H, nH = (size_t)p->nmax * H;
+    int rc;
+
+    for (int l = 0; l < p->cfg.L; l++) {
+        const float *ph = level_h(p, d, l), *pc = level_c(p, d, l);
+        float *sh = p->buf[B_STAGE_H] + l * nH, *sc = p->buf[B_STAGE_C] + l * nH;
+        for (int c = 0; c < p->nmax; c++) {
+            size_t parent = (size_t)half * (p->nmax / 2) + (size_t)c / 2;
+            memcpy(sh + c * H, ph + parent * H, H * sizeof(float));
+            memcpy(sc + c * H, pc + parent * H, H * sizeof(float));
+        }
+    }
+    for (int l = 0; l < p->cfg.L; l++) {
+        const float *in = l == 0 ? p->buf[B_XB] : level_h(p, d + 1, l - 1);
+        if ((rc = ls_lstm_forward_states(p->step[l], p->stream, in,
+                                         layer_param(w, l, 0), layer_param(w, l, 1),
+                                         layer_param(w, l, 2),
+                                         p->buf[B_STAGE_H] + l * nH,
+                                         p->buf[B_STAGE_C] + l * nH,
+                                         level_h(p, d + 1, l), level_c(p, d + 1, l),
+                                         err)))
+            return rc;
+    }
+    return 0;
+}
+
+/* Leaves: codes base .. base + nmax - 1; count the test strings whose
+ * predicted class is not their number of ones. */
+static int score(walk *w, size_t base, ls_err *err)
+{
+    ls_prefix_eval *p = w->p;
+    const float *h = level_h(p, p->levels - 1, p->cfg.L - 1);
+    float *z = p->buf[B_LOGITS];
+    int C = p->cfg.C, rc;
+
+    if ((rc = ls_model_logits(w->m, h, p->nmax, z, err)))
+        return rc;
+    for (int j = 0; j < p->nmax; j++) {
+        size_t code = base + (size_t)j;
+        if (p->is_train[code >> 3] & (1u << (code & 7)))
+            continue;
+        const float *r = z + (size_t)j * C;
+        int best = 0;
+        for (int k = 1; k < C; k++)
+            best = r[k] > r[best] ? k : best;
+        w->wrong += best != __builtin_popcountll(code);
+    }
+    return 0;
+}
+
+/* The subtree below the chunk at depth index d whose first prefix is base. */
+static int descend(walk *w, int d, size_t base, ls_err *err)
+{
+    int rc;
+
+    if (d == w->p->levels - 1)
+        return score(w, base, err);
+    for (int half = 0; half < 2; half++) {
+        if ((rc = run_step(w, d, half, err)) ||
+            (rc = descend(w, d + 1, 2 * base + (size_t)half * w->p->nmax, err)))
+            return rc;
+    }
+    return 0;
+}
+
+int ls_prefix_evaluate(ls_prefix_eval *p, ls_model *m, double *error,
+                       ls_err *err)
+{
+    walk w = {.p = p, .m = m, .params = ls_model_params(m)};
+    const ls_model_config *c = ls_model_config_of(m);
+    size_t codes = (size_t)1 << p->bits, n_train = 0;
+    int rc;
+
+    if (c->H != p->cfg.H || c->L != p->cfg.L || c->C != p->cfg.C)
+        return ls_err_set(err, LS_EINVAL, "prefix evaluation: model shape differs");
+    if ((rc = run_top(&w, err)) || (rc = descend(&w, 0, 0, err)))
+        return rc;
+    for (size_t i = 0; i < codes / 8 + 1; i++)
+        n_train += (size_t)__builtin_popcount(p->is_train[i]);
+    *error = (double)w.wrong / (double)(codes - n_train);
+    return 0;
+}

@@ -7,8 +7,8 @@ every LSTM layer when given (nn.LSTM's between layers plus one on the last
 step's output, as ours), nn.Linear on the last step's hidden state, mean
 softmax cross-entropy, torch.optim.Adam(lr, betas=(0.9, 0.999), eps=1e-8).
 Initialization as ours: input weights ~ U(+-sqrt(6/(I+4H))), recurrent
-weights ~ U(+-sqrt(6/(5H))), dense ~ U(+-sqrt(6/(H+C))), biases 0 except the
-forget gate at 1.  nn.LSTM has two bias vectors (b_ih + b_hh); b_hh is held at
+weights ~ U(+-sqrt(6/(5H))), LSTM biases 0 except the forget gate at 1, dense
+weights ~ N(0, 1) truncated at 2 sigma with bias 0.1.  nn.LSTM has two bias vectors (b_ih + b_hh); b_hh is held at
 zero (not trained), so the parameters and Adam's updates are those of our
 single bias.
 
@@ -84,9 +84,10 @@ class Model(nn.Module):
                 bh = getattr(self.lstm, f"bias_hh_l{l}")
                 bh.zero_()
                 bh.requires_grad_(False)
-            a = math.sqrt(6.0 / (H + C))
-            self.dense.weight.uniform_(-a, a)
-            self.dense.bias.zero_()
+            # dense as ours (and the reference tutorial): truncated N(0, 1)
+            # at 2 sigma, bias 0.1
+            nn.init.trunc_normal_(self.dense.weight, 0.0, 1.0, -2.0, 2.0)
+            self.dense.bias.fill_(0.1)
 
     def forward(self, x):  # x (T, N, I)
         out, _ = self.lstm(x)

@@ -13,7 +13,8 @@
  *   sgemm : dnnl_sgemm 2048^3 at the same thread count, the peak.
  *
  * Each timing is the median of repeated steps after a warm-up (at least 5,
- * and at least ~1 s); GFLOP/s counts 3 x the forward FLOPs of the LSTM and
+ * and at least ~4 s per shape), bare and full steps alternating so that both
+ * see the same moments of a noisy machine; GFLOP/s counts 3 x the forward FLOPs of the LSTM and
  * dense layers.  The threads of the team are bound one per core.
  *
  * usage: bench_step [--quick] [OUT.csv]   (prints a markdown table) */
@@ -67,6 +68,27 @@ static double median_time(void (*fn)(void *), void *ctx, double budget_s)
     return t[n / 2];
 }
 
+/* Medians of fa(a) and fb(b) timed alternately, so that both see the same
+ * moments of a shared, noisy machine (each warmed up first). */
+static void median_pair(void (*fa)(void *), void *a, void (*fb)(void *), void *b,
+                        double budget_s, double *ta, double *tb)
+{
+    double x[200], y[200];
+    int n = 0;
+    double start = ls_sys_seconds();
+    fa(a), fb(b);
+    while (n < 200 && (n < 5 || ls_sys_seconds() - start < budget_s)) {
+        double t0 = ls_sys_seconds();
+        fa(a);
+        double t1 = ls_sys_seconds();
+        fb(b);
+        x[n] = t1 - t0, y[n++] = ls_sys_seconds() - t1;
+    }
+    qsort(x, (size_t)n, sizeof *x, cmp_d);
+    qsort(y, (size_t)n, sizeof *y, cmp_d);
+    *ta = x[n / 2], *tb = y[n / 2];
+}
+
 /* ---- bare: the LSTM primitives only ---- */
 typedef struct bare {
     const shape *s;
@@ -101,7 +123,7 @@ static float *randbuf(size_t n, ls_rng *r)
     return p;
 }
 
-static double time_bare(const shape *s, double budget)
+static void bare_setup(bare *bp, const shape *s)
 {
     bare b = {.s = s};
     ls_err err = {0};
@@ -125,7 +147,13 @@ static double time_bare(const shape *s, double budget)
             b.g[l][k] = randbuf(sz[k], &r);
         }
     }
-    double t = median_time(bare_step, &b, budget);
+    *bp = b;
+}
+
+static void bare_teardown(bare *bp)
+{
+    bare b = *bp;
+    const shape *s = b.s;
     for (int l = 0; l < s->L; l++) {
         ls_lstm_destroy(b.layer[l]);
         ls_free(b.dst[l]);
@@ -137,7 +165,6 @@ static double time_bare(const shape *s, double budget)
     ls_free(b.dsrc0);
     dnnl_stream_destroy(b.st);
     dnnl_engine_destroy(b.eng);
-    return t;
 }
 
 /* ---- full: what train_epoch does per batch ---- */
@@ -190,7 +217,7 @@ static ls_dataset *bench_data(const shape *s)
     return ds;
 }
 
-static double time_full(const shape *s, double budget)
+static void full_setup(full *fp, const shape *s)
 {
     ls_model_config c = {.T = s->T, .I = s->I, .H = s->H, .L = s->L, .C = s->C,
                          .batch = s->N, .seed = 1};
@@ -202,13 +229,28 @@ static double time_full(const shape *s, double budget)
     f.idx = malloc(sizeof *f.idx * (size_t)s->N);
     f.x = ls_alloc(sizeof(float) * (size_t)s->T * s->N * s->I);
     f.y = malloc(sizeof *f.y * (size_t)s->N);
-    double t = median_time(full_step, &f, budget);
-    ls_model_destroy(f.m);
-    ls_dataset_destroy(f.ds);
-    free(f.idx);
-    ls_free(f.x);
-    free(f.y);
-    return t;
+    *fp = f;
+}
+
+static void full_teardown(full *fp)
+{
+    ls_model_destroy(fp->m);
+    ls_dataset_destroy(fp->ds);
+    free(fp->idx);
+    ls_free(fp->x);
+    free(fp->y);
+}
+
+/* Bare and full step of one shape, timed alternately. */
+static void time_shape(const shape *s, double budget, double *tb, double *tf)
+{
+    bare b;
+    full f;
+    bare_setup(&b, s);
+    full_setup(&f, s);
+    median_pair(bare_step, &b, full_step, &f, 2 * budget, tb, tf);
+    full_teardown(&f);
+    bare_teardown(&b);
 }
 
 typedef struct gemm { int n; float *a, *b, *c; } gemm;
@@ -257,7 +299,8 @@ int main(int argc, char **argv)
             const shape *s = &panel[i];
             ls_model_config c = {.T = s->T, .I = s->I, .H = s->H, .L = s->L, .C = s->C};
             double flops = 3 * ls_model_flops_per_sample(&c) * s->N;
-            double tb = time_bare(s, budget), tf = time_full(s, budget);
+            double tb, tf;
+            time_shape(s, budget, &tb, &tf);
             double gf = flops / tf * 1e-9;
             printf("| %s | %d | %.2f | %.2f | %+.1f%% | %.0f | %.1f | %.0f%% |\n", s->name,
                    k, tb * 1e3, tf * 1e3, 100 * (tf - tb) / tb, s->N / tf, gf,

@@ -8,9 +8,12 @@
 # The PyTorch peer (bench/peer_torch.py, installed by scripts/install-deps
 # --peer) times the same training step; it is skipped when torch is not
 # importable.  Environment:
-#   BENCH_TTA=1   also run "time to accuracy": bitcount H24 B1000 to 0.3% test
-#                 error (at most 2000 epochs, evaluated every 25, 1 thread),
-#                 lstmsweep and then PyTorch.  Long: tens of minutes or more.
+# Time to accuracy is bitcount H24 B1000 to 0.3% test error (at most 2000
+# epochs, evaluated every 25, 1 thread), lstmsweep and then PyTorch.
+#   BENCH_ROUNDS  rounds of the step panel, lstmsweep then PyTorch [3];
+#                 each shape's figures are medians over the rounds, and its
+#                 speed-up the median of the per-round ratios
+#   BENCH_TTA=0   skip "time to accuracy" (the longest part, ~10-30 min)
 #   PEER_PYTHON   interpreter of the peer [/usr/bin/python3: Debian's
 #                 python3-torch is not seen by a pyenv or venv python3]
 set -euo pipefail
@@ -21,6 +24,7 @@ mkdir -p "$out"
 py=${PEER_PYTHON:-/usr/bin/python3}
 peer_threads=1
 [ "$(nproc)" -ge 2 ] && peer_threads=1,2 # as bench_step: 1 and 2 threads
+rounds=${BENCH_ROUNDS:-3}
 
 # The peer runs with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset, in its
 # command only, so that OpenBLAS picks its own kernel for this CPU; the
@@ -36,16 +40,48 @@ csv_get() {
                        END { if (k && last != "") { split(last, f, ","); print f[k] } }' "$1"
 }
 
-# Markdown table joining step.csv (full_ms: lstmsweep's whole step) and the
-# peer's CSV (torch_ms) on shape and threads.
+# median_csv FILE... : one CSV with, per (shape, threads), the median over
+# the files of every numeric column (files of the same header).
+median_csv() {
+    awk -F, 'FNR == 1 { if (NR == 1) { print; nf = NF }; next }
+             { k = $1 FS $2; if (!(k in seen)) { seen[k] = 1; order[++n] = k }
+               c = ++cnt[k]; for (i = 3; i <= NF; i++) v[k, i, c] = $i }
+             function med(k, i,   m, j, t, a) {
+                 m = cnt[k]; for (j = 1; j <= m; j++) a[j] = v[k, i, j] + 0
+                 for (j = 2; j <= m; j++) { t = a[j]; for (x = j - 1; x >= 1 && a[x] > t; x--) a[x + 1] = a[x]; a[x + 1] = t }
+                 return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2 }
+             END { for (r = 1; r <= n; r++) { k = order[r]; line = k
+                       for (i = 3; i <= nf; i++) line = line FS med(k, i)
+                       print line } }' "$@"
+}
+
+# Markdown table from the rounds: round r's step_rR.csv (full_ms, ours) and
+# peer_step_rR.csv (torch_ms) joined on shape and threads; medians of both
+# times and of the per-round speed-ups.
 join_peer() {
-    awk -F, 'NR == FNR { if (FNR == 1) { for (i = 1; i <= NF; i++) if ($i == "full_ms") k = i; next }
-                         ours[$1 FS $2] = $k; next }
-             FNR == 1 { for (i = 1; i <= NF; i++) if ($i == "torch_ms") p = i
-                        print "| shape | threads | lstmsweep ms | PyTorch ms | speed-up (PyTorch / lstmsweep) |"
-                        print "|---|---:|---:|---:|---:|"; next }
-             ($1 FS $2) in ours { o = ours[$1 FS $2]
-                                  printf "| %s | %s | %.2f | %.2f | %.2fx |\n", $1, $2, o, $p, $p / o }' "$1" "$2"
+    local r ratios=$out/ratios.csv
+    echo "shape,threads,full_ms,torch_ms,speedup" >"$ratios"
+    for ((r = 1; r <= rounds; r++)); do
+        [ -s "$out/peer_step_r$r.csv" ] || continue
+        awk -F, 'NR == FNR { if (FNR == 1) { for (i = 1; i <= NF; i++) if ($i == "full_ms") k = i; next }
+                             ours[$1 FS $2] = $k; next }
+                 FNR == 1 { for (i = 1; i <= NF; i++) if ($i == "torch_ms") p = i; next }
+                 ($1 FS $2) in ours { o = ours[$1 FS $2]; print $1 FS $2 FS o FS $p FS $p / o }' \
+            "$out/step_r$r.csv" "$out/peer_step_r$r.csv" >>"$ratios"
+    done
+    echo "| shape | threads | lstmsweep ms | PyTorch ms | speed-up (PyTorch / lstmsweep) |"
+    echo "|---|---:|---:|---:|---:|"
+    median_csv "$ratios" | awk -F, 'NR > 1 { printf "| %s | %s | %.2f | %.2f | %.2fx |\n", $1, $2, $3, $4, $5 }'
+}
+
+# A markdown table of step.csv (medians over the rounds).
+step_table() {
+    echo "| shape | threads | bare oneDNN ms | lstmsweep ms | lstmsweep vs bare | samples/s | GFLOP/s | % of sgemm peak |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+    awk -F, 'NR > 1 { printf "| %s | %s | %.2f | %.2f | %+.1f%% | %.0f | %.1f | %.0f%% |\n", $1, $2, $3, $4, 100 * ($4 - $3) / $3, $6, $7, $9
+                      peak[$2] = $8 }
+             END { for (k = 1; k <= 256; k++) if (k in peak)
+                       printf "| sgemm 2048^3 | %s | | | | | %.1f | 100%% |\n", k, peak[k] }' "$1"
 }
 
 # Time to accuracy, lstmsweep then PyTorch, same settings; a markdown table.
@@ -82,23 +118,40 @@ cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
     echo "Machine: ${cpu:-unknown CPU}, $(nproc) core(s) usable, $(free -g | awk '/^Mem:/ {print $2}') GiB;"
     echo "$("$build/lstmsweep" --version | tr '\n' ' ')- measured $(date -u +%Y-%m-%d)."
     echo
+    # The rounds: our panel then the peer's, so that both meet the same
+    # phases of a shared machine; progress to stderr, tables below.
+    rm -f "$out"/step_r*.csv "$out"/peer_step_r*.csv
+    for ((r = 1; r <= rounds; r++)); do
+        echo "round $r/$rounds: lstmsweep step panel" >&2
+        "$build/bench/bench_step" "$out/step_r$r.csv" >&2
+        if have_torch; then
+            echo "round $r/$rounds: PyTorch step panel" >&2
+            peer step --threads "$peer_threads" --csv "$out/peer_step_r$r.csv" \
+                >"$out/peer_step.md" || echo "peer_torch.py step failed (exit $?)" >&2
+        fi
+    done
+    median_csv "$out"/step_r*.csv >"$out/step.csv"
     echo "### Training step: lstmsweep vs the bare oneDNN primitives"
     echo
-    "$build/bench/bench_step" "$out/step.csv"
+    echo "Medians over $rounds rounds."
+    echo
+    step_table "$out/step.csv"
     echo
     echo "### Training step: lstmsweep vs PyTorch"
     echo
     if ! have_torch; then
         skipped
-    elif peer step --threads "$peer_threads" --csv "$out/peer_step.csv" >"$out/peer_step.md"; then
+    elif ls "$out"/peer_step_r*.csv >/dev/null 2>&1; then
         {
             head -1 "$out/peer_step.md"
             echo
-            join_peer "$out/step.csv" "$out/peer_step.csv"
+            echo "Medians over $rounds rounds; the speed-up is the median of the per-round ratios."
+            echo
+            join_peer
         } >"$out/step_vs_peer.md"
         cat "$out/step_vs_peer.md"
     else
-        echo "peer_torch.py step failed (exit $?)"
+        echo "peer_torch.py step failed in every round"
     fi
     echo
     echo "### Training dynamics: the same 30 Adam steps in PyTorch"
@@ -118,7 +171,7 @@ cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
     echo "### Sweep makespan"
     echo
     "$here/makespan.sh" "$build/lstmsweep" "$out"
-    if [ "${BENCH_TTA:-0}" = 1 ]; then
+    if [ "${BENCH_TTA:-1}" != 0 ]; then
         echo
         echo "### Time to accuracy: bitcount H24 B1000 to 0.3% test error, 1 thread"
         echo

@@ -97,19 +97,20 @@ tta() {
     else
         skipped
     fi
-    echo "| implementation | reached 0.3% | epochs | train + eval s | s / epoch | test error |"
-    echo "|---|---|---:|---:|---:|---:|"
+    echo "| implementation | reached 0.3% | epochs | train s | eval s | train + eval s | train s / epoch | test error |"
+    echo "|---|---|---:|---:|---:|---:|---:|---:|"
     if [ -s "$ours" ]; then
         awk -v e="$(csv_get "$ours" epochs_run)" -v tr="$(csv_get "$ours" train_s)" \
             -v ev="$(csv_get "$ours" eval_s)" -v err="$(csv_get "$ours" test_error)" \
-            'BEGIN { printf "| lstmsweep | %s | %d | %.1f | %.3f | %.4f%% |\n",
-                     err <= 0.003 ? "yes" : "no", e, tr + ev, (tr + ev) / e, 100 * err }'
+            'BEGIN { printf "| lstmsweep | %s | %d | %.1f | %.1f | %.1f | %.3f | %.4f%% |\n",
+                     err <= 0.003 ? "yes" : "no", e, tr, ev, tr + ev, tr / e, 100 * err }'
     fi
     if [ -s "$theirs" ]; then
-        awk -v e="$(csv_get "$theirs" epochs)" -v w="$(csv_get "$theirs" wall_s)" \
-            -v r="$(csv_get "$theirs" reached)" -v err="$(csv_get "$theirs" test_error)" \
-            'BEGIN { printf "| PyTorch | %s | %d | %.1f | %.3f | %.4f%% |\n",
-                     r == 1 ? "yes" : "no", e, w, w / e, 100 * err }'
+        awk -v e="$(csv_get "$theirs" epochs)" -v tr="$(csv_get "$theirs" train_s)" \
+            -v ev="$(csv_get "$theirs" eval_s)" -v r="$(csv_get "$theirs" reached)" \
+            -v err="$(csv_get "$theirs" test_error)" \
+            'BEGIN { printf "| PyTorch | %s | %d | %.1f | %.1f | %.1f | %.3f | %.4f%% |\n",
+                     r == 1 ? "yes" : "no", e, tr, ev, tr + ev, tr / e, 100 * err }'
     fi
 }
 

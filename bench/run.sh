@@ -76,12 +76,14 @@ join_peer() {
 
 # A markdown table of step.csv (medians over the rounds).
 step_table() {
-    echo "| shape | threads | bare oneDNN ms | lstmsweep ms | lstmsweep vs bare | samples/s | GFLOP/s | % of sgemm peak |"
-    echo "|---|---:|---:|---:|---:|---:|---:|---:|"
-    awk -F, 'NR > 1 { printf "| %s | %s | %.2f | %.2f | %+.1f%% | %.0f | %.1f | %.0f%% |\n", $1, $2, $3, $4, 100 * ($4 - $3) / $3, $6, $7, $9
+    echo "| shape | threads | bare oneDNN ms | lstmsweep ms | lstmsweep vs bare | samples/s | GFLOP/s | % of sgemm peak | lstmsweep unpadded ms | padding gain |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    awk -F, 'NR > 1 { u = $10 > 0 ? sprintf("%.2f", $10) : "-"
+                      g = $10 > 0 ? sprintf("%.2fx", $10 / $4) : "-"
+                      printf "| %s | %s | %.2f | %.2f | %+.1f%% | %.0f | %.1f | %.0f%% | %s | %s |\n", $1, $2, $3, $4, 100 * ($4 - $3) / $3, $6, $7, $9, u, g
                       peak[$2] = $8 }
              END { for (k = 1; k <= 256; k++) if (k in peak)
-                       printf "| sgemm 2048^3 | %s | | | | | %.1f | 100%% |\n", k, peak[k] }' "$1"
+                       printf "| sgemm 2048^3 | %s | | | | | %.1f | 100%% | | |\n", k, peak[k] }' "$1"
 }
 
 # Time to accuracy, lstmsweep then PyTorch, same settings; a markdown table.

@@ -156,6 +156,9 @@ static void copy_rows(float *restrict to, size_t to_ld,
     /* Rows are short (H floats): an inlined vector loop, not a memcpy call
      * per row (measured: the calls cost 7% of a bitcount H24 run, most of
      * it in evaluation). */
+    /* Large copies (a whole sequence) are split over the job's team, which
+     * oneDNN's kernels around them use as well. */
+#pragma omp parallel for schedule(static) if (rows * n >= 65536)
     for (size_t r = 0; r < rows; r++) {
         float *restrict t = to + r * to_ld;
         const float *restrict f = from + r * from_ld;

@@ -81,7 +81,8 @@ for row in "${rows[@]}"; do
     # shellcheck disable=SC2086
     out=$("$ls" $cmd 2>&1 >/dev/null)
     rc=$?
-    msg=$(grep -m1 'lstmsweep' <<<"$out")
+    msg=$(grep -m1 'lstmsweep' <<<"$out" || grep -m1 -F -- "$want_msg" <<<"$out" || true)
+    msg=${msg#"${msg%%[! ]*}"} # without leading blanks
     if [ "$rc" = "$want_rc" ] && grep -qF -- "$want_msg" <<<"$out"; then
         pass=$((pass + 1))
     else

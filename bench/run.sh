@@ -74,16 +74,26 @@ join_peer() {
     median_csv "$ratios" | awk -F, 'NR > 1 { printf "| %s | %s | %.2f | %.2f | %.2fx |\n", $1, $2, $3, $4, $5 }'
 }
 
-# A markdown table of step.csv (medians over the rounds).
+# A markdown table of the step panel: times are medians over the rounds
+# (step.csv); "vs bare" and "padding gain" are medians of the per-round
+# ratios, since the variants of one round ran in turns and share its noise.
 step_table() {
+    local r ratios=$out/step_ratios.csv
+    echo "shape,threads,vs_bare_pct,pad_gain" >"$ratios"
+    for ((r = 1; r <= rounds; r++)); do
+        awk -F, 'NR > 1 { printf "%s,%s,%.4f,%.4f\n", $1, $2, 100 * ($4 - $3) / $3,
+                                 ($10 > 0 ? $10 / $4 : 0) }' "$out/step_r$r.csv" >>"$ratios"
+    done
     echo "| shape | threads | bare oneDNN ms | lstmsweep ms | lstmsweep vs bare | samples/s | GFLOP/s | % of sgemm peak | lstmsweep unpadded ms | padding gain |"
     echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-    awk -F, 'NR > 1 { u = $10 > 0 ? sprintf("%.2f", $10) : "-"
-                      g = $10 > 0 ? sprintf("%.2fx", $10 / $4) : "-"
-                      printf "| %s | %s | %.2f | %.2f | %+.1f%% | %.0f | %.1f | %.0f%% | %s | %s |\n", $1, $2, $3, $4, 100 * ($4 - $3) / $3, $6, $7, $9, u, g
-                      peak[$2] = $8 }
-             END { for (k = 1; k <= 256; k++) if (k in peak)
-                       printf "| sgemm 2048^3 | %s | | | | | %.1f | 100%% | | |\n", k, peak[k] }' "$1"
+    median_csv "$ratios" | awk -F, 'NR == FNR { if (FNR > 1) { vb[$1 FS $2] = $3; pg[$1 FS $2] = $4 }; next }
+        FNR > 1 { k = $1 FS $2
+                  u = $10 > 0 ? sprintf("%.2f", $10) : "-"
+                  g = pg[k] > 0 ? sprintf("%.2fx", pg[k]) : "-"
+                  printf "| %s | %s | %.2f | %.2f | %+.1f%% | %.0f | %.1f | %.0f%% | %s | %s |\n", $1, $2, $3, $4, vb[k], $6, $7, $9, u, g
+                  peak[$2] = $8 }
+        END { for (t = 1; t <= 256; t++) if (t in peak)
+                  printf "| sgemm 2048^3 | %s | | | | | %.1f | 100%% | | |\n", t, peak[t] }' - "$1"
 }
 
 # Time to accuracy, lstmsweep then PyTorch, same settings; a markdown table.
@@ -136,7 +146,7 @@ cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
     median_csv "$out"/step_r*.csv >"$out/step.csv"
     echo "### Training step: lstmsweep vs the bare oneDNN primitives"
     echo
-    echo "Medians over $rounds rounds."
+    echo "Times are medians over $rounds rounds; \"vs bare\" and \"padding gain\" are medians of the per-round ratios."
     echo
     step_table "$out/step.csv"
     echo

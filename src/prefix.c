@@ -65,7 +65,8 @@ static int log2_floor(size_t n)
 int ls_prefix_eval_chunk(const ls_dataset *ds, const ls_model_config *c)
 {
     if (ds->kind != LS_DATA_BITCOUNT || ds->bits > LS_PREFIX_MAX_BITS ||
-        ds->bits < 3 || c->I != 1 || c->T != ds->bits)
+        ds->bits < 3 || c->I != 1 || c->T != ds->bits || c->L < 1 ||
+        c->L > MAX_LAYERS)
         return 0;
     /* One-step calls keep (N, 5H + I) floats of gates and states hot: the
      * same ~8 MiB budget as ls_train_eval_batch, without its factor T. */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "lstmsweep/dataset.h"
+#include "lstmsweep/lstm.h"
 #include "lstmsweep/model.h"
 
 void ls_job_defaults(ls_job *job, ls_task task)
@@ -128,6 +129,23 @@ double ls_job_flops_per_sample(const ls_job *j)
     return ls_model_flops_per_sample(&c);
 }
 
+int ls_job_useful_threads(const ls_job *j)
+{
+    /* Padded FLOPs of one training step (3 x forward), as the primitives
+     * run it.  Measured on 2 cores (bitcount, 1 vs 2 threads): 1.4-10
+     * MFLOP steps ran 0.64-0.88x as fast on 2 threads, ~40-50 MFLOP the
+     * same, 80-100 MFLOP 1.1-1.3x, 290+ MFLOP 1.65x: a thread pays off
+     * for each ~40 MFLOP of a step. */
+    int bit = j->task == LS_TASK_BITCOUNT;
+    double T = bit ? j->bits : 28, I = bit ? 1 : 28;
+    double Hp = ls_lstm_padded_hidden(j->hidden), f = 0;
+    for (int l = 0; l < j->layers; l++)
+        f += 2.0 * T * 4.0 * Hp * ((l ? j->hidden : I) + Hp);
+    double step = 3.0 * f * j->batch;
+    int k = (int)(step / 40e6);
+    return k < 1 ? 1 : k;
+}
+
 /* ---- key table ---------------------------------------------------------- */
 
 typedef enum { K_TASK, K_INT, K_LONG, K_U64, K_DOUBLE, K_STR } key_kind;
@@ -155,7 +173,7 @@ static const key_def keys[] = {
     KEY("target_error", K_DOUBLE, target_error,
         "stop once test error <= this fraction (-1 = never)"),
     KEY("eval_every", K_INT, eval_every, "epochs between test evaluations (0 = auto)"),
-    KEY("threads", K_INT, threads, "OpenMP threads of the job (0 = inherited)"),
+    KEY("threads", K_INT, threads, "OpenMP threads of the job (0 = inherited, fewer for small steps)"),
 };
 #define NKEYS ((int)(sizeof keys / sizeof *keys))
 

@@ -361,6 +361,9 @@ static int choose_k(const runner *R, const entry *e)
         double calib = R->calib_n ? R->calib_sum / R->calib_n : 1;
         if (R->pending < (size_t)nfree && e->est_s * calib > 10)
             k = nfree / (int)R->pending;
+        int useful = ls_job_useful_threads(&e->job);
+        if (k > useful)
+            k = useful; /* a small step runs slower on more threads */
     }
     if (k > R->max_node_cores)
         k = R->max_node_cores;

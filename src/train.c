@@ -364,6 +364,8 @@ int ls_train(const ls_job *job, const ls_dataset *ds, const ls_train_opts *o,
 
     if (job->threads > 0)
         omp_set_num_threads(job->threads);
+    else if (omp_get_max_threads() > ls_job_useful_threads(job))
+        omp_set_num_threads(ls_job_useful_threads(job));
     r.t0 = ls_sys_seconds();
     result_begin(res);
     ls_job_id(job, r.id);

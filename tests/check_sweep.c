@@ -73,6 +73,22 @@ static ls_sweep *load_good(const char *const *ov, int nov)
 
 /* ---- Core ---- */
 
+/* Threads that help a step: one for tiny steps (which measured slower on
+ * two), more for large ones, growing with the work. */
+START_TEST(test_job_useful_threads)
+{
+    ls_job tiny, mid, big;
+    ls_job_defaults(&tiny, LS_TASK_BITCOUNT);
+    tiny.hidden = 8, tiny.batch = 50;
+    ls_job_defaults(&mid, LS_TASK_BITCOUNT); /* H24 B1000: 1.65x on 2 threads */
+    ls_job_defaults(&big, LS_TASK_MNIST);
+    big.hidden = 256, big.layers = 3;
+    ck_assert_int_eq(ls_job_useful_threads(&tiny), 1);
+    ck_assert_int_ge(ls_job_useful_threads(&mid), 2);
+    ck_assert_int_gt(ls_job_useful_threads(&big), ls_job_useful_threads(&mid));
+}
+END_TEST
+
 START_TEST(test_sweep_expands_in_order)
 {
     ls_sweep *s = load_good(NULL, 0);
@@ -472,6 +488,7 @@ Suite *sweep_suite(void)
     TCase *core = tcase_create("Core"), *limits = tcase_create("Limits");
 
     tcase_add_checked_fixture(core, tmp_setup, tmp_teardown);
+    tcase_add_test(core, test_job_useful_threads);
     tcase_add_test(core, test_sweep_expands_in_order);
     tcase_add_test(core, test_sweep_ids_stable_and_distinct);
     tcase_add_test(core, test_sweep_defaults_of_sweep_keys);

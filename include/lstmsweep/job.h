@@ -84,4 +84,10 @@ void ls_job_get(const ls_job *job, const char *key, char *buf, size_t len);
  * estimates); input size and classes follow from the task. */
 double ls_job_flops_per_sample(const ls_job *job);
 
+/* The most OpenMP threads that still speed up this job's training step
+ * (>= 1): about one per 40 MFLOP of a step, as measured; smaller steps ran
+ * slower on more threads.  The runner's auto mode and `train` without
+ * --threads stay within it. */
+int ls_job_useful_threads(const ls_job *job);
+
 #endif

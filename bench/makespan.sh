@@ -5,7 +5,8 @@
 #   lstmsweep   `lstmsweep run` on the sweep (pinned, one core per job,
 #               largest first)
 #   xargs       `xargs -P <cores>` starting one `lstmsweep train` process
-#               per job, no pinning, OpenMP's default thread count
+#               per job, no pinning, train's default thread count (all
+#               cores, fewer for steps too small to use them)
 #   serial      one job after another, each with all cores
 #   bound       max(total single-core work / cores, longest job), with the
 #               single-core times taken from the lstmsweep run's rows

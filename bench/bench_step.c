@@ -55,22 +55,6 @@ static int cmp_d(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Median seconds of fn(ctx) over enough repetitions. */
-static double median_time(void (*fn)(void *), void *ctx, double budget_s)
-{
-    double t[200];
-    int n = 0;
-    double start = ls_sys_seconds();
-    fn(ctx); /* warm-up: primitive creation, first touch */
-    while (n < 200 && (n < 5 || ls_sys_seconds() - start < budget_s)) {
-        double t0 = ls_sys_seconds();
-        fn(ctx);
-        t[n++] = ls_sys_seconds() - t0;
-    }
-    qsort(t, (size_t)n, sizeof *t, cmp_d);
-    return t[n / 2];
-}
-
 /* Medians t[i] of fn[i](ctx[i]), i < k, timed in turn, so that all see the
  * same moments of a shared, noisy machine (each warmed up first). */
 enum { MAXV = 3, MAXREP = 200 };
@@ -94,6 +78,16 @@ static void median_turns(int k, void (*fn[])(void *), void *ctx[],
         qsort(x[i], (size_t)n, sizeof **x, cmp_d);
         t[i] = x[i][n / 2];
     }
+}
+
+/* Median seconds of fn(ctx) alone. */
+static double median_time(void (*fn)(void *), void *ctx, double budget_s)
+{
+    void (*fns[1])(void *) = {fn};
+    void *ctxs[1] = {ctx};
+    double t;
+    median_turns(1, fns, ctxs, budget_s, &t);
+    return t;
 }
 
 /* ---- bare: the LSTM primitives only ---- */

@@ -49,7 +49,7 @@ struct ls_model {
 
 /* ---- parameter layout -------------------------------------------------- */
 
-static int layer_in(const ls_model_config *c, int l)
+int ls_model_layer_in(const ls_model_config *c, int l)
 {
     return l == 0 ? c->I : c->H;
 }
@@ -66,7 +66,7 @@ ls_param_view ls_model_view(const ls_model *m, int k)
     ls_param_view v = {0};
 
     for (int l = 0; l < c->L; l++) {
-        size_t sizes[3] = {(size_t)layer_in(c, l) * 4 * H, H * 4 * H, 4 * H};
+        size_t sizes[3] = {(size_t)ls_model_layer_in(c, l) * 4 * H, H * 4 * H, 4 * H};
         static const char *names[3] = {"w_layer", "w_iter", "bias"};
         for (int j = 0; j < 3; j++, k--) {
             if (k == 0)
@@ -98,7 +98,7 @@ double ls_model_flops_per_sample(const ls_model_config *c)
 {
     double f = 0;
     for (int l = 0; l < c->L; l++)
-        f += 2.0 * c->T * 4.0 * c->H * (layer_in(c, l) + c->H);
+        f += 2.0 * c->T * 4.0 * c->H * (ls_model_layer_in(c, l) + c->H);
     return f + 2.0 * c->H * c->C;
 }
 
@@ -114,7 +114,7 @@ static void init_params(ls_model *m)
         float *p = m->p + v.offset;
         double limit = 0;
         if (!strcmp(v.name, "w_layer"))
-            limit = sqrt(6.0 / (layer_in(c, v.layer) + 4.0 * c->H));
+            limit = sqrt(6.0 / (ls_model_layer_in(c, v.layer) + 4.0 * c->H));
         else if (!strcmp(v.name, "w_iter"))
             limit = sqrt(6.0 / (5.0 * c->H));
         for (size_t i = 0; i < v.count; i++)
@@ -238,7 +238,7 @@ static int stack_create(const ls_model *m, int n, int train, stack **out,
         goto fail;
     }
     for (int l = 0; l < c->L; l++) {
-        rc = ls_lstm_create(&s->layer[l], m->engine, c->T, n, layer_in(c, l),
+        rc = ls_lstm_create(&s->layer[l], m->engine, c->T, n, ls_model_layer_in(c, l),
                             c->H, train, err);
         if (rc)
             goto fail;
@@ -374,7 +374,7 @@ static size_t stack_estimate(const ls_model_config *c, dnnl_engine_t e, int n,
 {
     size_t b = stack_activation_bytes(c, n, train);
     for (int l = 0; l < c->L; l++) {
-        size_t lb = ls_lstm_estimate_bytes(e, c->T, n, layer_in(c, l), c->H, train);
+        size_t lb = ls_lstm_estimate_bytes(e, c->T, n, ls_model_layer_in(c, l), c->H, train);
         if (!lb)
             return 0;
         b += lb;

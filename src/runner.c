@@ -102,10 +102,8 @@ double ls_runner_estimate_seconds(const ls_job *j, size_t n_train,
                         (double)T * j->layers *
                             (COST_ELEM * j->hidden + COST_STEP / j->batch);
     int evals = j->epochs / eval_every + (j->epochs % eval_every != 0);
-    /* bitcount evaluates down the prefix tree: ~4/T of the plain cost
-     * (ls_train_auto_eval_every) */
-    double infer = j->task == LS_TASK_BITCOUNT && j->bits <= LS_PREFIX_MAX_BITS
-                       ? COST_INFER * 4.0 / T : COST_INFER;
+    double infer = j->task == LS_TASK_BITCOUNT /* down the prefix tree */
+                       ? COST_INFER * ls_prefix_eval_cost(j->bits) : COST_INFER;
     return per_sample * ((double)n_train * j->epochs +
                          infer * (double)n_test * evals);
 }

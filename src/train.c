@@ -19,11 +19,8 @@
 int ls_train_auto_eval_every(const ls_dataset *ds)
 {
     double ratio = (double)ds->n_test / (3.0 * (double)ds->n_train);
-    /* Down the prefix tree a bitcount string costs ~2 one-step cells
-     * instead of T steps; with the per-call costs that made one evaluation
-     * ~6.5 epochs at H24 (1.6 s vs 0.24 s an epoch), i.e. ~4/T of plain. */
-    if (ds->kind == LS_DATA_BITCOUNT && ds->bits <= LS_PREFIX_MAX_BITS && ds->bits >= 3)
-        ratio *= 4.0 / ds->bits;
+    if (ds->kind == LS_DATA_BITCOUNT)
+        ratio *= ls_prefix_eval_cost(ds->bits); /* down the prefix tree */
     int every = (int)ceil(10.0 * ratio);
     return every < 1 ? 1 : every;
 }

@@ -63,6 +63,8 @@ const ls_model_config *ls_model_config_of(const ls_model *m);
 /* Parameters a model of this shape holds (layout above), without creating
  * it: the check a model-file loader makes before allocating. */
 size_t ls_model_config_nparams(const ls_model_config *cfg);
+/* Input features of LSTM layer l: I for the first, H above it. */
+int ls_model_layer_in(const ls_model_config *cfg, int l);
 size_t ls_model_nparams(const ls_model *m);
 float *ls_model_params(ls_model *m);
 const float *ls_model_grads(const ls_model *m);

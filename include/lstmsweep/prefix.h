@@ -41,6 +41,11 @@ typedef struct ls_prefix_eval ls_prefix_eval;
 #define LS_PREFIX_MAX_BITS 24
 int ls_prefix_eval_chunk(const ls_dataset *ds, const ls_model_config *cfg);
 
+/* Cost of evaluating one bitcount string of `bits` bits, relative to the
+ * plain evaluation: ~4/bits where the prefix tree applies, else 1.  The
+ * auto eval_every and the runner's time estimate use it. */
+double ls_prefix_eval_cost(int bits);
+
 int ls_prefix_eval_create(ls_prefix_eval **out, const ls_model_config *cfg,
                           const ls_dataset *ds, int nmax, ls_err *err);
 void ls_prefix_eval_destroy(ls_prefix_eval *p);

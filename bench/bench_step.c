@@ -20,7 +20,9 @@
  * see the same moments of a noisy machine; GFLOP/s counts 3 x the forward FLOPs of the LSTM and
  * dense layers.  The threads of the team are bound one per core.
  *
- * usage: bench_step [--quick] [OUT.csv]   (prints a markdown table) */
+ * usage: bench_step [--quick] [--only SUBSTR] [OUT.csv]   (prints a markdown table)
+ *   --quick   shorter timing budget (a smoke run, not a measurement)
+ *   --only S  time only the panel shapes whose name contains S (for profiling) */
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -293,8 +295,19 @@ static double sgemm_peak(void)
 
 int main(int argc, char **argv)
 {
-    int quick = argc > 1 && !strcmp(argv[1], "--quick");
-    const char *out = argc > 1 + quick ? argv[1 + quick] : NULL;
+    int quick = 0;
+    const char *out = NULL, *only = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--quick"))
+            quick = 1;
+        else if (!strcmp(argv[i], "--only") && i + 1 < argc)
+            only = argv[++i];
+        else if (argv[i][0] == '-' || out)
+            return fprintf(stderr, "usage: bench_step [--quick] [--only SUBSTR] [OUT.csv]\n"),
+                   strcmp(argv[i], "--help") != 0 && strcmp(argv[i], "-h") != 0 ? 2 : 0;
+        else
+            out = argv[i];
+    }
     double budget = quick ? 0.3 : 2.0;
     ls_topo *topo;
     ls_err err = {0};
@@ -315,6 +328,8 @@ int main(int argc, char **argv)
         double peak = sgemm_peak();
         for (size_t i = 0; i < sizeof panel / sizeof *panel; i++) {
             const shape *s = &panel[i];
+            if (only && !strstr(s->name, only))
+                continue;
             ls_model_config c = {.T = s->T, .I = s->I, .H = s->H, .L = s->L, .C = s->C};
             double flops = 3 * ls_model_flops_per_sample(&c) * s->N;
             double tb, tf, tu;

@@ -32,6 +32,7 @@
 struct ls_lstm {
     int T, N, I, H, training;
     int Hp; /* hidden size of the primitives: H, or H padded (> H) */
+    int last_only; /* ls_lstm_set_last_step_only */
     dnnl_engine_t engine;
     dnnl_primitive_t fwd, bwd;
     dnnl_primitive_t reo_wl, reo_wi;     /* user ldigo -> bwd weights layout */
@@ -505,6 +506,22 @@ static int bind(dnnl_memory_t m, const void *p, ls_err *err)
     return 0;
 }
 
+void ls_lstm_set_last_step_only(ls_lstm *l, int on)
+{
+    /* Steps before the last are copied no more, so clear what earlier
+     * whole-sequence calls left there: they must read as zero. */
+    if (on && !l->last_only && l->pdiff_dst)
+        memset(l->pdiff_dst, 0, (size_t)l->T * l->N * l->Hp * sizeof(float));
+    l->last_only = on != 0;
+}
+
+/* First (t, n) row of the caller's sequence tensors that a padded layer
+ * copies: all of them, or those of the last step only. */
+static size_t first_copied_row(const ls_lstm *l)
+{
+    return l->last_only ? (size_t)(l->T - 1) * l->N : 0;
+}
+
 int ls_lstm_forward(ls_lstm *l, dnnl_stream_t s, const float *src,
                     const float *w_layer, const float *w_iter,
                     const float *bias, float *dst, ls_err *err)
@@ -530,8 +547,10 @@ int ls_lstm_forward(ls_lstm *l, dnnl_stream_t s, const float *src,
         return rc;
     DNNL_TRY(dnnl_primitive_execute(l->fwd, s, nargs, args));
     DNNL_TRY(dnnl_stream_wait(s));
-    if (padded)
-        copy_rows(dst, l->H, l->pdst, l->Hp, (size_t)l->T * l->N, l->H);
+    if (padded) {
+        size_t r0 = first_copied_row(l), rows = (size_t)l->T * l->N - r0;
+        copy_rows(dst + r0 * l->H, l->H, l->pdst + r0 * l->Hp, l->Hp, rows, l->H);
+    }
 out:
     return rc;
 }
@@ -612,7 +631,8 @@ int ls_lstm_backward(ls_lstm *l, dnnl_stream_t s, const float *src,
          * copies the layer still holds; only diff_dst needs padding. */
         w_layer = l->pw_layer, w_iter = l->pw_iter, bias = l->pbias;
         dst = l->pdst;
-        copy_rows(l->pdiff_dst, Hp, diff_dst, H, (size_t)l->T * l->N, H);
+        size_t r0 = first_copied_row(l), rows = (size_t)l->T * l->N - r0;
+        copy_rows(l->pdiff_dst + r0 * Hp, Hp, diff_dst + r0 * H, H, rows, H);
         diff_dst = l->pdiff_dst;
         gwl = l->pg_w_layer, gwi = l->pg_w_iter, gb = l->pg_bias;
     }

@@ -242,6 +242,8 @@ static int stack_create(const ls_model *m, int n, int train, stack **out,
                             c->H, train, err);
         if (rc)
             goto fail;
+        /* Only the top layer's last step feeds the dense layer. */
+        ls_lstm_set_last_step_only(s->layer[l], l == c->L - 1);
         s->bytes += ls_lstm_bytes(s->layer[l]);
     }
     *out = s;

@@ -69,9 +69,17 @@ join_peer() {
                  ($1 FS $2) in ours { o = ours[$1 FS $2]; print $1 FS $2 FS o FS $p FS $p / o }' \
             "$out/step_r$r.csv" "$out/peer_step_r$r.csv" >>"$ratios"
     done
-    echo "| shape | threads | lstmsweep ms | PyTorch ms | speed-up (PyTorch / lstmsweep) |"
-    echo "|---|---:|---:|---:|---:|"
-    median_csv "$ratios" | awk -F, 'NR > 1 { printf "| %s | %s | %.2f | %.2f | %.2fx |\n", $1, $2, $3, $4, $5 }'
+    echo "| shape | threads | lstmsweep ms | PyTorch ms | speed-up (PyTorch / lstmsweep) | rounds' speed-ups, lowest–highest |"
+    echo "|---|---:|---:|---:|---:|---:|"
+    # The spread of the per-round speed-ups shows how far the machine's
+    # noise moves the median.
+    median_csv "$ratios" |
+        awk -F, 'NR == FNR { if (FNR > 1) { k = $1 FS $2; x = $5 + 0
+                                 if (!(k in lo) || x < lo[k]) lo[k] = x
+                                 if (!(k in hi) || x > hi[k]) hi[k] = x }; next }
+                 FNR > 1 { k = $1 FS $2
+                           printf "| %s | %s | %.2f | %.2f | %.2fx | %.2f–%.2fx |\n", $1, $2, $3, $4, $5, lo[k], hi[k] }' \
+            "$ratios" -
 }
 
 # A markdown table of the step panel: times are medians over the rounds
@@ -158,7 +166,7 @@ cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
         {
             head -1 "$out/peer_step.md"
             echo
-            echo "Medians over $rounds rounds; the speed-up is the median of the per-round ratios."
+            echo "Medians over $rounds rounds; the speed-up is the median of the per-round ratios, whose range the last column gives."
             echo
             join_peer
         } >"$out/step_vs_peer.md"

@@ -67,10 +67,10 @@ static int bits_apply(int bits)
 
 double ls_prefix_eval_cost(int bits)
 {
-    /* ~2 one-step cells a string instead of `bits` steps; with the
-     * per-call costs one evaluation measured ~6.5 epochs at H24 (1.6 s
-     * against 0.24 s an epoch): ~4/bits of the plain evaluation. */
-    return bits_apply(bits) ? 4.0 / bits : 1.0;
+    /* ~2 one-step cells a string instead of `bits` steps.  Measured at
+     * 20 bits on one core, against the plain evaluation of the same model:
+     * 0.62 s vs 6.6 s at H24, 1.7 s vs 15.5 s at H64: ~2/bits. */
+    return bits_apply(bits) ? 2.0 / bits : 1.0;
 }
 
 int ls_prefix_eval_chunk(const ls_dataset *ds, const ls_model_config *c)
@@ -78,10 +78,15 @@ int ls_prefix_eval_chunk(const ls_dataset *ds, const ls_model_config *c)
     if (ds->kind != LS_DATA_BITCOUNT || !bits_apply(ds->bits) || c->I != 1 ||
         c->T != ds->bits || c->L < 1 || c->L > MAX_LAYERS)
         return 0;
-    /* One-step calls keep (N, 5H + I) floats of gates and states hot: the
-     * same ~8 MiB budget as ls_train_eval_batch, without its factor T. */
-    size_t per = (5 * (size_t)c->H + (size_t)c->I) * sizeof(float);
-    size_t n = ((size_t)8 << 20) / per;
+    /* A one-step call's gates, (N, 4 Hp) floats, are its hot data: keep
+     * them near 256 KiB, an L2 cache.  Larger chunks ran slower and grew
+     * oneDNN's scratchpads with N times the m-step top batch.  One
+     * evaluation of the 2^20 strings on one core, by chunk (best of 3):
+     * H24: 0.62 s at 512 (13 MB) vs 1.25 s at 16384 (512 MB);
+     * H64: 1.72 s at 256 (13 MB) vs 2.04 s at 4096 (237 MB);
+     * H128: 5.0 s at 128 (12 MB) vs 5.8 s at 2048 (227 MB). */
+    size_t per = 4 * (size_t)ls_lstm_padded_hidden(c->H) * sizeof(float);
+    size_t n = ((size_t)256 << 10) / per;
     int m = log2_floor(n < 2 ? 2 : n);
     if (m > ds->bits - 2)
         m = ds->bits - 2; /* at least two levels below the top batch */

@@ -7,7 +7,8 @@
  *  - backward rejects ldigo weights, so it is created with `any` weights and
  *    `any` weight gradients, and two small reorders per step translate
  *    between oneDNN's chosen layouts and the user's ldigo;
- *  - scratchpad is user-managed: one buffer per layer, allocated once, so a
+ *  - scratchpad is user-managed: one buffer per layer, or one shared by
+ *    the layers of a model (ls_lstm_scratch), allocated at creation, so a
  *    step allocates nothing and the memory is visible to the scheduler;
  *  - the hidden size is padded to the vector width of oneDNN's element-wise
  *    LSTM kernel (see ls_lstm_padded_hidden): oneDNN 2.6's
@@ -44,6 +45,7 @@ struct ls_lstm {
     dnnl_memory_t zero_iter, zero_iter_c, dst_iter, dst_iter_c;
     dnnl_memory_t diff_src_iter, diff_src_iter_c, zero_diff_iter, zero_diff_iter_c;
     dnnl_memory_t workspace, scratchpad;
+    ls_lstm_scratch *shared; /* scratchpad buffer if shared, else NULL */
     dnnl_memory_t bw_layer, bw_iter, bdw_layer, bdw_iter; /* bwd layouts */
     /* Hp > H only: padded copies of the caller's tensors (pads stay 0) */
     float *pw_layer, *pw_iter, *pbias, *pdst, *pdiff_dst;
@@ -351,7 +353,26 @@ static int create_scratchpad(ls_lstm *l, dnnl_primitive_desc_t fwd_pd,
 
     if (b && dnnl_memory_desc_get_size(b) > dnnl_memory_desc_get_size(f))
         big = b;
-    return mem_own(l, &l->scratchpad, big, err);
+    if (!l->shared)
+        return mem_own(l, &l->scratchpad, big, err);
+    size_t need = dnnl_memory_desc_get_size(big);
+    if (need > l->shared->bytes) {
+        /* Nothing runs during creation, so the old buffer can go first. */
+        void *grown = (ls_free(l->shared->buf), ls_alloc(need));
+        l->shared->buf = grown;
+        l->shared->bytes = grown ? need : 0;
+        if (!grown)
+            return ls_err_set(err, LS_ENOMEM,
+                              "lstm: cannot allocate a %zu-byte scratchpad", need);
+    }
+    return mem_user(l, &l->scratchpad, big, err);
+}
+
+void ls_lstm_scratch_release(ls_lstm_scratch *scratch)
+{
+    ls_free(scratch->buf);
+    scratch->buf = NULL;
+    scratch->bytes = 0;
 }
 
 int ls_lstm_create(ls_lstm **out, dnnl_engine_t engine, int T, int N, int I,
@@ -361,8 +382,27 @@ int ls_lstm_create(ls_lstm **out, dnnl_engine_t engine, int T, int N, int I,
                                  ls_lstm_padded_hidden(H), training, err);
 }
 
+static int create_layer(ls_lstm **out, dnnl_engine_t engine, int T, int N,
+                        int I, int H, int Hp, int training,
+                        ls_lstm_scratch *shared, ls_err *err);
+
 int ls_lstm_create_padded(ls_lstm **out, dnnl_engine_t engine, int T, int N,
                           int I, int H, int Hp, int training, ls_err *err)
+{
+    return create_layer(out, engine, T, N, I, H, Hp, training, NULL, err);
+}
+
+int ls_lstm_create_shared(ls_lstm **out, dnnl_engine_t engine, int T, int N,
+                          int I, int H, int training, ls_lstm_scratch *scratch,
+                          ls_err *err)
+{
+    return create_layer(out, engine, T, N, I, H, ls_lstm_padded_hidden(H),
+                        training, scratch, err);
+}
+
+static int create_layer(ls_lstm **out, dnnl_engine_t engine, int T, int N,
+                        int I, int H, int Hp, int training,
+                        ls_lstm_scratch *shared, ls_err *err)
 {
     struct lstm_mds d;
     dnnl_primitive_attr_t attr = NULL;
@@ -380,6 +420,7 @@ int ls_lstm_create_padded(ls_lstm **out, dnnl_engine_t engine, int T, int N,
         return ls_err_set(err, LS_ENOMEM, "lstm: out of memory");
     l->T = T, l->N = N, l->I = I, l->H = H, l->Hp = Hp, l->training = training;
     l->engine = engine;
+    l->shared = shared;
     lstm_mds_init(&d, T, N, I, Hp);
 
     DNNL_TRY(dnnl_primitive_attr_create(&attr));
@@ -411,9 +452,11 @@ static size_t pd_bytes(dnnl_primitive_desc_t pd, dnnl_query_t what, int idx)
     return md ? dnnl_memory_desc_get_size(md) : 0;
 }
 
-/* Bytes of the primitives' own buffers at hidden size H (no padding). */
+/* Bytes of the primitives' own buffers at hidden size H (no padding); the
+ * scratchpad goes to *scratch_out if that is non-NULL, else into the sum. */
 static size_t estimate_primitives(dnnl_engine_t engine, int T, int N,
-                                          int I, int H, int training)
+                                  int I, int H, int training,
+                                  size_t *scratch_out)
 {
     struct lstm_mds d;
     dnnl_rnn_desc_t fdesc, bdesc;
@@ -451,7 +494,10 @@ static size_t estimate_primitives(dnnl_engine_t engine, int T, int N,
         size_t bs = pd_bytes(bpd, dnnl_query_scratchpad_md, 0);
         scratch = bs > scratch ? bs : scratch;
     }
-    bytes += scratch;
+    if (scratch_out)
+        *scratch_out = scratch;
+    else
+        bytes += scratch;
 out:
     dnnl_primitive_desc_destroy(bpd);
     dnnl_primitive_desc_destroy(fpd);
@@ -460,11 +506,11 @@ out:
 }
 
 size_t ls_lstm_estimate_bytes(dnnl_engine_t engine, int T, int N, int I,
-                              int H, int training)
+                              int H, int training, size_t *scratch)
 {
     int Hp = ls_lstm_padded_hidden(H);
     size_t padded = sizeof(float) * pad_floats(T, N, I, H, Hp, training);
-    size_t bytes = estimate_primitives(engine, T, N, I, Hp, training);
+    size_t bytes = estimate_primitives(engine, T, N, I, Hp, training, scratch);
 
     return bytes ? bytes + padded : 0;
 }
@@ -506,6 +552,12 @@ static int bind(dnnl_memory_t m, const void *p, ls_err *err)
     return 0;
 }
 
+/* A shared scratchpad may have grown (moved) since the last call. */
+static int bind_scratch(ls_lstm *l, ls_err *err)
+{
+    return l->shared ? bind(l->scratchpad, l->shared->buf, err) : 0;
+}
+
 void ls_lstm_set_last_step_only(ls_lstm *l, int on)
 {
     /* Steps before the last are copied no more, so clear what earlier
@@ -541,7 +593,8 @@ int ls_lstm_forward(ls_lstm *l, dnnl_stream_t s, const float *src,
         pack_weights(l, w_layer, w_iter, bias);
         w_layer = l->pw_layer, w_iter = l->pw_iter, bias = l->pbias;
     }
-    if ((rc = bind(l->src, src, err)) || (rc = bind(l->w_layer, w_layer, err)) ||
+    if ((rc = bind_scratch(l, err)) ||
+        (rc = bind(l->src, src, err)) || (rc = bind(l->w_layer, w_layer, err)) ||
         (rc = bind(l->w_iter, w_iter, err)) || (rc = bind(l->bias, bias, err)) ||
         (rc = bind(l->dst, padded ? l->pdst : dst, err)))
         return rc;
@@ -636,7 +689,8 @@ int ls_lstm_backward(ls_lstm *l, dnnl_stream_t s, const float *src,
         diff_dst = l->pdiff_dst;
         gwl = l->pg_w_layer, gwi = l->pg_w_iter, gb = l->pg_bias;
     }
-    if ((rc = bind(l->src, src, err)) || (rc = bind(l->w_layer, w_layer, err)) ||
+    if ((rc = bind_scratch(l, err)) ||
+        (rc = bind(l->src, src, err)) || (rc = bind(l->w_layer, w_layer, err)) ||
         (rc = bind(l->w_iter, w_iter, err)) || (rc = bind(l->bias, bias, err)) ||
         (rc = bind(l->dst, dst, err)) || (rc = bind(l->diff_dst, diff_dst, err)) ||
         (rc = bind(l->diff_src, diff_src, err)) ||

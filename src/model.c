@@ -43,6 +43,9 @@ struct ls_model {
     long adam_t;
     ls_rng dropout_rng;
     stack *stacks[MAX_STACKS];
+    /* One oneDNN scratchpad for every layer of every stack: they run one
+     * at a time, on the model's thread. */
+    ls_lstm_scratch scratch;
     unsigned long tick;
     stack *last_train; /* stack of the last forward_backward */
 };
@@ -221,7 +224,7 @@ static size_t stack_activation_bytes(const ls_model_config *c, int n, int train)
 
 static int check_config(const ls_model_config *c, ls_err *err);
 
-static int stack_create(const ls_model *m, int n, int train, stack **out,
+static int stack_create(ls_model *m, int n, int train, stack **out,
                         ls_err *err)
 {
     const ls_model_config *c = &m->cfg;
@@ -238,8 +241,9 @@ static int stack_create(const ls_model *m, int n, int train, stack **out,
         goto fail;
     }
     for (int l = 0; l < c->L; l++) {
-        rc = ls_lstm_create(&s->layer[l], m->engine, c->T, n, ls_model_layer_in(c, l),
-                            c->H, train, err);
+        rc = ls_lstm_create_shared(&s->layer[l], m->engine, c->T, n,
+                                   ls_model_layer_in(c, l), c->H, train,
+                                   &m->scratch, err);
         if (rc)
             goto fail;
         /* Only the top layer's last step feeds the dense layer. */
@@ -345,6 +349,7 @@ void ls_model_destroy(ls_model *m)
         return;
     for (int i = 0; i < MAX_STACKS; i++)
         stack_destroy(m, m->stacks[i]);
+    ls_lstm_scratch_release(&m->scratch);
     if (m->stream)
         dnnl_stream_destroy(m->stream);
     if (m->engine)
@@ -371,15 +376,20 @@ const float *ls_model_input_grad(const ls_model *m)
     return m->last_train ? m->last_train->dx : NULL;
 }
 
+/* Bytes of a stack for batch n, but for the shared scratchpad, whose size
+ * the stack needs goes to *scratch (raised, never lowered). */
 static size_t stack_estimate(const ls_model_config *c, dnnl_engine_t e, int n,
-                             int train)
+                             int train, size_t *scratch)
 {
     size_t b = stack_activation_bytes(c, n, train);
     for (int l = 0; l < c->L; l++) {
-        size_t lb = ls_lstm_estimate_bytes(e, c->T, n, ls_model_layer_in(c, l), c->H, train);
+        size_t ls = 0;
+        size_t lb = ls_lstm_estimate_bytes(e, c->T, n, ls_model_layer_in(c, l),
+                                           c->H, train, &ls);
         if (!lb)
             return 0;
         b += lb;
+        *scratch = ls > *scratch ? ls : *scratch;
     }
     return b;
 }
@@ -388,7 +398,7 @@ size_t ls_model_estimate_bytes(const ls_model_config *c, size_t n_train,
                                size_t n_test)
 {
     dnnl_engine_t e;
-    size_t np, b, s;
+    size_t np, b, s, scratch = 0;
     size_t eb = c->eval_batch > 0 ? (size_t)c->eval_batch : 1;
     /* The batch sizes that will run: full and partial, training and
      * inference. */
@@ -406,19 +416,19 @@ size_t ls_model_estimate_bytes(const ls_model_config *c, size_t n_train,
             continue; /* only the partial batch ever runs */
         if (parts[i][0] < 1)
             continue;
-        if (!(s = stack_estimate(c, e, parts[i][0], parts[i][1]))) {
+        if (!(s = stack_estimate(c, e, parts[i][0], parts[i][1], &scratch))) {
             b = 0;
             break;
         }
         b += s;
     }
     dnnl_engine_destroy(e);
-    return b;
+    return b ? b + scratch : 0;
 }
 
 size_t ls_model_bytes(const ls_model *m)
 {
-    size_t b = 4 * m->nparams * sizeof(float);
+    size_t b = 4 * m->nparams * sizeof(float) + m->scratch.bytes;
     for (int i = 0; i < MAX_STACKS; i++)
         if (m->stacks[i])
             b += m->stacks[i]->bytes;

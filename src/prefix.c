@@ -32,6 +32,7 @@ struct ls_prefix_eval {
     dnnl_stream_t stream;
     ls_lstm *top[MAX_LAYERS];  /* T = m: the first m levels at once */
     ls_lstm *step[MAX_LAYERS]; /* T = 1: one level */
+    ls_lstm_scratch scratch;   /* shared by all of them: one call at a time */
     float *buf[NBUF];
     uint8_t *is_train;         /* bitmap over all 2^bits codes */
     size_t bytes;
@@ -114,11 +115,16 @@ size_t ls_prefix_eval_estimate_bytes(const ls_model_config *c, int bits,
     for (int i = 0; i < NBUF; i++)
         b += n[i] * sizeof(float);
     b += ((size_t)1 << bits) / 8 + 1;
+    size_t scratch = 0;
     for (int l = 0; l < c->L && b; l++) {
-        size_t t = ls_lstm_estimate_bytes(e, m, nmax, ls_model_layer_in(c, l), c->H, 0);
-        size_t s = ls_lstm_estimate_bytes(e, 1, nmax, ls_model_layer_in(c, l), c->H, 0);
+        size_t st = 0, ss = 0;
+        size_t t = ls_lstm_estimate_bytes(e, m, nmax, ls_model_layer_in(c, l), c->H, 0, &st);
+        size_t s = ls_lstm_estimate_bytes(e, 1, nmax, ls_model_layer_in(c, l), c->H, 0, &ss);
         b = t && s ? b + t + s : 0;
+        scratch = st > scratch ? st : scratch;
+        scratch = ss > scratch ? ss : scratch;
     }
+    b = b ? b + scratch : 0;
     dnnl_engine_destroy(e);
     return b;
 }
@@ -136,6 +142,7 @@ void ls_prefix_eval_destroy(ls_prefix_eval *p)
         ls_lstm_destroy(p->top[l]);
         ls_lstm_destroy(p->step[l]);
     }
+    ls_lstm_scratch_release(&p->scratch);
     for (int i = 0; i < NBUF; i++)
         ls_free(p->buf[i]);
     ls_free(p->is_train);
@@ -205,13 +212,16 @@ int ls_prefix_eval_create(ls_prefix_eval **out, const ls_model_config *cfg,
         goto fail;
     }
     for (int l = 0; l < cfg->L; l++) {
-        if ((rc = ls_lstm_create(&p->top[l], p->engine, p->m, nmax,
-                                 ls_model_layer_in(cfg, l), cfg->H, 0, err)) ||
-            (rc = ls_lstm_create(&p->step[l], p->engine, 1, nmax,
-                                 ls_model_layer_in(cfg, l), cfg->H, 0, err)))
+        if ((rc = ls_lstm_create_shared(&p->top[l], p->engine, p->m, nmax,
+                                        ls_model_layer_in(cfg, l), cfg->H, 0,
+                                        &p->scratch, err)) ||
+            (rc = ls_lstm_create_shared(&p->step[l], p->engine, 1, nmax,
+                                        ls_model_layer_in(cfg, l), cfg->H, 0,
+                                        &p->scratch, err)))
             goto fail;
         p->bytes += ls_lstm_bytes(p->top[l]) + ls_lstm_bytes(p->step[l]);
     }
+    p->bytes += p->scratch.bytes;
     *out = p;
     return 0;
 fail:

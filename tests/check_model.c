@@ -227,6 +227,70 @@ START_TEST(test_lstm_padding_is_invisible)
 }
 END_TEST
 
+/* Layers on one ls_lstm_scratch must compute what a layer with its own
+ * scratchpad does, also after a later, larger layer has grown (moved) the
+ * shared buffer: a layer that kept the old one would read freed memory
+ * (caught by the sanitizer build) or another layer's data. */
+START_TEST(test_lstm_shared_scratchpad)
+{
+    enum { T = 5, N = 6, I = 3, H = 7 };
+    dnnl_engine_t eng;
+    dnnl_stream_t st;
+    ls_lstm_scratch shared = {0};
+    ls_lstm *small, *big, *own;
+    ls_err err = {0};
+    ls_rng r;
+    size_t nw = (size_t)I * 4 * H + (size_t)H * 4 * H + 4 * H;
+    size_t nd = (size_t)T * N * H, ns = (size_t)T * N * I, ng = nw;
+    float *w = malloc(nw * sizeof(float)), *src = malloc(ns * sizeof(float));
+    float *dd = malloc(nd * sizeof(float)), *out[2][3];
+
+    ck_assert(dnnl_engine_create(&eng, dnnl_cpu, 0) == dnnl_success);
+    ck_assert(dnnl_stream_create(&st, eng, dnnl_stream_default_flags) == dnnl_success);
+    ck_assert_msg(ls_lstm_create_shared(&small, eng, T, N, I, H, 1, &shared, &err) == 0, "%s", err.msg);
+    void *first = shared.buf;
+    size_t first_bytes = shared.bytes;
+    ck_assert(first && first_bytes > 0);
+    ck_assert_msg(ls_lstm_create_shared(&big, eng, 4 * T, 16 * N, I, 4 * H, 1, &shared, &err) == 0, "%s", err.msg);
+    ck_assert_msg(shared.bytes > first_bytes, "the larger layer did not grow the scratch");
+    ck_assert_msg(ls_lstm_create(&own, eng, T, N, I, H, 1, &err) == 0, "%s", err.msg);
+    ck_assert(ls_lstm_bytes(own) > ls_lstm_bytes(small)); /* owns its scratchpad */
+    ls_rng_seed(&r, 9, 0);
+    for (size_t i = 0; i < nw; i++)
+        w[i] = 2.0f * ls_rng_float(&r) - 1.0f;
+    for (size_t i = 0; i < ns; i++)
+        src[i] = 2.0f * ls_rng_float(&r) - 1.0f;
+    for (size_t i = 0; i < nd; i++)
+        dd[i] = 2.0f * ls_rng_float(&r) - 1.0f;
+    const float *wl = w, *wi = w + (size_t)I * 4 * H, *b = wi + (size_t)H * 4 * H;
+    for (int k = 0; k < 2; k++) {
+        ls_lstm *l = k ? own : small;
+        out[k][0] = calloc(nd, sizeof(float));
+        out[k][1] = calloc(ns, sizeof(float));
+        out[k][2] = calloc(ng, sizeof(float));
+        float *g = out[k][2];
+        ck_assert_msg(ls_lstm_forward(l, st, src, wl, wi, b, out[k][0], &err) == 0, "%s", err.msg);
+        ck_assert_msg(ls_lstm_backward(l, st, src, wl, wi, b, out[k][0], dd, out[k][1], g,
+                                       g + (size_t)I * 4 * H, g + (size_t)(I + H) * 4 * H,
+                                       &err) == 0, "%s", err.msg);
+    }
+    size_t count[3] = {nd, ns, ng};
+    for (int j = 0; j < 3; j++) {
+        ck_assert_msg(memcmp(out[0][j], out[1][j], count[j] * sizeof(float)) == 0,
+                      "output %d differs with a shared scratchpad", j);
+        free(out[0][j]), free(out[1][j]);
+    }
+    ls_lstm_destroy(small);
+    ls_lstm_destroy(big);
+    ls_lstm_destroy(own);
+    ls_lstm_scratch_release(&shared);
+    ck_assert(shared.buf == NULL && shared.bytes == 0);
+    dnnl_stream_destroy(st);
+    dnnl_engine_destroy(eng);
+    free(w), free(src), free(dd);
+}
+END_TEST
+
 /* The scheduler's memory estimate must match what a model really holds
  * after training (full and partial batches) and evaluation. */
 static void check_estimate(int H, int L, float dropout, int batch, int n_train,
@@ -276,6 +340,7 @@ Suite *model_suite(void)
     suite_add_tcase(s, tc);
     TCase *pad = tcase_create("Padding");
     tcase_add_test(pad, test_lstm_padding_is_invisible);
+    tcase_add_test(pad, test_lstm_shared_scratchpad);
     suite_add_tcase(s, pad);
     TCase *mem = tcase_create("Memory");
     tcase_add_test(mem, test_model_memory_estimate_matches);

@@ -43,6 +43,25 @@ int ls_lstm_create(ls_lstm **out, dnnl_engine_t engine, int T, int N, int I,
 int ls_lstm_create_padded(ls_lstm **out, dnnl_engine_t engine, int T, int N,
                           int I, int H, int Hp, int training, ls_err *err);
 
+/* oneDNN's scratchpad is temporary memory of one primitive execution, as
+ * large as a layer's workspace for training (593 MB a layer at mnist
+ * H256 B1000).  Layers that never execute at the same time, as the layers
+ * of one model on one thread, can share one instead of owning one each:
+ * create them on the same ls_lstm_scratch.  The scratch grows to the
+ * largest need of the layers created on it; they read its buffer at each
+ * call, so growing it later is safe.  The caller owns it (zero-initialize,
+ * then ls_lstm_scratch_release after destroying its layers); a layer's
+ * ls_lstm_bytes does not count it. */
+typedef struct ls_lstm_scratch {
+    void *buf;
+    size_t bytes;
+} ls_lstm_scratch;
+
+int ls_lstm_create_shared(ls_lstm **out, dnnl_engine_t engine, int T, int N,
+                          int I, int H, int training, ls_lstm_scratch *scratch,
+                          ls_err *err);
+void ls_lstm_scratch_release(ls_lstm_scratch *scratch);
+
 /* The hidden size ls_lstm_create gives the primitives for H: H rounded up
  * to the vector width of oneDNN's element-wise LSTM kernel on this CPU (16
  * floats with AVX-512), because oneDNN 2.6 runs the remainder of that
@@ -64,9 +83,11 @@ void ls_lstm_set_last_step_only(ls_lstm *l, int on);
 size_t ls_lstm_bytes(const ls_lstm *l);
 
 /* Bytes ls_lstm_create would hold for this shape, from oneDNN's primitive
- * descriptors alone (nothing is allocated); 0 if oneDNN rejects the shape. */
+ * descriptors alone (nothing is allocated); 0 if oneDNN rejects the shape.
+ * With scratch non-NULL, the scratchpad is left out of the sum and stored
+ * there: what ls_lstm_create_shared needs of its ls_lstm_scratch. */
 size_t ls_lstm_estimate_bytes(dnnl_engine_t engine, int T, int N, int I,
-                              int H, int training);
+                              int H, int training, size_t *scratch);
 
 /* dst = LSTM(src).  In a training layer this also fills the workspace the
  * next ls_lstm_backward needs. */

@@ -11,8 +11,9 @@
  * and the same arithmetic, up to float rounding order), for ~1/7 of the
  * work at 20 bits.
  *
- * How: the first m levels (2^m = nmax, a power of two <= the evaluation
- * batch) run as one m-step sequence batch from zero states; below that, the
+ * How: the first m levels (2^m = nmax, a power of two whose one-step gates
+ * fill ~256 KiB, 512 at H24) run as one m-step sequence batch from zero
+ * states; below that, the
  * tree is walked depth first in chunks of nmax nodes: nmax/2 parents give
  * nmax children, one step of the LSTM stack from the parents' states.
  * Every oneDNN call is an inference LSTM primitive with N = nmax, so
@@ -42,7 +43,7 @@ typedef struct ls_prefix_eval ls_prefix_eval;
 int ls_prefix_eval_chunk(const ls_dataset *ds, const ls_model_config *cfg);
 
 /* Cost of evaluating one bitcount string of `bits` bits, relative to the
- * plain evaluation: ~4/bits where the prefix tree applies, else 1.  The
+ * plain evaluation: ~2/bits where the prefix tree applies, else 1.  The
  * auto eval_every and the runner's time estimate use it. */
 double ls_prefix_eval_cost(int bits);
 

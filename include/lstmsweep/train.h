@@ -54,8 +54,8 @@ typedef struct ls_train_opts {
 
 /* Default eval_every for a job on a dataset: an evaluation costs about
  * n_test / (3 n_train) epochs of training (inference ~1/3 of a training
- * step per sample; for bitcount's prefix tree ~4/T of that), so evaluating
- * every ~10 such costs keeps it near 10% of the run (bitcount: every 70
+ * step per sample; for bitcount's prefix tree ~2/T of that), so evaluating
+ * every ~10 such costs keeps it near 10% of the run (bitcount: every 35
  * epochs; mnist: every epoch). */
 int ls_train_auto_eval_every(const ls_dataset *ds);
 

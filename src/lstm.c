@@ -357,13 +357,13 @@ static int create_scratchpad(ls_lstm *l, dnnl_primitive_desc_t fwd_pd,
         return mem_own(l, &l->scratchpad, big, err);
     size_t need = dnnl_memory_desc_get_size(big);
     if (need > l->shared->bytes) {
-        /* Nothing runs during creation, so the old buffer can go first. */
-        void *grown = (ls_free(l->shared->buf), ls_alloc(need));
-        l->shared->buf = grown;
-        l->shared->bytes = grown ? need : 0;
-        if (!grown)
+        /* Nothing executes during creation, so the old buffer can go
+         * before the new one is allocated (less peak memory). */
+        ls_lstm_scratch_release(l->shared);
+        if (!(l->shared->buf = ls_alloc(need)))
             return ls_err_set(err, LS_ENOMEM,
                               "lstm: cannot allocate a %zu-byte scratchpad", need);
+        l->shared->bytes = need;
     }
     return mem_user(l, &l->scratchpad, big, err);
 }
@@ -552,10 +552,16 @@ static int bind(dnnl_memory_t m, const void *p, ls_err *err)
     return 0;
 }
 
-/* A shared scratchpad may have grown (moved) since the last call. */
+/* A shared scratchpad may have grown (moved) since the last call, or be
+ * gone if growing it failed. */
 static int bind_scratch(ls_lstm *l, ls_err *err)
 {
-    return l->shared ? bind(l->scratchpad, l->shared->buf, err) : 0;
+    if (!l->shared)
+        return 0;
+    if (!l->shared->buf)
+        return ls_err_set(err, LS_ENOMEM,
+                          "lstm: no scratchpad (growing the shared one failed)");
+    return bind(l->scratchpad, l->shared->buf, err);
 }
 
 void ls_lstm_set_last_step_only(ls_lstm *l, int on)

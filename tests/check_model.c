@@ -301,6 +301,46 @@ START_TEST(test_lstm_shared_scratchpad)
 }
 END_TEST
 
+/* Every allocation failure while a larger layer is created on a shared
+ * scratch either leaves the scratch as it was or empties it; in the second
+ * case the layers already on it report LS_ENOMEM instead of running on a
+ * missing buffer. */
+START_TEST(test_lstm_shared_scratch_growth_failure)
+{
+    enum { T = 3, N = 4, I = 2, H = 5 };
+    dnnl_engine_t eng;
+    dnnl_stream_t st;
+    ls_err err = {0};
+    float src[T * N * I] = {0}, dst[T * N * H], w[(I + H + 1) * 4 * H] = {0};
+    int emptied = 0, created = 0;
+
+    ck_assert(dnnl_engine_create(&eng, dnnl_cpu, 0) == dnnl_success);
+    ck_assert(dnnl_stream_create(&st, eng, dnnl_stream_default_flags) == dnnl_success);
+    for (int n = 1; !created && n < 200; n++) {
+        ls_lstm_scratch shared = {0};
+        ls_lstm *small, *big = NULL;
+        ck_assert(ls_lstm_create_shared(&small, eng, T, N, I, H, 1, &shared, &err) == 0);
+        ls_alloc_fail_at(n);
+        created = ls_lstm_create_shared(&big, eng, 8 * T, 8 * N, I, 8 * H, 1, &shared, &err) == 0;
+        ls_alloc_fail_at(0);
+        int rc = ls_lstm_forward(small, st, src, w, w + I * 4 * H, w + (I + H) * 4 * H, dst, &err);
+        if (!created && !shared.buf) {
+            emptied++;
+            ck_assert_int_eq(rc, LS_ENOMEM);
+        } else {
+            ck_assert_msg(rc == 0, "%s", err.msg);
+        }
+        ls_lstm_destroy(big);
+        ls_lstm_destroy(small);
+        ls_lstm_scratch_release(&shared);
+    }
+    ck_assert_msg(created, "the larger layer was never created");
+    ck_assert_msg(emptied == 1, "the growth's own allocation failed %d times", emptied);
+    dnnl_stream_destroy(st);
+    dnnl_engine_destroy(eng);
+}
+END_TEST
+
 /* The scheduler's memory estimate must match what a model really holds
  * after training (full and partial batches) and evaluation. */
 static void check_estimate(int H, int L, float dropout, int batch, int n_train,
@@ -351,6 +391,7 @@ Suite *model_suite(void)
     TCase *pad = tcase_create("Padding");
     tcase_add_test(pad, test_lstm_padding_is_invisible);
     tcase_add_test(pad, test_lstm_shared_scratchpad);
+    tcase_add_test(pad, test_lstm_shared_scratch_growth_failure);
     suite_add_tcase(s, pad);
     TCase *mem = tcase_create("Memory");
     tcase_add_test(mem, test_model_memory_estimate_matches);

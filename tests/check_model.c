@@ -229,8 +229,8 @@ END_TEST
 
 /* Layers on one ls_lstm_scratch must compute what a layer with its own
  * scratchpad does, also after a later, larger layer has grown (moved) the
- * shared buffer: a layer that kept the old one would read freed memory
- * (caught by the sanitizer build) or another layer's data. */
+ * shared buffer: a layer that kept the old one would compute on freed
+ * memory, which only the sentinel check below reliably catches. */
 START_TEST(test_lstm_shared_scratchpad)
 {
     enum { T = 5, N = 6, I = 3, H = 7 };

@@ -454,6 +454,63 @@ START_TEST(test_sweep_allocation_failures)
 }
 END_TEST
 
+/* Job ids are the key of every results file, checkpoint and merge: they must
+ * not change by accident.  These are the ids of experiments/quick.ini's 24
+ * jobs as computed before the results schema became one table (commit
+ * 63109a7); bitcount with bits 16, train_size 10000, 60 epochs; mnist with
+ * data data/mnist, 5 epochs; everything else at its default. */
+static const struct { ls_task task; unsigned seed; int hidden, batch_or_layers;
+                      const char *id; } pinned_ids[] = {
+    {LS_TASK_BITCOUNT, 1, 8, 100, "800c0b923cfaaef6"},
+    {LS_TASK_BITCOUNT, 1, 8, 1000, "cb7d9a7c9155bd0e"},
+    {LS_TASK_BITCOUNT, 1, 24, 100, "676bb296eecd6174"},
+    {LS_TASK_BITCOUNT, 1, 24, 1000, "d36ab3a4630364c8"},
+    {LS_TASK_BITCOUNT, 2, 8, 100, "5c64565c891a536b"},
+    {LS_TASK_BITCOUNT, 2, 8, 1000, "1fa93b58ac272123"},
+    {LS_TASK_BITCOUNT, 2, 24, 100, "a80ab7002e53e3fd"},
+    {LS_TASK_BITCOUNT, 2, 24, 1000, "14453c24b718ab21"},
+    {LS_TASK_BITCOUNT, 3, 8, 100, "bd7abd2953ad4de0"},
+    {LS_TASK_BITCOUNT, 3, 8, 1000, "66d209ab8471cbf8"},
+    {LS_TASK_BITCOUNT, 3, 24, 100, "a16c2acf9554b48a"},
+    {LS_TASK_BITCOUNT, 3, 24, 1000, "9c9e82e1daa1e2de"},
+    {LS_TASK_MNIST, 1, 32, 1, "fcb2eecb8efb44bb"},
+    {LS_TASK_MNIST, 1, 32, 2, "e9d90d074b978f58"},
+    {LS_TASK_MNIST, 1, 64, 1, "1d0d24a705165b8c"},
+    {LS_TASK_MNIST, 1, 64, 2, "902a21e5111f17df"},
+    {LS_TASK_MNIST, 2, 32, 1, "55e8ecf0ec09b23a"},
+    {LS_TASK_MNIST, 2, 32, 2, "74ed5fe0cac59ed5"},
+    {LS_TASK_MNIST, 2, 64, 1, "cf6bc30189ee4ec9"},
+    {LS_TASK_MNIST, 2, 64, 2, "b0ad793e3e3b6d3e"},
+    {LS_TASK_MNIST, 3, 32, 1, "d367a0618222a4ad"},
+    {LS_TASK_MNIST, 3, 32, 2, "87ce78f8af7cf9a2"},
+    {LS_TASK_MNIST, 3, 64, 1, "8f992513eb0ed816"},
+    {LS_TASK_MNIST, 3, 64, 2, "28dd7034e5f35911"},
+};
+
+START_TEST(test_job_ids_pinned)
+{
+    for (size_t i = 0; i < sizeof pinned_ids / sizeof *pinned_ids; i++) {
+        ls_job j;
+        char id[LS_JOB_ID_LEN];
+        ls_job_defaults(&j, pinned_ids[i].task);
+        j.seed = pinned_ids[i].seed;
+        j.hidden = pinned_ids[i].hidden;
+        if (j.task == LS_TASK_BITCOUNT) {
+            j.bits = 16;
+            j.train_size = 10000;
+            j.batch = pinned_ids[i].batch_or_layers;
+            j.epochs = 60;
+        } else {
+            j.layers = pinned_ids[i].batch_or_layers;
+            j.epochs = 5;
+        }
+        ls_job_id(&j, id);
+        ck_assert_msg(!strcmp(id, pinned_ids[i].id), "job %zu: id %s, pinned %s",
+                      i, id, pinned_ids[i].id);
+    }
+}
+END_TEST
+
 /* The sweep files of experiments/ load (where data/mnist is missing, the
  * only acceptable error is that). */
 START_TEST(test_sweep_experiments_load)
@@ -489,6 +546,7 @@ Suite *sweep_suite(void)
 
     tcase_add_checked_fixture(core, tmp_setup, tmp_teardown);
     tcase_add_test(core, test_job_useful_threads);
+    tcase_add_test(core, test_job_ids_pinned);
     tcase_add_test(core, test_sweep_expands_in_order);
     tcase_add_test(core, test_sweep_ids_stable_and_distinct);
     tcase_add_test(core, test_sweep_defaults_of_sweep_keys);

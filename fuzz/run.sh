@@ -28,8 +28,9 @@ seconds=${FUZZ_SECONDS:-300}
 targets=${FUZZ_TARGETS:-sweep idx csv model}
 
 # The sources the four targets reach, directly or through each other.
-lib_sources="alloc error job sweep idx csv results sysinfo merge rng lstm
-             model modelfile checkpoint"
+lib_sources="base/alloc base/error base/sysinfo base/rng sweep/job sweep/sweep
+             data/idx results/csv results/results results/merge nn/lstm
+             nn/model train/modelfile train/checkpoint"
 
 die() { echo "fuzz: $*" >&2; exit 2; }
 
@@ -69,12 +70,12 @@ pkg_libs=$(pkg-config --libs hwloc zlib inih)
 # never reached by a loader, and oneDNN brings its own libgomp.
 cflags="-std=c11 -g -O1 -fno-omit-frame-pointer -Wall -Wno-unused-parameter
         -Wno-source-uses-openmp -fsanitize=address,undefined
-        -fno-sanitize-recover=undefined -include $config -I$src/include $pkg_cflags"
+        -fno-sanitize-recover=undefined -include $config -I$src/include -I$src/src $pkg_cflags"
 libs="-ldnnl $pkg_libs -lm -lpthread"
 
 # Compile $1 into $2 with extra flags $3, if $2 is older than $1 or the headers.
 compile() {
-    if [ -f "$2" ] && [ -z "$(find "$1" "$src/include" "$src/src/bytes.h" "$fz/fuzz.h" \
+    if [ -f "$2" ] && [ -z "$(find "$1" "$src/include" "$src/src/base" "$fz/fuzz.h" \
                                -newer "$2" -name '*.[ch]' 2>/dev/null | head -n 1)" ]; then
         return 0
     fi
@@ -85,8 +86,9 @@ compile() {
 
 objs=
 for s in $lib_sources; do
-    compile "$src/src/$s.c" "$bld/obj/$s.o" "-fsanitize=fuzzer-no-link" || die "build failed"
-    objs="$objs $bld/obj/$s.o"
+    o=$bld/obj/$(echo "$s" | tr / _).o
+    compile "$src/src/$s.c" "$o" "-fsanitize=fuzzer-no-link" || die "build failed"
+    objs="$objs $o"
 done
 for t in $targets; do
     max_len "$t" >/dev/null

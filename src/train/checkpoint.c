@@ -11,7 +11,7 @@
 
 #include <zlib.h>
 
-#include "bytes.h"
+#include "base/bytes.h"
 
 #define MAGIC "LSTMCKP"
 #define FORMAT_VERSION 1

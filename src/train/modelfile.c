@@ -9,7 +9,7 @@
 
 #include <zlib.h>
 
-#include "bytes.h"
+#include "base/bytes.h"
 
 #define MAGIC "LSTMSWP"  /* + NUL = 8 bytes */
 #define FORMAT_VERSION 1

@@ -170,7 +170,7 @@ END_TEST
 START_TEST(test_train_stop_flag_interrupts)
 {
     ls_job j = small_job();
-    volatile sig_atomic_t stop = 1;
+    atomic_int stop = 1;
     ls_train_opts o = {.stop = &stop};
     ls_dataset *ds = NULL;
     ls_result r;
@@ -306,7 +306,7 @@ END_TEST
 
 /* ---- checkpoints ---- */
 
-static volatile sig_atomic_t stop_flag;
+static atomic_int stop_flag;
 
 static void stop_after_3(void *ctx, const ls_job *job, const ls_epoch_info *e)
 {

@@ -22,7 +22,7 @@
  *    results.h); a rerun skips jobs whose final row exists (ok, diverged,
  *    and failed unless retry_failed), so a sweep killed at any moment and
  *    rerun ends with every job exactly once.  When *stop becomes set
- *    (SIGINT/SIGTERM), no job is started, running jobs checkpoint at their
+ *    (drain.h), no job is started, running jobs checkpoint at their
  *    next epoch boundary and are recorded "interrupted"; the rerun resumes
  *    them from their checkpoints.  If the results file cannot be written,
  *    no further job is started and the call fails.
@@ -33,7 +33,7 @@
 #ifndef LSTMSWEEP_RUNNER_H
 #define LSTMSWEEP_RUNNER_H
 
-#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 
 #include "lstmsweep/error.h"
@@ -45,7 +45,7 @@ typedef struct ls_run_opts {
     size_t mem_limit;               /* bytes; 0 = 90% of MemAvailable */
     int retry_failed;               /* rerun jobs whose row says failed */
     int shard_index, shard_count;   /* run shard i of n (0 of 1: all) */
-    volatile sig_atomic_t *stop;    /* set => drain and stop */
+    atomic_int *stop;    /* set => drain and stop */
     FILE *log;                      /* progress, or NULL */
     int live;                       /* one refreshed status line (a TTY) */
     double checkpoint_interval_s;   /* periodic checkpoints; 0 = off */

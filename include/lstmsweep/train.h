@@ -16,7 +16,8 @@
 #ifndef LSTMSWEEP_TRAIN_H
 #define LSTMSWEEP_TRAIN_H
 
-#include <signal.h>
+
+#include <stdatomic.h>
 
 #include "lstmsweep/dataset.h"
 #include "lstmsweep/error.h"
@@ -42,7 +43,7 @@ typedef struct ls_train_opts {
     /* If non-NULL and set (e.g. by a signal handler), training stops at
      * the next epoch boundary with status "interrupted", after writing a
      * checkpoint if checkpoint_path is set. */
-    volatile sig_atomic_t *stop;
+    atomic_int *stop;
     /* Checkpoint file of this job, or NULL.  If it exists when the job
      * starts, training continues from it (a corrupt one is ignored with a
      * note in the result's message); it is written on interruption and

@@ -7,37 +7,12 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "lstmsweep/drain.h"
 #include "lstmsweep/runner.h"
 #include "lstmsweep/sweep.h"
 #include "lstmsweep/topo.h"
 
 #define MAX_SETS 64
-
-static volatile sig_atomic_t stop_requested;
-static volatile sig_atomic_t signals_seen;
-
-/* First SIGINT/SIGTERM/SIGUSR1: drain (running jobs checkpoint at their
- * next epoch boundary).  A second SIGINT or SIGTERM: die at once (the
- * results file stays consistent; unfinished jobs rerun). */
-static void on_signal(int sig)
-{
-    if (signals_seen++ && sig != SIGUSR1) {
-        signal(sig, SIG_DFL);
-        raise(sig);
-    }
-    stop_requested = 1;
-}
-
-static void install_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGUSR1, &sa, NULL); /* Slurm's --signal=B:USR1@... warning */
-}
 
 static void run_usage(FILE *f)
 {
@@ -193,14 +168,18 @@ static int do_run(int argc, char **argv, int dry_run)
         ls_topo_limit_cores(topo, atoi(slurm_cpus));
     c.o.log = c.quiet ? NULL : stderr;
     c.o.live = !c.quiet && isatty(STDERR_FILENO);
-    c.o.stop = &stop_requested;
+    c.o.stop = ls_drain_flag();
     if (c.dry_run) {
         rc = ls_runner_plan(sw, topo, &c.o, stdout, &err) ? 1 : 0;
         if (rc)
             cli_error("%s", err.msg);
         goto out;
     }
-    install_signals();
+    if (ls_drain_install(&err)) {
+        cli_error("%s", err.msg);
+        rc = 1;
+        goto out;
+    }
     if (ls_runner_run(sw, topo, &c.o, &sum, &err)) {
         cli_error("%s", err.msg);
         rc = 1;

@@ -18,6 +18,7 @@
 
 #include "lstmsweep/alloc.h"
 #include "lstmsweep/csv.h"
+#include "lstmsweep/drain.h"
 #include "lstmsweep/results.h"
 #include "lstmsweep/shard.h"
 #include "lstmsweep/sysinfo.h"
@@ -680,6 +681,9 @@ static void *worker_main(void *arg)
 {
     worker *w = arg;
     runner *R = w->R;
+    /* Signals belong to the dispatcher (drain.h); the job's OpenMP team,
+     * started from this thread, inherits the mask. */
+    ls_drain_block_signals();
     pthread_mutex_lock(&R->lock);
     for (;;) {
         while (!w->job && !w->quit)
@@ -717,7 +721,7 @@ static void assign(runner *R, entry *e)
 
 static int stopping(const runner *R)
 {
-    return (R->o->stop && *R->o->stop) || R->results_failed;
+    return (R->o->stop && atomic_load(R->o->stop)) || R->results_failed;
 }
 
 /* The dispatch loop: start what fits, wait for a job to end, repeat. */

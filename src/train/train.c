@@ -274,7 +274,7 @@ static int train_loop(run *r, ls_err *err)
             return rc;
         if (test_error >= 0 && j->target_error >= 0 && test_error <= j->target_error)
             return 0;
-        if (!last && r->o && r->o->stop && *r->o->stop) {
+        if (!last && r->o && r->o->stop && atomic_load(r->o->stop)) {
             r->res->status = LS_STATUS_INTERRUPTED;
             snprintf(r->res->message, sizeof r->res->message,
                      "interrupted after epoch %d%s", epoch,

@@ -113,13 +113,13 @@ START_TEST(test_fault_disk_full_stops_the_sweep)
 {
     ls_run_summary sum;
     ls_err err = {0};
-    if (access("/dev/full", W_OK) != 0)
-        return; /* no /dev/full here */
     write_sweep("/dev/full", "0.01", "4, 8, 12, 16", 3);
     ck_assert_int_eq(run_here(&sum, 0, &err), LS_EIO);
     ck_assert_msg(strstr(err.msg, "/dev/full"), "%s", err.msg);
-    /* it stopped starting jobs: at most one per core ran */
-    ck_assert(sum.not_started >= 4 - (size_t)sysconf(_SC_NPROCESSORS_ONLN));
+    /* it stopped starting jobs: at most one per core ran (in size_t, 4 -
+     * cores would wrap on a machine with more than 4) */
+    size_t cores = (size_t)sysconf(_SC_NPROCESSORS_ONLN);
+    ck_assert(sum.not_started >= 4 - (cores < 4 ? cores : 4));
 }
 END_TEST
 
@@ -178,7 +178,8 @@ Suite *faults_suite(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_fault_allocation_failure_fails_one_job);
     tcase_add_test(tc, test_fault_diverging_job_alone);
-    tcase_add_test(tc, test_fault_disk_full_stops_the_sweep);
+    LS_ADD_TEST_IF(tc, test_fault_disk_full_stops_the_sweep,
+                   access("/dev/full", W_OK) == 0, "no writable /dev/full");
     tcase_add_test(tc, test_fault_results_unwritable_mid_sweep);
     suite_add_tcase(s, tc);
     return s;

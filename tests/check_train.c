@@ -82,7 +82,7 @@ static void check_prefix(int bits, int H, int L, int epochs)
         ls_prefix_eval *p;
         double tree;
         ck_assert_msg(ls_prefix_eval_create(&p, c, ds, nmax, &err) == 0, "%s", err.msg);
-        ck_assert_msg(ls_prefix_evaluate(p, m, &tree, &err) == 0, "%s", err.msg);
+        ck_assert_msg(ls_prefix_evaluate(p, m, &tree, NULL, &err) == 0, "%s", err.msg);
         ck_assert_msg(fabs(tree - plain) * (double)ds->n_test < 0.5,
                       "bits %d H %d L %d chunk %d: prefix tree %.6f, plain %.6f",
                       bits, H, L, nmax, tree, plain);

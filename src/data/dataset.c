@@ -19,9 +19,14 @@ void ls_dataset_destroy(ls_dataset *ds)
     free(ds);
 }
 
+size_t ls_dataset_samples(const ls_dataset *ds)
+{
+    return ds->n_train + ds->n_val + ds->n_test;
+}
+
 size_t ls_dataset_bytes(const ls_dataset *ds)
 {
-    size_t n = ds->n_train + ds->n_test;
+    size_t n = ls_dataset_samples(ds);
     return n * (ds->codes ? sizeof *ds->codes : 0) +
            n * (ds->pixels ? (size_t)ds->T * ds->I : 0) + (ds->labels ? n : 0);
 }
@@ -42,7 +47,7 @@ static void *dup_bytes(const void *src, size_t n, int *failed)
 
 int ls_dataset_clone(ls_dataset **out, const ls_dataset *ds, ls_err *err)
 {
-    size_t n = ds->n_train + ds->n_test;
+    size_t n = ls_dataset_samples(ds);
     ls_dataset *c = malloc(sizeof *c);
     int failed = 0;
 
@@ -63,13 +68,46 @@ int ls_dataset_clone(ls_dataset **out, const ls_dataset *ds, ls_err *err)
 
 size_t ls_dataset_size(const ls_dataset *ds, ls_split split)
 {
-    return split == LS_SPLIT_TEST ? ds->n_test : ds->n_train;
+    return split == LS_SPLIT_TEST ? ds->n_test
+           : split == LS_SPLIT_VAL ? ds->n_val : ds->n_train;
 }
 
-/* Test samples are stored after the training samples. */
+/* Where each split starts in storage.  bitcount keeps the shuffle's order
+ * (train, then val, then test); images keep the files' order, where the
+ * validation images are the first of the training file. */
 static size_t split_offset(const ls_dataset *ds, ls_split split)
 {
-    return split == LS_SPLIT_TEST ? ds->n_train : 0;
+    if (split == LS_SPLIT_TEST)
+        return ds->n_train + ds->n_val;
+    if (ds->kind == LS_DATA_BITCOUNT)
+        return split == LS_SPLIT_VAL ? ds->n_train : 0;
+    return split == LS_SPLIT_VAL ? 0 : ds->n_val;
+}
+
+size_t ls_dataset_default_val(ls_data_kind kind, int bits, size_t train_size)
+{
+    if (kind != LS_DATA_BITCOUNT)
+        return 5000;
+    size_t left = ((size_t)1 << bits) - train_size;
+    return left >= 20000 ? 10000 : left / 2;
+}
+
+int ls_dataset_split_val(ls_dataset *ds, size_t val_size, ls_err *err)
+{
+    int bit = ds->kind == LS_DATA_BITCOUNT;
+    size_t *from = bit ? &ds->n_test : &ds->n_train;
+
+    if (ds->n_val)
+        return ls_err_set(err, LS_EINVAL, "%s: validation split already set", ds->name);
+    if (val_size >= *from)
+        return ls_err_set(err, LS_EINVAL,
+                          "val_size = %zu leaves no %s: %s has %zu %s",
+                          val_size, bit ? "test strings" : "training images",
+                          ds->name, *from,
+                          bit ? "strings besides the training ones" : "training images");
+    ds->n_val = val_size;
+    *from -= val_size;
+    return 0;
 }
 
 /* Sample s (storage index) into batch column j of n. */

@@ -155,7 +155,7 @@ static int train_epoch(run *r, double *loss, double *error, ls_err *err)
 static int evaluate_timed(run *r, double *error, ls_err *err)
 {
     double t = ls_sys_seconds();
-    int rc = r->prefix ? ls_prefix_evaluate(r->prefix, r->m, error, err)
+    int rc = r->prefix ? ls_prefix_evaluate(r->prefix, r->m, error, NULL, err)
                        : ls_evaluate(r->m, r->ds, error, err);
     r->res->eval_s += ls_sys_seconds() - t;
     return rc;

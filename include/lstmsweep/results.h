@@ -1,14 +1,15 @@
 /* results.h - the results CSV (one row per job) and the curve CSV (one row
  * per epoch), shared by `train --results` and the sweep runner.
  *
- * Appends are crash-safe: each row is formatted in memory and written with
- * one write(2) on an O_APPEND descriptor under an exclusive flock, then
- * fsync'ed, so a kill at any moment leaves whole lines only, and concurrent
- * writers (threads or processes) never interleave.  A new (empty) file gets
- * the header first (missing parent directories are created); an existing
- * file must carry exactly the same header, or the append is refused
- * (LS_EFORMAT) rather than mixing formats.  A short
- * write (disk full) is undone by truncating back to the old length.
+ * Owns the meaning of a results row: the job statuses, ls_result and the
+ * row writer.  The CSV format itself (quoting, the crash-safe append, the
+ * reader) is csv.h's: a row is formatted in memory and handed to
+ * ls_csv_append_line, so rows are whole lines after any crash and
+ * concurrent writers never interleave; a file with another header is
+ * refused (LS_EFORMAT).
+ *
+ * Threading: no shared state; any function may run in several threads.
+ * Errors: as csv.h's (LS_EIO, LS_EFORMAT, LS_ENOMEM, with the file named).
  *
  * Columns (stable; documented in README.md):
  */
@@ -17,6 +18,7 @@
 
 #include <stddef.h>
 
+#include "lstmsweep/csv.h"
 #include "lstmsweep/error.h"
 #include "lstmsweep/job.h"
 
@@ -71,14 +73,5 @@ int ls_results_append(const char *path, const ls_job *job,
 int ls_curve_append(const char *path, const char *job_id, int epoch,
                     double train_loss, double train_error, double test_error,
                     double elapsed_s, ls_err *err);
-
-/* The append primitive both use: header check, one write, optional fsync. */
-int ls_csv_append_line(const char *path, const char *header,
-                       const char *line, int sync, ls_err *err);
-
-/* Write field into out (capacity cap) quoted as CSV requires (quotes
- * doubled, field quoted if it holds , " or newline).  Returns the length
- * written, or -1 if it does not fit. */
-int ls_csv_quote(const char *field, char *out, size_t cap);
 
 #endif

@@ -1,6 +1,7 @@
-/* check_results.c - job identity and keys, and the crash-safe results CSV:
- * header handling, whole lines under concurrent appends, refusal to mix
- * formats, recovery from a torn last line. */
+/* check_results.c - job identity and keys, the results schema (header,
+ * lookups, keys, pinned row bytes, round trip), and the crash-safe results
+ * CSV: header handling, whole lines under concurrent appends, refusal to
+ * mix formats, recovery from a torn last line. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "check_util.h"
 #include "lstmsweep/job.h"
 #include "lstmsweep/results.h"
+#include "lstmsweep/schema.h"
 #include "lstmsweep/sysinfo.h"
 
 /* ---- jobs ---- */
@@ -91,6 +93,125 @@ START_TEST(test_job_validate_ranges)
                       bad[i].key, bad[i].value);
         ck_assert_msg(strstr(err.msg, bad[i].msg), "'%s' lacks '%s'", err.msg, bad[i].msg);
     }
+}
+END_TEST
+
+/* ---- the schema table ---- */
+
+START_TEST(test_schema_header_is_the_table)
+{
+    char joined[1024] = "";
+    size_t n = 0;
+    ck_assert_int_eq(ls_schema_count(), LS_NCOLUMNS);
+    for (int i = 0; i < ls_schema_count(); i++) {
+        const ls_column *c = ls_schema_at(i);
+        n += (size_t)snprintf(joined + n, sizeof joined - n, "%s%s", i ? "," : "", c->name);
+        ck_assert_int_eq(c->index, i);
+        ck_assert_int_eq(ls_csv_column(LS_RESULTS_COLUMNS, c->name), i);
+        ck_assert_ptr_eq(ls_schema_column(c->name), c);
+    }
+    ck_assert_str_eq(joined, LS_RESULTS_COLUMNS);
+    ck_assert_int_eq(LS_COLUMN_job_id, 0);
+    ck_assert_int_eq(LS_COLUMN_message, LS_NCOLUMNS - 1);
+}
+END_TEST
+
+START_TEST(test_schema_lookups)
+{
+    static const struct {
+        const char *name;
+        ls_col_type type;
+        ls_col_from from;
+        ls_col_empty empty;
+        int id;
+    } want[] = {
+        {"job_id", LS_TYPE_TEXT, LS_FROM_GEN, LS_EMPTY_NEVER, 0},
+        {"sweep", LS_TYPE_TEXT, LS_FROM_JOB, LS_EMPTY_OPT, 0},
+        {"task", LS_TYPE_TASK, LS_FROM_KEY, LS_EMPTY_NEVER, 1},
+        {"seed", LS_TYPE_U64, LS_FROM_KEY, LS_EMPTY_NEVER, 8},
+        {"bits", LS_TYPE_INT, LS_FROM_KEY, LS_EMPTY_BITCOUNT, 11},
+        {"train_size", LS_TYPE_LONG, LS_FROM_KEY, LS_EMPTY_NEVER, 12},
+        {"data", LS_TYPE_TEXT, LS_FROM_KEY, LS_EMPTY_MNIST, 13},
+        {"target_error", LS_TYPE_REAL, LS_FROM_KEY, LS_EMPTY_OPT, 10},
+        {"status", LS_TYPE_STATUS, LS_FROM_RES, LS_EMPTY_NEVER, 0},
+        {"test_error", LS_TYPE_REAL, LS_FROM_RES, LS_EMPTY_OPT, 0},
+        {"threads", LS_TYPE_INT, LS_FROM_RES_KEY, LS_EMPTY_NEVER, 0},
+        {"numa_node", LS_TYPE_INT, LS_FROM_RES, LS_EMPTY_OPT, 0},
+        {"version", LS_TYPE_TEXT, LS_FROM_GEN, LS_EMPTY_NEVER, 0},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        const ls_column *c = ls_schema_column(want[i].name);
+        ck_assert_msg(c != NULL, "%s", want[i].name);
+        ck_assert_int_eq(c->type, want[i].type);
+        ck_assert_int_eq(c->from, want[i].from);
+        ck_assert_int_eq(c->empty, want[i].empty);
+        ck_assert_int_eq(c->id, want[i].id);
+    }
+    ck_assert_ptr_null(ls_schema_column("nope"));
+    ck_assert_ptr_null(ls_schema_column(""));
+    ck_assert(ls_column_is_number(ls_schema_column("seed")));
+    ck_assert(ls_column_is_integer(ls_schema_column("seed")));
+    ck_assert(ls_column_is_number(ls_schema_column("gflops")));
+    ck_assert(!ls_column_is_integer(ls_schema_column("gflops")));
+    ck_assert(!ls_column_is_number(ls_schema_column("task")));
+    ck_assert(!ls_column_is_number(ls_schema_column("status")));
+
+    /* the canonical text's order, which the job ids hash */
+    char order[512] = "";
+    size_t n = 0;
+    const ls_column *c;
+    for (int i = 0; (c = ls_schema_identity(i)); i++)
+        n += (size_t)snprintf(order + n, sizeof order - n, "%s%s", i ? " " : "", c->name);
+    ck_assert_str_eq(order, "task hidden batch layers epochs lr dropout seed eval_every "
+                            "target_error bits train_size data");
+}
+END_TEST
+
+/* The job keys as they were before they came from the schema: the same
+ * names in the same order (--help and getopt's option numbers follow it)
+ * and the same help. */
+START_TEST(test_job_keys_are_the_schema_keys)
+{
+    static const char *const names[] = {
+        "task", "hidden", "batch", "layers", "epochs", "lr", "dropout", "seed",
+        "bits", "train_size", "data", "target_error", "eval_every", "threads"};
+    int n = (int)(sizeof names / sizeof *names);
+    ck_assert_int_eq(ls_job_key_count(), n);
+    for (int i = 0; i < n; i++) {
+        const ls_job_key *k = ls_job_key_at(i);
+        ck_assert_str_eq(k->name, names[i]);
+        ck_assert(k->help && *k->help);
+        const ls_column *c = ls_schema_column(k->name);
+        ck_assert(c && (c->from == LS_FROM_KEY || c->from == LS_FROM_RES_KEY));
+    }
+    ck_assert_str_eq(ls_job_key_at(0)->help, "bitcount | mnist");
+    ck_assert_str_eq(ls_job_key_at(9)->help,
+                     "bitcount: training strings; mnist: first N training images (0 = all)");
+    ck_assert_str_eq(ls_job_key_at(13)->help,
+                     "OpenMP threads of the job (0 = inherited, fewer for small steps)");
+
+    ls_job j;
+    ls_err err = {0};
+    char v[64];
+    ls_job_defaults(&j, LS_TASK_MNIST);
+    ck_assert(ls_job_set(&j, "threads", "3", &err) == 0);
+    ck_assert_int_eq(j.threads, 3); /* a key sets the job's field */
+    ls_job_get(&j, "threads", v, sizeof v);
+    ck_assert_str_eq(v, "3");
+    ls_job_get(&j, "lr", v, sizeof v);
+    ck_assert_str_eq(v, "0.001");
+    ls_job_get(&j, "target_error", v, sizeof v);
+    ck_assert_str_eq(v, "-1");
+    ls_job_get(&j, "task", v, sizeof v);
+    ck_assert_str_eq(v, "mnist");
+    ls_job_get(&j, "bits", v, sizeof v); /* not this task's, yet it has a value */
+    ck_assert_str_eq(v, "20");
+    ls_job_get(&j, "data", v, sizeof v);
+    ck_assert_str_eq(v, "data/mnist");
+    ls_job_get(&j, "sweep", v, sizeof v); /* a column, not a key */
+    ck_assert_str_eq(v, "?");
+    ck_assert_int_eq(ls_job_set(&j, "sweep", "x", &err), LS_EINVAL);
+    ck_assert_int_eq(ls_job_set(&j, "status", "ok", &err), LS_EINVAL);
 }
 END_TEST
 
@@ -270,6 +391,103 @@ START_TEST(test_results_row_bytes_pinned)
 }
 END_TEST
 
+/* Values exact in the row's formats, so that reading the row back gives
+ * them bit for bit. */
+static void exact_inputs(int which, ls_job *j, ls_result *r)
+{
+    row_inputs(which, j, r);
+    j->lr = 0.001;
+    j->threads = 0; /* not in the row: the row's threads is the result's */
+    if (which == 0) {
+        memset(j->data, 0, sizeof j->data); /* not in a bitcount row */
+        r->train_loss = 0.5;
+        r->test_error = 0.0125;
+        r->wall_s = 12.5;
+        r->eval_s = 0.125;
+        r->samples_per_s = 123456.5;
+        r->gflops = 1234.5;
+    } else {
+        r->train_error = 0.25;
+        r->test_error = -1;
+    }
+}
+
+typedef struct back {
+    ls_job job[2];
+    ls_result res[2];
+    char id[2][LS_JOB_ID_LEN];
+    int n;
+} back;
+
+static int back_row(void *ctx, const char *p, long line, int nf, char **f, ls_err *err)
+{
+    back *b = ctx;
+    int i = b->n++;
+    ck_assert_int_lt(i, 2);
+    ls_job_defaults(&b->job[i], i == 0 ? LS_TASK_BITCOUNT : LS_TASK_MNIST);
+    snprintf(b->id[i], LS_JOB_ID_LEN, "%s", f[LS_COLUMN_job_id]);
+    return ls_results_parse(nf, f, &b->job[i], &b->res[i], err);
+}
+
+START_TEST(test_results_round_trip)
+{
+    ls_job j[2];
+    ls_result r[2];
+    back b = {.n = 0};
+    ls_err err = {0};
+    int torn;
+
+    for (int w = 0; w < 2; w++) {
+        exact_inputs(w, &j[w], &r[w]);
+        ck_assert(ls_results_append(path, &j[w], &r[w], &err) == 0);
+    }
+    ck_assert_msg(ls_csv_read(path, LS_RESULTS_COLUMNS, back_row, &b, &torn, &err) == 0,
+                  "%s", err.msg);
+    ck_assert_int_eq(b.n, 2);
+    ck_assert(!torn);
+    for (int w = 0; w < 2; w++) {
+        char id[LS_JOB_ID_LEN];
+        ls_job_id(&j[w], id);
+        ck_assert_str_eq(b.id[w], id);
+        ls_job_id(&b.job[w], id);
+        ck_assert_str_eq(b.id[w], id);
+        /* every field, the job's and the result's, as a value */
+        ck_assert(memcmp(&b.job[w], &j[w], sizeof j[w]) == 0);
+        ck_assert(memcmp(&b.res[w], &r[w], sizeof r[w]) == 0);
+    }
+}
+END_TEST
+
+START_TEST(test_results_parse_rejects_bad_fields)
+{
+    ls_job j;
+    ls_result r;
+    ls_err err = {0};
+    char text[LS_NCOLUMNS][64], *f[LS_NCOLUMNS];
+
+    row_inputs(0, &j, &r);
+    for (int i = 0; i < LS_NCOLUMNS; i++) {
+        ls_column_format(ls_schema_at(i), LS_FORM_CSV, &j, &r, text[i], sizeof text[i]);
+        f[i] = text[i];
+    }
+    ck_assert(ls_results_parse(LS_NCOLUMNS, f, &j, &r, &err) == 0);
+    ck_assert_int_eq(ls_results_parse(LS_NCOLUMNS - 1, f, &j, &r, &err), LS_EFORMAT);
+    snprintf(text[LS_COLUMN_hidden], sizeof text[0], "24x");
+    ck_assert_int_eq(ls_results_parse(LS_NCOLUMNS, f, &j, &r, &err), LS_EFORMAT);
+    ck_assert_int_eq(err.code, LS_EFORMAT);
+    ck_assert_str_eq(err.msg, "hidden: '24x' is not an integer in range");
+    snprintf(text[LS_COLUMN_hidden], sizeof text[0], "24");
+    snprintf(text[LS_COLUMN_status], sizeof text[0], "done");
+    ck_assert_int_eq(ls_results_parse(LS_NCOLUMNS, f, &j, &r, &err), LS_EFORMAT);
+    ck_assert(strstr(err.msg, "status: 'done'"));
+    snprintf(text[LS_COLUMN_status], sizeof text[0], "ok");
+    text[LS_COLUMN_epochs_run][0] = '\0'; /* never empty */
+    ck_assert_int_eq(ls_results_parse(LS_NCOLUMNS, f, &j, &r, &err), LS_EFORMAT);
+    ck_assert(strstr(err.msg, "epochs_run"));
+    ck_assert_int_eq(ls_results_parse(LS_NCOLUMNS, f, &j, &r, NULL), LS_EFORMAT);
+}
+END_TEST
+
 START_TEST(test_results_header_once_and_row_shape)
 {
     ls_job j;
@@ -392,8 +610,13 @@ Suite *results_suite(void)
     tcase_add_test(jobs, test_job_validate_ranges);
     tcase_add_checked_fixture(csv, tmp_setup, tmp_teardown);
     tcase_add_test(jobs, test_job_canonical_pinned);
+    tcase_add_test(jobs, test_schema_header_is_the_table);
+    tcase_add_test(jobs, test_schema_lookups);
+    tcase_add_test(jobs, test_job_keys_are_the_schema_keys);
     tcase_add_test(csv, test_results_header_pinned);
     tcase_add_test(csv, test_results_row_bytes_pinned);
+    tcase_add_test(csv, test_results_round_trip);
+    tcase_add_test(csv, test_results_parse_rejects_bad_fields);
     tcase_add_test(csv, test_results_header_once_and_row_shape);
     tcase_add_test(csv, test_results_refuses_other_header);
     tcase_add_test(csv, test_results_torn_last_line_is_isolated);

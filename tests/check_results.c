@@ -167,6 +167,35 @@ START_TEST(test_schema_lookups)
 }
 END_TEST
 
+/* What the report's column tables (src/report/report.c: hp_name[],
+ * num_cols[]) hold today, as the schema gives it: the identity columns in
+ * the row's order, and the number columns with 'i' integer / 'r' real,
+ * upper case when the field may be empty. */
+START_TEST(test_schema_gives_the_report_tables)
+{
+    char hp[512] = "", num[512] = "";
+    size_t nh = 0, nn = 0;
+    for (int i = 0; i < ls_schema_count(); i++) {
+        const ls_column *c = ls_schema_at(i);
+        if (c->id > 0)
+            nh += (size_t)snprintf(hp + nh, sizeof hp - nh, "%s%s", nh ? " " : "", c->name);
+        if (ls_column_is_number(c)) {
+            char kind = ls_column_is_integer(c) ? 'i' : 'r';
+            if (c->empty != LS_EMPTY_NEVER)
+                kind = (char)(kind - 'a' + 'A');
+            nn += (size_t)snprintf(num + nn, sizeof num - nn, "%s%s:%c", nn ? " " : "",
+                                   c->name, kind);
+        }
+    }
+    ck_assert_str_eq(hp, "task hidden batch layers epochs lr dropout seed bits train_size "
+                         "data target_error eval_every");
+    ck_assert_str_eq(num, "hidden:i batch:i layers:i epochs:i lr:r dropout:r seed:i bits:I "
+                          "train_size:i target_error:R eval_every:i epochs_run:i "
+                          "train_loss:R train_error:R test_error:R wall_s:r train_s:r "
+                          "eval_s:r samples_per_s:r gflops:r threads:i numa_node:I");
+}
+END_TEST
+
 /* The job keys as they were before they came from the schema: the same
  * names in the same order (--help and getopt's option numbers follow it)
  * and the same help. */
@@ -451,7 +480,9 @@ START_TEST(test_results_round_trip)
         ck_assert_str_eq(b.id[w], id);
         ls_job_id(&b.job[w], id);
         ck_assert_str_eq(b.id[w], id);
-        /* every field, the job's and the result's, as a value */
+        /* every field, the job's and the result's, as a value (both sides
+         * start from ls_job_defaults / ls_result_init, which zero the
+         * padding and the text buffers' tails) */
         ck_assert(memcmp(&b.job[w], &j[w], sizeof j[w]) == 0);
         ck_assert(memcmp(&b.res[w], &r[w], sizeof r[w]) == 0);
     }
@@ -612,6 +643,7 @@ Suite *results_suite(void)
     tcase_add_test(jobs, test_job_canonical_pinned);
     tcase_add_test(jobs, test_schema_header_is_the_table);
     tcase_add_test(jobs, test_schema_lookups);
+    tcase_add_test(jobs, test_schema_gives_the_report_tables);
     tcase_add_test(jobs, test_job_keys_are_the_schema_keys);
     tcase_add_test(csv, test_results_header_pinned);
     tcase_add_test(csv, test_results_row_bytes_pinned);

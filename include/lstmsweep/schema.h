@@ -151,9 +151,10 @@ typedef enum {
 
 /* Write column c's value into buf (capacity len, truncated to fit).  The
  * value is r's field when r is given and c has one (RES, RES_KEY), else
- * job's (job may be NULL only for RES columns).  Returns the length, or -1
- * with buf "" when the column does not apply to job's task (BITCOUNT,
- * MNIST; LS_FORM_KEY always applies). */
+ * job's; a column whose struct is not given is "" (job must be given for
+ * GEN columns: the job id).  Returns the length, or -1 with buf "" when
+ * the column does not apply to job's task (BITCOUNT, MNIST; LS_FORM_KEY
+ * always applies). */
 int ls_column_format(const ls_column *c, ls_form form, const struct ls_job *job,
                      const struct ls_result *r, char *buf, size_t len);
 

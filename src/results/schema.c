@@ -146,6 +146,8 @@ int ls_column_format(const ls_column *c, ls_form form, const ls_job *job,
         d->gen(job, buf, len);
         return (int)strlen(buf);
     }
+    if (!f)
+        return 0; /* a result's column without a result: "" */
     switch (c->type) {
     case LS_TYPE_TEXT: return snprintf(buf, len, "%s", (const char *)f);
     case LS_TYPE_TASK: return snprintf(buf, len, "%s", ls_task_name(*(const ls_task *)f));

@@ -49,15 +49,21 @@
 
 /* X(name, type, from, empty, id, csv, help), SEP between columns. */
 #define LS_RESULTS_SCHEMA(X, SEP)                                              \
-    /* name          type    from     empty     id csv     help */            \
+    /* name          type    from     empty     id csv     help */             \
     X(job_id,        TEXT,   GEN,     NEVER,    0, "",     NULL) SEP           \
     X(sweep,         TEXT,   JOB,     OPT,      0, "",     NULL) SEP           \
-    X(task,          TASK,   KEY,     NEVER,    1, "",     "bitcount | mnist") SEP \
-    X(hidden,        INT,    KEY,     NEVER,    2, "",     "LSTM units per layer") SEP \
-    X(batch,         INT,    KEY,     NEVER,    3, "",     "training mini-batch size") SEP \
-    X(layers,        INT,    KEY,     NEVER,    4, "",     "stacked LSTM layers") SEP \
-    X(epochs,        INT,    KEY,     NEVER,    5, "",     "maximum epochs") SEP \
-    X(lr,            REAL,   KEY,     NEVER,    6, "%.6g", "Adam learning rate") SEP \
+    X(task,          TASK,   KEY,     NEVER,    1, "",                         \
+      "bitcount | mnist") SEP                                                  \
+    X(hidden,        INT,    KEY,     NEVER,    2, "",                         \
+      "LSTM units per layer") SEP                                              \
+    X(batch,         INT,    KEY,     NEVER,    3, "",                         \
+      "training mini-batch size") SEP                                          \
+    X(layers,        INT,    KEY,     NEVER,    4, "",                         \
+      "stacked LSTM layers") SEP                                               \
+    X(epochs,        INT,    KEY,     NEVER,    5, "",                         \
+      "maximum epochs") SEP                                                    \
+    X(lr,            REAL,   KEY,     NEVER,    6, "%.6g",                     \
+      "Adam learning rate") SEP                                                \
     X(dropout,       REAL,   KEY,     NEVER,    7, "%.6g",                     \
       "drop rate after each LSTM layer (training only)") SEP                   \
     X(seed,          U64,    KEY,     NEVER,    8, "",                         \

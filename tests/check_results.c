@@ -1,6 +1,7 @@
-/* check_results.c - job identity and keys, and the crash-safe results CSV:
- * header handling, whole lines under concurrent appends, refusal to mix
- * formats, recovery from a torn last line. */
+/* check_results.c - job identity and keys, the results schema (header,
+ * lookups, keys, pinned row bytes, round trip), and the crash-safe results
+ * CSV: header handling, whole lines under concurrent appends, refusal to
+ * mix formats, recovery from a torn last line. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,8 @@
 #include "check_util.h"
 #include "lstmsweep/job.h"
 #include "lstmsweep/results.h"
+#include "lstmsweep/schema.h"
+#include "lstmsweep/sysinfo.h"
 
 /* ---- jobs ---- */
 
@@ -93,6 +96,154 @@ START_TEST(test_job_validate_ranges)
 }
 END_TEST
 
+/* ---- the schema table ---- */
+
+START_TEST(test_schema_header_is_the_table)
+{
+    char joined[1024] = "";
+    size_t n = 0;
+    ck_assert_int_eq(ls_schema_count(), LS_NCOLUMNS);
+    for (int i = 0; i < ls_schema_count(); i++) {
+        const ls_column *c = ls_schema_at(i);
+        n += (size_t)snprintf(joined + n, sizeof joined - n, "%s%s", i ? "," : "", c->name);
+        ck_assert_int_eq(c->index, i);
+        ck_assert_int_eq(ls_csv_column(LS_RESULTS_COLUMNS, c->name), i);
+        ck_assert_ptr_eq(ls_schema_column(c->name), c);
+    }
+    ck_assert_str_eq(joined, LS_RESULTS_COLUMNS);
+    ck_assert_int_eq(LS_COLUMN_job_id, 0);
+    ck_assert_int_eq(LS_COLUMN_message, LS_NCOLUMNS - 1);
+}
+END_TEST
+
+START_TEST(test_schema_lookups)
+{
+    static const struct {
+        const char *name;
+        ls_col_type type;
+        ls_col_from from;
+        ls_col_empty empty;
+        int id;
+    } want[] = {
+        {"job_id", LS_TYPE_TEXT, LS_FROM_GEN, LS_EMPTY_NEVER, 0},
+        {"sweep", LS_TYPE_TEXT, LS_FROM_JOB, LS_EMPTY_OPT, 0},
+        {"task", LS_TYPE_TASK, LS_FROM_KEY, LS_EMPTY_NEVER, 1},
+        {"seed", LS_TYPE_U64, LS_FROM_KEY, LS_EMPTY_NEVER, 8},
+        {"bits", LS_TYPE_INT, LS_FROM_KEY, LS_EMPTY_BITCOUNT, 11},
+        {"train_size", LS_TYPE_LONG, LS_FROM_KEY, LS_EMPTY_NEVER, 12},
+        {"data", LS_TYPE_TEXT, LS_FROM_KEY, LS_EMPTY_MNIST, 13},
+        {"target_error", LS_TYPE_REAL, LS_FROM_KEY, LS_EMPTY_OPT, 10},
+        {"status", LS_TYPE_STATUS, LS_FROM_RES, LS_EMPTY_NEVER, 0},
+        {"test_error", LS_TYPE_REAL, LS_FROM_RES, LS_EMPTY_OPT, 0},
+        {"threads", LS_TYPE_INT, LS_FROM_RES_KEY, LS_EMPTY_NEVER, 0},
+        {"numa_node", LS_TYPE_INT, LS_FROM_RES, LS_EMPTY_OPT, 0},
+        {"version", LS_TYPE_TEXT, LS_FROM_GEN, LS_EMPTY_NEVER, 0},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        const ls_column *c = ls_schema_column(want[i].name);
+        ck_assert_msg(c != NULL, "%s", want[i].name);
+        ck_assert_int_eq(c->type, want[i].type);
+        ck_assert_int_eq(c->from, want[i].from);
+        ck_assert_int_eq(c->empty, want[i].empty);
+        ck_assert_int_eq(c->id, want[i].id);
+    }
+    ck_assert_ptr_null(ls_schema_column("nope"));
+    ck_assert_ptr_null(ls_schema_column(""));
+    ck_assert(ls_column_is_number(ls_schema_column("seed")));
+    ck_assert(ls_column_is_integer(ls_schema_column("seed")));
+    ck_assert(ls_column_is_number(ls_schema_column("gflops")));
+    ck_assert(!ls_column_is_integer(ls_schema_column("gflops")));
+    ck_assert(!ls_column_is_number(ls_schema_column("task")));
+    ck_assert(!ls_column_is_number(ls_schema_column("status")));
+
+    /* the canonical text's order, which the job ids hash */
+    char order[512] = "";
+    size_t n = 0;
+    const ls_column *c;
+    for (int i = 0; (c = ls_schema_identity(i)); i++)
+        n += (size_t)snprintf(order + n, sizeof order - n, "%s%s", i ? " " : "", c->name);
+    ck_assert_str_eq(order, "task hidden batch layers epochs lr dropout seed eval_every "
+                            "target_error bits train_size data");
+}
+END_TEST
+
+/* What the report's column tables (src/report/report.c: hp_name[],
+ * num_cols[]) hold today, as the schema gives it: the identity columns in
+ * the row's order, and the number columns with 'i' integer / 'r' real,
+ * upper case when the field may be empty. */
+START_TEST(test_schema_gives_the_report_tables)
+{
+    char hp[512] = "", num[512] = "";
+    size_t nh = 0, nn = 0;
+    for (int i = 0; i < ls_schema_count(); i++) {
+        const ls_column *c = ls_schema_at(i);
+        if (c->id > 0)
+            nh += (size_t)snprintf(hp + nh, sizeof hp - nh, "%s%s", nh ? " " : "", c->name);
+        if (ls_column_is_number(c)) {
+            char kind = ls_column_is_integer(c) ? 'i' : 'r';
+            if (c->empty != LS_EMPTY_NEVER)
+                kind = (char)(kind - 'a' + 'A');
+            nn += (size_t)snprintf(num + nn, sizeof num - nn, "%s%s:%c", nn ? " " : "",
+                                   c->name, kind);
+        }
+    }
+    ck_assert_str_eq(hp, "task hidden batch layers epochs lr dropout seed bits train_size "
+                         "data target_error eval_every");
+    ck_assert_str_eq(num, "hidden:i batch:i layers:i epochs:i lr:r dropout:r seed:i bits:I "
+                          "train_size:i target_error:R eval_every:i epochs_run:i "
+                          "train_loss:R train_error:R test_error:R wall_s:r train_s:r "
+                          "eval_s:r samples_per_s:r gflops:r threads:i numa_node:I");
+}
+END_TEST
+
+/* The job keys as they were before they came from the schema: the same
+ * names in the same order (--help and getopt's option numbers follow it)
+ * and the same help. */
+START_TEST(test_job_keys_are_the_schema_keys)
+{
+    static const char *const names[] = {
+        "task", "hidden", "batch", "layers", "epochs", "lr", "dropout", "seed",
+        "bits", "train_size", "data", "target_error", "eval_every", "threads"};
+    int n = (int)(sizeof names / sizeof *names);
+    ck_assert_int_eq(ls_job_key_count(), n);
+    for (int i = 0; i < n; i++) {
+        const ls_job_key *k = ls_job_key_at(i);
+        ck_assert_str_eq(k->name, names[i]);
+        ck_assert(k->help && *k->help);
+        const ls_column *c = ls_schema_column(k->name);
+        ck_assert(c && (c->from == LS_FROM_KEY || c->from == LS_FROM_RES_KEY));
+    }
+    ck_assert_str_eq(ls_job_key_at(0)->help, "bitcount | mnist");
+    ck_assert_str_eq(ls_job_key_at(9)->help,
+                     "bitcount: training strings; mnist: first N training images (0 = all)");
+    ck_assert_str_eq(ls_job_key_at(13)->help,
+                     "OpenMP threads of the job (0 = inherited, fewer for small steps)");
+
+    ls_job j;
+    ls_err err = {0};
+    char v[64];
+    ls_job_defaults(&j, LS_TASK_MNIST);
+    ck_assert(ls_job_set(&j, "threads", "3", &err) == 0);
+    ck_assert_int_eq(j.threads, 3); /* a key sets the job's field */
+    ls_job_get(&j, "threads", v, sizeof v);
+    ck_assert_str_eq(v, "3");
+    ls_job_get(&j, "lr", v, sizeof v);
+    ck_assert_str_eq(v, "0.001");
+    ls_job_get(&j, "target_error", v, sizeof v);
+    ck_assert_str_eq(v, "-1");
+    ls_job_get(&j, "task", v, sizeof v);
+    ck_assert_str_eq(v, "mnist");
+    ls_job_get(&j, "bits", v, sizeof v); /* not this task's, yet it has a value */
+    ck_assert_str_eq(v, "20");
+    ls_job_get(&j, "data", v, sizeof v);
+    ck_assert_str_eq(v, "data/mnist");
+    ls_job_get(&j, "sweep", v, sizeof v); /* a column, not a key */
+    ck_assert_str_eq(v, "?");
+    ck_assert_int_eq(ls_job_set(&j, "sweep", "x", &err), LS_EINVAL);
+    ck_assert_int_eq(ls_job_set(&j, "status", "ok", &err), LS_EINVAL);
+}
+END_TEST
+
 /* ---- results CSV ---- */
 
 static char dir[64], path[128];
@@ -133,6 +284,240 @@ static int ncolumns(void)
 {
     return count_char(LS_RESULTS_COLUMNS, ',') + 1;
 }
+
+/* ---- pinned bytes: the schema table must reproduce these exactly ---- */
+
+/* Two jobs and results that exercise every text form of a row: quoting
+ * (a comma, doubled quotes, a newline), the fields left empty (bits for
+ * mnist, data for bitcount, negative numbers, numa_node -1) and each
+ * number format (%.6g, %.3f, %.1f, %llu). */
+static void row_inputs(int which, ls_job *j, ls_result *r)
+{
+    ls_result_init(r);
+    if (which == 0) {
+        ls_job_defaults(j, LS_TASK_BITCOUNT);
+        snprintf(j->sweep, sizeof j->sweep, "grid, v2");
+        j->layers = 2;
+        j->lr = 0.00123456789;
+        j->dropout = 0.25;
+        j->seed = 9007199254740993ULL;
+        j->bits = 16;
+        snprintf(j->data, sizeof j->data, "not/written/for/bitcount");
+        j->target_error = 0.003;
+        j->eval_every = 5;
+        j->threads = 3;
+        r->status = LS_STATUS_DIVERGED;
+        r->epochs_run = 17;
+        r->train_loss = 0.693147180559945;
+        r->train_error = -1;
+        r->test_error = 0.0123456789;
+        r->wall_s = 12.3456;
+        r->train_s = 10.25;
+        r->eval_s = 0;
+        r->samples_per_s = 123456.789;
+        r->gflops = 1234.5678;
+        r->threads = 2;
+        snprintf(r->cpus, sizeof r->cpus, "0-1,4");
+        r->numa_node = -1;
+        snprintf(r->host, sizeof r->host, "node1");
+        snprintf(r->start_time, sizeof r->start_time, "2026-12-02T00:00:00Z");
+        snprintf(r->end_time, sizeof r->end_time, "2026-12-02T00:01:02Z");
+        snprintf(r->message, sizeof r->message, "loss \"NaN\", stopped\nat epoch 17");
+    } else {
+        ls_job_defaults(j, LS_TASK_MNIST);
+        snprintf(j->data, sizeof j->data, "data/fashion \"mnist\"");
+        j->hidden = 64;
+        j->epochs = 3;
+        j->train_size = 6000;
+        j->dropout = 0.1;
+        r->status = LS_STATUS_OK;
+        r->epochs_run = 3;
+        r->train_loss = 1e-7;
+        r->train_error = 0;
+        r->test_error = 0.1;
+        r->wall_s = 100;
+        r->train_s = 90.5;
+        r->eval_s = 9.5;
+        r->samples_per_s = 1e7;
+        r->gflops = 0.5;
+        r->threads = 1;
+        snprintf(r->cpus, sizeof r->cpus, "3");
+        r->numa_node = 0;
+        snprintf(r->host, sizeof r->host, "h");
+    }
+}
+
+/* Captured from the hand-written writer and canonical text before the
+ * schema table replaced them (commit f47c6c4). */
+static const char *const pinned_canon[2] = {
+    "task=bitcount hidden=24 batch=1000 layers=2 epochs=600 "
+    "lr=0.0012345678899999999 dropout=0.25 seed=9007199254740993 eval_every=5 "
+    "target_error=0.0030000000000000001 bits=16 train_size=10000",
+    "task=mnist hidden=64 batch=100 layers=1 epochs=3 lr=0.001 "
+    "dropout=0.10000000000000001 seed=1 eval_every=0 target_error=-1 "
+    "train_size=6000 data=data/fashion \"mnist\"",
+};
+static const char *const pinned_id[2] = {"16005bb0b8b3f271", "f94999324cfb67da"};
+/* Each row up to its onednn column (machine facts follow), then the
+ * message. */
+static const char *const pinned_row[2][2] = {
+    {"16005bb0b8b3f271,\"grid, v2\",bitcount,24,1000,2,600,0.00123457,0.25,"
+     "9007199254740993,16,10000,,0.003,5,diverged,17,0.693147,,0.0123457,12.346,"
+     "10.250,0.000,123456.8,1234.568,2,\"0-1,4\",,node1,2026-12-02T00:00:00Z,"
+     "2026-12-02T00:01:02Z,",
+     "\"loss \"\"NaN\"\", stopped\nat epoch 17\"\n"},
+    {"f94999324cfb67da,,mnist,64,100,1,3,0.001,0.1,1,,6000,"
+     "\"data/fashion \"\"mnist\"\"\",,0,ok,3,1e-07,0,0.1,100.000,90.500,9.500,"
+     "10000000.0,0.500,1,3,0,h,,,",
+     "\n"},
+};
+
+START_TEST(test_job_canonical_pinned)
+{
+    for (int w = 0; w < 2; w++) {
+        ls_job j;
+        ls_result r;
+        char text[2048], id[LS_JOB_ID_LEN];
+        row_inputs(w, &j, &r);
+        ls_job_canonical(&j, text, sizeof text);
+        ck_assert_str_eq(text, pinned_canon[w]);
+        ls_job_id(&j, id);
+        ck_assert_str_eq(id, pinned_id[w]);
+    }
+}
+END_TEST
+
+START_TEST(test_results_header_pinned)
+{
+    ck_assert_str_eq(LS_RESULTS_COLUMNS,
+                     "job_id,sweep,task,hidden,batch,layers,epochs,lr,dropout,seed,bits,"
+                     "train_size,data,target_error,eval_every,status,epochs_run,train_loss,"
+                     "train_error,test_error,wall_s,train_s,eval_s,samples_per_s,gflops,"
+                     "threads,cpus,numa_node,host,start_time,end_time,onednn,isa,version,"
+                     "message");
+}
+END_TEST
+
+START_TEST(test_results_row_bytes_pinned)
+{
+    char want[4096], onednn[32];
+    ls_err err = {0};
+    size_t n;
+
+    ls_sys_onednn_version(onednn, sizeof onednn);
+    n = (size_t)snprintf(want, sizeof want, "%s\n", LS_RESULTS_COLUMNS);
+    for (int w = 0; w < 2; w++) {
+        ls_job j;
+        ls_result r;
+        row_inputs(w, &j, &r);
+        ck_assert(ls_results_append(path, &j, &r, &err) == 0);
+        n += (size_t)snprintf(want + n, sizeof want - n, "%s%s,%s,%s,%s", pinned_row[w][0],
+                              onednn, ls_sys_isa(), PACKAGE_VERSION, pinned_row[w][1]);
+    }
+    char *s = slurp(path);
+    ck_assert_str_eq(s, want);
+    free(s);
+}
+END_TEST
+
+/* Values exact in the row's formats, so that reading the row back gives
+ * them bit for bit. */
+static void exact_inputs(int which, ls_job *j, ls_result *r)
+{
+    row_inputs(which, j, r);
+    j->lr = 0.001;
+    j->threads = 0; /* not in the row: the row's threads is the result's */
+    if (which == 0) {
+        memset(j->data, 0, sizeof j->data); /* not in a bitcount row */
+        r->train_loss = 0.5;
+        r->test_error = 0.0125;
+        r->wall_s = 12.5;
+        r->eval_s = 0.125;
+        r->samples_per_s = 123456.5;
+        r->gflops = 1234.5;
+    } else {
+        r->train_error = 0.25;
+        r->test_error = -1;
+    }
+}
+
+typedef struct back {
+    ls_job job[2];
+    ls_result res[2];
+    char id[2][LS_JOB_ID_LEN];
+    int n;
+} back;
+
+static int back_row(void *ctx, const char *p, long line, int nf, char **f, ls_err *err)
+{
+    back *b = ctx;
+    int i = b->n++;
+    ck_assert_int_lt(i, 2);
+    ls_job_defaults(&b->job[i], i == 0 ? LS_TASK_BITCOUNT : LS_TASK_MNIST);
+    snprintf(b->id[i], LS_JOB_ID_LEN, "%s", f[LS_COLUMN_job_id]);
+    return ls_results_parse(nf, f, &b->job[i], &b->res[i], err);
+}
+
+START_TEST(test_results_round_trip)
+{
+    ls_job j[2];
+    ls_result r[2];
+    back b = {.n = 0};
+    ls_err err = {0};
+    int torn;
+
+    for (int w = 0; w < 2; w++) {
+        exact_inputs(w, &j[w], &r[w]);
+        ck_assert(ls_results_append(path, &j[w], &r[w], &err) == 0);
+    }
+    ck_assert_msg(ls_csv_read(path, LS_RESULTS_COLUMNS, back_row, &b, &torn, &err) == 0,
+                  "%s", err.msg);
+    ck_assert_int_eq(b.n, 2);
+    ck_assert(!torn);
+    for (int w = 0; w < 2; w++) {
+        char id[LS_JOB_ID_LEN];
+        ls_job_id(&j[w], id);
+        ck_assert_str_eq(b.id[w], id);
+        ls_job_id(&b.job[w], id);
+        ck_assert_str_eq(b.id[w], id);
+        /* every field, the job's and the result's, as a value (both sides
+         * start from ls_job_defaults / ls_result_init, which zero the
+         * padding and the text buffers' tails) */
+        ck_assert(memcmp(&b.job[w], &j[w], sizeof j[w]) == 0);
+        ck_assert(memcmp(&b.res[w], &r[w], sizeof r[w]) == 0);
+    }
+}
+END_TEST
+
+START_TEST(test_results_parse_rejects_bad_fields)
+{
+    ls_job j;
+    ls_result r;
+    ls_err err = {0};
+    char text[LS_NCOLUMNS][64], *f[LS_NCOLUMNS];
+
+    row_inputs(0, &j, &r);
+    for (int i = 0; i < LS_NCOLUMNS; i++) {
+        ls_column_format(ls_schema_at(i), LS_FORM_CSV, &j, &r, text[i], sizeof text[i]);
+        f[i] = text[i];
+    }
+    ck_assert(ls_results_parse(LS_NCOLUMNS, f, &j, &r, &err) == 0);
+    ck_assert_int_eq(ls_results_parse(LS_NCOLUMNS - 1, f, &j, &r, &err), LS_EFORMAT);
+    snprintf(text[LS_COLUMN_hidden], sizeof text[0], "24x");
+    ck_assert_int_eq(ls_results_parse(LS_NCOLUMNS, f, &j, &r, &err), LS_EFORMAT);
+    ck_assert_int_eq(err.code, LS_EFORMAT);
+    ck_assert_str_eq(err.msg, "hidden: '24x' is not an integer in range");
+    snprintf(text[LS_COLUMN_hidden], sizeof text[0], "24");
+    snprintf(text[LS_COLUMN_status], sizeof text[0], "done");
+    ck_assert_int_eq(ls_results_parse(LS_NCOLUMNS, f, &j, &r, &err), LS_EFORMAT);
+    ck_assert(strstr(err.msg, "status: 'done'"));
+    snprintf(text[LS_COLUMN_status], sizeof text[0], "ok");
+    text[LS_COLUMN_epochs_run][0] = '\0'; /* never empty */
+    ck_assert_int_eq(ls_results_parse(LS_NCOLUMNS, f, &j, &r, &err), LS_EFORMAT);
+    ck_assert(strstr(err.msg, "epochs_run"));
+    ck_assert_int_eq(ls_results_parse(LS_NCOLUMNS, f, &j, &r, NULL), LS_EFORMAT);
+}
+END_TEST
 
 START_TEST(test_results_header_once_and_row_shape)
 {
@@ -255,6 +640,15 @@ Suite *results_suite(void)
     tcase_add_test(jobs, test_job_set_rejects_bad_values);
     tcase_add_test(jobs, test_job_validate_ranges);
     tcase_add_checked_fixture(csv, tmp_setup, tmp_teardown);
+    tcase_add_test(jobs, test_job_canonical_pinned);
+    tcase_add_test(jobs, test_schema_header_is_the_table);
+    tcase_add_test(jobs, test_schema_lookups);
+    tcase_add_test(jobs, test_schema_gives_the_report_tables);
+    tcase_add_test(jobs, test_job_keys_are_the_schema_keys);
+    tcase_add_test(csv, test_results_header_pinned);
+    tcase_add_test(csv, test_results_row_bytes_pinned);
+    tcase_add_test(csv, test_results_round_trip);
+    tcase_add_test(csv, test_results_parse_rejects_bad_fields);
     tcase_add_test(csv, test_results_header_once_and_row_shape);
     tcase_add_test(csv, test_results_refuses_other_header);
     tcase_add_test(csv, test_results_torn_last_line_is_isolated);

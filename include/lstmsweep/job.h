@@ -60,7 +60,10 @@ void ls_job_canonical(const ls_job *job, char *buf, size_t len);
 /* 16 lowercase hex digits of FNV-1a-64 of the canonical text. */
 void ls_job_id(const ls_job *job, char id[LS_JOB_ID_LEN]);
 
-/* ---- keys: one table serves the command line and the sweep files ---- */
+/* ---- keys: one table serves the command line and the sweep files ----
+ * The keys, their help, and how their values are parsed and printed are
+ * the KEY and RES_KEY columns of the results schema (schema.h), in its
+ * order; the canonical text above is its identity columns. */
 
 typedef struct ls_job_key {
     const char *name;   /* "hidden", "train_size", ... (also accepted with

@@ -1,14 +1,16 @@
 /* results.h - the results CSV (one row per job) and the curve CSV (one row
  * per epoch), shared by `train --results` and the sweep runner.
  *
- * Appends are crash-safe: each row is formatted in memory and written with
- * one write(2) on an O_APPEND descriptor under an exclusive flock, then
- * fsync'ed, so a kill at any moment leaves whole lines only, and concurrent
- * writers (threads or processes) never interleave.  A new (empty) file gets
- * the header first (missing parent directories are created); an existing
- * file must carry exactly the same header, or the append is refused
- * (LS_EFORMAT) rather than mixing formats.  A short
- * write (disk full) is undone by truncating back to the old length.
+ * Owns the meaning of a results row: the job statuses, ls_result, and the
+ * row writer and reader, both generated from the column table in schema.h
+ * (which also gives readers each column's index and type).  The CSV format
+ * itself (quoting, the crash-safe append, the reader) is csv.h's: a row is
+ * formatted in memory and handed to ls_csv_append_line, so rows are whole
+ * lines after any crash and concurrent writers never interleave; a file
+ * with another header is refused (LS_EFORMAT).
+ *
+ * Threading: no shared state; any function may run in several threads.
+ * Errors: as csv.h's (LS_EIO, LS_EFORMAT, LS_ENOMEM, with the file named).
  *
  * Columns (stable; documented in README.md):
  */
@@ -17,15 +19,13 @@
 
 #include <stddef.h>
 
+#include "lstmsweep/csv.h"
 #include "lstmsweep/error.h"
 #include "lstmsweep/job.h"
+#include "lstmsweep/schema.h"
 
-#define LS_RESULTS_COLUMNS                                                   \
-    "job_id,sweep,task,hidden,batch,layers,epochs,lr,dropout,seed,bits,"     \
-    "train_size,data,target_error,eval_every,status,epochs_run,train_loss,"  \
-    "train_error,test_error,wall_s,train_s,eval_s,samples_per_s,gflops,"     \
-    "threads,cpus,numa_node,host,start_time,end_time,onednn,isa,version,"    \
-    "message"
+/* One string literal, generated from the table in schema.h. */
+#define LS_RESULTS_COLUMNS LS_SCHEMA_HEADER
 
 #define LS_CURVE_COLUMNS \
     "job_id,epoch,train_loss,train_error,test_error,elapsed_s"
@@ -62,23 +62,26 @@ typedef struct ls_result {
 /* Zero a result, with test_error = -1, numa_node = -1. */
 void ls_result_init(ls_result *r);
 
-/* Append one job row to the results CSV at path (created if missing). */
+/* Append one job row to the results CSV at path (created if missing),
+ * fsync'ed: the row is the job's commit point. */
 int ls_results_append(const char *path, const ls_job *job,
                       const ls_result *r, ls_err *err);
+
+/* The reverse: one row's fields (LS_NCOLUMNS of them, as ls_csv_read gives
+ * them under LS_RESULTS_COLUMNS) into job and r (ls_result_init'ed
+ * first).  Start job from ls_job_defaults: a column left empty because it
+ * is another task's (bits, data) keeps job's value; other empty numbers
+ * read as none (-1).  The generated columns (job_id, onednn, isa,
+ * version) are not read: job_id is ls_job_id(job) when the numbers were
+ * exact in the row's formats.  LS_EFORMAT with "NAME: 'TEXT' is not ..." in
+ * err for a field that does not parse. */
+int ls_results_parse(int nfields, char **fields, ls_job *job, ls_result *r,
+                     ls_err *err);
 
 /* Append one epoch row to the curve CSV; test_error < 0 is left empty.
  * Not fsync'ed per row (the results row is the commit point). */
 int ls_curve_append(const char *path, const char *job_id, int epoch,
                     double train_loss, double train_error, double test_error,
                     double elapsed_s, ls_err *err);
-
-/* The append primitive both use: header check, one write, optional fsync. */
-int ls_csv_append_line(const char *path, const char *header,
-                       const char *line, int sync, ls_err *err);
-
-/* Write field into out (capacity cap) quoted as CSV requires (quotes
- * doubled, field quoted if it holds , " or newline).  Returns the length
- * written, or -1 if it does not fit. */
-int ls_csv_quote(const char *field, char *out, size_t cap);
 
 #endif

@@ -1,10 +1,142 @@
-/* csv.c - see include/lstmsweep/csv.h. */
+/* csv.c - the CSV format both ways: quoting and the crash-safe append,
+ * then the reader; see include/lstmsweep/csv.h. */
 #include "lstmsweep/csv.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lstmsweep/sysinfo.h"
+
+/* ---- writing ---------------------------------------------------------- */
+
+int ls_csv_quote(const char *field, char *out, size_t cap)
+{
+    size_t n = 0;
+    int quote = strpbrk(field, ",\"\n\r") != NULL;
+
+    if (quote && n < cap)
+        out[n++] = '"';
+    for (const char *p = field; *p; p++) {
+        if (n + 2 >= cap)
+            return -1;
+        if (*p == '"')
+            out[n++] = '"';
+        out[n++] = *p;
+    }
+    if (quote && n < cap)
+        out[n++] = '"';
+    if (n >= cap)
+        return -1;
+    out[n] = '\0';
+    return (int)n;
+}
+
+/* Does the file on fd start with exactly `header` + '\n'? */
+static int header_matches(int fd, const char *header)
+{
+    size_t len = strlen(header);
+    char *buf = malloc(len + 1);
+    int ok = buf && pread(fd, buf, len + 1, 0) == (ssize_t)(len + 1) &&
+             !memcmp(buf, header, len) && buf[len] == '\n';
+    free(buf);
+    return ok;
+}
+
+/* Write all of buf at the end of fd in one write(2); on a short write
+ * truncate back to `size` so the file keeps whole lines only. */
+static int write_whole(int fd, const char *buf, size_t len, off_t size,
+                       const char *path, ls_err *err)
+{
+    ssize_t w = write(fd, buf, len);
+    if (w == (ssize_t)len)
+        return 0;
+    int e = w < 0 ? errno : ENOSPC;
+    if (ftruncate(fd, size) != 0) {
+        /* Nothing more we can do; the reader skips a torn last line. */
+    }
+    return ls_err_set(err, LS_EIO, "%s: cannot append: %s", path, strerror(e));
+}
+
+/* mkdir -p of the directory part of path (results/x.csv -> results/);
+ * failures show at the open() that follows. */
+static void make_parents(const char *path)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir) {
+        *slash = '\0';
+        ls_sys_mkdirs(dir);
+    }
+}
+
+int ls_csv_append_line(const char *path, const char *header, const char *line,
+                       int sync, ls_err *err)
+{
+    struct stat st;
+    char last;
+    int rc = 0;
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+
+    if (fd < 0 && errno == ENOENT) {
+        make_parents(path);
+        fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    }
+
+    if (fd < 0)
+        return ls_err_set(err, LS_EIO, "%s: cannot open: %s", path, strerror(errno));
+    if (flock(fd, LOCK_EX) != 0 || fstat(fd, &st) != 0) {
+        rc = ls_err_set(err, LS_EIO, "%s: %s", path, strerror(errno));
+        goto out;
+    }
+    if (st.st_size == 0) {
+        size_t hl = strlen(header);
+        char *h = malloc(hl + 2);
+        if (!h) {
+            rc = ls_err_set(err, LS_ENOMEM, "%s: out of memory", path);
+            goto out;
+        }
+        memcpy(h, header, hl);
+        memcpy(h + hl, "\n", 2);
+        rc = write_whole(fd, h, hl + 1, 0, path, err);
+        free(h);
+        if (rc)
+            goto out;
+        st.st_size = (off_t)hl + 1;
+    } else {
+        int rfd = open(path, O_RDONLY | O_CLOEXEC);
+        int ok = rfd >= 0 && header_matches(rfd, header);
+        /* A line torn by an earlier crash must not swallow our row. */
+        int torn = rfd >= 0 && pread(rfd, &last, 1, st.st_size - 1) == 1 &&
+                   last != '\n';
+        if (rfd >= 0)
+            close(rfd);
+        if (!ok) {
+            rc = ls_err_set(err, LS_EFORMAT,
+                            "%s: exists with a different header (not a file "
+                            "of this format or version); use another file", path);
+            goto out;
+        }
+        if (torn && (rc = write_whole(fd, "\n", 1, st.st_size, path, err)))
+            goto out;
+        st.st_size += torn;
+    }
+    if ((rc = write_whole(fd, line, strlen(line), st.st_size, path, err)))
+        goto out;
+    if (sync && fsync(fd) != 0)
+        rc = ls_err_set(err, LS_EIO, "%s: fsync: %s", path, strerror(errno));
+out:
+    close(fd); /* also releases the lock */
+    return rc;
+}
+
+/* ---- reading ---------------------------------------------------------- */
 
 #define MAX_FIELDS 256
 

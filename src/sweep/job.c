@@ -1,17 +1,14 @@
 /* job.c - see include/lstmsweep/job.h. */
 #include "lstmsweep/job.h"
 
-#include <errno.h>
-#include <limits.h>
 #include <math.h>
-#include <stddef.h>
-#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "lstmsweep/dataset.h"
 #include "lstmsweep/lstm.h"
 #include "lstmsweep/model.h"
+#include "lstmsweep/schema.h"
 
 void ls_job_defaults(ls_job *job, ls_task task)
 {
@@ -90,20 +87,23 @@ int ls_job_validate(const ls_job *j, ls_err *err)
     return 0;
 }
 
+/* "name=value" of each identity column in the schema's order, skipping
+ * the other task's columns: the text whose hash is the id, so it must
+ * never change for an existing job (tests/check_sweep.c pins ids). */
 void ls_job_canonical(const ls_job *j, char *buf, size_t len)
 {
-    int n = snprintf(buf, len,
-                     "task=%s hidden=%d batch=%d layers=%d epochs=%d lr=%.17g "
-                     "dropout=%.17g seed=%llu eval_every=%d target_error=%.17g",
-                     ls_task_name(j->task), j->hidden, j->batch, j->layers,
-                     j->epochs, j->lr, j->dropout, (unsigned long long)j->seed,
-                     j->eval_every, j->target_error < 0 ? -1.0 : j->target_error);
-    if (n < 0 || (size_t)n >= len)
-        return;
-    if (j->task == LS_TASK_BITCOUNT)
-        snprintf(buf + n, len - n, " bits=%d train_size=%ld", j->bits, j->train_size);
-    else
-        snprintf(buf + n, len - n, " train_size=%ld data=%s", j->train_size, j->data);
+    size_t n = 0;
+    const ls_column *c;
+    char v[LS_JOB_PATH_MAX + 32];
+
+    if (len)
+        buf[0] = '\0';
+    for (int i = 0; (c = ls_schema_identity(i)) && n + 1 < len; i++) {
+        if (ls_column_format(c, LS_FORM_CANON, j, NULL, v, sizeof v) < 0)
+            continue;
+        int w = snprintf(buf + n, len - n, "%s%s=%s", n ? " " : "", c->name, v);
+        n = w < 0 ? len : n + (size_t)w;
+    }
 }
 
 void ls_job_id(const ls_job *job, char id[LS_JOB_ID_LEN])
@@ -153,33 +153,19 @@ int ls_job_useful_threads(const ls_job *j)
 
 /* ---- key table ---------------------------------------------------------- */
 
-typedef enum { K_TASK, K_INT, K_LONG, K_U64, K_DOUBLE, K_STR } key_kind;
-
+/* The job keys are the schema's KEY and RES_KEY columns, in its order. */
 typedef struct key_def {
     ls_job_key pub;
-    key_kind kind;
-    size_t offset;
+    int col;              /* its column, LS_COLUMN_<name> */
 } key_def;
 
-#define KEY(n, k, field, h) {{n, h}, k, offsetof(ls_job, field)}
-static const key_def keys[] = {
-    KEY("task", K_TASK, task, "bitcount | mnist"),
-    KEY("hidden", K_INT, hidden, "LSTM units per layer"),
-    KEY("batch", K_INT, batch, "training mini-batch size"),
-    KEY("layers", K_INT, layers, "stacked LSTM layers"),
-    KEY("epochs", K_INT, epochs, "maximum epochs"),
-    KEY("lr", K_DOUBLE, lr, "Adam learning rate"),
-    KEY("dropout", K_DOUBLE, dropout, "drop rate after each LSTM layer (training only)"),
-    KEY("seed", K_U64, seed, "seed of data split, init, shuffles, dropout"),
-    KEY("bits", K_INT, bits, "bitcount: bits per string (<= 30)"),
-    KEY("train_size", K_LONG, train_size,
-        "bitcount: training strings; mnist: first N training images (0 = all)"),
-    KEY("data", K_STR, data, "mnist: directory with the four IDX files"),
-    KEY("target_error", K_DOUBLE, target_error,
-        "stop once test error <= this fraction (-1 = never)"),
-    KEY("eval_every", K_INT, eval_every, "epochs between test evaluations (0 = auto)"),
-    KEY("threads", K_INT, threads, "OpenMP threads of the job (0 = inherited, fewer for small steps)"),
-};
+#define KEY_OF_GEN(n, h)
+#define KEY_OF_JOB(n, h)
+#define KEY_OF_RES(n, h)
+#define KEY_OF_KEY(n, h) {{#n, h}, LS_COLUMN_##n},
+#define KEY_OF_RES_KEY(n, h) KEY_OF_KEY(n, h)
+#define KEY_DEF(name, type, from, empty, id, csv, help) KEY_OF_##from(name, help)
+static const key_def keys[] = {LS_RESULTS_SCHEMA(KEY_DEF, )};
 #define NKEYS ((int)(sizeof keys / sizeof *keys))
 
 int ls_job_key_count(void) { return NKEYS; }
@@ -198,84 +184,21 @@ static const key_def *find_key(const char *name)
     return NULL;
 }
 
-/* strtoll/strtod that accept the whole string and nothing else. */
-static int parse_ll(const char *s, long long *v)
-{
-    char *end;
-    errno = 0;
-    *v = strtoll(s, &end, 10);
-    return errno == 0 && end != s && *end == '\0' ? 0 : -1;
-}
-
-static int parse_d(const char *s, double *v)
-{
-    char *end;
-    errno = 0;
-    *v = strtod(s, &end);
-    return errno == 0 && end != s && *end == '\0' && isfinite(*v) ? 0 : -1;
-}
-
 int ls_job_set(ls_job *job, const char *key, const char *value, ls_err *err)
 {
     const key_def *k = find_key(key);
-    char *field;
-    long long ll;
-    double d;
 
     if (!k)
         return ls_err_set(err, LS_EINVAL, "unknown key '%s'", key);
-    field = (char *)job + k->offset;
-    switch (k->kind) {
-    case K_TASK:
-        if (ls_task_parse(value, (ls_task *)field))
-            return ls_err_set(err, LS_EINVAL, "task: '%s' is not bitcount or mnist", value);
-        return 0;
-    case K_INT:
-    case K_LONG:
-    case K_U64:
-        if (parse_ll(value, &ll) ||
-            (k->kind == K_INT && (ll < INT_MIN || ll > INT_MAX)) ||
-            (k->kind == K_U64 && ll < 0))
-            return ls_err_set(err, LS_EINVAL, "%s: '%s' is not %s", k->pub.name,
-                              value, k->kind == K_U64 ? "a non-negative integer"
-                                                      : "an integer in range");
-        if (k->kind == K_INT)
-            *(int *)field = (int)ll;
-        else if (k->kind == K_LONG)
-            *(long *)field = (long)ll;
-        else
-            *(uint64_t *)field = (uint64_t)ll;
-        return 0;
-    case K_DOUBLE:
-        if (parse_d(value, &d))
-            return ls_err_set(err, LS_EINVAL, "%s: '%s' is not a number", k->pub.name, value);
-        *(double *)field = d;
-        return 0;
-    case K_STR:
-        if (strlen(value) >= LS_JOB_PATH_MAX)
-            return ls_err_set(err, LS_EINVAL, "%s: value too long", k->pub.name);
-        snprintf(field, LS_JOB_PATH_MAX, "%s", value);
-        return 0;
-    }
-    return LS_EINVAL;
+    return ls_column_parse(ls_schema_at(k->col), value, job, NULL, err);
 }
 
 void ls_job_get(const ls_job *job, const char *key, char *buf, size_t len)
 {
     const key_def *k = find_key(key);
-    const char *field;
 
-    if (!k) {
+    if (!k)
         snprintf(buf, len, "?");
-        return;
-    }
-    field = (const char *)job + k->offset;
-    switch (k->kind) {
-    case K_TASK: snprintf(buf, len, "%s", ls_task_name(*(const ls_task *)field)); break;
-    case K_INT: snprintf(buf, len, "%d", *(const int *)field); break;
-    case K_LONG: snprintf(buf, len, "%ld", *(const long *)field); break;
-    case K_U64: snprintf(buf, len, "%llu", (unsigned long long)*(const uint64_t *)field); break;
-    case K_DOUBLE: snprintf(buf, len, "%g", *(const double *)field); break;
-    case K_STR: snprintf(buf, len, "%s", field); break;
-    }
+    else
+        ls_column_format(ls_schema_at(k->col), LS_FORM_KEY, job, NULL, buf, len);
 }

@@ -69,8 +69,4 @@ int ls_runner_run(const ls_sweep *sw, ls_topo *topo, const ls_run_opts *o,
 int ls_runner_plan(const ls_sweep *sw, ls_topo *topo, const ls_run_opts *o,
                    FILE *out, ls_err *err);
 
-/* Estimated single-core seconds of a job with n_train / n_test samples. */
-double ls_runner_estimate_seconds(const ls_job *job, size_t n_train,
-                                  size_t n_test, int eval_every);
-
 #endif

@@ -5,7 +5,6 @@
  * real run (dispatch loop + worker pool) and the dry run (a simulation on
  * estimated durations), so the plan shows exactly what the runner does. */
 #include "lstmsweep/runner.h"
-#include "lstmsweep/prefix.h"
 
 #include <errno.h>
 #include <math.h>
@@ -17,6 +16,7 @@
 #include <time.h>
 
 #include "lstmsweep/alloc.h"
+#include "lstmsweep/cost.h"
 #include "lstmsweep/csv.h"
 #include "lstmsweep/drain.h"
 #include "lstmsweep/results.h"
@@ -82,38 +82,6 @@ struct runner {
     ls_err results_err;
     double t0;
 };
-
-/* ---- cost model ---------------------------------------------------------
- * Single-core seconds, machine-independent on purpose (shards computed on
- * different machines must agree).  Fitted on this project's reference VM
- * (oneDNN 2.6.3, AVX-512, sgemm ~74 GFLOP/s per core): a training step
- * costs its FLOPs at ~60 GFLOP/s plus ~56 ns per (sample, unit) per step and
- * layer (the element-wise gate work that dominates small H) plus ~20 us per
- * step and layer; inference costs ~0.4 of a training step per sample. */
-#define COST_FLOPS 60e9
-#define COST_ELEM 56e-9
-#define COST_STEP 20e-6
-#define COST_INFER 0.4
-
-double ls_runner_estimate_seconds(const ls_job *j, size_t n_train,
-                                  size_t n_test, int eval_every)
-{
-    int T = j->task == LS_TASK_BITCOUNT ? j->bits : 28;
-    double per_sample = 3 * ls_job_flops_per_sample(j) / COST_FLOPS +
-                        (double)T * j->layers *
-                            (COST_ELEM * j->hidden + COST_STEP / j->batch);
-    int evals = j->epochs / eval_every + (j->epochs % eval_every != 0);
-    double infer = j->task == LS_TASK_BITCOUNT /* down the prefix tree */
-                       ? COST_INFER * ls_prefix_eval_cost(j->bits) : COST_INFER;
-    return per_sample * ((double)n_train * j->epochs +
-                         infer * (double)n_test * evals);
-}
-
-/* Speed-up of a k-thread job over one thread (measured ~1.44 at k = 2). */
-static double speedup(int k)
-{
-    return pow((double)k, 0.55);
-}
 
 /* ---- preparation -------------------------------------------------------- */
 
@@ -280,7 +248,7 @@ static int make_entry(runner *R, entry *e, const ls_job *j, ls_err *err)
     e->data = di;
     ls_job_id(j, e->id);
     e->eval_every = j->eval_every > 0 ? j->eval_every : ls_train_auto_eval_every(ds);
-    e->est_s = ls_runner_estimate_seconds(j, n_train, n_test, e->eval_every);
+    e->est_s = ls_cost_seconds(j, n_train, n_test, e->eval_every);
     ls_model_config cfg = {.T = ds->T, .I = ds->I, .H = j->hidden, .L = j->layers,
                            .C = ds->classes, .batch = j->batch,
                            .dropout = (float)j->dropout, .seed = j->seed};
@@ -473,7 +441,7 @@ static double simulate(runner *R)
                 continue;
             }
             e->start = now;
-            e->end = now + e->est_s / speedup(e->k);
+            e->end = now + e->est_s / ls_cost_speedup(e->k);
         }
         if (R->running == 0)
             break;
@@ -575,7 +543,7 @@ static double remaining_estimate(const runner *R, double now)
         if (e->state == E_PENDING)
             work += e->est_s * calib;
         else if (e->state == E_RUNNING)
-            work += fmax(0, e->est_s * calib / speedup(e->k) - (now - e->start)) * e->k;
+            work += fmax(0, e->est_s * calib / ls_cost_speedup(e->k) - (now - e->start)) * e->k;
     }
     return work / R->ncores;
 }
@@ -663,7 +631,7 @@ static void run_entry(worker *w, entry *e)
     case LS_STATUS_INTERRUPTED: R->sum.interrupted++; break;
     }
     if (e->res.status == LS_STATUS_OK && e->est_s > 0) {
-        R->calib_sum += (e->end - e->start) * speedup(e->k) / e->est_s;
+        R->calib_sum += (e->end - e->start) * ls_cost_speedup(e->k) / e->est_s;
         R->calib_n++;
     }
     char desc[128], te[32] = "-";

@@ -1,0 +1,247 @@
+/* check_place.c - the scheduler's placement policy (place.h) and plan
+ * simulator (plan.h) without threads, on synthetic hwloc machines; the cost
+ * model (cost.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_util.h"
+#include "lstmsweep/cost.h"
+#include "lstmsweep/place.h"
+#include "lstmsweep/plan.h"
+#include "lstmsweep/topo.h"
+
+enum { MAXJ = 64 };
+
+/* A machine from an hwloc synthetic description, as plain arrays. */
+typedef struct machine {
+    ls_topo *topo;
+    int ncores, nnodes, core_node[256];
+} machine;
+
+static machine make_machine(const char *desc)
+{
+    machine m;
+    ls_err err = {0};
+    ck_assert_msg(ls_topo_load_synthetic(&m.topo, desc, &err) == 0, "%s", err.msg);
+    m.ncores = ls_topo_ncores(m.topo);
+    m.nnodes = ls_topo_nnodes(m.topo);
+    ck_assert(m.ncores <= 256);
+    for (int c = 0; c < m.ncores; c++)
+        m.core_node[c] = ls_topo_core_node(m.topo, c);
+    return m;
+}
+
+static ls_place_job job(double est_s, size_t mem, int useful)
+{
+    ls_place_job j;
+    memset(&j, 0, sizeof j);
+    j.est_s = est_s;
+    j.mem = mem;
+    j.useful = useful;
+    return j;
+}
+
+static void identity(size_t *order, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        order[i] = i;
+}
+
+static void init(ls_place *p, const machine *m, size_t mem_limit, int tpj,
+                 const ls_place_job *jobs, size_t n)
+{
+    ls_err err = {0};
+    ck_assert_msg(ls_place_init(p, m->ncores, m->nnodes, m->core_node, mem_limit,
+                                tpj, jobs, n, &err) == 0, "%s", err.msg);
+}
+
+/* All cores of a started job are distinct and on its node. */
+static void assert_on_one_node(const machine *m, const ls_place_job *j)
+{
+    for (int i = 0; i < j->k; i++) {
+        ck_assert_int_eq(m->core_node[j->cores[i]], j->node);
+        for (int k = 0; k < i; k++)
+            ck_assert_int_ne(j->cores[i], j->cores[k]);
+    }
+}
+
+START_TEST(test_place_synthetic_topologies)
+{
+    machine a = make_machine("pack:2 numa:1 core:4 pu:1");
+    ck_assert_int_eq(a.ncores, 8);
+    ck_assert_int_eq(a.nnodes, 2);
+    machine b = make_machine("numa:2 core:8 pu:2");
+    ck_assert_int_eq(b.ncores, 16); /* one thread per core */
+    ck_assert_int_eq(b.nnodes, 2);
+    for (int c = 0; c < 16; c++) /* cores grouped node by node */
+        ck_assert_int_eq(b.core_node[c], c / 8);
+    ls_topo *bad;
+    ls_err err = {0};
+    ck_assert_int_eq(ls_topo_load_synthetic(&bad, "no such thing:3", &err), LS_EINVAL);
+    ck_assert(err.msg[0]);
+    ls_topo_destroy(a.topo);
+    ls_topo_destroy(b.topo);
+}
+END_TEST
+
+/* A k-thread job gets k cores of ONE node, never split across nodes, even
+ * when the free cores of the machine would add up. */
+START_TEST(test_place_k_threads_on_one_node_never_split)
+{
+    machine m = make_machine("pack:2 numa:1 core:4 pu:1");
+    ls_place_job jobs[3] = {job(100, 1, 8), job(90, 1, 8), job(80, 1, 8)};
+    size_t order[3];
+    ls_place p;
+    identity(order, 3);
+    init(&p, &m, 1000, 3, jobs, 3);
+    ck_assert_int_eq(ls_place_next(&p, jobs, order, 3, 0), 0);
+    ck_assert_int_eq(ls_place_next(&p, jobs, order, 3, 0), 1);
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(jobs[i].k, 3);
+        assert_on_one_node(&m, &jobs[i]);
+    }
+    ck_assert_int_ne(jobs[0].node, jobs[1].node);
+    /* 2 cores free, one per node: the third 3-thread job waits */
+    ck_assert_int_eq(ls_place_next(&p, jobs, order, 3, 0), -1);
+    ls_place_finish(&p, &jobs[0]);
+    ck_assert_int_eq(ls_place_next(&p, jobs, order, 3, 1), 2);
+    ck_assert_int_eq(jobs[2].node, jobs[0].node);
+    assert_on_one_node(&m, &jobs[2]);
+    ls_place_free(&p);
+    ls_topo_destroy(m.topo);
+}
+END_TEST
+
+/* 1-thread jobs: every core is used once, over both nodes; best fit fills
+ * one node before it opens the other (keeping whole nodes free). */
+START_TEST(test_place_one_thread_jobs_use_every_core_of_both_nodes)
+{
+    machine m = make_machine("numa:2 core:4 pu:2");
+    ls_place_job jobs[9];
+    size_t order[9];
+    int used[8] = {0}, per_node[2] = {0};
+    ls_place p;
+    for (int i = 0; i < 9; i++)
+        jobs[i] = job(100 - i, 1, 1);
+    identity(order, 9);
+    init(&p, &m, 1000, 0, jobs, 9);
+    for (int i = 0; i < 8; i++) {
+        ck_assert_int_eq(ls_place_next(&p, jobs, order, 9, 0), i);
+        ck_assert_int_eq(jobs[i].k, 1);
+        used[jobs[i].cores[0]]++;
+        per_node[jobs[i].node]++;
+        ck_assert_int_eq(jobs[i].node, i < 4 ? jobs[0].node : 1 - jobs[0].node);
+    }
+    for (int c = 0; c < 8; c++)
+        ck_assert_int_eq(used[c], 1);
+    ck_assert_int_eq(per_node[0], 4);
+    ck_assert_int_eq(per_node[1], 4);
+    ck_assert_int_eq(ls_place_next(&p, jobs, order, 9, 0), -1); /* machine full */
+    ls_place_free(&p);
+    ls_topo_destroy(m.topo);
+}
+END_TEST
+
+START_TEST(test_place_skips_node_with_too_few_free_cores)
+{
+    machine m = make_machine("pack:2 numa:1 core:4 pu:1");
+    ls_place_job jobs[1] = {job(100, 1, 4)};
+    size_t order[1] = {0};
+    ls_place p;
+    init(&p, &m, 1000, 2, jobs, 1);
+    for (int c = 0; c < 3; c++) /* node 0: one core left */
+        p.core_busy[c] = 1;
+    ck_assert_int_eq(m.core_node[0], 0);
+    ck_assert_int_eq(ls_place_next(&p, jobs, order, 1, 0), 0);
+    ck_assert_int_eq(jobs[0].node, 1);
+    assert_on_one_node(&m, &jobs[0]);
+    ls_place_free(&p);
+    ls_topo_destroy(m.topo);
+}
+END_TEST
+
+/* Running jobs never exceed the limit; a job over the whole limit comes
+ * back once as too big (k = 0) and the others go on. */
+START_TEST(test_place_memory_limit_and_too_big)
+{
+    machine m = make_machine("numa:1 core:4 pu:1");
+    ls_place_job jobs[3] = {job(300, 150, 1), job(200, 60, 1), job(100, 60, 1)};
+    size_t order[3];
+    ls_place p;
+    identity(order, 3);
+    init(&p, &m, 100, 0, jobs, 3);
+    ck_assert_int_eq(ls_place_next(&p, jobs, order, 3, 0), 0);
+    ck_assert_int_eq(jobs[0].k, 0);
+    ck_assert_int_eq(jobs[0].state, LS_PLACE_DONE);
+    ck_assert_int_eq(ls_place_next(&p, jobs, order, 3, 0), 1);
+    ck_assert_int_eq(ls_place_next(&p, jobs, order, 3, 0), -1); /* 120 > 100 */
+    ck_assert(p.mem_used <= p.mem_limit);
+    ls_place_finish(&p, &jobs[1]);
+    ck_assert_int_eq(ls_place_next(&p, jobs, order, 3, 200), 2);
+    ck_assert_int_eq(p.pending, 0);
+    ls_place_free(&p);
+    ls_topo_destroy(m.topo);
+}
+END_TEST
+
+/* The policy starts jobs in the queue's order; the queue puts the largest
+ * estimate first (and a job's estimate grows with its work). */
+START_TEST(test_place_largest_first)
+{
+    machine m = make_machine("numa:1 core:2 pu:1");
+    ls_place_job jobs[4] = {job(1, 1, 1), job(50, 1, 1), job(9, 1, 1), job(20, 1, 1)};
+    size_t order[4] = {1, 3, 2, 0};
+    ls_place p;
+    init(&p, &m, 1000, 0, jobs, 4);
+    ls_plan_simulate(&p, jobs, order, 4);
+    ck_assert(jobs[1].start == 0 && jobs[3].start == 0);
+    ck_assert(jobs[2].start == 20 && jobs[0].start == 29);
+    ls_place_free(&p);
+    ls_topo_destroy(m.topo);
+
+    ls_job small, big;
+    ls_job_defaults(&small, LS_TASK_BITCOUNT);
+    big = small;
+    big.hidden *= 4;
+    size_t tr, te;
+    ls_cost_samples(&small, &tr, &te);
+    ck_assert_uint_eq(tr, 10000);
+    ck_assert_uint_eq(te, (1u << 20) - 10000);
+    ck_assert(ls_cost_seconds(&big, tr, te, 10) > ls_cost_seconds(&small, tr, te, 10));
+}
+END_TEST
+
+START_TEST(test_place_init_rejects_bad_machines)
+{
+    int nodes[2] = {0, 3};
+    ls_place p;
+    ls_err err = {0};
+    ck_assert_int_eq(ls_place_init(&p, 0, 1, nodes, 1, 0, NULL, 0, &err), LS_EINVAL);
+    ck_assert(err.msg[0]);
+    ls_place_free(&p);
+    err.msg[0] = '\0';
+    ck_assert_int_eq(ls_place_init(&p, 2, 2, nodes, 1, 0, NULL, 0, &err), LS_EINVAL);
+    ck_assert(strstr(err.msg, "node 3"));
+    ls_place_free(&p);
+}
+END_TEST
+
+Suite *place_suite(void)
+{
+    Suite *s = suite_create("place");
+    TCase *core = tcase_create("Core");
+    tcase_add_test(core, test_place_synthetic_topologies);
+    tcase_add_test(core, test_place_k_threads_on_one_node_never_split);
+    tcase_add_test(core, test_place_one_thread_jobs_use_every_core_of_both_nodes);
+    tcase_add_test(core, test_place_skips_node_with_too_few_free_cores);
+    tcase_add_test(core, test_place_memory_limit_and_too_big);
+    tcase_add_test(core, test_place_largest_first);
+    suite_add_tcase(s, core);
+    TCase *lim = tcase_create("Limits");
+    tcase_add_test(lim, test_place_init_rejects_bad_machines);
+    suite_add_tcase(s, lim);
+    return s;
+}
+
+LS_CHECK_MAIN(place_suite)

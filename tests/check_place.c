@@ -1,6 +1,7 @@
 /* check_place.c - the scheduler's placement policy (place.h) and plan
- * simulator (plan.h) without threads, on synthetic hwloc machines; the cost
- * model (cost.h). */
+ * simulator (plan.h) without threads, on synthetic hwloc machines, with
+ * the memory reservation for the head of the queue; the cost model
+ * (cost.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,6 +213,80 @@ START_TEST(test_place_largest_first)
 }
 END_TEST
 
+/* Defect 6: under memory pressure a stream of small jobs overtook the big
+ * head of the queue forever.  Two cores, limit 100: B1 (60) runs, the
+ * head B2 (80) waits for memory, small jobs (30, 10 s each) keep one core
+ * busy.  Without the reservation one small job always holds memory and B2
+ * starts only after every small one; with it B2 starts when B1 ends. */
+static double head_start(int reserve)
+{
+    machine m = make_machine("numa:1 core:2 pu:1");
+    enum { NS = 40 };
+    ls_place_job jobs[2 + NS];
+    size_t order[2 + NS];
+    ls_place p;
+    jobs[0] = job(100, 60, 1);
+    jobs[1] = job(90, 80, 1);
+    for (int i = 0; i < NS; i++)
+        jobs[2 + i] = job(10, 30, 1);
+    identity(order, 2 + NS);
+    init(&p, &m, 100, 0, jobs, 2 + NS);
+    p.reserve = reserve;
+    ls_plan_simulate(&p, jobs, order, 2 + NS);
+    ck_assert_int_eq(p.pending, 0);
+    for (int i = 0; i < 2 + NS; i++)
+        ck_assert_int_eq(jobs[i].state, LS_PLACE_DONE);
+    double last_small = 0;
+    for (int i = 0; i < NS; i++)
+        last_small = jobs[2 + i].start > last_small ? jobs[2 + i].start : last_small;
+    ck_assert_msg(reserve || jobs[1].start > last_small,
+                  "without reservation B2 started at %g, before the last small job (%g)",
+                  jobs[1].start, last_small);
+    ls_place_free(&p);
+    ls_topo_destroy(m.topo);
+    return jobs[1].start;
+}
+
+START_TEST(test_place_reservation_stops_small_jobs_overtaking_head)
+{
+    double without = head_start(0), with = head_start(1);
+    ck_assert_msg(without > 200, "without reservation: head at %g", without);
+    /* B1 ends at 100; the small job then running ends by 100 too, as
+     * the reservation only let through small jobs that end by then */
+    ck_assert_msg(with == 100, "with reservation: head at %g, expected 100", with);
+}
+END_TEST
+
+/* Backfilling goes on under the reservation: a job that ends before the
+ * head can start, or fits in the bytes left beside the head then, starts;
+ * one that would hold the head's bytes past that time waits. */
+START_TEST(test_place_reservation_keeps_backfilling)
+{
+    machine m = make_machine("numa:1 core:4 pu:1");
+    /* limit 110: X (30) runs long, R (40) ends at 100; the head H (60)
+     * waits for R: then 20 bytes are spare beside it.  S (5) ends at 60;
+     * L (30) fits now but would hold 30 > 20 past 100; T (10) fits in the
+     * spare. */
+    ls_place_job jobs[6] = {job(1000, 30, 1), job(100, 40, 1), job(90, 60, 1),
+                            job(60, 5, 1), job(500, 30, 1), job(400, 10, 1)};
+    size_t order[6];
+    ls_place p;
+    identity(order, 6);
+    init(&p, &m, 110, 0, jobs, 6);
+    ck_assert_int_eq(ls_place_next(&p, jobs, order, 6, 0), 0);  /* X */
+    ck_assert_int_eq(ls_place_next(&p, jobs, order, 6, 0), 1);  /* R */
+    ck_assert_int_eq(ls_place_next(&p, jobs, order, 6, 0), 3);  /* S */
+    ck_assert_int_eq(ls_place_next(&p, jobs, order, 6, 0), 5);  /* T, not L */
+    ck_assert_int_eq(jobs[4].state, LS_PLACE_PENDING);
+    ck_assert_int_eq(jobs[2].state, LS_PLACE_PENDING);
+    /* R ends: H starts at once */
+    ls_place_finish(&p, &jobs[1]);
+    ck_assert_int_eq(ls_place_next(&p, jobs, order, 6, 100), 2);
+    ls_place_free(&p);
+    ls_topo_destroy(m.topo);
+}
+END_TEST
+
 START_TEST(test_place_init_rejects_bad_machines)
 {
     int nodes[2] = {0, 3};
@@ -237,6 +312,8 @@ Suite *place_suite(void)
     tcase_add_test(core, test_place_skips_node_with_too_few_free_cores);
     tcase_add_test(core, test_place_memory_limit_and_too_big);
     tcase_add_test(core, test_place_largest_first);
+    tcase_add_test(core, test_place_reservation_stops_small_jobs_overtaking_head);
+    tcase_add_test(core, test_place_reservation_keeps_backfilling);
     suite_add_tcase(s, core);
     TCase *lim = tcase_create("Limits");
     tcase_add_test(lim, test_place_init_rejects_bad_machines);

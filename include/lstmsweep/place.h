@@ -19,6 +19,18 @@
  *    with too few free cores is skipped.
  *  - Memory: running jobs' bytes never exceed mem_limit; a job larger than
  *    the whole limit is returned once with k = 0 ("too big").
+ *  - Reservation (so that largest-first holds under memory pressure): the
+ *    first job in order that does not fit in the free memory is the head.
+ *    From the estimated ends of the running jobs (start + est_s * calib /
+ *    speedup(k)) the policy computes the shadow time, when enough memory
+ *    will be free for the head, and the spare bytes then left beside it.
+ *    A later job may start only if it is estimated to end by the shadow
+ *    time, or if its bytes fit in the spare.  So backfilling never delays
+ *    the head (as far as estimates go), and a small job cannot overtake it
+ *    forever.  Running jobs already past their estimated end count as
+ *    ending now: with wrong estimates backfilling then stops, and the head
+ *    starts as soon as the memory is there.  Cores are not reserved (all
+ *    jobs want one core unless threads_per_job fixes the same k for all).
  *
  * Ownership: ls_place_init allocates; ls_place_free frees (NULL-safe
  * fields, may be called on a zeroed or half-initialised ls_place).
@@ -59,8 +71,10 @@ typedef struct ls_place {
     size_t mem_limit;       /* bytes for all running jobs */
     size_t mem_used;
     int threads_per_job;    /* 0 = auto */
+    int reserve;            /* reservation for the head: 1 (init), 0 = off */
     double calib;           /* actual / estimated seconds; 1 (init) */
     size_t pending, running;
+    struct ls_place_end *ends; /* [ncores] scratch for the shadow time */
 } ls_place;
 
 /* Set up for a machine of ncores cores (core c on node core_node[c]) and

@@ -6,6 +6,20 @@
 
 #include "lstmsweep/cost.h"
 
+/* A running job's estimated end and bytes, for the shadow time. */
+struct ls_place_end {
+    double t;
+    size_t mem;
+};
+
+/* What the head of the queue is promised: from `shadow` on, its bytes are
+ * free; `spare` bytes are left beside them then. */
+typedef struct reservation {
+    int active;
+    double shadow;
+    size_t spare;
+} reservation;
+
 int ls_place_init(ls_place *p, int ncores, int nnodes, const int *core_node,
                   size_t mem_limit, int threads_per_job,
                   const ls_place_job *jobs, size_t n, ls_err *err)
@@ -18,9 +32,11 @@ int ls_place_init(ls_place *p, int ncores, int nnodes, const int *core_node,
     p->core_node = core_node;
     p->mem_limit = mem_limit;
     p->threads_per_job = threads_per_job;
+    p->reserve = 1;
     p->calib = 1;
     p->core_busy = calloc((size_t)ncores, sizeof *p->core_busy);
-    if (!p->core_busy)
+    p->ends = calloc((size_t)ncores, sizeof *p->ends);
+    if (!p->core_busy || !p->ends)
         return ls_err_set(err, LS_ENOMEM, "placement: out of memory");
     for (int nd = 0; nd < nnodes; nd++) {
         int c = 0;
@@ -40,7 +56,9 @@ int ls_place_init(ls_place *p, int ncores, int nnodes, const int *core_node,
 void ls_place_free(ls_place *p)
 {
     free(p->core_busy);
+    free(p->ends);
     p->core_busy = NULL;
+    p->ends = NULL;
 }
 
 static int free_cores(const ls_place *p, int node)
@@ -86,6 +104,45 @@ double ls_place_est_end(const ls_place *p, const ls_place_job *j)
     return j->start + j->est_s * p->calib / ls_cost_speedup(j->k);
 }
 
+static int by_end(const void *a, const void *b)
+{
+    const struct ls_place_end *x = a, *y = b;
+    return x->t < y->t ? -1 : x->t > y->t;
+}
+
+/* The reservation for a head needing `need` bytes: walk the running jobs
+ * by estimated end (overdue ones end "now") until enough is free. */
+static reservation reserve_for(ls_place *p, const ls_place_job *jobs, size_t n,
+                               size_t need, double now)
+{
+    reservation r = {1, now, 0};
+    size_t m = 0, avail = p->mem_limit - p->mem_used;
+    for (size_t i = 0; i < n && m < (size_t)p->ncores; i++)
+        if (jobs[i].state == LS_PLACE_RUNNING) {
+            double t = ls_place_est_end(p, &jobs[i]);
+            p->ends[m++] = (struct ls_place_end){t > now ? t : now, jobs[i].mem};
+        }
+    qsort(p->ends, m, sizeof *p->ends, by_end);
+    for (size_t i = 0; i < m && avail < need; i++) {
+        avail += p->ends[i].mem;
+        r.shadow = p->ends[i].t;
+    }
+    /* Every job ends in the end: a head within the limit always fits. */
+    r.spare = avail > need ? avail - need : 0;
+    return r;
+}
+
+/* May j (k threads) start now without delaying the head? */
+static int backfill_ok(const ls_place *p, const reservation *r,
+                       const ls_place_job *j, int k, double now)
+{
+    if (!r->active)
+        return 1;
+    if (now + j->est_s * p->calib / ls_cost_speedup(k) <= r->shadow)
+        return 1;
+    return j->mem <= r->spare;
+}
+
 static void take(ls_place *p, ls_place_job *j, int k, int node, double now)
 {
     j->k = k;
@@ -105,6 +162,7 @@ static void take(ls_place *p, ls_place_job *j, int k, int node, double now)
 long ls_place_next(ls_place *p, ls_place_job *jobs, const size_t *order,
                    size_t n, double now)
 {
+    reservation r = {0};
     for (size_t i = 0; i < n; i++) {
         ls_place_job *j = &jobs[order[i]];
         if (j->state != LS_PLACE_PENDING)
@@ -115,10 +173,13 @@ long ls_place_next(ls_place *p, ls_place_job *jobs, const size_t *order,
             p->pending--;
             return (long)order[i];
         }
-        if (p->mem_used + j->mem > p->mem_limit)
+        if (p->mem_used + j->mem > p->mem_limit) {
+            if (p->reserve && !r.active)
+                r = reserve_for(p, jobs, n, j->mem, now);
             continue;                  /* a smaller job may fit */
+        }
         int k = choose_k(p, j), node = best_node(p, k);
-        if (node < 0)
+        if (node < 0 || !backfill_ok(p, &r, j, k, now))
             continue;
         take(p, j, k, node, now);
         return (long)order[i];

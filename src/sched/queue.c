@@ -63,7 +63,7 @@ static int keep_shard(ls_queue *q, const ls_run_opts *o, ls_err *err)
     char (*ids)[LS_JOB_ID_LEN] = malloc(sizeof *ids * n);
     int *shard = malloc(sizeof *shard * n);
     if (!cost || !ids || !shard) {
-        rc = LS_ENOMEM;
+        rc = OOM(err);
         goto out;
     }
     for (size_t i = 0; i < q->n; i++) {
@@ -71,7 +71,7 @@ static int keep_shard(ls_queue *q, const ls_run_opts *o, ls_err *err)
         memcpy(ids[i], q->e[i].id, LS_JOB_ID_LEN);
     }
     if ((rc = ls_shard_assign(cost, (const char (*)[LS_JOB_ID_LEN])ids, q->n,
-                              o->shard_count, shard)))
+                              o->shard_count, shard, err)))
         goto out;
     size_t w = 0;
     for (size_t i = 0; i < q->n; i++)
@@ -266,9 +266,7 @@ int ls_queue_prepare(ls_queue *q, const ls_sweep *sw, const ls_topo *topo,
     for (size_t i = 0; i < q->n; i++)
         if ((rc = cost_exactly(q, i, ls_topo_nnodes(topo), err)))
             return rc;
-    if ((rc = keep_shard(q, o, err)))
-        return ls_err_set(err, rc, "out of memory");
-    if ((rc = mark_done(q, sw, o, err)))
+    if ((rc = keep_shard(q, o, err)) || (rc = mark_done(q, sw, o, err)))
         return rc;
     return order_and_place(q, topo, o, err);
 }

@@ -1,15 +1,19 @@
 /* check_place.c - the scheduler's placement policy (place.h) and plan
- * simulator (plan.h) without threads, on synthetic hwloc machines, with
- * the memory reservation for the head of the queue; the cost model
- * (cost.h). */
+ * simulator (plan.h) without threads, on synthetic hwloc machines; the cost
+ * model (cost.h); and the queue's preparation (queue.h): order, shard
+ * before data, finished jobs load no data. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "check_util.h"
 #include "lstmsweep/cost.h"
 #include "lstmsweep/place.h"
 #include "lstmsweep/plan.h"
+#include "lstmsweep/queue.h"
+#include "lstmsweep/results.h"
+#include "lstmsweep/sweep.h"
 #include "lstmsweep/topo.h"
 
 enum { MAXJ = 64 };
@@ -302,6 +306,102 @@ START_TEST(test_place_init_rejects_bad_machines)
 }
 END_TEST
 
+/* ---- the queue: shard first, then finished jobs, then data ---- */
+
+static char dir[64], ini[128], csv[128], nodata[128];
+
+static void setup(void)
+{
+    ls_test_mkdtemp(dir, sizeof dir, "place");
+    snprintf(ini, sizeof ini, "%s/s.ini", dir);
+    snprintf(csv, sizeof csv, "%s/r.csv", dir);
+    /* an mnist directory without its IDX files: loading it fails */
+    snprintf(nodata, sizeof nodata, "%s/nomnist", dir);
+    ck_assert(mkdir(nodata, 0755) == 0);
+}
+
+static void teardown(void)
+{
+    ls_test_rmtree(dir);
+}
+
+/* Two small bitcount jobs and one mnist job whose data cannot load. */
+static ls_sweep *load_sweep(void)
+{
+    FILE *f = fopen(ini, "w");
+    ls_sweep *sw;
+    ls_err err = {0};
+    ck_assert(f);
+    fprintf(f, "[sweep]\nname = q\nresults = %s\n"
+               "[bitcount]\nbits = 6\ntrain_size = 20\nhidden = 2, 3\nepochs = 2\n"
+               "[mnist]\ndata = %s\nhidden = 16\nepochs = 1\n", csv, nodata);
+    fclose(f);
+    ck_assert_msg(ls_sweep_load(&sw, ini, NULL, 0, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(sw->njobs, 3);
+    return sw;
+}
+
+static ls_run_opts opts(int index, int count)
+{
+    return (ls_run_opts){.mem_limit = (size_t)1 << 30, .shard_index = index,
+                         .shard_count = count};
+}
+
+START_TEST(test_queue_shard_loads_only_its_own_data)
+{
+    ls_sweep *sw = load_sweep();
+    machine m = make_machine("numa:1 core:2 pu:1");
+    int ok = 0, failed = 0;
+    for (int s = 0; s < 2; s++) {
+        ls_queue q;
+        ls_err err = {0};
+        ls_run_opts o = opts(s, 2);
+        int rc = ls_queue_prepare(&q, sw, m.topo, &o, &err);
+        if (rc == 0) {
+            ok++;
+            /* the mnist job (nominal 60,000 images) is a shard alone */
+            ck_assert_int_eq(q.n, 2);
+            for (size_t i = 0; i < q.n; i++)
+                ck_assert_int_eq(q.e[i].job.task, LS_TASK_BITCOUNT);
+            ck_assert_int_eq(q.ndata, 1); /* one bitcount set, no mnist */
+            ck_assert(q.pj[q.order[0]].est_s >= q.pj[q.order[1]].est_s);
+        } else {
+            failed++;
+            ck_assert_msg(strstr(err.msg, "nomnist"), "%s", err.msg);
+        }
+        ls_queue_free(&q);
+    }
+    ck_assert_int_eq(ok, 1);
+    ck_assert_int_eq(failed, 1);
+    ls_sweep_destroy(sw);
+    ls_topo_destroy(m.topo);
+}
+END_TEST
+
+START_TEST(test_queue_all_done_loads_no_data)
+{
+    ls_sweep *sw = load_sweep();
+    machine m = make_machine("numa:1 core:2 pu:1");
+    ls_err err = {0};
+    for (size_t i = 0; i < sw->njobs; i++) {
+        ls_result r;
+        ls_result_init(&r);
+        r.status = LS_STATUS_OK;
+        ck_assert_msg(ls_results_append(csv, &sw->jobs[i], &r, &err) == 0, "%s", err.msg);
+    }
+    ls_queue q;
+    ls_run_opts o = opts(0, 1);
+    ck_assert_msg(ls_queue_prepare(&q, sw, m.topo, &o, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(q.n, 3);
+    ck_assert_int_eq(q.already_done, 3);
+    ck_assert_int_eq(q.ndata, 0);
+    ck_assert_int_eq(q.place.pending, 0);
+    ls_queue_free(&q);
+    ls_sweep_destroy(sw);
+    ls_topo_destroy(m.topo);
+}
+END_TEST
+
 Suite *place_suite(void)
 {
     Suite *s = suite_create("place");
@@ -318,6 +418,11 @@ Suite *place_suite(void)
     TCase *lim = tcase_create("Limits");
     tcase_add_test(lim, test_place_init_rejects_bad_machines);
     suite_add_tcase(s, lim);
+    TCase *queue = tcase_create("Queue");
+    tcase_add_checked_fixture(queue, setup, teardown);
+    tcase_add_test(queue, test_queue_shard_loads_only_its_own_data);
+    tcase_add_test(queue, test_queue_all_done_loads_no_data);
+    suite_add_tcase(s, queue);
     return s;
 }
 

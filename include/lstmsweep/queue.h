@@ -1,13 +1,22 @@
 /* queue.h - a sweep's jobs as the scheduler sees them, before any runs.
  *
  * ls_queue_prepare turns a sweep into the queue that the runner
- * (runner.h) and its dry run (ls_runner_plan) schedule: every job with its
- * id, its data set (each loaded once), its estimate from the real sample
- * counts, its exact memory and its eval interval; only this process's
- * shard (shard.h) of them; jobs with a final row in the results file
- * marked done (skipped); the order, largest estimate first (ties by id);
- * and the placement policy (place.h) over the machine's cores, with the
- * memory limit less the data sets' bytes.
+ * (runner.h) and its dry run (ls_runner_plan) schedule:
+ *   1. every job with its id and its cost from the job alone (cost.h:
+ *      ls_cost_samples), no file read;
+ *   2. only this process's shard (shard.h), split on those costs, so the
+ *      split is a pure function of the job list, the same on every
+ *      machine;
+ *   3. jobs with a final row in the results file marked done (skipped;
+ *      they keep the estimate of step 1, which the dry run shows);
+ *   4. only then the data sets of the jobs left to run are loaded (each
+ *      once), and those jobs get their estimate from the real sample
+ *      counts, their exact memory and their eval interval;
+ *   5. the order, largest estimate first (ties by id), and the placement
+ *      policy (place.h) over the machine's cores, with the memory limit
+ *      less the data sets' bytes.
+ * So a Slurm array task reads only its own jobs' data, and a sweep whose
+ * jobs are all done reads none.
  *
  * Ownership: the queue owns its entries, data sets and policy; free with
  * ls_queue_free (also after a failed prepare).  The sweep, topology and

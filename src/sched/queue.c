@@ -26,7 +26,7 @@ static int eval_every_of(const ls_job *j, size_t n_train, size_t n_test)
     return j->eval_every > 0 ? j->eval_every : ls_train_auto_eval_every(&counts);
 }
 
-/* Every job with its id and its cost from the job alone. */
+/* Step 1: every job with its id and its cost from the job alone. */
 static int list_jobs(ls_queue *q, const ls_sweep *sw, ls_err *err)
 {
     size_t n = sw->njobs ? sw->njobs : 1;
@@ -52,7 +52,7 @@ static int list_jobs(ls_queue *q, const ls_sweep *sw, ls_err *err)
     return 0;
 }
 
-/* Keep only shard o->shard_index of o->shard_count. */
+/* Step 2: keep only shard o->shard_index of o->shard_count. */
 static int keep_shard(ls_queue *q, const ls_run_opts *o, ls_err *err)
 {
     int rc = 0;
@@ -87,7 +87,7 @@ out:
     return rc;
 }
 
-/* ---- jobs with a final row ------------------------------------------- */
+/* ---- step 3: jobs with a final row ---------------------------------- */
 
 typedef struct done_set {
     char (*ids)[LS_JOB_ID_LEN];
@@ -165,7 +165,7 @@ static int mark_done(ls_queue *q, const ls_sweep *sw, const ls_run_opts *o,
     return rc;
 }
 
-/* ---- data and exact costs -------------------------------------------- */
+/* ---- step 4: data and exact costs of the jobs left to run ------------- */
 
 static void data_key(const ls_job *j, char *buf, size_t len)
 {
@@ -226,7 +226,7 @@ static int cost_exactly(ls_queue *q, size_t i, int nnodes, ls_err *err)
     return 0;
 }
 
-/* ---- order and policy -------------------------------------------------- */
+/* ---- step 5: order and policy ------------------------------------------ */
 
 static int cmp_est_desc(const void *a, const void *b, void *ctx)
 {
@@ -261,13 +261,12 @@ int ls_queue_prepare(ls_queue *q, const ls_sweep *sw, const ls_topo *topo,
 {
     int rc;
     memset(q, 0, sizeof *q);
-    if ((rc = list_jobs(q, sw, err)))
+    if ((rc = list_jobs(q, sw, err)) || (rc = keep_shard(q, o, err)) ||
+        (rc = mark_done(q, sw, o, err)))
         return rc;
     for (size_t i = 0; i < q->n; i++)
-        if ((rc = cost_exactly(q, i, ls_topo_nnodes(topo), err)))
+        if (!q->e[i].skipped && (rc = cost_exactly(q, i, ls_topo_nnodes(topo), err)))
             return rc;
-    if ((rc = keep_shard(q, o, err)) || (rc = mark_done(q, sw, o, err)))
-        return rc;
     return order_and_place(q, topo, o, err);
 }
 

@@ -53,12 +53,33 @@ static void identity(size_t *order, size_t n)
         order[i] = i;
 }
 
-static void init(ls_place *p, const machine *m, size_t mem_limit, int tpj,
-                 const ls_place_job *jobs, size_t n)
+/* A policy on a synthetic machine, its queue in index order. */
+typedef struct world {
+    machine m;
+    ls_place p;
+    size_t order[MAXJ];
+} world;
+
+static void world_init(world *w, const char *desc, size_t mem_limit, int tpj,
+                       const ls_place_job *jobs, size_t n)
 {
     ls_err err = {0};
-    ck_assert_msg(ls_place_init(p, m->ncores, m->nnodes, m->core_node, mem_limit,
-                                tpj, jobs, n, &err) == 0, "%s", err.msg);
+    ck_assert(n <= MAXJ);
+    w->m = make_machine(desc);
+    identity(w->order, n);
+    ck_assert_msg(ls_place_init(&w->p, w->m.ncores, w->m.nnodes, w->m.core_node,
+                                mem_limit, tpj, jobs, n, &err) == 0, "%s", err.msg);
+}
+
+static void world_free(world *w)
+{
+    ls_place_free(&w->p);
+    ls_topo_destroy(w->m.topo);
+}
+
+static long next(world *w, ls_place_job *jobs, size_t n, double now)
+{
+    return ls_place_next(&w->p, jobs, w->order, n, now);
 }
 
 /* All cores of a started job are distinct and on its node. */
@@ -94,27 +115,23 @@ END_TEST
  * when the free cores of the machine would add up. */
 START_TEST(test_place_k_threads_on_one_node_never_split)
 {
-    machine m = make_machine("pack:2 numa:1 core:4 pu:1");
     ls_place_job jobs[3] = {job(100, 1, 8), job(90, 1, 8), job(80, 1, 8)};
-    size_t order[3];
-    ls_place p;
-    identity(order, 3);
-    init(&p, &m, 1000, 3, jobs, 3);
-    ck_assert_int_eq(ls_place_next(&p, jobs, order, 3, 0), 0);
-    ck_assert_int_eq(ls_place_next(&p, jobs, order, 3, 0), 1);
+    world w;
+    world_init(&w, "pack:2 numa:1 core:4 pu:1", 1000, 3, jobs, 3);
+    ck_assert_int_eq(next(&w, jobs, 3, 0), 0);
+    ck_assert_int_eq(next(&w, jobs, 3, 0), 1);
     for (int i = 0; i < 2; i++) {
         ck_assert_int_eq(jobs[i].k, 3);
-        assert_on_one_node(&m, &jobs[i]);
+        assert_on_one_node(&w.m, &jobs[i]);
     }
     ck_assert_int_ne(jobs[0].node, jobs[1].node);
     /* 2 cores free, one per node: the third 3-thread job waits */
-    ck_assert_int_eq(ls_place_next(&p, jobs, order, 3, 0), -1);
-    ls_place_finish(&p, &jobs[0]);
-    ck_assert_int_eq(ls_place_next(&p, jobs, order, 3, 1), 2);
+    ck_assert_int_eq(next(&w, jobs, 3, 0), -1);
+    ls_place_finish(&w.p, &jobs[0]);
+    ck_assert_int_eq(next(&w, jobs, 3, 1), 2);
     ck_assert_int_eq(jobs[2].node, jobs[0].node);
-    assert_on_one_node(&m, &jobs[2]);
-    ls_place_free(&p);
-    ls_topo_destroy(m.topo);
+    assert_on_one_node(&w.m, &jobs[2]);
+    world_free(&w);
 }
 END_TEST
 
@@ -122,17 +139,14 @@ END_TEST
  * one node before it opens the other (keeping whole nodes free). */
 START_TEST(test_place_one_thread_jobs_use_every_core_of_both_nodes)
 {
-    machine m = make_machine("numa:2 core:4 pu:2");
     ls_place_job jobs[9];
-    size_t order[9];
     int used[8] = {0}, per_node[2] = {0};
-    ls_place p;
+    world w;
     for (int i = 0; i < 9; i++)
         jobs[i] = job(100 - i, 1, 1);
-    identity(order, 9);
-    init(&p, &m, 1000, 0, jobs, 9);
+    world_init(&w, "numa:2 core:4 pu:2", 1000, 0, jobs, 9);
     for (int i = 0; i < 8; i++) {
-        ck_assert_int_eq(ls_place_next(&p, jobs, order, 9, 0), i);
+        ck_assert_int_eq(next(&w, jobs, 9, 0), i);
         ck_assert_int_eq(jobs[i].k, 1);
         used[jobs[i].cores[0]]++;
         per_node[jobs[i].node]++;
@@ -142,27 +156,23 @@ START_TEST(test_place_one_thread_jobs_use_every_core_of_both_nodes)
         ck_assert_int_eq(used[c], 1);
     ck_assert_int_eq(per_node[0], 4);
     ck_assert_int_eq(per_node[1], 4);
-    ck_assert_int_eq(ls_place_next(&p, jobs, order, 9, 0), -1); /* machine full */
-    ls_place_free(&p);
-    ls_topo_destroy(m.topo);
+    ck_assert_int_eq(next(&w, jobs, 9, 0), -1); /* machine full */
+    world_free(&w);
 }
 END_TEST
 
 START_TEST(test_place_skips_node_with_too_few_free_cores)
 {
-    machine m = make_machine("pack:2 numa:1 core:4 pu:1");
     ls_place_job jobs[1] = {job(100, 1, 4)};
-    size_t order[1] = {0};
-    ls_place p;
-    init(&p, &m, 1000, 2, jobs, 1);
+    world w;
+    world_init(&w, "pack:2 numa:1 core:4 pu:1", 1000, 2, jobs, 1);
     for (int c = 0; c < 3; c++) /* node 0: one core left */
-        p.core_busy[c] = 1;
-    ck_assert_int_eq(m.core_node[0], 0);
-    ck_assert_int_eq(ls_place_next(&p, jobs, order, 1, 0), 0);
+        w.p.core_busy[c] = 1;
+    ck_assert_int_eq(w.m.core_node[0], 0);
+    ck_assert_int_eq(next(&w, jobs, 1, 0), 0);
     ck_assert_int_eq(jobs[0].node, 1);
-    assert_on_one_node(&m, &jobs[0]);
-    ls_place_free(&p);
-    ls_topo_destroy(m.topo);
+    assert_on_one_node(&w.m, &jobs[0]);
+    world_free(&w);
 }
 END_TEST
 
@@ -170,23 +180,19 @@ END_TEST
  * back once as too big (k = 0) and the others go on. */
 START_TEST(test_place_memory_limit_and_too_big)
 {
-    machine m = make_machine("numa:1 core:4 pu:1");
     ls_place_job jobs[3] = {job(300, 150, 1), job(200, 60, 1), job(100, 60, 1)};
-    size_t order[3];
-    ls_place p;
-    identity(order, 3);
-    init(&p, &m, 100, 0, jobs, 3);
-    ck_assert_int_eq(ls_place_next(&p, jobs, order, 3, 0), 0);
+    world w;
+    world_init(&w, "numa:1 core:4 pu:1", 100, 0, jobs, 3);
+    ck_assert_int_eq(next(&w, jobs, 3, 0), 0);
     ck_assert_int_eq(jobs[0].k, 0);
     ck_assert_int_eq(jobs[0].state, LS_PLACE_DONE);
-    ck_assert_int_eq(ls_place_next(&p, jobs, order, 3, 0), 1);
-    ck_assert_int_eq(ls_place_next(&p, jobs, order, 3, 0), -1); /* 120 > 100 */
-    ck_assert(p.mem_used <= p.mem_limit);
-    ls_place_finish(&p, &jobs[1]);
-    ck_assert_int_eq(ls_place_next(&p, jobs, order, 3, 200), 2);
-    ck_assert_int_eq(p.pending, 0);
-    ls_place_free(&p);
-    ls_topo_destroy(m.topo);
+    ck_assert_int_eq(next(&w, jobs, 3, 0), 1);
+    ck_assert_int_eq(next(&w, jobs, 3, 0), -1); /* 120 > 100 */
+    ck_assert(w.p.mem_used <= w.p.mem_limit);
+    ls_place_finish(&w.p, &jobs[1]);
+    ck_assert_int_eq(next(&w, jobs, 3, 200), 2);
+    ck_assert_int_eq(w.p.pending, 0);
+    world_free(&w);
 }
 END_TEST
 
@@ -194,16 +200,14 @@ END_TEST
  * estimate first (and a job's estimate grows with its work). */
 START_TEST(test_place_largest_first)
 {
-    machine m = make_machine("numa:1 core:2 pu:1");
     ls_place_job jobs[4] = {job(1, 1, 1), job(50, 1, 1), job(9, 1, 1), job(20, 1, 1)};
-    size_t order[4] = {1, 3, 2, 0};
-    ls_place p;
-    init(&p, &m, 1000, 0, jobs, 4);
-    ls_plan_simulate(&p, jobs, order, 4);
+    const size_t order[4] = {1, 3, 2, 0};
+    world w;
+    world_init(&w, "numa:1 core:2 pu:1", 1000, 0, jobs, 4);
+    ls_plan_simulate(&w.p, jobs, order, 4);
     ck_assert(jobs[1].start == 0 && jobs[3].start == 0);
     ck_assert(jobs[2].start == 20 && jobs[0].start == 29);
-    ls_place_free(&p);
-    ls_topo_destroy(m.topo);
+    world_free(&w);
 
     ls_job small, big;
     ls_job_defaults(&small, LS_TASK_BITCOUNT);
@@ -224,20 +228,17 @@ END_TEST
  * starts only after every small one; with it B2 starts when B1 ends. */
 static double head_start(int reserve)
 {
-    machine m = make_machine("numa:1 core:2 pu:1");
     enum { NS = 40 };
     ls_place_job jobs[2 + NS];
-    size_t order[2 + NS];
-    ls_place p;
+    world w;
     jobs[0] = job(100, 60, 1);
     jobs[1] = job(90, 80, 1);
     for (int i = 0; i < NS; i++)
         jobs[2 + i] = job(10, 30, 1);
-    identity(order, 2 + NS);
-    init(&p, &m, 100, 0, jobs, 2 + NS);
-    p.reserve = reserve;
-    ls_plan_simulate(&p, jobs, order, 2 + NS);
-    ck_assert_int_eq(p.pending, 0);
+    world_init(&w, "numa:1 core:2 pu:1", 100, 0, jobs, 2 + NS);
+    w.p.reserve = reserve;
+    ls_plan_simulate(&w.p, jobs, w.order, 2 + NS);
+    ck_assert_int_eq(w.p.pending, 0);
     for (int i = 0; i < 2 + NS; i++)
         ck_assert_int_eq(jobs[i].state, LS_PLACE_DONE);
     double last_small = 0;
@@ -246,8 +247,7 @@ static double head_start(int reserve)
     ck_assert_msg(reserve || jobs[1].start > last_small,
                   "without reservation B2 started at %g, before the last small job (%g)",
                   jobs[1].start, last_small);
-    ls_place_free(&p);
-    ls_topo_destroy(m.topo);
+    world_free(&w);
     return jobs[1].start;
 }
 
@@ -266,28 +266,24 @@ END_TEST
  * one that would hold the head's bytes past that time waits. */
 START_TEST(test_place_reservation_keeps_backfilling)
 {
-    machine m = make_machine("numa:1 core:4 pu:1");
     /* limit 110: X (30) runs long, R (40) ends at 100; the head H (60)
      * waits for R: then 20 bytes are spare beside it.  S (5) ends at 60;
      * L (30) fits now but would hold 30 > 20 past 100; T (10) fits in the
      * spare. */
     ls_place_job jobs[6] = {job(1000, 30, 1), job(100, 40, 1), job(90, 60, 1),
                             job(60, 5, 1), job(500, 30, 1), job(400, 10, 1)};
-    size_t order[6];
-    ls_place p;
-    identity(order, 6);
-    init(&p, &m, 110, 0, jobs, 6);
-    ck_assert_int_eq(ls_place_next(&p, jobs, order, 6, 0), 0);  /* X */
-    ck_assert_int_eq(ls_place_next(&p, jobs, order, 6, 0), 1);  /* R */
-    ck_assert_int_eq(ls_place_next(&p, jobs, order, 6, 0), 3);  /* S */
-    ck_assert_int_eq(ls_place_next(&p, jobs, order, 6, 0), 5);  /* T, not L */
+    world w;
+    world_init(&w, "numa:1 core:4 pu:1", 110, 0, jobs, 6);
+    ck_assert_int_eq(next(&w, jobs, 6, 0), 0);  /* X */
+    ck_assert_int_eq(next(&w, jobs, 6, 0), 1);  /* R */
+    ck_assert_int_eq(next(&w, jobs, 6, 0), 3);  /* S */
+    ck_assert_int_eq(next(&w, jobs, 6, 0), 5);  /* T, not L */
     ck_assert_int_eq(jobs[4].state, LS_PLACE_PENDING);
     ck_assert_int_eq(jobs[2].state, LS_PLACE_PENDING);
     /* R ends: H starts at once */
-    ls_place_finish(&p, &jobs[1]);
-    ck_assert_int_eq(ls_place_next(&p, jobs, order, 6, 100), 2);
-    ls_place_free(&p);
-    ls_topo_destroy(m.topo);
+    ls_place_finish(&w.p, &jobs[1]);
+    ck_assert_int_eq(next(&w, jobs, 6, 100), 2);
+    world_free(&w);
 }
 END_TEST
 

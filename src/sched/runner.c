@@ -49,8 +49,6 @@ struct runner {
     double t0;
 };
 
-/* ---- the real run ------------------------------------------------------ */
-
 /* One progress line.  On a terminal the live status line is cleared first
  * (it is redrawn by the dispatcher); in a batch log every line carries a
  * UTC timestamp.  Called with R->lock held. */
@@ -129,7 +127,6 @@ static void checkpoint_path(const runner *R, const entry *e, char *buf, size_t l
     snprintf(buf, len, "%s/%s.ckpt", R->sw->checkpoints, e->id);
 }
 
-/* Run one job on this worker's cores and record its row. */
 /* Count a job that ended in the summary and the calibration of the
  * estimates, and log it.  Lock held. */
 static void account(runner *R, const entry *e, const ls_place_job *pj)
@@ -154,6 +151,7 @@ static void account(runner *R, const entry *e, const ls_place_job *pj)
              e->res.message[0] ? " - " : "", e->res.message);
 }
 
+/* Run one job on this worker's cores and record its row. */
 static void run_entry(worker *w, entry *e)
 {
     runner *R = w->R;

@@ -28,12 +28,14 @@
  *    time, or if its bytes fit in the spare.  So backfilling never delays
  *    the head (as far as estimates go), and a small job cannot overtake it
  *    forever.  Running jobs already past their estimated end count as
- *    ending now: with wrong estimates backfilling then stops, and the head
- *    starts as soon as the memory is there.  Cores are not reserved (all
- *    jobs want one core unless threads_per_job fixes the same k for all).
+ *    ending now: when estimates are too short, only jobs that fit in the
+ *    spare still start, and the head starts as soon as its memory is
+ *    there.  Cores are not reserved: with a fixed threads_per_job every job
+ *    needs the same k, and in auto mode a job asks for one core except at
+ *    the tail.
  *
- * Ownership: ls_place_init allocates; ls_place_free frees (NULL-safe
- * fields, may be called on a zeroed or half-initialised ls_place).
+ * Ownership: ls_place_init allocates; ls_place_free frees (and may be
+ * called after a failed ls_place_init).
  * core_node is borrowed and must outlive the ls_place.  Not thread-safe:
  * the runner calls it under its lock.
  */

@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "lstmsweep/dataset.h"
+#include "lstmsweep/lstm.h"
+#include "lstmsweep/model.h"
 
 void ls_job_defaults(ls_job *job, ls_task task)
 {

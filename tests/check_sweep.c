@@ -11,6 +11,7 @@
 
 #include "check_util.h"
 #include "lstmsweep/alloc.h"
+#include "lstmsweep/cost.h"
 #include "lstmsweep/sweep.h"
 
 static char dir[64];

@@ -1,6 +1,8 @@
 /* check_results.c - job identity and keys, and the crash-safe results CSV:
  * header handling, whole lines under concurrent appends, refusal to mix
- * formats, recovery from a torn last line. */
+ * formats, recovery from a torn last line; the curves CSV read back, its bad
+ * rows named by file and line. */
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +10,7 @@
 #include <unistd.h>
 
 #include "check_util.h"
+#include "lstmsweep/curves.h"
 #include "lstmsweep/job.h"
 #include "lstmsweep/results.h"
 
@@ -244,11 +247,94 @@ START_TEST(test_results_concurrent_appends_whole_lines)
 }
 END_TEST
 
+/* ---- curves CSV ---- */
+
+typedef struct seen {
+    int n;
+    char id[4][LS_JOB_ID_LEN];
+    ls_curve_row row[4];
+} seen;
+
+static int collect(void *ctx, const ls_curve_row *row, ls_err *err)
+{
+    seen *s = ctx;
+    ck_assert_int_lt(s->n, 4);
+    snprintf(s->id[s->n], sizeof s->id[s->n], "%s", row->job_id);
+    s->row[s->n++] = *row;
+    return 0;
+}
+
+static void write_text(const char *p, const char *mode, const char *text)
+{
+    FILE *f = fopen(p, mode);
+    ck_assert(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+START_TEST(test_curves_append_and_read_back)
+{
+    seen s = {0};
+    ls_err err = {0};
+    int torn = 0;
+    ck_assert(ls_curve_append(path, "0123456789abcdef", 1, 2.5, 0.75, -1, 0.5, &err) == 0);
+    ck_assert(ls_curve_append(path, "0123456789abcdef", 2, 1.25, 0.5, 0.375, 1, &err) == 0);
+    char *text = slurp(path);
+    ck_assert_str_eq(text, LS_CURVE_COLUMNS "\n0123456789abcdef,1,2.5,0.75,,0.500\n"
+                           "0123456789abcdef,2,1.25,0.5,0.375,1.000\n");
+    free(text);
+    write_text(path, "a", "0123456789abcdef,3,1.0"); /* torn by a crash */
+    ck_assert_msg(ls_curve_read(path, collect, &s, &torn, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(s.n, 2);
+    ck_assert_int_eq(torn, 1);
+    ck_assert_str_eq(s.id[0], "0123456789abcdef");
+    ck_assert_int_eq(s.row[0].epoch, 1);
+    ck_assert(isnan(s.row[0].test_error)); /* no evaluation: empty */
+    ck_assert(s.row[1].epoch == 2 && s.row[1].train_loss == 1.25 &&
+              s.row[1].train_error == 0.5 && s.row[1].test_error == 0.375 &&
+              s.row[1].elapsed_s == 1);
+}
+END_TEST
+
+/* Read path (written with text) and expect LS_EFORMAT with want in it. */
+static void curves_reject(const char *text, const char *want)
+{
+    seen s = {0};
+    ls_err err = {0};
+    write_text(path, "w", text);
+    ck_assert_int_eq(ls_curve_read(path, collect, &s, NULL, &err), LS_EFORMAT);
+    ck_assert_msg(strstr(err.msg, want), "'%s' lacks '%s'", err.msg, want);
+}
+
+START_TEST(test_curves_bad_rows_name_file_and_line)
+{
+    ls_err err = {0};
+    curves_reject(LS_CURVE_COLUMNS "\nabc,1,2,0.5,,1\nabc,2,x,0.5,,1\n",
+                  "r.csv:3: train_loss: 'x' is not a number");
+    curves_reject(LS_CURVE_COLUMNS "\nabc,1.5,2,0.5,,1\n", "r.csv:2: epoch: '1.5' is not an integer");
+    curves_reject(LS_CURVE_COLUMNS "\nabc,1,2,0.5,,\n", "r.csv:2: elapsed_s: '' is not a number");
+    curves_reject(LS_CURVE_COLUMNS "\nabc,1,2,0.5,1\n", "r.csv:2: 5 fields, expected 6");
+    curves_reject(LS_RESULTS_COLUMNS "\n", "r.csv:1: unexpected header");
+    ck_assert_int_eq(ls_curve_append(path, "abc", 1, 1, 1, 1, 1, &err), LS_EFORMAT);
+}
+END_TEST
+
+START_TEST(test_curves_path_beside_results)
+{
+    char out[64];
+    ls_curve_path("results/x.csv", out, sizeof out);
+    ck_assert_str_eq(out, "results/x-curves.csv");
+    ls_curve_path("results/x", out, sizeof out);
+    ck_assert_str_eq(out, "results/x-curves.csv");
+}
+END_TEST
+
 Suite *results_suite(void)
 {
     Suite *s = suite_create("results");
     TCase *jobs = tcase_create("Jobs");
     TCase *csv = tcase_create("Csv");
+    TCase *curves = tcase_create("Curves");
 
     tcase_add_test(jobs, test_job_id_is_stable);
     tcase_add_test(jobs, test_job_set_accepts_both_spellings);
@@ -260,8 +346,13 @@ Suite *results_suite(void)
     tcase_add_test(csv, test_results_torn_last_line_is_isolated);
     tcase_add_test(csv, test_results_unwritable_is_an_error);
     tcase_add_test(csv, test_results_concurrent_appends_whole_lines);
+    tcase_add_checked_fixture(curves, tmp_setup, tmp_teardown);
+    tcase_add_test(curves, test_curves_append_and_read_back);
+    tcase_add_test(curves, test_curves_bad_rows_name_file_and_line);
+    tcase_add_test(curves, test_curves_path_beside_results);
     suite_add_tcase(s, jobs);
     suite_add_tcase(s, csv);
+    suite_add_tcase(s, curves);
     return s;
 }
 

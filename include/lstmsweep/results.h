@@ -1,5 +1,6 @@
-/* results.h - the results CSV (one row per job) and the curve CSV (one row
- * per epoch), shared by `train --results` and the sweep runner.
+/* results.h - the results CSV (one row per job), shared by `train
+ * --results` and the sweep runner; the append primitive it shares with the
+ * per-epoch curves CSV (curves.h).
  *
  * Appends are crash-safe: each row is formatted in memory and written with
  * one write(2) on an O_APPEND descriptor under an exclusive flock, then
@@ -26,9 +27,6 @@
     "train_error,test_error,wall_s,train_s,eval_s,samples_per_s,gflops,"     \
     "threads,cpus,numa_node,host,start_time,end_time,onednn,isa,version,"    \
     "message"
-
-#define LS_CURVE_COLUMNS \
-    "job_id,epoch,train_loss,train_error,test_error,elapsed_s"
 
 typedef enum {
     LS_STATUS_OK = 0,        /* ran all epochs or reached target_error */
@@ -66,13 +64,7 @@ void ls_result_init(ls_result *r);
 int ls_results_append(const char *path, const ls_job *job,
                       const ls_result *r, ls_err *err);
 
-/* Append one epoch row to the curve CSV; test_error < 0 is left empty.
- * Not fsync'ed per row (the results row is the commit point). */
-int ls_curve_append(const char *path, const char *job_id, int epoch,
-                    double train_loss, double train_error, double test_error,
-                    double elapsed_s, ls_err *err);
-
-/* The append primitive both use: header check, one write, optional fsync. */
+/* The append primitive (results and curves): header check, one write, optional fsync. */
 int ls_csv_append_line(const char *path, const char *header,
                        const char *line, int sync, ls_err *err);
 

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "lstmsweep/csv.h"
+#include "lstmsweep/curves.h"
 #include "lstmsweep/job.h"
 #include "lstmsweep/merge.h"
 #include "lstmsweep/results.h"
@@ -138,21 +139,6 @@ static void loader_init(loader *L, ls_report *r)
     L->gflops_col = col("gflops");
 }
 
-static int is_number(const char *s, int integer)
-{
-    char *end;
-    if (integer) {
-        const char *p = s + (*s == '-');
-        if (!isdigit((unsigned char)*p))
-            return 0;
-        while (isdigit((unsigned char)*p))
-            p++;
-        return *p == '\0';
-    }
-    strtod(s, &end);
-    return end != s && *end == '\0' && !isspace((unsigned char)*s);
-}
-
 /* First pass, on the inputs themselves so errors name their lines. */
 static int check_row(void *ctx, const char *path, long line, int nf, char **f,
                      ls_err *err)
@@ -169,7 +155,7 @@ static int check_row(void *ctx, const char *path, long line, int nf, char **f,
         if (!*v)
             return ls_err_set(err, LS_EFORMAT, "%s:%ld: %s is empty", path, line,
                               num_cols[i].name);
-        if (!is_number(v, integer))
+        if (!ls_csv_is_number(v, integer))
             return ls_err_set(err, LS_EFORMAT, "%s:%ld: %s: '%.40s' is not %s", path,
                               line, num_cols[i].name, v,
                               integer ? "an integer" : "a number");
@@ -1966,38 +1952,20 @@ static int curves_select(const ls_report *r, curves *cv)
     return 0;
 }
 
-static int curve_row(void *ctx, const char *path, long line, int nf, char **f,
-                     ls_err *err)
+static int curve_row(void *ctx, const ls_curve_row *row, ls_err *err)
 {
-    static const char *const names[] = {"epoch", "train_loss", "train_error",
-                                        "test_error", "elapsed_s"};
     curves *cv = ctx;
     cjob key, *cj;
-    for (int i = 1; i < 6; i++)
-        if ((*f[i] || i != 4) && !is_number(f[i], i == 1))
-            return ls_err_set(err, LS_EFORMAT, "%s:%ld: %s: '%.40s' is not %s", path, line,
-                              names[i - 1], f[i], i == 1 ? "an integer" : "a number");
-    snprintf(key.id, sizeof key.id, "%s", f[0]);
+    snprintf(key.id, sizeof key.id, "%s", row->job_id);
     if (!(cj = bsearch(&key, cv->j, cv->n, sizeof *cv->j, cmp_cjob)))
         return 0;
-    int e = atoi(f[1]);
-    if (e < 1 || e > cj->n)
+    if (row->epoch < 1 || row->epoch > cj->n)
         return 0;
     /* a resumed job may repeat epochs after its checkpoint: the later row wins */
-    cj->loss[e] = strtod(f[2], NULL);
-    cj->terr[e] = *f[4] ? 100 * strtod(f[4], NULL) : NAN;
+    cj->loss[row->epoch] = row->train_loss;
+    cj->terr[row->epoch] = 100 * row->test_error;
     cv->rows++;
     return 0;
-}
-
-/* "results/x.csv" -> "results/x-curves.csv" (or + "-curves.csv"). */
-static void curves_path(const char *results, char *out, size_t len)
-{
-    size_t n = strlen(results);
-    if (n > 4 && !strcmp(results + n - 4, ".csv"))
-        snprintf(out, len, "%.*s-curves.csv", (int)(n - 4), results);
-    else
-        snprintf(out, len, "%s-curves.csv", results);
 }
 
 /* Read the curves file(s); a missing one is a note, not an error. */
@@ -2010,14 +1978,14 @@ static int curves_load(plotter *pl, curves *cv, ls_err *err)
         if (o->curves)
             snprintf(path, sizeof path, "%s", o->curves);
         else
-            curves_path(pl->r->paths[i], path, sizeof path);
+            ls_curve_path(pl->r->paths[i], path, sizeof path);
         if (access(path, F_OK) != 0) {
             size_t m = strlen(missing);
             snprintf(missing + m, sizeof missing - m, "%s%.900s", m ? ", " : "", path);
             continue;
         }
         found++;
-        if ((rc = ls_csv_read(path, LS_CURVE_COLUMNS, curve_row, cv, NULL, err)))
+        if ((rc = ls_curve_read(path, curve_row, cv, NULL, err)))
             return rc;
     }
     if (found && !cv->rows)

@@ -1,7 +1,8 @@
 /* check_results.c - job identity and keys, and the crash-safe results CSV:
  * header handling, whole lines under concurrent appends, refusal to mix
  * formats, recovery from a torn last line; the curves CSV read back, its bad
- * rows named by file and line. */
+ * rows named by file and line; merging in memory (more merge cases in
+ * check_shard.c). */
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -11,7 +12,9 @@
 
 #include "check_util.h"
 #include "lstmsweep/curves.h"
+#include "lstmsweep/csv.h"
 #include "lstmsweep/job.h"
+#include "lstmsweep/merge.h"
 #include "lstmsweep/results.h"
 
 /* ---- jobs ---- */
@@ -329,12 +332,68 @@ START_TEST(test_curves_path_beside_results)
 }
 END_TEST
 
+/* ---- merging ---- */
+
+/* Append a row of a bitcount job (hidden h) with status st and test error te. */
+static void append_job(const char *p, int h, ls_status st, double te)
+{
+    ls_job j;
+    ls_result r;
+    ls_err err = {0};
+    ls_job_defaults(&j, LS_TASK_BITCOUNT);
+    j.hidden = h;
+    ls_result_init(&r);
+    r.status = st;
+    r.test_error = te;
+    ck_assert_msg(ls_results_append(p, &j, &r, &err) == 0, "%s", err.msg);
+}
+
+START_TEST(test_merge_load_keeps_best_rows_in_memory)
+{
+    char b[160];
+    const char *in[2] = {path, b};
+    ls_merged m;
+    ls_merge_stats st;
+    ls_err err = {0};
+    int status = ls_csv_column(LS_RESULTS_COLUMNS, "status"),
+        te = ls_csv_column(LS_RESULTS_COLUMNS, "test_error"),
+        hidden = ls_csv_column(LS_RESULTS_COLUMNS, "hidden");
+
+    snprintf(b, sizeof b, "%s/b.csv", dir);
+    append_job(path, 8, LS_STATUS_INTERRUPTED, -1);
+    append_job(path, 16, LS_STATUS_OK, 0.5);
+    append_job(path, 8, LS_STATUS_OK, 0.25);
+    append_job(b, 16, LS_STATUS_OK, 0.125);      /* later: wins */
+    append_job(b, 8, LS_STATUS_INTERRUPTED, -1); /* not final: loses */
+    ck_assert_msg(ls_results_merge_load(&m, in, 2, &st, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(m.nrows, 2);
+    ck_assert_int_eq(m.nfields, ncolumns());
+    ck_assert_str_eq(m.rows[0][hidden], "8"); /* order of first appearance */
+    ck_assert_str_eq(m.rows[0][status], "ok");
+    ck_assert_str_eq(m.rows[0][te], "0.25");
+    ck_assert_str_eq(m.rows[1][hidden], "16");
+    ck_assert_str_eq(m.rows[1][te], "0.125");
+    ck_assert(st.rows == 5 && st.jobs == 2 && st.replaced == 3 && st.interrupted == 0);
+    ls_merged_free(&m);
+    ck_assert(m.nrows == 0 && m.rows == NULL);
+    ls_merged_free(&m); /* empty: a no-op */
+
+    FILE *f = fopen(b, "a");
+    fputs("0123456789abcdef,x,bitcount\n", f); /* 3 fields */
+    fclose(f);
+    ck_assert_int_eq(ls_results_merge_load(&m, in, 2, &st, &err), LS_EFORMAT);
+    ck_assert_msg(strstr(err.msg, "b.csv:4:"), "%s", err.msg);
+    ck_assert(m.nrows == 0 && m.rows == NULL);
+}
+END_TEST
+
 Suite *results_suite(void)
 {
     Suite *s = suite_create("results");
     TCase *jobs = tcase_create("Jobs");
     TCase *csv = tcase_create("Csv");
     TCase *curves = tcase_create("Curves");
+    TCase *merge = tcase_create("Merge");
 
     tcase_add_test(jobs, test_job_id_is_stable);
     tcase_add_test(jobs, test_job_set_accepts_both_spellings);
@@ -352,7 +411,10 @@ Suite *results_suite(void)
     tcase_add_test(curves, test_curves_path_beside_results);
     suite_add_tcase(s, jobs);
     suite_add_tcase(s, csv);
+    tcase_add_checked_fixture(merge, tmp_setup, tmp_teardown);
+    tcase_add_test(merge, test_merge_load_keeps_best_rows_in_memory);
     suite_add_tcase(s, curves);
+    suite_add_tcase(s, merge);
     return s;
 }
 

@@ -2,8 +2,8 @@
  *
  * Three stages:
  *   load    check every input row (numbers included, FILE:LINE errors),
- *           keep each job's best row through ls_results_merge (the one
- *           best-row rule of the project), then sort jobs into task groups
+ *           keep each job's best row through ls_results_merge_load (the
+ *           one best-row rule of the project), then sort jobs into task groups
  *           and configurations and compute each configuration's statistics;
  *   render  one small table type, printed as text, markdown or CSV;
  *   plot    a data file and a gnuplot script per chart, then one gnuplot run.
@@ -176,10 +176,8 @@ static double num_or_nan(const char *s)
 }
 
 /* Second pass, on the merged (already checked) rows. */
-static int store_row(void *ctx, const char *path, long line, int nf, char **f,
-                     ls_err *err)
+static int store_row(loader *L, char **f, ls_err *err)
 {
-    loader *L = ctx;
     ls_report *r = L->r;
 
     if (r->njobs == r->cap) {
@@ -394,23 +392,16 @@ static int nothing_to_report(const char *const *paths, int n, ls_err *err)
                       "headers): nothing to report", paths[0], n - 1);
 }
 
-/* Keep each job's best row: merge into a private temporary file, read it. */
+/* Keep each job's best row (merged in memory). */
 static int load_merged(loader *L, const char *const *paths, int n, ls_err *err)
 {
-    const char *tmp = getenv("TMPDIR");
-    char dir[4096], out[4200];
+    ls_merged m;
     ls_merge_stats ms;
-    int rc;
+    int rc = ls_results_merge_load(&m, paths, n, &ms, err);
 
-    snprintf(dir, sizeof dir, "%s/lstmsweep-report-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(dir))
-        return ls_err_set(err, LS_EIO, "%s: cannot create: %s", dir, strerror(errno));
-    snprintf(out, sizeof out, "%s/merged.csv", dir);
-    rc = ls_results_merge(out, paths, n, &ms, err);
-    if (!rc)
-        rc = ls_csv_read(out, LS_RESULTS_COLUMNS, store_row, L, NULL, err);
-    unlink(out);
-    rmdir(dir);
+    for (size_t i = 0; i < m.nrows && !rc; i++)
+        rc = store_row(L, m.rows[i], err);
+    ls_merged_free(&m);
     L->r->counts.jobs = ms.jobs;
     L->r->counts.superseded = ms.replaced;
     L->r->counts.torn = ms.torn;

@@ -1,8 +1,9 @@
 /* check_results.c - job identity and keys, and the crash-safe results CSV:
  * header handling, whole lines under concurrent appends, refusal to mix
  * formats, recovery from a torn last line; the curves CSV read back, its bad
- * rows named by file and line; merging in memory (more merge cases in
- * check_shard.c). */
+ * rows named by file and line; merging results in memory, and curves (one
+ * row per job and epoch, the later wins); more merge cases in
+ * check_shard.c. */
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -387,6 +388,72 @@ START_TEST(test_merge_load_keeps_best_rows_in_memory)
 }
 END_TEST
 
+/* The curves row of job `id` (one of two ids) at epoch e with loss l. */
+static void curve(const char *p, int job, int e, double l)
+{
+    const char *id[2] = {"00000000000000aa", "00000000000000bb"};
+    ls_err err = {0};
+    ck_assert_msg(ls_curve_append(p, id[job], e, l, 0.5, e == 2 ? 0.25 : -1, e, &err) == 0,
+                  "%s", err.msg);
+}
+
+START_TEST(test_merge_curves_one_row_per_epoch_later_wins)
+{
+    char b[160], out[160];
+    const char *in[2] = {path, b};
+    ls_merge_stats st;
+    ls_err err = {0};
+
+    snprintf(b, sizeof b, "%s/b.csv", dir);
+    snprintf(out, sizeof out, "%s/out.csv", dir);
+    curve(path, 0, 1, 2.0);
+    curve(path, 0, 2, 1.5);
+    curve(path, 0, 3, 1.25);
+    curve(path, 0, 2, 1.75); /* resumed from the epoch-1 checkpoint */
+    curve(path, 0, 3, 1.375);
+    curve(b, 1, 1, 3.0);
+    curve(b, 0, 4, 1.0);     /* the same job, continued in another file */
+    curve(b, 1, 1, 2.5);
+    write_text(b, "a", "00000000000000bb,2,1"); /* torn by a crash */
+    ck_assert_msg(ls_curves_merge(out, in, 2, &st, &err) == 0, "%s", err.msg);
+    ck_assert(st.rows == 8 && st.jobs == 5 && st.replaced == 3 && st.torn == 1 &&
+              st.interrupted == 0);
+    char *text = slurp(out);
+    ck_assert_str_eq(text, LS_CURVE_COLUMNS "\n"
+                           "00000000000000aa,1,2,0.5,,1.000\n"
+                           "00000000000000aa,2,1.75,0.5,0.25,2.000\n"
+                           "00000000000000aa,3,1.375,0.5,,3.000\n"
+                           "00000000000000bb,1,2.5,0.5,,1.000\n"
+                           "00000000000000aa,4,1,0.5,,4.000\n");
+    free(text);
+    /* out may be an input: merging again changes nothing */
+    in[0] = out;
+    ck_assert_msg(ls_curves_merge(out, in, 1, &st, &err) == 0, "%s", err.msg);
+    ck_assert(st.rows == 5 && st.jobs == 5 && st.replaced == 0 && st.torn == 0);
+}
+END_TEST
+
+START_TEST(test_merge_curves_rejects_bad_input)
+{
+    char out[160];
+    const char *in[1] = {path};
+    ls_err err = {0};
+
+    snprintf(out, sizeof out, "%s/out.csv", dir);
+    append_job(path, 8, LS_STATUS_OK, 0.5); /* a results file */
+    ck_assert_int_eq(ls_curves_merge(out, in, 1, NULL, &err), LS_EFORMAT);
+    ck_assert_msg(strstr(err.msg, "r.csv:1: unexpected header"), "%s", err.msg);
+    write_text(path, "w", LS_CURVE_COLUMNS "\n00000000000000aa,1,2,0.5,,1\n"
+                          "00000000000000aa,x,2,0.5,,1\n");
+    ck_assert_int_eq(ls_curves_merge(out, in, 1, NULL, &err), LS_EFORMAT);
+    ck_assert_msg(strstr(err.msg, "r.csv:3: epoch: 'x' is not an integer"), "%s", err.msg);
+    write_text(path, "w", LS_CURVE_COLUMNS "\nabc,1,2,0.5,,1\n");
+    ck_assert_int_eq(ls_curves_merge(out, in, 1, NULL, &err), LS_EFORMAT);
+    ck_assert_msg(strstr(err.msg, "r.csv:2: bad job id 'abc'"), "%s", err.msg);
+    ck_assert(access(out, F_OK) != 0); /* nothing written */
+}
+END_TEST
+
 Suite *results_suite(void)
 {
     Suite *s = suite_create("results");
@@ -413,6 +480,8 @@ Suite *results_suite(void)
     suite_add_tcase(s, csv);
     tcase_add_checked_fixture(merge, tmp_setup, tmp_teardown);
     tcase_add_test(merge, test_merge_load_keeps_best_rows_in_memory);
+    tcase_add_test(merge, test_merge_curves_one_row_per_epoch_later_wins);
+    tcase_add_test(merge, test_merge_curves_rejects_bad_input);
     suite_add_tcase(s, curves);
     suite_add_tcase(s, merge);
     return s;

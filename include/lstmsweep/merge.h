@@ -1,14 +1,18 @@
 /* merge.h - combine results files (e.g. the shards of a Slurm array) into
- * one, with one row per job id.
+ * one row per job id, and curves files into one row per (job id, epoch).
  *
- * A final row (ok, diverged, failed) beats an interrupted one; between rows
- * of the same kind the later one wins (later in its file, or in a later
- * file).  Rows come out in the order their job first appears.  Every input
- * must carry the results header of this version (LS_EFORMAT "FILE:1: ..."
- * otherwise); a malformed row is LS_EFORMAT with FILE:LINE; a torn last
- * line (a crash while writing) is skipped and counted.  A merge into a file
- * writes a temporary file and renames it over `out`, so `out` may also be
- * one of the inputs.
+ * Results: a final row (ok, diverged, failed) beats an interrupted one;
+ * between rows of the same kind the later one wins (later in its file, or
+ * in a later file).  Curves: the later row of a (job id, epoch) wins (a job
+ * resumed from a checkpoint older than its last epoch trains those epochs
+ * again).  Rows come out in the order their key first appears.
+ *
+ * Every input must carry the header of its kind, LS_RESULTS_COLUMNS or
+ * LS_CURVE_COLUMNS (LS_EFORMAT "FILE:1: ..." otherwise); a malformed row
+ * (field count, job id, status; a curves row's numbers) is LS_EFORMAT with
+ * FILE:LINE; a torn last line (a crash while writing) is skipped and
+ * counted.  A merge into a file writes a temporary file and renames it over
+ * `out`, so `out` may also be one of the inputs.
  */
 #ifndef LSTMSWEEP_MERGE_H
 #define LSTMSWEEP_MERGE_H
@@ -19,8 +23,9 @@
 
 typedef struct ls_merge_stats {
     size_t rows;        /* data rows read */
-    size_t jobs;        /* rows kept: distinct job ids */
-    size_t replaced;    /* rows dropped for a better row of the same job */
+    size_t jobs;        /* rows kept: distinct job ids (curves: distinct
+                           (job id, epoch) pairs) */
+    size_t replaced;    /* rows dropped for a better row of the same key */
     size_t torn;        /* torn last lines skipped */
     size_t interrupted; /* jobs whose best row is still "interrupted" */
 } ls_merge_stats;
@@ -45,5 +50,9 @@ void ls_merged_free(ls_merged *m);
 /* Merge results files into the results file `out`. */
 int ls_results_merge(const char *out, const char *const *inputs, int ninputs,
                      ls_merge_stats *stats, ls_err *err);
+
+/* Merge curves files into the curves file `out`. */
+int ls_curves_merge(const char *out, const char *const *inputs, int ninputs,
+                    ls_merge_stats *stats, ls_err *err);
 
 #endif

@@ -1,9 +1,9 @@
 /* merge.c - see include/lstmsweep/merge.h.
  *
- * Every row of every input is kept in memory with its key (the job id) and
- * its rank (final or not, order of reading); sorting by key then rank puts
- * each key's best row last in its run, and a second sort restores the
- * order of first appearance.
+ * Every row of every input is kept in memory with its key (the job id; for
+ * curves, the job id and the epoch) and its rank (final or not, order of
+ * reading); sorting by key then rank puts each key's best row last in its
+ * run, and a second sort restores the order of first appearance.
  */
 #include "lstmsweep/merge.h"
 
@@ -14,12 +14,14 @@
 #include <unistd.h>
 
 #include "lstmsweep/csv.h"
+#include "lstmsweep/curves.h"
 #include "lstmsweep/job.h"
 #include "lstmsweep/results.h"
 
 typedef struct row {
     const char *id;  /* f[id column] */
-    int final;       /* 1: ok/diverged/failed, 0: interrupted */
+    long epoch;      /* curves: the epoch; results: 0 */
+    int final;       /* 1: ok/diverged/failed (curves: always), 0: interrupted */
     size_t seq;      /* order of reading */
     size_t first;    /* seq of the key's first row (output order) */
     char **f;        /* the fields; one allocation with their text */
@@ -27,17 +29,22 @@ typedef struct row {
 
 typedef struct merger {
     const char *header;
-    int nfields, id_col, status_col;
+    int nfields, id_col;
+    int status_col;  /* results: ranks rows; -1 for curves */
+    int epoch_col;   /* curves: part of the key; -1 for results */
     row *rows;
     size_t n, cap;
 } merger;
 
-static merger results_merger(void)
+/* A merger of files with this header: rows keyed by the job id and the
+ * column `epoch`, ranked by the status column `status` (NULL: none). */
+static merger merger_for(const char *header, const char *status, const char *epoch)
 {
-    merger m = {.header = LS_RESULTS_COLUMNS,
-                .id_col = ls_csv_column(LS_RESULTS_COLUMNS, "job_id"),
-                .status_col = ls_csv_column(LS_RESULTS_COLUMNS, "status")};
-    for (const char *p = m.header; p; p = strchr(p + 1, ','))
+    merger m = {.header = header,
+                .id_col = ls_csv_column(header, "job_id"),
+                .status_col = status ? ls_csv_column(header, status) : -1,
+                .epoch_col = epoch ? ls_csv_column(header, epoch) : -1};
+    for (const char *p = header; p; p = strchr(p + 1, ','))
         m.nfields++;
     return m;
 }
@@ -48,9 +55,10 @@ static char **copy_fields(int nf, char **fields)
     size_t len = (size_t)nf * sizeof(char *);
     for (int i = 0; i < nf; i++)
         len += strlen(fields[i]) + 1;
-    char **f = malloc(len), *p = (char *)(f + nf);
+    char **f = malloc(len), *p;
     if (!f)
         return NULL;
+    p = (char *)(f + nf);
     for (int i = 0; i < nf; i++) {
         size_t n = strlen(fields[i]) + 1;
         f[i] = memcpy(p, fields[i], n);
@@ -59,19 +67,30 @@ static char **copy_fields(int nf, char **fields)
     return f;
 }
 
-/* The row's rank, after checking its key fields. */
+/* Check the row's key fields (and a curves row's numbers); its epoch and
+ * rank into r. */
 static int check_row(const merger *m, const char *path, long line, char **f,
-                     int *final, ls_err *err)
+                     row *r, ls_err *err)
 {
     ls_status st;
+    int rc;
 
     if (strlen(f[m->id_col]) != LS_JOB_ID_LEN - 1)
         return ls_err_set(err, LS_EFORMAT, "%s:%ld: bad job id '%s'", path, line,
                           f[m->id_col]);
-    if (ls_status_parse(f[m->status_col], &st))
-        return ls_err_set(err, LS_EFORMAT, "%s:%ld: unknown status '%s'", path,
-                          line, f[m->status_col]);
-    *final = st != LS_STATUS_INTERRUPTED;
+    r->final = 1;
+    r->epoch = 0;
+    if (m->status_col >= 0) {
+        if (ls_status_parse(f[m->status_col], &st))
+            return ls_err_set(err, LS_EFORMAT, "%s:%ld: unknown status '%s'", path,
+                              line, f[m->status_col]);
+        r->final = st != LS_STATUS_INTERRUPTED;
+    }
+    if (m->epoch_col >= 0) {
+        if ((rc = ls_curve_check(path, line, f, err)))
+            return rc;
+        r->epoch = strtol(f[m->epoch_col], NULL, 10);
+    }
     return 0;
 }
 
@@ -79,7 +98,8 @@ static int add_row(void *ctx, const char *path, long line, int nf, char **f,
                    ls_err *err)
 {
     merger *m = ctx;
-    int final = 0, rc = check_row(m, path, line, f, &final, err);
+    row new;
+    int rc = check_row(m, path, line, f, &new, err);
 
     if (rc)
         return rc;
@@ -91,25 +111,25 @@ static int add_row(void *ctx, const char *path, long line, int nf, char **f,
         m->rows = r;
         m->cap = cap;
     }
-    row *r = &m->rows[m->n];
-    if (!(r->f = copy_fields(nf, f)))
+    if (!(new.f = copy_fields(nf, f)))
         return ls_err_set(err, LS_ENOMEM, "out of memory");
-    r->id = r->f[m->id_col];
-    r->final = final;
-    r->seq = m->n++;
+    new.id = new.f[m->id_col];
+    new.seq = m->n;
+    m->rows[m->n++] = new;
     return 0;
 }
 
-static int same_key(const row *x, const row *y)
+static int cmp_key(const row *x, const row *y)
 {
-    return !strcmp(x->id, y->id);
+    int c = strcmp(x->id, y->id);
+    return c ? c : (x->epoch > y->epoch) - (x->epoch < y->epoch);
 }
 
 /* Same key together; within a key, the best row last. */
 static int by_key_then_rank(const void *a, const void *b)
 {
     const row *x = a, *y = b;
-    int c = strcmp(x->id, y->id);
+    int c = cmp_key(x, y);
     if (c)
         return c;
     if (x->final != y->final)
@@ -133,7 +153,7 @@ static size_t pick_best(merger *m, ls_merge_stats *st)
     for (size_t i = 0; i < m->n; i++) {
         size_t first = m->rows[i].seq;
         size_t j = i;
-        while (j + 1 < m->n && same_key(&m->rows[j + 1], &m->rows[i])) {
+        while (j + 1 < m->n && !cmp_key(&m->rows[j + 1], &m->rows[i])) {
             j++;
             first = m->rows[j].seq < first ? m->rows[j].seq : first;
         }
@@ -203,7 +223,7 @@ void ls_merged_free(ls_merged *m)
 int ls_results_merge_load(ls_merged *out, const char *const *inputs, int ninputs,
                           ls_merge_stats *stats, ls_err *err)
 {
-    merger m = results_merger();
+    merger m = merger_for(LS_RESULTS_COLUMNS, "status", NULL);
     return merge_load(&m, out, inputs, ninputs, stats, err);
 }
 
@@ -287,6 +307,13 @@ static int merge_into(merger *m, const char *out, const char *const *inputs,
 int ls_results_merge(const char *out, const char *const *inputs, int ninputs,
                      ls_merge_stats *stats, ls_err *err)
 {
-    merger m = results_merger();
+    merger m = merger_for(LS_RESULTS_COLUMNS, "status", NULL);
+    return merge_into(&m, out, inputs, ninputs, stats, err);
+}
+
+int ls_curves_merge(const char *out, const char *const *inputs, int ninputs,
+                    ls_merge_stats *stats, ls_err *err)
+{
+    merger m = merger_for(LS_CURVE_COLUMNS, NULL, "epoch");
     return merge_into(&m, out, inputs, ninputs, stats, err);
 }

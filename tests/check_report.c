@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "check_util.h"
+#include "lstmsweep/curves.h"
 #include "lstmsweep/job.h"
 #include "lstmsweep/report.h"
 #include "lstmsweep/results.h"

@@ -10,6 +10,7 @@
 #include "lstmsweep/alloc.h"
 #include "lstmsweep/checkpoint.h"
 #include "lstmsweep/cost.h"
+#include "lstmsweep/curves.h"
 #include "lstmsweep/modelfile.h"
 #include "lstmsweep/prefix.h"
 #include "lstmsweep/rng.h"

@@ -55,9 +55,5 @@ int ls_curve_check(const char *path, long line, char **f, ls_err *err);
  * appended), truncated to len. */
 void ls_curve_path(const char *results, char *out, size_t len);
 
-/* Is s a whole number (integer: optional '-' and digits only) or a whole
- * strtod number (no leading blank, nothing after it)?  "" is neither.
- * (A CSV field check, used by the curves and the report readers.) */
-int ls_csv_is_number(const char *s, int integer);
 
 #endif

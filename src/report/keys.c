@@ -19,7 +19,7 @@ void rep_cfg_desc(const ls_report *r, const cfg *c, int only_varying, char *buf,
             continue;
         if (only_varying && !g->varies[k] && k > HP_LAYERS)
             continue;
-        int w = snprintf(buf + n, len - n, "%s%s=%s", n ? " " : "", rep_hp_name[k], j->hp[k]);
+        int w = snprintf(buf + n, len - n, "%s%s=%s", n ? " " : "", rep_hp_name(k), j->hp[k]);
         if (w < 0 || (size_t)w >= len - n)
             break;
         n += (size_t)w;
@@ -107,7 +107,7 @@ void rep_averaged_keys(const group *g, const int *skip, int nskip, char *buf,
             skipped |= skip[i] == k;
         if (skipped)
             continue;
-        int w = snprintf(buf + n, len - n, "%s%s", n ? ", " : "", rep_hp_name[k]);
+        int w = snprintf(buf + n, len - n, "%s%s", n ? ", " : "", rep_hp_name(k));
         if (w < 0 || (size_t)w >= len - n)
             break;
         n += (size_t)w;
@@ -125,7 +125,7 @@ void rep_fixed_keys(const ls_report *r, size_t gi, char *buf, size_t len)
     for (int k = HP_EPOCHS; k < NHP && j; k++) {
         if (k == HP_SEED || k == HP_DATA || g->varies[k] || !*j->hp[k])
             continue;
-        int w = snprintf(buf + n, len - n, "%s%s=%s", n ? " " : "", rep_hp_name[k], j->hp[k]);
+        int w = snprintf(buf + n, len - n, "%s%s=%s", n ? " " : "", rep_hp_name(k), j->hp[k]);
         if (w < 0 || (size_t)w >= len - n)
             break;
         n += (size_t)w;

@@ -13,28 +13,11 @@
 #include "lstmsweep/curves.h"
 #include "lstmsweep/merge.h"
 
-const char *const rep_hp_name[NHP] = {
-    "task", "hidden", "batch", "layers", "epochs", "lr", "dropout", "seed",
-    "bits", "train_size", "data", "target_error", "eval_every"};
-
-/* Number columns: 'i' integer, 'r' real; upper case when it may be empty. */
-static const struct {
-    const char *name;
-    char kind;
-} num_cols[] = {
-    {"hidden", 'i'},       {"batch", 'i'},        {"layers", 'i'},
-    {"epochs", 'i'},       {"lr", 'r'},           {"dropout", 'r'},
-    {"seed", 'i'},         {"bits", 'I'},         {"train_size", 'i'},
-    {"target_error", 'R'}, {"eval_every", 'i'},   {"epochs_run", 'i'},
-    {"train_loss", 'R'},   {"train_error", 'R'},  {"test_error", 'R'},
-    {"wall_s", 'r'},       {"train_s", 'r'},      {"eval_s", 'r'},
-    {"samples_per_s", 'r'}, {"gflops", 'r'},      {"threads", 'i'},
-    {"numa_node", 'I'}};
-#define NNUM (sizeof num_cols / sizeof *num_cols)
-
+/* The number columns, checked in every row, are the schema's (its
+ * numbers, in row order; those that may be empty may be ""). */
 typedef struct loader {
     ls_report *r;
-    int hp_col[NHP], num_col[NNUM];
+    int hp_col[NHP];
     int id_col, status_col, msg_col, epochs_run_col, threads_col;
     int test_col, wall_col, sps_col, gflops_col;
     size_t rows;
@@ -50,9 +33,7 @@ static void loader_init(loader *L, ls_report *r)
     memset(L, 0, sizeof *L);
     L->r = r;
     for (int k = 0; k < NHP; k++)
-        L->hp_col[k] = col(rep_hp_name[k]);
-    for (size_t i = 0; i < NNUM; i++)
-        L->num_col[i] = col(num_cols[i].name);
+        L->hp_col[k] = LS_COLUMN_task + k;
     L->id_col = col("job_id");
     L->status_col = col("status");
     L->msg_col = col("message");
@@ -72,18 +53,17 @@ static int check_row(void *ctx, const char *path, long line, int nf, char **f,
     ls_status st;
     ls_task task;
 
-    for (size_t i = 0; i < NNUM; i++) {
-        const char *v = f[L->num_col[i]];
-        int integer = tolower((unsigned char)num_cols[i].kind) == 'i';
-        if (!*v && isupper((unsigned char)num_cols[i].kind))
+    for (int i = 0; i < LS_NCOLUMNS; i++) {
+        const ls_column *c = ls_schema_at(i);
+        const char *v = f[i];
+        int integer = ls_column_is_integer(c);
+        if (!ls_column_is_number(c) || (!*v && c->empty != LS_EMPTY_NEVER))
             continue;
         if (!*v)
-            return ls_err_set(err, LS_EFORMAT, "%s:%ld: %s is empty", path, line,
-                              num_cols[i].name);
+            return ls_err_set(err, LS_EFORMAT, "%s:%ld: %s is empty", path, line, c->name);
         if (!ls_csv_is_number(v, integer))
             return ls_err_set(err, LS_EFORMAT, "%s:%ld: %s: '%.40s' is not %s", path,
-                              line, num_cols[i].name, v,
-                              integer ? "an integer" : "a number");
+                              line, c->name, v, integer ? "an integer" : "a number");
     }
     if (ls_task_parse(f[L->hp_col[HP_TASK]], &task))
         return ls_err_set(err, LS_EFORMAT, "%s:%ld: unknown task '%.40s'", path, line,
@@ -119,7 +99,7 @@ static int store_row(loader *L, char **f, ls_err *err)
     for (int k = 0; k < NHP; k++) {
         if (!(j->hp[k] = strdup(f[L->hp_col[k]])))
             return ls_err_set(err, LS_ENOMEM, "out of memory");
-        j->v[k] = k == HP_TASK || k == HP_DATA ? NAN : num_or_nan(j->hp[k]);
+        j->v[k] = ls_column_is_number(ls_schema_at(L->hp_col[k])) ? num_or_nan(j->hp[k]) : NAN;
     }
     if (!(j->message = strdup(f[L->msg_col])))
         return ls_err_set(err, LS_ENOMEM, "out of memory");

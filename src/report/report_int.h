@@ -24,15 +24,20 @@
 
 #include "lstmsweep/job.h"
 #include "lstmsweep/report.h"
+#include "lstmsweep/schema.h"
 #include "lstmsweep/results.h"
 
 /* ---- loaded data (load.c) ---- */
 
 /* The hyperparameter columns, in the results CSV's order. */
-enum { HP_TASK, HP_HIDDEN, HP_BATCH, HP_LAYERS, HP_EPOCHS, HP_LR, HP_DROPOUT,
-       HP_SEED, HP_BITS, HP_TRAIN_SIZE, HP_DATA, HP_TARGET_ERROR, HP_EVAL_EVERY,
-       NHP };
-extern const char *const rep_hp_name[NHP];
+/* The hyperparameters: the schema's columns from task to eval_every, which
+ * are contiguous in the row (schema.h); HP_x is column x's place among them. */
+#define HP_(name) (LS_COLUMN_##name - LS_COLUMN_task)
+enum { HP_TASK = HP_(task), HP_HIDDEN = HP_(hidden), HP_BATCH = HP_(batch),
+       HP_LAYERS = HP_(layers), HP_EPOCHS = HP_(epochs), HP_SEED = HP_(seed),
+       HP_DATA = HP_(data), NHP = HP_(eval_every) + 1 };
+/* The name of hyperparameter k (its column's). */
+#define rep_hp_name(k) (ls_schema_at(LS_COLUMN_task + (k))->name)
 
 typedef struct job {
     char id[LS_JOB_ID_LEN];

@@ -14,7 +14,7 @@
 static int hp_index(const char *name)
 {
     for (int k = 0; k < NHP; k++)
-        if (!strcmp(rep_hp_name[k], name))
+        if (!strcmp(rep_hp_name(k), name))
             return k;
     return -1;
 }
@@ -249,7 +249,7 @@ static void best_header(ls_table *t, const writer *w, const int *keys, int nk)
         ls_table_put(t, "task"), ls_table_put(t, "data");
     ls_table_put(t, "rank");
     for (int i = 0; i < nk; i++)
-        ls_table_put(t, "%s", rep_hp_name[keys[i]]);
+        ls_table_put(t, "%s", rep_hp_name(keys[i]));
     if (csv) {
         const char *h[] = {"runs", "seeds", "test_error_mean", "test_error_std",
                            "test_error_min", "test_error_max", "wall_s_mean",
@@ -461,7 +461,7 @@ static void pivot_table(writer *w, const pivot *p, int metric, size_t e, const c
     pivot_combo(p, e, pos);
     ls_table_init(&t, (int)p->nval[1] + 1, 0);
     ls_table_row(&t);
-    ls_table_put(&t, "%s \\ %s", rep_hp_name[p->key[0]], rep_hp_name[p->key[1]]);
+    ls_table_put(&t, "%s \\ %s", rep_hp_name(p->key[0]), rep_hp_name(p->key[1]));
     for (size_t c = 0; c < p->nval[1]; c++)
         ls_table_put(&t, "%s", hp_of(r, p, 1, c));
     for (size_t row = 0; row < p->nval[0]; row++) {
@@ -501,7 +501,7 @@ static void pivot_csv(writer *w, size_t gi, const pivot *p, int *header_done)
     ls_table_row(&t);
     ls_table_put(&t, "task"), ls_table_put(&t, "data"), ls_table_put(&t, "metric");
     for (int i = 0; i < p->nk; i++)
-        ls_table_put(&t, "%s", rep_hp_name[p->key[i]]);
+        ls_table_put(&t, "%s", rep_hp_name(p->key[i]));
     ls_table_put(&t, "jobs"), ls_table_put(&t, "values"), ls_table_put(&t, "mean");
     for (int m = 0; m < 2; m++)
         for (size_t idx = 0; idx < p->ncells; idx++) {
@@ -544,7 +544,7 @@ static void pivot_text(writer *w, size_t gi, const pivot *p)
 
     rep_averaged_keys(g, p->key, p->nk, avg, sizeof avg);
     heading(w, "%s: test error and speed by %s (rows) and %s (columns)", g->label,
-            rep_hp_name[p->key[0]], rep_hp_name[p->key[1]]);
+            rep_hp_name(p->key[0]), rep_hp_name(p->key[1]));
     for (int m = 0; m < 2; m++)
         for (size_t e = 0; e < combos; e++) {
             size_t n = 0;
@@ -554,7 +554,7 @@ static void pivot_text(writer *w, size_t gi, const pivot *p)
             n += (size_t)snprintf(title, sizeof title, "%s: %s", g->label, metric[m]);
             for (int i = 2; i < p->nk && n < sizeof title; i++)
                 n += (size_t)snprintf(title + n, sizeof title - n, "%s %s=%s",
-                                      i == 2 ? "," : "", rep_hp_name[p->key[i]],
+                                      i == 2 ? "," : "", rep_hp_name(p->key[i]),
                                       hp_of(w->r, p, i, pos[i]));
             if (*avg && n < sizeof title)
                 snprintf(title + n, sizeof title - n, " (mean over %s)", avg);
@@ -643,7 +643,7 @@ static void speed_header(ls_table *t, const writer *w, int other)
                            "gflops_mean", "peak_fraction"};
         ls_table_put(t, "task"), ls_table_put(t, "data");
         for (int i = 0; i < nk; i++)
-            ls_table_put(t, "%s", rep_hp_name[keys[i]]);
+            ls_table_put(t, "%s", rep_hp_name(keys[i]));
         for (int i = 0; i < 6; i++)
             ls_table_put(t, "%s", h[i]);
         return;

@@ -2,6 +2,7 @@
  * then the reader; see include/lstmsweep/csv.h. */
 #include "lstmsweep/csv.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -280,4 +281,19 @@ int ls_csv_column(const char *header, const char *name)
         p = end + 1;
     }
     return -1;
+}
+
+int ls_csv_is_number(const char *s, int integer)
+{
+    char *end;
+    if (integer) {
+        const char *p = s + (*s == '-');
+        if (!isdigit((unsigned char)*p))
+            return 0;
+        while (isdigit((unsigned char)*p))
+            p++;
+        return *p == '\0';
+    }
+    strtod(s, &end);
+    return end != s && *end == '\0' && !isspace((unsigned char)*s);
 }

@@ -1,7 +1,6 @@
 /* curves.c - the per-epoch curves CSV; see include/lstmsweep/curves.h. */
 #include "lstmsweep/curves.h"
 
-#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,21 +21,6 @@ int ls_curve_append(const char *path, const char *job_id, int epoch,
     snprintf(buf, sizeof buf, "%s,%d,%.6g,%.6g,%s,%.3f\n", job_id, epoch,
              train_loss, train_error, te, elapsed_s);
     return ls_csv_append_line(path, LS_CURVE_COLUMNS, buf, 0, err);
-}
-
-int ls_csv_is_number(const char *s, int integer)
-{
-    char *end;
-    if (integer) {
-        const char *p = s + (*s == '-');
-        if (!isdigit((unsigned char)*p))
-            return 0;
-        while (isdigit((unsigned char)*p))
-            p++;
-        return *p == '\0';
-    }
-    strtod(s, &end);
-    return end != s && *end == '\0' && !isspace((unsigned char)*s);
 }
 
 int ls_curve_check(const char *path, long line, char **f, ls_err *err)

@@ -6,8 +6,6 @@
 #include <string.h>
 
 #include "lstmsweep/dataset.h"
-#include "lstmsweep/lstm.h"
-#include "lstmsweep/model.h"
 #include "lstmsweep/schema.h"
 
 void ls_job_defaults(ls_job *job, ls_task task)

@@ -625,7 +625,7 @@ static void run_entry(worker *w, entry *e)
     ls_job job = e->job;
     ls_err err = {0}, werr = {0};
     char ckpt[LS_SWEEP_PATH_MAX + 32];
-    const ls_dataset *ds;
+    const ls_dataset *ds = NULL;
     int rc;
 
     job.threads = e->k;
@@ -645,6 +645,8 @@ static void run_entry(worker *w, entry *e)
     e->res.numa_node = ls_topo_node_os_index(R->topo, e->node);
     e->res.threads = e->k;
     rc = ls_results_append(R->sw->results, &e->job, &e->res, &werr);
+    if (!rc && ds) /* the row is durable: a final job's checkpoint can go */
+        ls_train_forget_checkpoint(ckpt, &e->res);
 
     pthread_mutex_lock(&R->lock);
     if (rc) {

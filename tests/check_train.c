@@ -497,6 +497,20 @@ END_TEST
 /* A checkpoint of format version 1 (before the position in the epoch was
  * added) still resumes: made here from a version 2 one at an epoch
  * boundary by dropping the 24 bytes of the position. */
+/* For a job of `epochs` epochs: the model of an uninterrupted run, and the
+ * path (ckpt) and bytes (b, *n) of its checkpoint after epoch 3. */
+static ls_model *checkpoint_after_3(ls_job *j, int epochs, char *ckpt,
+                                    unsigned char *b, size_t cap, size_t *n)
+{
+    ls_result r;
+    j->epochs = epochs;
+    snprintf(ckpt, 128, "%s/job.ckpt", tmpdir);
+    ls_model *full = train_ckpt(j, NULL, 0, &r);
+    ls_model_destroy(train_ckpt(j, ckpt, 1, &r));
+    *n = read_bytes(ckpt, b, cap);
+    return full;
+}
+
 START_TEST(test_checkpoint_version_1_still_loads)
 {
     static unsigned char b[1 << 20];
@@ -504,12 +518,8 @@ START_TEST(test_checkpoint_version_1_still_loads)
     ls_job j = small_job();
     ls_result r;
     char ckpt[128];
-    j.epochs = 5;
-    snprintf(ckpt, sizeof ckpt, "%s/job.ckpt", tmpdir);
-
-    ls_model *full = train_ckpt(&j, NULL, 0, &r);
-    ls_model_destroy(train_ckpt(&j, ckpt, 1, &r));
-    size_t n = read_bytes(ckpt, b, sizeof b);
+    size_t n;
+    ls_model *full = checkpoint_after_3(&j, 5, ckpt, b, sizeof b, &n);
     ck_assert(b[8] == 2);
     b[8] = 1;
     memmove(b + V1_FIXED, b + V1_FIXED + POSITION, n - V1_FIXED - POSITION);
@@ -539,12 +549,8 @@ START_TEST(test_checkpoint_corrupt_restarts_from_scratch)
     ls_job j = small_job();
     ls_result r;
     char ckpt[128];
-    j.epochs = 6;
-    snprintf(ckpt, sizeof ckpt, "%s/job.ckpt", tmpdir);
-
-    ls_model *full = train_ckpt(&j, NULL, 0, &r);
-    ls_model_destroy(train_ckpt(&j, ckpt, 1, &r));
-    size_t n = read_bytes(ckpt, b, sizeof b);
+    size_t n;
+    ls_model *full = checkpoint_after_3(&j, 6, ckpt, b, sizeof b, &n);
     b[n / 2] ^= 0x10;                     /* flip one bit */
     write_bytes(ckpt, b, n);
     ls_model *again = train_ckpt(&j, ckpt, 0, &r);

@@ -69,6 +69,16 @@ wait_started() { # until NAME.log shows the job started (at most 60 s)
 
 ckpts() { find "$dir/$1.ckpt" -name '*.ckpt' -type f 2>/dev/null | wc -l; }
 
+rerun_to_end() { # rerun NAME: it finishes its job, whose checkpoint then goes
+    run "$1"
+    wait $!
+    rc=$?
+    say "$1: rerun exit status $rc"
+    [ $rc -eq 0 ] || fail "$1 rerun: exit status $rc"
+    [ "$(col "$dir/$1.csv" status 3)" = ok ] || fail "$1 rerun: the job did not finish"
+    [ "$(ckpts "$1")" -eq 0 ] || fail "$1: the checkpoint was not removed once the row was written"
+}
+
 same_results() { # same_results A.csv LINE B.csv LINE
     for c in train_loss train_error test_error; do
         a=$(col "$1" $c "$2")
@@ -116,14 +126,7 @@ say "exit status $rc, $(( t_exit - t_usr1 )) ms after SIGUSR1, $(( t_exit - t_te
 say "row: $(col "$dir/long.csv" message 2)"
 grep -q "interrupted in epoch 1 after" "$dir/long.csv" || fail "not stopped inside the epoch"
 [ "$(ckpts long)" -eq 1 ] || fail "no checkpoint after the drain"
-say "rerun"
-run long
-wait $!
-rc=$?
-say "rerun exit status $rc"
-[ $rc -eq 0 ] || fail "rerun: exit status $rc"
-[ "$(col "$dir/long.csv" status 3)" = ok ] || fail "rerun: the job did not finish"
-[ "$(ckpts long)" -eq 0 ] || fail "the finished job's checkpoint was not removed"
+rerun_to_end long
 wait $ref_pid
 rc=$?
 say "uninterrupted run exit status $rc; its epoch trained for $(col "$dir/ref.csv" train_s 2) s"
@@ -156,12 +159,8 @@ prlimit --fsize="$size" "$prog" run "$dir/small.ini" --threads-per-job 1 \
 [ "$(wc -c < "$dir/small.csv")" -eq "$size" ] || fail "small: the row was appended"
 grep -q "cannot append" "$dir/small.log" || fail "small: the append did not fail"
 [ "$(ckpts small)" -eq 1 ] || fail "small: the checkpoint is gone after a failed append"
-say "checkpoint kept after the failed append; rerun"
-run small
-wait $!
-rc=$?
-[ $rc -eq 0 ] && [ "$(col "$dir/small.csv" status 3)" = ok ] || fail "small rerun: status $rc"
-[ "$(ckpts small)" -eq 0 ] || fail "small: checkpoint not removed once the row was written"
+say "checkpoint kept after the failed append"
+rerun_to_end small
 wait $sref_pid || fail "small uninterrupted run failed"
 same_results "$dir/small.csv" 3 "$dir/smallref.csv" 2
 say "ok"

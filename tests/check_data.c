@@ -671,6 +671,34 @@ START_TEST(test_data_images_load)
 }
 END_TEST
 
+/* Every allocation of a load can fail (fault injection reaches them all,
+ * zlib's own aside): the load then ends with LS_ENOMEM, no data set, and
+ * nothing leaked. */
+START_TEST(test_data_allocation_failures)
+{
+    char dir[256];
+    ls_err err = { 0 };
+    int n, rc;
+    write_small_set(dir, sizeof dir);
+    for (int images = 0; images < 2; images++) {
+        for (n = 1, rc = -1; rc != 0 && n < 100; n++) {
+            ls_dataset *ds = (ls_dataset *)dir;
+            size_t start = ls_alloc_live_bytes();
+            ls_alloc_fail_at(n);
+            rc = images ? ls_images_load(&ds, dir, &err)
+                        : ls_bitcount_create(&ds, 12, 1000, 1, &err);
+            ls_alloc_fail_at(0);
+            ck_assert_msg(rc == 0 || (rc == LS_ENOMEM && !ds && strstr(err.msg, "memory")),
+                          "allocation %d: rc %d, %s", n, rc, err.msg);
+            ls_dataset_destroy(ds);
+            ck_assert_uint_eq(ls_alloc_live_bytes(), start);
+        }
+        ck_assert_int_eq(rc, 0);
+        ck_assert_int_ge(n, 4); /* at least 3 allocations failed in turn */
+    }
+}
+END_TEST
+
 /* Load dir, expecting failure `code` with a message naming `what`. */
 static void expect_load_error(const char *dir, int code, const char *what,
                               const char *also)
@@ -791,6 +819,7 @@ Suite *data_suite(void)
     tcase_add_test(limits, test_data_images_trailing_data);
     tcase_add_test(limits, test_data_images_truncated);
     tcase_add_test(limits, test_data_images_missing_file);
+    tcase_add_test(limits, test_data_allocation_failures);
     suite_add_tcase(s, limits);
     return s;
 }

@@ -166,6 +166,35 @@ START_TEST(test_train_memory_estimate_is_the_peak)
 }
 END_TEST
 
+/* Every allocation of a training job can fail, in turn: the job ends
+ * "failed" with LS_ENOMEM and gives back every byte it had allocated. */
+START_TEST(test_train_allocation_failures)
+{
+    ls_job j = small_job();
+    ls_dataset *ds = NULL;
+    ls_err err = {0};
+    int n, rc;
+    j.epochs = 2;
+    j.train_size = 130; /* a partial batch too */
+    j.layers = 2;
+    ck_assert(ls_train_load_data(&j, &ds, &err) == 0);
+    for (n = 1, rc = -1; rc != 0 && n < 1000; n++) {
+        ls_result r;
+        size_t start = ls_alloc_live_bytes();
+        ls_alloc_fail_at(n);
+        rc = ls_train(&j, ds, NULL, &r, NULL, &err);
+        ls_alloc_fail_at(0);
+        ck_assert_msg(rc == 0 || (rc == LS_ENOMEM && r.status == LS_STATUS_FAILED),
+                      "allocation %d: rc %d, %s", n, rc, err.msg);
+        ck_assert_msg(ls_alloc_live_bytes() == start, "allocation %d: %zu bytes leaked",
+                      n, ls_alloc_live_bytes() - start);
+    }
+    ck_assert_int_eq(rc, 0);
+    ck_assert_int_ge(n, 20);
+    ls_dataset_destroy(ds);
+}
+END_TEST
+
 START_TEST(test_prefix_eval_refuses_images)
 {
     ls_dataset ds = {.kind = LS_DATA_IMAGES, .T = 28, .I = 28, .classes = 10};
@@ -579,6 +608,7 @@ Suite *train_suite(void)
     tcase_add_test(core, test_prefix_eval_matches_plain);
     tcase_add_test(core, test_prefix_eval_refuses_images);
     tcase_add_test(core, test_train_memory_estimate_is_the_peak);
+    tcase_add_test(core, test_train_allocation_failures);
     tcase_add_test(core, test_train_partial_batch);
     tcase_add_test(core, test_train_diverges_cleanly);
     tcase_add_test(core, test_train_target_error_stops_early);

@@ -79,9 +79,9 @@ size_t ls_train_config(const ls_job *job, const ls_dataset *ds,
  * computed before anything is allocated: the model
  * (ls_model_estimate_bytes), the bitcount prefix-tree evaluator when it
  * applies (prefix.h) and the batch buffers; exactly the peak of what
- * ls_train allocates through ls_alloc (alloc.h), the data set aside.  The runner budgets with it and
- * ls_train refuses a job larger than the available memory.  0 if oneDNN
- * rejects the shape. */
+ * ls_train allocates through ls_alloc (alloc.h), the data set aside.  The
+ * runner budgets with it and ls_train refuses a job larger than the
+ * available memory.  0 if oneDNN rejects the shape. */
 size_t ls_train_estimate_bytes(const ls_model_config *cfg,
                                const ls_dataset *ds, size_t n_train);
 

@@ -35,7 +35,6 @@ struct ls_prefix_eval {
     ls_lstm_scratch scratch;   /* shared by all of them: one call at a time */
     float *buf[NBUF];
     uint8_t *is_train;         /* bitmap over all 2^bits codes */
-    size_t bytes;
 };
 
 static void buf_sizes(const ls_model_config *c, int m, int nmax, int levels,
@@ -114,7 +113,7 @@ size_t ls_prefix_eval_estimate_bytes(const ls_model_config *c, int bits,
     buf_sizes(c, m, nmax, bits - m + 1, n);
     for (int i = 0; i < NBUF; i++)
         b += n[i] * sizeof(float);
-    b += ((size_t)1 << bits) / 8 + 1;
+    b += ((size_t)1 << bits) / 8 + 1 + sizeof(ls_prefix_eval);
     size_t scratch = 0;
     for (int l = 0; l < c->L && b; l++) {
         size_t st = 0, ss = 0;
@@ -127,11 +126,6 @@ size_t ls_prefix_eval_estimate_bytes(const ls_model_config *c, int bits,
     b = b ? b + scratch : 0;
     dnnl_engine_destroy(e);
     return b;
-}
-
-size_t ls_prefix_eval_bytes(const ls_prefix_eval *p)
-{
-    return p ? p->bytes : 0;
 }
 
 void ls_prefix_eval_destroy(ls_prefix_eval *p)
@@ -163,11 +157,9 @@ static int create_buffers(ls_prefix_eval *p, const ls_dataset *ds)
     for (int i = 0; i < NBUF; i++) {
         if (!(p->buf[i] = ls_alloc(n[i] * sizeof(float))))
             return LS_ENOMEM;
-        p->bytes += n[i] * sizeof(float);
     }
     if (!(p->is_train = ls_alloc(codes / 8 + 1)))
         return LS_ENOMEM;
-    p->bytes += codes / 8 + 1;
     for (size_t i = 0; i < ds->n_train; i++)
         p->is_train[ds->codes[i] >> 3] |= (uint8_t)(1u << (ds->codes[i] & 7));
     for (int t = 0; t < p->m; t++)
@@ -219,9 +211,7 @@ int ls_prefix_eval_create(ls_prefix_eval **out, const ls_model_config *cfg,
                                         ls_model_layer_in(cfg, l), cfg->H, 0,
                                         &p->scratch, err)))
             goto fail;
-        p->bytes += ls_lstm_bytes(p->top[l]) + ls_lstm_bytes(p->step[l]);
     }
-    p->bytes += p->scratch.bytes;
     *out = p;
     return 0;
 fail:

@@ -159,7 +159,7 @@ static void run_entry(worker *w, entry *e)
     ls_job job = e->job;
     ls_err err = {0}, werr = {0};
     char ckpt[LS_SWEEP_PATH_MAX + 32];
-    const ls_dataset *ds;
+    const ls_dataset *ds = NULL;
     int rc;
 
     job.threads = pj->k;
@@ -179,6 +179,8 @@ static void run_entry(worker *w, entry *e)
     e->res.numa_node = ls_topo_node_os_index(R->topo, pj->node);
     e->res.threads = pj->k;
     rc = ls_results_append(R->sw->results, &e->job, &e->res, &werr);
+    if (!rc && ds) /* the row is durable: a final job's checkpoint can go */
+        ls_train_forget_checkpoint(ckpt, &e->res);
 
     pthread_mutex_lock(&R->lock);
     if (rc) {

@@ -133,10 +133,9 @@ Suite *alloc_suite(void)
     Suite *s = suite_create("alloc");
     TCase *core = tcase_create("Core");
     TCase *lim = tcase_create("Limits");
-    tcase_add_test(core, test_alloc_aligned_zeroed_and_counted);
-    tcase_add_test(core, test_alloc_realloc_keeps_data_zeroes_the_rest);
-    tcase_add_test(core, test_alloc_peak);
-    tcase_add_test(core, test_alloc_counter_is_thread_safe);
+    ls_add_tests(core, LS_TESTS(test_alloc_aligned_zeroed_and_counted,
+                                test_alloc_realloc_keeps_data_zeroes_the_rest, test_alloc_peak,
+                                test_alloc_counter_is_thread_safe));
     tcase_add_test(lim, test_alloc_fault_injection);
     suite_add_tcase(s, core);
     suite_add_tcase(s, lim);

@@ -790,36 +790,27 @@ Suite *data_suite(void)
     TCase *limits = tcase_create("Limits");
 
     tcase_add_unchecked_fixture(core, base_setup, base_teardown);
-    tcase_add_test(core, test_data_bitcount_sizes);
-    tcase_add_test(core, test_data_bitcount_labels_are_popcount);
-    tcase_add_test(core, test_data_bitcount_is_permutation);
-    tcase_add_test(core, test_data_bitcount_seed_decides_split);
-    tcase_add_test(core, test_data_bitcount_other_lengths);
-    tcase_add_test(core, test_data_bitcount_parse_round_trip);
-    tcase_add_test(core, test_data_fill_range_matches_fill);
-    tcase_add_test(core, test_data_idx_round_trip_plain);
-    tcase_add_test(core, test_data_idx_round_trip_gzip);
-    tcase_add_test(core, test_data_images_load);
+    ls_add_tests(core, LS_TESTS(test_data_bitcount_sizes,
+                                test_data_bitcount_labels_are_popcount,
+                                test_data_bitcount_is_permutation,
+                                test_data_bitcount_seed_decides_split,
+                                test_data_bitcount_other_lengths,
+                                test_data_bitcount_parse_round_trip,
+                                test_data_fill_range_matches_fill,
+                                test_data_idx_round_trip_plain, test_data_idx_round_trip_gzip,
+                                test_data_images_load));
     suite_add_tcase(s, core);
 
     tcase_add_unchecked_fixture(limits, base_setup, base_teardown);
-    tcase_add_test(limits, test_data_bitcount_bad_args);
-    tcase_add_test(limits, test_data_bitcount_parse_bad);
-    tcase_add_test(limits, test_data_idx_truncated_plain);
-    tcase_add_test(limits, test_data_idx_truncated_gzip);
-    tcase_add_test(limits, test_data_idx_corrupt_gzip);
-    tcase_add_test(limits, test_data_idx_wrong_magic);
-    tcase_add_test(limits, test_data_idx_bad_dims);
-    tcase_add_test(limits, test_data_idx_trailing_data);
-    tcase_add_test(limits, test_data_idx_io_errors);
-    tcase_add_test(limits, test_data_images_count_mismatch);
-    tcase_add_test(limits, test_data_images_size_mismatch);
-    tcase_add_test(limits, test_data_images_flat_file);
-    tcase_add_test(limits, test_data_images_bad_label);
-    tcase_add_test(limits, test_data_images_trailing_data);
-    tcase_add_test(limits, test_data_images_truncated);
-    tcase_add_test(limits, test_data_images_missing_file);
-    tcase_add_test(limits, test_data_allocation_failures);
+    ls_add_tests(limits, LS_TESTS(test_data_bitcount_bad_args, test_data_bitcount_parse_bad,
+                                  test_data_idx_truncated_plain, test_data_idx_truncated_gzip,
+                                  test_data_idx_corrupt_gzip, test_data_idx_wrong_magic,
+                                  test_data_idx_bad_dims, test_data_idx_trailing_data,
+                                  test_data_idx_io_errors, test_data_images_count_mismatch,
+                                  test_data_images_size_mismatch, test_data_images_flat_file,
+                                  test_data_images_bad_label, test_data_images_trailing_data,
+                                  test_data_images_truncated, test_data_images_missing_file,
+                                  test_data_allocation_failures));
     suite_add_tcase(s, limits);
     return s;
 }

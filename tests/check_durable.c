@@ -245,14 +245,14 @@ Suite *durable_suite(void)
     TCase *lim = tcase_create("Limits");
     tcase_add_checked_fixture(core, setup, teardown);
     tcase_add_checked_fixture(lim, setup, teardown);
-    tcase_add_test(core, test_durable_replace_creates_and_replaces);
-    tcase_add_test(core, test_durable_out_encodes_little_endian_with_zlib_crc);
-    tcase_add_test(lim, test_durable_failed_write_keeps_old_file);
-    tcase_add_test(lim, test_durable_unwritable_directory);
-    tcase_add_test(lim, test_durable_write_all_short_writes_eintr_and_chunks);
-    tcase_add_test(lim, test_durable_write_all_caps_each_write_at_1_gib);
-    tcase_add_test(lim, test_durable_write_all_disk_full);
-    tcase_add_test(lim, test_durable_read_missing_file);
+    ls_add_tests(core, LS_TESTS(test_durable_replace_creates_and_replaces,
+                                test_durable_out_encodes_little_endian_with_zlib_crc));
+    ls_add_tests(lim, LS_TESTS(test_durable_failed_write_keeps_old_file,
+                               test_durable_unwritable_directory,
+                               test_durable_write_all_short_writes_eintr_and_chunks,
+                               test_durable_write_all_caps_each_write_at_1_gib,
+                               test_durable_write_all_disk_full,
+                               test_durable_read_missing_file));
     suite_add_tcase(s, core);
     suite_add_tcase(s, lim);
     return s;

@@ -151,16 +151,14 @@ Suite *fuzz_regress_suite(void)
     Suite *s = suite_create("fuzz_regress");
     TCase *core = tcase_create("Core"), *limits = tcase_create("Limits");
 
-    tcase_add_test(core, test_fuzz_regress_sweep);
-    tcase_add_test(core, test_fuzz_regress_idx);
-    tcase_add_test(core, test_fuzz_regress_csv);
-    tcase_add_test(core, test_fuzz_regress_model);
+    ls_add_tests(core, LS_TESTS(test_fuzz_regress_sweep, test_fuzz_regress_idx,
+                                test_fuzz_regress_csv, test_fuzz_regress_model));
     suite_add_tcase(s, core);
 
-    tcase_add_test(limits, test_fuzz_regress_merge_empty_input);
-    tcase_add_test(limits, test_fuzz_regress_idx_huge_header_is_truncated);
-    tcase_add_test(limits, test_fuzz_regress_model_shape_needs_gigabytes);
-    tcase_add_test(limits, test_fuzz_regress_model_bad_dropout_names_file);
+    ls_add_tests(limits, LS_TESTS(test_fuzz_regress_merge_empty_input,
+                                  test_fuzz_regress_idx_huge_header_is_truncated,
+                                  test_fuzz_regress_model_shape_needs_gigabytes,
+                                  test_fuzz_regress_model_bad_dropout_names_file));
     suite_add_tcase(s, limits);
     return s;
 }

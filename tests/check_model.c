@@ -397,14 +397,12 @@ Suite *model_suite(void)
 {
     Suite *s = suite_create("model");
     TCase *tc = tcase_create("Gradients");
-    tcase_add_test(tc, test_model_gradients_1_layer);
-    tcase_add_test(tc, test_model_gradients_2_layers);
-    tcase_add_test(tc, test_model_gradients_3_layers);
+    ls_add_tests(tc, LS_TESTS(test_model_gradients_1_layer, test_model_gradients_2_layers,
+                              test_model_gradients_3_layers));
     suite_add_tcase(s, tc);
     TCase *pad = tcase_create("Padding");
-    tcase_add_test(pad, test_lstm_padding_is_invisible);
-    tcase_add_test(pad, test_lstm_shared_scratchpad);
-    tcase_add_test(pad, test_lstm_shared_scratch_growth_failure);
+    ls_add_tests(pad, LS_TESTS(test_lstm_padding_is_invisible, test_lstm_shared_scratchpad,
+                               test_lstm_shared_scratch_growth_failure));
     suite_add_tcase(s, pad);
     TCase *mem = tcase_create("Memory");
     tcase_add_test(mem, test_model_memory_estimate_matches);

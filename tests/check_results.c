@@ -847,35 +847,29 @@ Suite *results_suite(void)
     TCase *curves = tcase_create("Curves");
     TCase *merge = tcase_create("Merge");
 
-    tcase_add_test(jobs, test_job_id_is_stable);
-    tcase_add_test(jobs, test_job_set_accepts_both_spellings);
-    tcase_add_test(jobs, test_job_set_rejects_bad_values);
-    tcase_add_test(jobs, test_job_validate_ranges);
+    ls_add_tests(jobs, LS_TESTS(test_job_id_is_stable, test_job_set_accepts_both_spellings,
+                                test_job_set_rejects_bad_values, test_job_validate_ranges));
     tcase_add_checked_fixture(csv, tmp_setup, tmp_teardown);
-    tcase_add_test(jobs, test_job_canonical_pinned);
-    tcase_add_test(jobs, test_schema_header_is_the_table);
-    tcase_add_test(jobs, test_schema_lookups);
-    tcase_add_test(jobs, test_schema_gives_the_report_tables);
-    tcase_add_test(jobs, test_job_keys_are_the_schema_keys);
-    tcase_add_test(csv, test_results_header_pinned);
-    tcase_add_test(csv, test_results_row_bytes_pinned);
-    tcase_add_test(csv, test_results_round_trip);
-    tcase_add_test(csv, test_results_parse_rejects_bad_fields);
-    tcase_add_test(csv, test_results_header_once_and_row_shape);
-    tcase_add_test(csv, test_results_refuses_other_header);
-    tcase_add_test(csv, test_results_torn_last_line_is_isolated);
-    tcase_add_test(csv, test_results_unwritable_is_an_error);
-    tcase_add_test(csv, test_results_concurrent_appends_whole_lines);
+    ls_add_tests(jobs, LS_TESTS(test_job_canonical_pinned, test_schema_header_is_the_table,
+                                test_schema_lookups, test_schema_gives_the_report_tables,
+                                test_job_keys_are_the_schema_keys));
+    ls_add_tests(csv, LS_TESTS(test_results_header_pinned, test_results_row_bytes_pinned,
+                               test_results_round_trip, test_results_parse_rejects_bad_fields,
+                               test_results_header_once_and_row_shape,
+                               test_results_refuses_other_header,
+                               test_results_torn_last_line_is_isolated,
+                               test_results_unwritable_is_an_error,
+                               test_results_concurrent_appends_whole_lines));
     tcase_add_checked_fixture(curves, tmp_setup, tmp_teardown);
-    tcase_add_test(curves, test_curves_append_and_read_back);
-    tcase_add_test(curves, test_curves_bad_rows_name_file_and_line);
-    tcase_add_test(curves, test_curves_path_beside_results);
+    ls_add_tests(curves, LS_TESTS(test_curves_append_and_read_back,
+                                  test_curves_bad_rows_name_file_and_line,
+                                  test_curves_path_beside_results));
     suite_add_tcase(s, jobs);
     suite_add_tcase(s, csv);
     tcase_add_checked_fixture(merge, tmp_setup, tmp_teardown);
-    tcase_add_test(merge, test_merge_load_keeps_best_rows_in_memory);
-    tcase_add_test(merge, test_merge_curves_one_row_per_epoch_later_wins);
-    tcase_add_test(merge, test_merge_curves_rejects_bad_input);
+    ls_add_tests(merge, LS_TESTS(test_merge_load_keeps_best_rows_in_memory,
+                                 test_merge_curves_one_row_per_epoch_later_wins,
+                                 test_merge_curves_rejects_bad_input));
     suite_add_tcase(s, curves);
     suite_add_tcase(s, merge);
     return s;

@@ -247,13 +247,12 @@ Suite *shard_suite(void)
     Suite *s = suite_create("shard");
     TCase *sh = tcase_create("Shard");
     TCase *mg = tcase_create("Merge");
-    tcase_add_test(sh, test_shard_disjoint_complete_balanced);
-    tcase_add_test(sh, test_shard_stable_under_reordering);
-    tcase_add_test(sh, test_shard_bad_count_has_message);
+    ls_add_tests(sh, LS_TESTS(test_shard_disjoint_complete_balanced,
+                              test_shard_stable_under_reordering,
+                              test_shard_bad_count_has_message));
     tcase_add_checked_fixture(mg, setup, teardown);
-    tcase_add_test(mg, test_merge_one_row_per_job_final_beats_interrupted);
-    tcase_add_test(mg, test_merge_torn_last_line_skipped);
-    tcase_add_test(mg, test_merge_rejects_bad_files);
+    ls_add_tests(mg, LS_TESTS(test_merge_one_row_per_job_final_beats_interrupted,
+                              test_merge_torn_last_line_skipped, test_merge_rejects_bad_files));
     suite_add_tcase(s, sh);
     suite_add_tcase(s, mg);
     return s;

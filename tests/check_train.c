@@ -603,24 +603,20 @@ Suite *train_suite(void)
     TCase *core = tcase_create("Core");
     TCase *files = tcase_create("ModelFile");
 
-    tcase_add_test(core, test_train_learns_bitcount);
-    tcase_add_test(core, test_train_deterministic);
-    tcase_add_test(core, test_prefix_eval_matches_plain);
-    tcase_add_test(core, test_prefix_eval_refuses_images);
-    tcase_add_test(core, test_train_memory_estimate_is_the_peak);
-    tcase_add_test(core, test_train_allocation_failures);
-    tcase_add_test(core, test_train_partial_batch);
-    tcase_add_test(core, test_train_diverges_cleanly);
-    tcase_add_test(core, test_train_target_error_stops_early);
-    tcase_add_test(core, test_train_stop_flag_interrupts);
-    tcase_add_test(core, test_train_invalid_job_fails);
+    ls_add_tests(core, LS_TESTS(test_train_learns_bitcount, test_train_deterministic,
+                                test_prefix_eval_matches_plain,
+                                test_prefix_eval_refuses_images,
+                                test_train_memory_estimate_is_the_peak,
+                                test_train_allocation_failures, test_train_partial_batch,
+                                test_train_diverges_cleanly,
+                                test_train_target_error_stops_early,
+                                test_train_stop_flag_interrupts, test_train_invalid_job_fails));
     tcase_add_checked_fixture(files, tmp_setup, tmp_teardown);
-    tcase_add_test(files, test_modelfile_round_trip);
-    tcase_add_test(files, test_modelfile_rejects_bad_files);
-    tcase_add_test(files, test_checkpoint_resume_is_bit_identical);
-    tcase_add_test(files, test_checkpoint_corrupt_restarts_from_scratch);
-    tcase_add_test(files, test_checkpoint_mid_epoch_resume_is_bit_identical);
-    tcase_add_test(files, test_checkpoint_version_1_still_loads);
+    ls_add_tests(files, LS_TESTS(test_modelfile_round_trip, test_modelfile_rejects_bad_files,
+                                 test_checkpoint_resume_is_bit_identical,
+                                 test_checkpoint_corrupt_restarts_from_scratch,
+                                 test_checkpoint_mid_epoch_resume_is_bit_identical,
+                                 test_checkpoint_version_1_still_loads));
     suite_add_tcase(s, core);
     suite_add_tcase(s, files);
     return s;

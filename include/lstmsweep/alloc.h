@@ -20,6 +20,7 @@
 #ifndef LSTMSWEEP_ALLOC_H
 #define LSTMSWEEP_ALLOC_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 /* Zero-filled, 64-byte aligned block of `bytes` (0 gives a valid minimal
@@ -32,8 +33,16 @@ void ls_free(void *p);
  * Still 64-byte aligned.  On failure returns NULL and p stays valid. */
 void *ls_realloc(void *p, size_t bytes);
 
+/* n blocks of size bytes (zero-filled like every block); NULL also when
+ * n * size overflows. */
+void *ls_calloc(size_t n, size_t size);
+
 /* Copy of a NUL-terminated string, or NULL (out of memory, or s NULL). */
 char *ls_strdup(const char *s);
+
+/* A printf-formatted string in a new block, or NULL. */
+char *ls_strprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *ls_vstrprintf(const char *fmt, va_list ap);
 
 /* Bytes currently allocated (asked for and not yet freed). */
 size_t ls_alloc_live_bytes(void);
@@ -43,6 +52,10 @@ size_t ls_alloc_live_bytes(void);
  * minus the live bytes at its start. */
 size_t ls_alloc_peak_bytes(void);
 void ls_alloc_peak_reset(void);
+
+/* Calls to ls_alloc and ls_realloc so far (ls_strdup, ls_calloc included):
+ * tests count a step's allocations to aim ls_alloc_fail_at past them. */
+long ls_alloc_calls(void);
 
 /* Test hook: the n-th call to ls_alloc() or ls_realloc() (ls_strdup
  * included) from now on (n >= 1) returns NULL, once; n = 0 disarms. */

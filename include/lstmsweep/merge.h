@@ -11,8 +11,9 @@
  * LS_CURVE_COLUMNS (LS_EFORMAT "FILE:1: ..." otherwise); a malformed row
  * (field count, job id, status; a curves row's numbers) is LS_EFORMAT with
  * FILE:LINE; a torn last line (a crash while writing) is skipped and
- * counted.  A merge into a file writes a temporary file and renames it over
- * `out`, so `out` may also be one of the inputs.
+ * counted.  A merge into a file replaces it with ls_file_replace (durable.h:
+ * temporary file, fsync, rename, fsync of the directory), so a crash leaves
+ * the old file or the new one; `out` may also be one of the inputs.
  */
 #ifndef LSTMSWEEP_MERGE_H
 #define LSTMSWEEP_MERGE_H

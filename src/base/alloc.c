@@ -9,6 +9,7 @@
 
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,14 +27,21 @@ typedef struct header {
 
 static atomic_long fail_countdown; /* 0: disarmed */
 static atomic_size_t live_bytes, peak_bytes;
+static atomic_long calls;         /* ls_alloc and ls_realloc calls so far */
 
 void ls_alloc_fail_at(long n)
 {
     atomic_store(&fail_countdown, n);
 }
 
+long ls_alloc_calls(void)
+{
+    return atomic_load(&calls);
+}
+
 static int injected_failure(void)
 {
+    atomic_fetch_add_explicit(&calls, 1, memory_order_relaxed);
     return atomic_load_explicit(&fail_countdown, memory_order_relaxed) > 0 &&
            atomic_fetch_sub(&fail_countdown, 1) == 1;
 }
@@ -107,6 +115,34 @@ void *ls_realloc(void *p, size_t bytes)
     memset(q + keep, 0, rounded(bytes) - keep);
     count(bytes, old.bytes);
     return q;
+}
+
+void *ls_calloc(size_t n, size_t size)
+{
+    if (size && n > SIZE_MAX / size)
+        return NULL;
+    return ls_alloc(n * size);
+}
+
+char *ls_vstrprintf(const char *fmt, va_list ap)
+{
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(NULL, 0, fmt, again);
+    va_end(again);
+    char *s = n < 0 ? NULL : ls_alloc((size_t)n + 1);
+    if (s)
+        vsnprintf(s, (size_t)n + 1, fmt, ap);
+    return s;
+}
+
+char *ls_strprintf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = ls_vstrprintf(fmt, ap);
+    va_end(ap);
+    return s;
 }
 
 char *ls_strdup(const char *s)

@@ -172,30 +172,9 @@ static void write_header(FILE *f, const slurm_cli *c, const ls_sweep *sw,
         logdir);
 }
 
-static void write_body(FILE *f, const slurm_cli *c, const ls_sweep *sw,
-                       const char *prog, const char *sweep_path, const char *cwd)
-{
-    fprintf(f, "set -euo pipefail\n\n");
-    fprintf(f, "LSTMSWEEP=");
-    shq(f, prog);
-    fprintf(f, "\nSWEEP=");
-    shq(f, sweep_path);
-    fprintf(f, "\nWORKDIR=");
-    shq(f, cwd);
-    fprintf(f, "          # relative paths of the sweep file are taken from here\n");
-    fprintf(f, "TASKS=%d\nRESULTS=", c->tasks);
-    shq(f, sw->results);
-    fprintf(f, "\nCURVES=");
-    shq(f, sw->curves);
-    fprintf(f, "\nMAX_ARRAY_SIZE=%s\n", c->max_array);
-    fprintf(f, "SETS=(");
-    for (int i = 0; i < c->nsets; i++) {
-        fputs(i ? " --set " : "--set ", f);
-        shq(f, c->sets[i]);
-    }
-    fprintf(f, ")\n\ncd \"$WORKDIR\"\n");
-    fprintf(f, "mkdir -p \"$(dirname %s)\"\n\n", "\"$RESULTS\"");
-    fputs(
+/* The script's roles: submit the array(s) and the merge job; run one
+ * array task's shard; merge the shards' results and curves. */
+static const char script_roles[] =
         "case \"${1:-submit}\" in\n"
         "submit)\n"
         "    # Arrays larger than the cluster's MaxArraySize go as several arrays,\n"
@@ -252,7 +231,38 @@ static void write_body(FILE *f, const slurm_cli *c, const ls_sweep *sw,
         "    echo \"usage: bash $0 [submit]\" >&2\n"
         "    exit 2\n"
         "    ;;\n"
-        "esac\n", f);
+        "esac\n";
+
+static void write_vars(FILE *f, const slurm_cli *c, const ls_sweep *sw,
+                       const char *prog, const char *sweep_path, const char *cwd)
+{
+    fprintf(f, "set -euo pipefail\n\n");
+    fprintf(f, "LSTMSWEEP=");
+    shq(f, prog);
+    fprintf(f, "\nSWEEP=");
+    shq(f, sweep_path);
+    fprintf(f, "\nWORKDIR=");
+    shq(f, cwd);
+    fprintf(f, "          # relative paths of the sweep file are taken from here\n");
+    fprintf(f, "TASKS=%d\nRESULTS=", c->tasks);
+    shq(f, sw->results);
+    fprintf(f, "\nCURVES=");
+    shq(f, sw->curves);
+    fprintf(f, "\nMAX_ARRAY_SIZE=%s\n", c->max_array);
+    fprintf(f, "SETS=(");
+    for (int i = 0; i < c->nsets; i++) {
+        fputs(i ? " --set " : "--set ", f);
+        shq(f, c->sets[i]);
+    }
+    fprintf(f, ")\n\ncd \"$WORKDIR\"\n");
+    fprintf(f, "mkdir -p \"$(dirname %s)\"\n\n", "\"$RESULTS\"");
+}
+
+static void write_body(FILE *f, const slurm_cli *c, const ls_sweep *sw,
+                       const char *prog, const char *sweep_path, const char *cwd)
+{
+    write_vars(f, c, sw, prog, sweep_path, cwd);
+    fputs(script_roles, f);
 }
 
 int cmd_slurm(int argc, char **argv)

@@ -2,6 +2,7 @@
  * ls_report_plots, which writes every chart and runs gnuplot; see
  * report_int.h. */
 #include "report_int.h"
+#include "lstmsweep/alloc.h"
 
 #include <limits.h>
 #include <math.h>
@@ -190,7 +191,7 @@ static int hchart_lines(const ls_report *r, size_t g, int m, const job *bj, hcha
 {
     size_t *lv = NULL, *bv = NULL;
     long nl = rep_distinct(r, g, HP_LAYERS, &lv), nb = bj ? 1 : rep_distinct(r, g, HP_BATCH, &bv);
-    point *pts = malloc((nh + 1) * sizeof *pts);
+    point *pts = ls_alloc((nh + 1) * sizeof *pts);
     int rc = nl < 0 || nb < 0 || !pts ? LS_ENOMEM : 0;
 
     for (long bi = 0; bi < nb && !rc; bi++)
@@ -206,9 +207,9 @@ static int hchart_lines(const ls_report *r, size_t g, int m, const job *bj, hcha
             /* colour: the layer count; dashes and points: the batch size */
             hchart_line(c, pts, n, name, l + 1, bi % 5 + 1, (bj ? l : bi) % 4 * 2 + 5);
         }
-    free(pts);
-    free(lv);
-    free(bv);
+    ls_free(pts);
+    ls_free(lv);
+    ls_free(bv);
     return rc;
 }
 
@@ -290,7 +291,7 @@ out:
         fclose(c.plot);
     free(plotcmd);
     free(body);
-    free(hv);
+    ls_free(hv);
     return rc;
 }
 
@@ -303,7 +304,7 @@ static int plot_group(plotter *pl, size_t g, ls_err *err)
         return ls_err_set(err, LS_ENOMEM, "out of memory");
     for (long i = 0; i < nb && !rc; i++)
         rc = chart_vs_hidden(pl, g, M_ERR, &pl->r->jobs[bv[i]], err);
-    free(bv);
+    ls_free(bv);
     return rc ? rc : chart_vs_hidden(pl, g, M_SPS, NULL, err);
 }
 
@@ -335,7 +336,7 @@ int ls_report_plots(const ls_report *r, const ls_report_opts *o,
         info->drawn = 1;
 out:
     for (size_t i = 0; i < pl.nstems; i++)
-        free(pl.stems[i]);
-    free(pl.stems);
+        ls_free(pl.stems[i]);
+    ls_free(pl.stems);
     return rc;
 }

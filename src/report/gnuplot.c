@@ -1,8 +1,10 @@
 /* gnuplot.c - the charts' files (data, gnuplot scripts) and the one gnuplot
  * run that draws them; see report_int.h. */
 #include "report_int.h"
+#include "lstmsweep/alloc.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,13 +80,13 @@ int rep_write_script(plotter *pl, const char *stem, const char *body, int w, int
         return rc;
     if (pl->nstems == pl->cap) {
         size_t cap = pl->cap ? 2 * pl->cap : 16;
-        char **s = realloc(pl->stems, cap * sizeof *s);
+        char **s = ls_realloc(pl->stems, cap * sizeof *s);
         if (!s)
             return ls_err_set(err, LS_ENOMEM, "out of memory");
         pl->stems = s;
         pl->cap = cap;
     }
-    if (!(pl->stems[pl->nstems] = strdup(stem)))
+    if (!(pl->stems[pl->nstems] = ls_strdup(stem)))
         return ls_err_set(err, LS_ENOMEM, "out of memory");
     pl->nstems++;
     return 0;
@@ -95,11 +97,10 @@ int rep_write_script(plotter *pl, const char *stem, const char *body, int w, int
 int rep_find_program(const char *name, char *out, size_t len)
 {
     if (strchr(name, '/')) {
-        char *real = realpath(name, NULL);
-        int ok = real && access(real, X_OK) == 0;
+        char real[PATH_MAX];
+        int ok = realpath(name, real) && access(real, X_OK) == 0;
         if (ok)
             snprintf(out, len, "%s", real);
-        free(real);
         return ok ? 0 : -1;
     }
     const char *path = getenv("PATH");
@@ -129,7 +130,7 @@ static void log_line(const char *log, char *buf, size_t len)
 int rep_run_gnuplot(plotter *pl, const char *prog, ls_err *err)
 {
     const char *dir = pl->o->plots_dir;
-    char **argv = calloc(pl->nstems + 2, sizeof *argv), log[4096], line[256];
+    char **argv = ls_calloc(pl->nstems + 2, sizeof *argv), log[4096], line[256];
     int status = 0, rc = 0;
     struct stat st;
     pid_t pid;
@@ -138,7 +139,7 @@ int rep_run_gnuplot(plotter *pl, const char *prog, ls_err *err)
         return ls_err_set(err, LS_ENOMEM, "out of memory");
     argv[0] = (char *)prog;
     for (size_t i = 0; i < pl->nstems && !rc; i++)
-        if (asprintf(&argv[i + 1], "%s.gp", pl->stems[i]) < 0)
+        if (!(argv[i + 1] = ls_strprintf("%s.gp", pl->stems[i])))
             rc = ls_err_set(err, LS_ENOMEM, "out of memory");
     if (rc || (pid = fork()) < 0) {
         rc = rc ? rc : ls_err_set(err, LS_EIO, "cannot start gnuplot: %s", strerror(errno));
@@ -174,7 +175,7 @@ int rep_run_gnuplot(plotter *pl, const char *prog, ls_err *err)
         unlink(log);
 out:
     for (size_t i = 1; i <= pl->nstems; i++)
-        free(argv[i]);
-    free(argv);
+        ls_free(argv[i]);
+    ls_free(argv);
     return rc;
 }

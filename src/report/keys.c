@@ -2,6 +2,7 @@
  * and captions, and the ranked configurations (ls_report_ranked); see
  * report_int.h. */
 #include "report_int.h"
+#include "lstmsweep/alloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,7 +74,7 @@ static int cmp_key(const void *a, const void *b, void *ctx)
 
 long rep_distinct(const ls_report *r, size_t g, int k, size_t **vals)
 {
-    size_t *v = malloc((r->njobs + 1) * sizeof *v), m = 0, w = 0;
+    size_t *v = ls_alloc((r->njobs + 1) * sizeof *v), m = 0, w = 0;
     key_ctx kc = {r, k};
     if (!(*vals = v))
         return -1;
@@ -143,5 +144,5 @@ void rep_seed_list(const ls_report *r, size_t g, char *buf, size_t len)
             break;
         n += (size_t)w;
     }
-    free(v);
+    ls_free(v);
 }

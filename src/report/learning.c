@@ -2,6 +2,7 @@
  * seeds of each group's best three configurations, averaged per epoch and
  * drawn; see report_int.h. */
 #include "report_int.h"
+#include "lstmsweep/alloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -30,17 +31,17 @@ static int cmp_cjob(const void *a, const void *b)
 static void curves_free(curves *cv)
 {
     for (size_t i = 0; i < cv->n; i++) {
-        free(cv->j[i].loss);
-        free(cv->j[i].terr);
+        ls_free(cv->j[i].loss);
+        ls_free(cv->j[i].terr);
     }
-    free(cv->j);
+    ls_free(cv->j);
 }
 
 /* The jobs whose curves are drawn: the seeds of each group's best three. */
 static int curves_select(const ls_report *r, curves *cv)
 {
     memset(cv, 0, sizeof *cv);
-    if (!(cv->j = calloc(r->njobs + 1, sizeof *cv->j)))
+    if (!(cv->j = ls_calloc(r->njobs + 1, sizeof *cv->j)))
         return LS_ENOMEM;
     for (size_t g = 0; g < r->ngroups; g++)
         for (size_t k = 0; k < r->groups[g].nranked && k < 3; k++) {
@@ -52,8 +53,8 @@ static int curves_select(const ls_report *r, curves *cv)
                     continue;
                 memcpy(cj->id, j->id, sizeof cj->id);
                 cj->n = j->v[HP_EPOCHS] > 0 && j->v[HP_EPOCHS] < 1e7 ? (int)j->v[HP_EPOCHS] : 0;
-                cj->loss = malloc(((size_t)cj->n + 1) * sizeof *cj->loss);
-                cj->terr = malloc(((size_t)cj->n + 1) * sizeof *cj->terr);
+                cj->loss = ls_alloc(((size_t)cj->n + 1) * sizeof *cj->loss);
+                cj->terr = ls_alloc(((size_t)cj->n + 1) * sizeof *cj->terr);
                 cv->n++;
                 if (!cj->loss || !cj->terr)
                     return LS_ENOMEM;

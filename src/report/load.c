@@ -2,6 +2,7 @@
  * row kept (ls_results_merge_load), then task groups, configurations, their
  * statistics and ranking; see report_int.h. */
 #include "report_int.h"
+#include "lstmsweep/alloc.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -87,7 +88,7 @@ static int store_row(loader *L, char **f, ls_err *err)
 
     if (r->njobs == r->cap) {
         size_t cap = r->cap ? 2 * r->cap : 256;
-        job *nj = realloc(r->jobs, cap * sizeof *nj);
+        job *nj = ls_realloc(r->jobs, cap * sizeof *nj);
         if (!nj)
             return ls_err_set(err, LS_ENOMEM, "out of memory");
         r->jobs = nj;
@@ -97,11 +98,11 @@ static int store_row(loader *L, char **f, ls_err *err)
     memset(j, 0, sizeof *j);
     snprintf(j->id, sizeof j->id, "%s", f[L->id_col]);
     for (int k = 0; k < NHP; k++) {
-        if (!(j->hp[k] = strdup(f[L->hp_col[k]])))
+        if (!(j->hp[k] = ls_strdup(f[L->hp_col[k]])))
             return ls_err_set(err, LS_ENOMEM, "out of memory");
         j->v[k] = ls_column_is_number(ls_schema_at(L->hp_col[k])) ? num_or_nan(j->hp[k]) : NAN;
     }
-    if (!(j->message = strdup(f[L->msg_col])))
+    if (!(j->message = ls_strdup(f[L->msg_col])))
         return ls_err_set(err, LS_ENOMEM, "out of memory");
     ls_status_parse(f[L->status_col], &j->status);
     j->epochs_run = atoi(f[L->epochs_run_col]);
@@ -160,13 +161,13 @@ static long group_of(ls_report *r, const job *j)
         if (!strcmp(r->groups[g].task, j->hp[HP_TASK]) &&
             !strcmp(r->groups[g].data, j->hp[HP_DATA]))
             return (long)g;
-    group *ng = realloc(r->groups, (r->ngroups + 1) * sizeof *ng);
+    group *ng = ls_realloc(r->groups, (r->ngroups + 1) * sizeof *ng);
     if (!ng)
         return -1;
     r->groups = ng;
     group *g = &ng[r->ngroups];
     memset(g, 0, sizeof *g);
-    if (!(g->data = strdup(j->hp[HP_DATA])))
+    if (!(g->data = ls_strdup(j->hp[HP_DATA])))
         return -1;
     snprintf(g->task, sizeof g->task, "%s", j->hp[HP_TASK]);
     snprintf(g->label, sizeof g->label, "%s%s%s", g->task, *g->data ? " " : "", g->data);
@@ -231,7 +232,7 @@ static int rank_group(ls_report *r, size_t gi)
 {
     group *g = &r->groups[gi];
     const job *first = NULL;
-    if (!(g->ranked = malloc((r->ncfgs + 1) * sizeof *g->ranked)))
+    if (!(g->ranked = ls_alloc((r->ncfgs + 1) * sizeof *g->ranked)))
         return LS_ENOMEM;
     for (size_t c = 0; c < r->ncfgs; c++)
         if (r->cfgs[c].group == gi && r->cfgs[c].seeds)
@@ -258,8 +259,8 @@ static int organize(ls_report *r, ls_err *err)
             return ls_err_set(err, LS_ENOMEM, "out of memory");
         r->jobs[i].group = (size_t)g;
     }
-    r->order = malloc(r->njobs * sizeof *r->order);
-    r->cfgs = calloc(r->njobs, sizeof *r->cfgs);
+    r->order = ls_alloc(r->njobs * sizeof *r->order);
+    r->cfgs = ls_calloc(r->njobs, sizeof *r->cfgs);
     if (!r->order || !r->cfgs)
         return ls_err_set(err, LS_ENOMEM, "out of memory");
     for (size_t i = 0; i < r->njobs; i++)
@@ -314,7 +315,7 @@ static int load_merged(loader *L, const char *const *paths, int n, ls_err *err)
 
 int ls_report_load(ls_report **out, const char *const *paths, int n, ls_err *err)
 {
-    ls_report *r = calloc(1, sizeof *r);
+    ls_report *r = ls_calloc(1, sizeof *r);
     loader L;
     int rc = 0;
 
@@ -326,12 +327,12 @@ int ls_report_load(ls_report **out, const char *const *paths, int n, ls_err *err
         rc = ls_err_set(err, LS_EINVAL, "no results file given");
         goto fail;
     }
-    if (!(r->paths = calloc((size_t)n, sizeof *r->paths))) {
+    if (!(r->paths = ls_calloc((size_t)n, sizeof *r->paths))) {
         rc = ls_err_set(err, LS_ENOMEM, "out of memory");
         goto fail;
     }
     for (r->npaths = 0; r->npaths < n; r->npaths++)
-        if (!(r->paths[r->npaths] = strdup(paths[r->npaths]))) {
+        if (!(r->paths[r->npaths] = ls_strdup(paths[r->npaths]))) {
             rc = ls_err_set(err, LS_ENOMEM, "out of memory");
             goto fail;
         }
@@ -357,22 +358,22 @@ void ls_report_destroy(ls_report *r)
     if (!r)
         return;
     for (int i = 0; i < r->npaths; i++)
-        free(r->paths[i]);
-    free(r->paths);
+        ls_free(r->paths[i]);
+    ls_free(r->paths);
     for (size_t i = 0; i < r->njobs; i++) {
         for (int k = 0; k < NHP; k++)
-            free(r->jobs[i].hp[k]);
-        free(r->jobs[i].message);
+            ls_free(r->jobs[i].hp[k]);
+        ls_free(r->jobs[i].message);
     }
-    free(r->jobs);
+    ls_free(r->jobs);
     for (size_t g = 0; g < r->ngroups; g++) {
-        free(r->groups[g].data);
-        free(r->groups[g].ranked);
+        ls_free(r->groups[g].data);
+        ls_free(r->groups[g].ranked);
     }
-    free(r->groups);
-    free(r->cfgs);
-    free(r->order);
-    free(r);
+    ls_free(r->groups);
+    ls_free(r->cfgs);
+    ls_free(r->order);
+    ls_free(r);
 }
 
 void ls_report_get_counts(const ls_report *r, ls_report_counts *c)

@@ -2,6 +2,7 @@
  * problem jobs, best configurations, pivot tables, speed; each a table
  * printed as text, markdown or CSV.  See report_int.h. */
 #include "report_int.h"
+#include "lstmsweep/alloc.h"
 
 #include <errno.h>
 #include <math.h>
@@ -386,9 +387,9 @@ typedef struct pivot {
 static void pivot_free(pivot *p)
 {
     for (int i = 0; i < p->nk; i++)
-        free(p->val[i]);
-    free(p->cell[0]);
-    free(p->cell[1]);
+        ls_free(p->val[i]);
+    ls_free(p->cell[0]);
+    ls_free(p->cell[1]);
 }
 
 /* Cell index: key 0 the row, key 1 the column, the others outermost. */
@@ -412,8 +413,8 @@ static int pivot_build(const ls_report *r, size_t g, const int *keys, int nk, pi
         p->nval[p->nk] = (size_t)m;
         p->ncells *= (size_t)m;
     }
-    p->cell[0] = calloc(p->ncells, sizeof(acc));
-    p->cell[1] = calloc(p->ncells, sizeof(acc));
+    p->cell[0] = ls_calloc(p->ncells, sizeof(acc));
+    p->cell[1] = ls_calloc(p->ncells, sizeof(acc));
     if (!p->cell[0] || !p->cell[1])
         return LS_ENOMEM;
     for (size_t i = 0; i < r->njobs; i++) {
@@ -658,7 +659,7 @@ static void speed_header(ls_table *t, const writer *w, int other)
 static int write_speed(writer *w, ls_err *err)
 {
     const ls_report *r = w->r;
-    size_t *c = malloc((r->ncfgs + 1) * sizeof *c), n = 0, k = 3;
+    size_t *c = ls_alloc((r->ncfgs + 1) * sizeof *c), n = 0, k = 3;
     int other = 0, csv = w->fmt == LS_REPORT_CSV;
     char desc[256];
     ls_table t;
@@ -675,7 +676,7 @@ static int write_speed(writer *w, ls_err *err)
     heading(w, "Speed");
     if (!n) {
         prose(w, 0, "no ok job: no speed to show");
-        free(c);
+        ls_free(c);
         return 0;
     }
     int keys[NHP], ncols = csv ? 2 + cfg_keys(w, &r->groups[0], keys) + 6 : 7 + other;
@@ -706,7 +707,7 @@ static int write_speed(writer *w, ls_err *err)
         prose(w, 0, "fastest: %.2f GFLOP/s (%s %s, %d thread%s per job); peak unknown "
                     "(pass --peak)", best->gflops_mean, r->groups[best->group].label,
               desc, best->thr_max, best->thr_max == 1 ? "" : "s");
-    free(c);
+    ls_free(c);
     return 0;
 }
 

@@ -1,5 +1,6 @@
 /* table.c - see include/lstmsweep/table.h. */
 #include "lstmsweep/table.h"
+#include "lstmsweep/alloc.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,7 +20,7 @@ void ls_table_row(ls_table *t)
         return;
     if (t->nrows == t->cap) {
         size_t cap = t->cap ? 2 * t->cap : 16;
-        char **c = realloc(t->cell, cap * (size_t)t->ncols * sizeof *c);
+        char **c = ls_realloc(t->cell, cap * (size_t)t->ncols * sizeof *c);
         if (!c) {
             t->oom = 1;
             return;
@@ -40,10 +41,8 @@ void ls_table_put(ls_table *t, const char *fmt, ...)
     if (t->oom || !t->nrows || t->col >= t->ncols)
         return;
     va_start(ap, fmt);
-    if (vasprintf(&s, fmt, ap) < 0) {
+    if (!(s = ls_vstrprintf(fmt, ap)))
         t->oom = 1;
-        s = NULL;
-    }
     va_end(ap);
     t->cell[(t->nrows - 1) * (size_t)t->ncols + (size_t)t->col++] = s;
 }
@@ -51,8 +50,8 @@ void ls_table_put(ls_table *t, const char *fmt, ...)
 void ls_table_free(ls_table *t)
 {
     for (size_t i = 0; i < t->nrows * (size_t)t->ncols; i++)
-        free(t->cell[i]);
-    free(t->cell);
+        ls_free(t->cell[i]);
+    ls_free(t->cell);
 }
 
 static const char *cell(const ls_table *t, size_t row, int c)

@@ -1,6 +1,7 @@
 /* csv.c - the CSV format both ways: quoting and the crash-safe append,
  * then the reader; see include/lstmsweep/csv.h. */
 #include "lstmsweep/csv.h"
+#include "lstmsweep/alloc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -42,10 +43,10 @@ int ls_csv_quote(const char *field, char *out, size_t cap)
 static int header_matches(int fd, const char *header)
 {
     size_t len = strlen(header);
-    char *buf = malloc(len + 1);
+    char *buf = ls_alloc(len + 1);
     int ok = buf && pread(fd, buf, len + 1, 0) == (ssize_t)(len + 1) &&
              !memcmp(buf, header, len) && buf[len] == '\n';
-    free(buf);
+    ls_free(buf);
     return ok;
 }
 
@@ -98,7 +99,7 @@ int ls_csv_append_line(const char *path, const char *header, const char *line,
     }
     if (st.st_size == 0) {
         size_t hl = strlen(header);
-        char *h = malloc(hl + 2);
+        char *h = ls_alloc(hl + 2);
         if (!h) {
             rc = ls_err_set(err, LS_ENOMEM, "%s: out of memory", path);
             goto out;
@@ -106,7 +107,7 @@ int ls_csv_append_line(const char *path, const char *header, const char *line,
         memcpy(h, header, hl);
         memcpy(h + hl, "\n", 2);
         rc = write_whole(fd, h, hl + 1, 0, path, err);
-        free(h);
+        ls_free(h);
         if (rc)
             goto out;
         st.st_size = (off_t)hl + 1;
@@ -215,7 +216,7 @@ int ls_csv_read(const char *path, const char *header, ls_csv_row_fn fn,
             start = lineno + 1;
         lineno++;
         if (rlen + (size_t)n + 1 > rcap) {
-            char *nr = realloc(rec, rcap = 2 * (rlen + (size_t)n + 1));
+            char *nr = ls_realloc(rec, rcap = 2 * (rlen + (size_t)n + 1));
             if (!nr) {
                 rc = ls_err_set(err, LS_ENOMEM, "%s: out of memory", path);
                 goto out;
@@ -262,7 +263,7 @@ int ls_csv_read(const char *path, const char *header, ls_csv_row_fn fn,
         *torn = 1;                        /* ended inside an open quote */
 out:
     free(line);
-    free(rec);
+    ls_free(rec);
     fclose(f);
     return rc;
 }

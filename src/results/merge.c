@@ -6,12 +6,12 @@
  * run, and a second sort restores the order of first appearance.
  */
 #include "lstmsweep/merge.h"
+#include "lstmsweep/alloc.h"
+#include "lstmsweep/durable.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "lstmsweep/csv.h"
 #include "lstmsweep/curves.h"
@@ -55,7 +55,7 @@ static char **copy_fields(int nf, char **fields)
     size_t len = (size_t)nf * sizeof(char *);
     for (int i = 0; i < nf; i++)
         len += strlen(fields[i]) + 1;
-    char **f = malloc(len), *p;
+    char **f = ls_alloc(len), *p;
     if (!f)
         return NULL;
     p = (char *)(f + nf);
@@ -105,7 +105,7 @@ static int add_row(void *ctx, const char *path, long line, int nf, char **f,
         return rc;
     if (m->n == m->cap) {
         size_t cap = m->cap ? 2 * m->cap : 1024;
-        row *r = realloc(m->rows, cap * sizeof *r);
+        row *r = ls_realloc(m->rows, cap * sizeof *r);
         if (!r)
             return ls_err_set(err, LS_ENOMEM, "out of memory");
         m->rows = r;
@@ -158,7 +158,7 @@ static size_t pick_best(merger *m, ls_merge_stats *st)
             first = m->rows[j].seq < first ? m->rows[j].seq : first;
         }
         for (size_t k = i; k < j; k++)
-            free(m->rows[k].f);
+            ls_free(m->rows[k].f);
         st->replaced += j - i;
         st->interrupted += !m->rows[j].final;
         m->rows[w] = m->rows[j];
@@ -172,7 +172,7 @@ static size_t pick_best(merger *m, ls_merge_stats *st)
 /* The kept rows into out (the row array becomes out->rows). */
 static int keep(merger *m, size_t n, ls_merged *out, ls_err *err)
 {
-    char ***rows = malloc((n + 1) * sizeof *rows);
+    char ***rows = ls_alloc((n + 1) * sizeof *rows);
     if (!rows)
         return ls_err_set(err, LS_ENOMEM, "out of memory");
     for (size_t i = 0; i < n; i++)
@@ -205,8 +205,8 @@ static int merge_load(merger *m, ls_merged *out, const char *const *inputs,
     }
     if (rc)
         for (size_t i = 0; i < kept; i++)
-            free(m->rows[i].f);
-    free(m->rows);
+            ls_free(m->rows[i].f);
+    ls_free(m->rows);
     if (stats)
         *stats = st;
     return rc;
@@ -215,8 +215,8 @@ static int merge_load(merger *m, ls_merged *out, const char *const *inputs,
 void ls_merged_free(ls_merged *m)
 {
     for (size_t i = 0; i < m->nrows; i++)
-        free(m->rows[i]);
-    free(m->rows);
+        ls_free(m->rows[i]);
+    ls_free(m->rows);
     memset(m, 0, sizeof *m);
 }
 
@@ -233,7 +233,7 @@ static char *serialize(int nf, char **f)
     size_t cap = 64;
     for (int i = 0; i < nf; i++)
         cap += 2 * strlen(f[i]) + 3;
-    char *line = malloc(cap), *p = line;
+    char *line = ls_alloc(cap), *p = line;
     if (!line)
         return NULL;
     for (int i = 0; i < nf; i++) {
@@ -251,45 +251,22 @@ typedef struct content {
 } content;
 
 /* The header and the rows into f. */
-static int write_rows(FILE *f, const void *ctx, ls_err *err)
+/* The merged file's content, for ls_file_replace (durable.h), which makes
+ * the replacement atomic and durable. */
+static int write_rows(int fd, void *ctx, ls_err *err)
 {
     const content *c = ctx;
-    fprintf(f, "%s\n", c->header);
-    for (size_t i = 0; i < c->m->nrows; i++) {
+    int rc = ls_write_all(fd, c->header, strlen(c->header), err);
+    if (!rc)
+        rc = ls_write_all(fd, "\n", 1, err);
+    for (size_t i = 0; !rc && i < c->m->nrows; i++) {
         char *line = serialize(c->m->nfields, c->m->rows[i]);
         if (!line)
             return ls_err_set(err, LS_ENOMEM, "out of memory");
-        fputs(line, f);
-        free(line);
+        rc = ls_write_all(fd, line, strlen(line), err);
+        ls_free(line);
     }
-    return 0;
-}
-
-/* Replace `path` with what fill(f, ctx, err) puts into f: written into a
- * temporary file beside it, fsync'ed, then renamed over it. */
-static int replace_file(const char *path, int (*fill)(FILE *, const void *, ls_err *),
-                        const void *ctx, ls_err *err)
-{
-    char tmp[4096];
-    FILE *f;
-    int rc;
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    if (!(f = fopen(tmp, "w")))
-        return ls_err_set(err, LS_EIO, "%s: cannot create: %s", tmp, strerror(errno));
-    if ((rc = fill(f, ctx, err)) == 0 &&
-        (fflush(f) != 0 || fsync(fileno(f)) != 0 || ferror(f)))
-        rc = ls_err_set(err, LS_EIO, "%s: cannot write: %s", tmp, strerror(errno));
-    if (rc) {
-        fclose(f);
-        unlink(tmp);
-        return rc;
-    }
-    fclose(f);
-    if (rename(tmp, path) != 0) {
-        unlink(tmp);
-        return ls_err_set(err, LS_EIO, "%s: cannot rename: %s", path, strerror(errno));
-    }
-    return 0;
+    return rc;
 }
 
 static int merge_into(merger *m, const char *out, const char *const *inputs,
@@ -299,7 +276,7 @@ static int merge_into(merger *m, const char *out, const char *const *inputs,
     int rc = merge_load(m, &rows, inputs, ninputs, stats, err);
     content c = {m->header, &rows};
     if (!rc)
-        rc = replace_file(out, write_rows, &c, err);
+        rc = ls_file_replace(out, write_rows, &c, err);
     ls_merged_free(&rows);
     return rc;
 }

@@ -1,5 +1,6 @@
 /* place.c - the placement policy; see include/lstmsweep/place.h. */
 #include "lstmsweep/place.h"
+#include "lstmsweep/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -34,8 +35,8 @@ int ls_place_init(ls_place *p, int ncores, int nnodes, const int *core_node,
     p->threads_per_job = threads_per_job;
     p->reserve = 1;
     p->calib = 1;
-    p->core_busy = calloc((size_t)ncores, sizeof *p->core_busy);
-    p->ends = calloc((size_t)ncores, sizeof *p->ends);
+    p->core_busy = ls_calloc((size_t)ncores, sizeof *p->core_busy);
+    p->ends = ls_calloc((size_t)ncores, sizeof *p->ends);
     if (!p->core_busy || !p->ends)
         return ls_err_set(err, LS_ENOMEM, "placement: out of memory");
     for (int nd = 0; nd < nnodes; nd++) {
@@ -55,8 +56,8 @@ int ls_place_init(ls_place *p, int ncores, int nnodes, const int *core_node,
 
 void ls_place_free(ls_place *p)
 {
-    free(p->core_busy);
-    free(p->ends);
+    ls_free(p->core_busy);
+    ls_free(p->ends);
     p->core_busy = NULL;
     p->ends = NULL;
 }

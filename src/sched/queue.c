@@ -1,6 +1,7 @@
 /* queue.c - a sweep's jobs prepared for scheduling; see
  * include/lstmsweep/queue.h. */
 #include "lstmsweep/queue.h"
+#include "lstmsweep/alloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,8 +31,8 @@ static int eval_every_of(const ls_job *j, size_t n_train, size_t n_test)
 static int list_jobs(ls_queue *q, const ls_sweep *sw, ls_err *err)
 {
     size_t n = sw->njobs ? sw->njobs : 1;
-    q->e = calloc(n, sizeof *q->e);
-    q->pj = calloc(n, sizeof *q->pj);
+    q->e = ls_calloc(n, sizeof *q->e);
+    q->pj = ls_calloc(n, sizeof *q->pj);
     if (!q->e || !q->pj)
         return OOM(err);
     /* ls_sweep_load rejects a sweep that lists the same job twice, so the
@@ -59,9 +60,9 @@ static int keep_shard(ls_queue *q, const ls_run_opts *o, ls_err *err)
     if (o->shard_count <= 1)
         return 0;
     size_t n = q->n ? q->n : 1;
-    double *cost = malloc(sizeof *cost * n);
-    char (*ids)[LS_JOB_ID_LEN] = malloc(sizeof *ids * n);
-    int *shard = malloc(sizeof *shard * n);
+    double *cost = ls_alloc(sizeof *cost * n);
+    char (*ids)[LS_JOB_ID_LEN] = ls_alloc(sizeof *ids * n);
+    int *shard = ls_alloc(sizeof *shard * n);
     if (!cost || !ids || !shard) {
         rc = OOM(err);
         goto out;
@@ -81,9 +82,9 @@ static int keep_shard(ls_queue *q, const ls_run_opts *o, ls_err *err)
         }
     q->n = w;
 out:
-    free(cost);
-    free(ids);
-    free(shard);
+    ls_free(cost);
+    ls_free(ids);
+    ls_free(shard);
     return rc;
 }
 
@@ -108,7 +109,7 @@ static int done_row(void *ctx, const char *path, long line, int nf, char **f,
         return 0;
     if (d->n == d->cap) {
         size_t cap = d->cap ? 2 * d->cap : 256;
-        void *p = realloc(d->ids, cap * sizeof *d->ids);
+        void *p = ls_realloc(d->ids, cap * sizeof *d->ids);
         if (!p)
             return OOM(err);
         d->ids = p;
@@ -161,7 +162,7 @@ static int mark_done(ls_queue *q, const ls_sweep *sw, const ls_run_opts *o,
             q->pj[i].state = LS_PLACE_DONE;
             q->already_done++;
         }
-    free(done.ids);
+    ls_free(done.ids);
     return rc;
 }
 
@@ -184,7 +185,7 @@ static int data_index(ls_queue *q, const ls_job *j, int nnodes, ls_err *err)
     for (int i = 0; i < q->ndata; i++)
         if (!strcmp(q->data[i].key, key))
             return i;
-    ls_queue_data *d = realloc(q->data, sizeof *d * (size_t)(q->ndata + 1));
+    ls_queue_data *d = ls_realloc(q->data, sizeof *d * (size_t)(q->ndata + 1));
     if (!d)
         return OOM(err);
     q->data = d;
@@ -193,7 +194,7 @@ static int data_index(ls_queue *q, const ls_job *j, int nnodes, ls_err *err)
     snprintf(d->key, sizeof d->key, "%s", key);
     pthread_mutex_init(&d->lock, NULL);
     q->ndata++;
-    if (!(d->node = calloc((size_t)nnodes, sizeof *d->node)))
+    if (!(d->node = ls_calloc((size_t)nnodes, sizeof *d->node)))
         return OOM(err);
     int rc = ls_train_load_data(j, &d->main, err);
     if (rc)
@@ -241,8 +242,8 @@ static int order_and_place(ls_queue *q, const ls_topo *topo, const ls_run_opts *
                            ls_err *err)
 {
     int ncores = ls_topo_ncores(topo);
-    q->order = malloc(sizeof *q->order * (q->n ? q->n : 1));
-    q->core_node = malloc(sizeof *q->core_node * (size_t)ncores);
+    q->order = ls_alloc(sizeof *q->order * (q->n ? q->n : 1));
+    q->core_node = ls_alloc(sizeof *q->core_node * (size_t)ncores);
     if (!q->order || !q->core_node)
         return OOM(err);
     for (size_t i = 0; i < q->n; i++)
@@ -277,14 +278,14 @@ void ls_queue_free(ls_queue *q)
         /* node copies exist only where nnodes > 1; node is NULL-padded */
         for (int nd = 0; q->data[i].node && nd < q->place.nnodes; nd++)
             ls_dataset_destroy(q->data[i].node[nd]);
-        free(q->data[i].node);
+        ls_free(q->data[i].node);
         pthread_mutex_destroy(&q->data[i].lock);
     }
-    free(q->data);
-    free(q->e);
-    free(q->pj);
-    free(q->order);
-    free(q->core_node);
+    ls_free(q->data);
+    ls_free(q->e);
+    ls_free(q->pj);
+    ls_free(q->order);
+    ls_free(q->core_node);
     ls_place_free(&q->place);
 }
 

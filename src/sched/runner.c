@@ -6,6 +6,7 @@
  * file runs it: a dispatch loop on the calling thread and one worker
  * thread per core.  The dry run (plan.c) simulates the same policy. */
 #include "lstmsweep/runner.h"
+#include "lstmsweep/alloc.h"
 
 #include <errno.h>
 #include <math.h>
@@ -296,7 +297,7 @@ static void dispatch(runner *R)
 static int start_workers(runner *R, ls_err *err)
 {
     int n = R->q.place.ncores;
-    R->workers = calloc((size_t)n, sizeof *R->workers);
+    R->workers = ls_calloc((size_t)n, sizeof *R->workers);
     if (!R->workers)
         return ls_err_set(err, LS_ENOMEM, "out of memory");
     for (int i = 0; i < n; i++) {
@@ -327,7 +328,7 @@ static void stop_workers(runner *R)
             pthread_join(R->workers[i].thread, NULL);
             pthread_cond_destroy(&R->workers[i].cv);
         }
-    free(R->workers);
+    ls_free(R->workers);
 }
 
 static void log_start(runner *R)

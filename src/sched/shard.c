@@ -1,5 +1,6 @@
 /* shard.c - see include/lstmsweep/shard.h. */
 #include "lstmsweep/shard.h"
+#include "lstmsweep/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -26,11 +27,11 @@ int ls_shard_assign(const double *cost, const char (*ids)[LS_JOB_ID_LEN],
 
     if (nshards < 1)
         return ls_err_set(err, LS_EINVAL, "shards: need at least 1, got %d", nshards);
-    it = malloc(sizeof *it * (n ? n : 1));
-    load = calloc((size_t)nshards, sizeof *load);
+    it = ls_alloc(sizeof *it * (n ? n : 1));
+    load = ls_calloc((size_t)nshards, sizeof *load);
     if (!it || !load) {
-        free(it);
-        free(load);
+        ls_free(it);
+        ls_free(load);
         return ls_err_set(err, LS_ENOMEM, "shards: out of memory for %zu jobs", n);
     }
     for (size_t i = 0; i < n; i++)
@@ -44,7 +45,7 @@ int ls_shard_assign(const double *cost, const char (*ids)[LS_JOB_ID_LEN],
         load[best] += it[i].cost;
         shard_of[it[i].index] = best;
     }
-    free(it);
-    free(load);
+    ls_free(it);
+    ls_free(load);
     return 0;
 }

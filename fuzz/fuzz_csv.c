@@ -1,9 +1,11 @@
 /* fuzz_csv.c - libFuzzer target: the CSV reader, ls_csv_read() with the
- * results header and without one, and ls_results_merge() of the input with
- * itself into a temporary file, whose output must read back (see fuzz.h). */
+ * results header, the curves header and none, and ls_results_merge() and
+ * ls_curves_merge() of the input with itself into a temporary file, whose
+ * output must read back (see fuzz.h). */
 #include "fuzz.h"
 
 #include "lstmsweep/csv.h"
+#include "lstmsweep/curves.h"
 #include "lstmsweep/merge.h"
 #include "lstmsweep/results.h"
 
@@ -32,16 +34,22 @@ static int read_csv(const char *path, const char *header, rows *r, int *torn)
     ls_err err = {0};
     int rc;
 
-    r->want = header ? ls_csv_column(header, "message") + 1 : -1;
+    r->want = header ? 1 : -1; /* the header's field count, or any */
+    for (const char *p = header ? strchr(header, ',') : NULL; p; p = strchr(p + 1, ','))
+        r->want++;
     r->n = r->bytes = 0;
     rc = ls_csv_read(path, header, count_row, r, torn, &err);
     fuzz_check_rc("ls_csv_read", rc, &err, path);
     return rc;
 }
 
+typedef int (*merge_fn)(const char *out, const char *const *inputs, int ninputs,
+                        ls_merge_stats *stats, ls_err *err);
+
 /* Merge the input with itself; the output must read back with one row per
- * job and no torn line. */
-static void merge(const char *path, int rc_read, const rows *read)
+ * key (job; job and epoch) and no torn line. */
+static void merge(const char *name, merge_fn fn, const char *header, const char *path,
+                  int rc_read, const rows *read)
 {
     char buf[4096];
     const char *out = fuzz_path("merged.csv", buf, sizeof buf);
@@ -49,30 +57,30 @@ static void merge(const char *path, int rc_read, const rows *read)
     ls_merge_stats st;
     ls_err err = {0};
     rows back;
-    int torn, rc = ls_results_merge(out, inputs, 2, &st, &err);
+    int torn, rc = fn(out, inputs, 2, &st, &err);
 
-    fuzz_check_rc("ls_results_merge", rc, &err, NULL);
+    fuzz_check_rc(name, rc, &err, NULL);
     if (rc == 0) {
         if (rc_read != 0 || st.rows != 2 * read->n || st.jobs > read->n ||
             st.jobs + st.replaced != st.rows)
-            FUZZ_DIE("ls_results_merge: stats rows %zu jobs %zu replaced %zu "
-                     "for %zu rows read (rc %d)", st.rows, st.jobs, st.replaced,
-                     read->n, rc_read);
-        if (read_csv(out, LS_RESULTS_COLUMNS, &back, &torn) != 0 || torn ||
-            back.n != st.jobs)
-            FUZZ_DIE("ls_results_merge: output does not read back (%zu of %zu "
-                     "rows, torn %d)", back.n, st.jobs, torn);
+            FUZZ_DIE("%s: stats rows %zu jobs %zu replaced %zu for %zu rows read "
+                     "(rc %d)", name, st.rows, st.jobs, st.replaced, read->n, rc_read);
+        if (read_csv(out, header, &back, &torn) != 0 || torn || back.n != st.jobs)
+            FUZZ_DIE("%s: output does not read back (%zu of %zu rows, torn %d)", name,
+                     back.n, st.jobs, torn);
     }
     unlink(out);
 }
 
 int fuzz_csv_file(const char *path)
 {
-    rows with, any;
+    rows with, curves, any;
     int torn, rc = read_csv(path, LS_RESULTS_COLUMNS, &with, &torn);
+    int rc_curves = read_csv(path, LS_CURVE_COLUMNS, &curves, &torn);
 
     read_csv(path, NULL, &any, &torn);
-    merge(path, rc, &with);
+    merge("ls_results_merge", ls_results_merge, LS_RESULTS_COLUMNS, path, rc, &with);
+    merge("ls_curves_merge", ls_curves_merge, LS_CURVE_COLUMNS, path, rc_curves, &curves);
     return rc;
 }
 

@@ -29,7 +29,8 @@ targets=${FUZZ_TARGETS:-sweep idx csv model}
 
 # The sources the four targets reach, directly or through each other.
 lib_sources="base/alloc base/error base/sysinfo base/rng sweep/job sweep/sweep
-             data/idx results/csv results/results results/schema results/merge nn/lstm
+             data/idx results/csv results/results results/schema results/merge
+             results/curves nn/lstm
              nn/model train/modelfile train/checkpoint"
 
 die() { echo "fuzz: $*" >&2; exit 2; }

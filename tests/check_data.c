@@ -9,6 +9,7 @@
 #include <zlib.h>
 
 #include "check_util.h"
+#include "lstmsweep/alloc.h"
 #include "lstmsweep/dataset.h"
 #include "lstmsweep/idx.h"
 
@@ -86,10 +87,28 @@ static int bit_of(uint32_t code, int bits, int t)
     return (int)((code >> (bits - 1 - t)) & 1u);
 }
 
+/* What the runner counts for a data set (ls_dataset_bytes: its sample
+ * storage) is what it holds through ls_alloc, but for the ls_dataset
+ * struct itself; and destroying it gives every byte back. */
+static void expect_dataset_memory(ls_dataset *ds, size_t start)
+{
+    ck_assert_uint_eq(ls_alloc_live_bytes() - start,
+                      ls_dataset_bytes(ds) + sizeof(ls_dataset));
+    ls_dataset *copy = NULL;
+    ls_err err = { 0 };
+    ck_assert_int_eq(ls_dataset_clone(&copy, ds, &err), 0);
+    ck_assert_uint_eq(ls_alloc_live_bytes() - start,
+                      2 * (ls_dataset_bytes(ds) + sizeof(ls_dataset)));
+    ls_dataset_destroy(copy);
+    ls_dataset_destroy(ds);
+    ck_assert_uint_eq(ls_alloc_live_bytes(), start);
+}
+
 START_TEST(test_data_bitcount_sizes)
 {
     ls_dataset *ds = NULL;
     ls_err err = { 0 };
+    size_t start = ls_alloc_live_bytes();
 
     ck_assert_int_eq(ls_bitcount_create(&ds, 20, 10000, 1, &err), 0);
     ck_assert_int_eq(ds->kind, LS_DATA_BITCOUNT);
@@ -100,7 +119,7 @@ START_TEST(test_data_bitcount_sizes)
     ck_assert_int_eq(ds->bits, 20);
     ck_assert_uint_eq(ls_dataset_size(ds, LS_SPLIT_TRAIN), 10000);
     ck_assert_uint_eq(ls_dataset_size(ds, LS_SPLIT_TEST), 1038576);
-    ls_dataset_destroy(ds);
+    expect_dataset_memory(ds, start);
     ls_dataset_destroy(NULL);
 }
 END_TEST
@@ -614,6 +633,7 @@ START_TEST(test_data_images_load)
     ls_err err = { 0 };
 
     write_small_set(dir, sizeof dir);
+    size_t start = ls_alloc_live_bytes();
     ck_assert_int_eq(ls_images_load(&ds, dir, &err), 0);
     ck_assert_int_eq(ds->kind, LS_DATA_IMAGES);
     ck_assert_str_eq(ds->name, dir);
@@ -647,7 +667,35 @@ START_TEST(test_data_images_load)
     ls_dataset_fill_range(ds, LS_SPLIT_TRAIN, 3, 3, xr, y);
     ck_assert_float_eq(xr[(4 * 3 + 1) * COLS + 6], pixel(0, 4, 4, 6) / 255.0f);
     ck_assert_int_eq(y[2], label(0, 5));
-    ls_dataset_destroy(ds);
+    expect_dataset_memory(ds, start);
+}
+END_TEST
+
+/* Every allocation of a load can fail (fault injection reaches them all,
+ * zlib's own aside): the load then ends with LS_ENOMEM, no data set, and
+ * nothing leaked. */
+START_TEST(test_data_allocation_failures)
+{
+    char dir[256];
+    ls_err err = { 0 };
+    int n, rc;
+    write_small_set(dir, sizeof dir);
+    for (int images = 0; images < 2; images++) {
+        for (n = 1, rc = -1; rc != 0 && n < 100; n++) {
+            ls_dataset *ds = (ls_dataset *)dir;
+            size_t start = ls_alloc_live_bytes();
+            ls_alloc_fail_at(n);
+            rc = images ? ls_images_load(&ds, dir, &err)
+                        : ls_bitcount_create(&ds, 12, 1000, 1, &err);
+            ls_alloc_fail_at(0);
+            ck_assert_msg(rc == 0 || (rc == LS_ENOMEM && !ds && strstr(err.msg, "memory")),
+                          "allocation %d: rc %d, %s", n, rc, err.msg);
+            ls_dataset_destroy(ds);
+            ck_assert_uint_eq(ls_alloc_live_bytes(), start);
+        }
+        ck_assert_int_eq(rc, 0);
+        ck_assert_int_ge(n, 4); /* at least 3 allocations failed in turn */
+    }
 }
 END_TEST
 
@@ -657,9 +705,11 @@ static void expect_load_error(const char *dir, int code, const char *what,
 {
     ls_dataset *ds = (ls_dataset *)dir; /* must be reset to NULL */
     ls_err err = { 0 };
+    size_t start = ls_alloc_live_bytes();
     int rc = ls_images_load(&ds, dir, &err);
     ck_assert_err(rc, err, code, what, also);
     ck_assert_ptr_null(ds);
+    ck_assert_uint_eq(ls_alloc_live_bytes(), start); /* nothing leaked */
 }
 
 START_TEST(test_data_images_count_mismatch)
@@ -740,35 +790,27 @@ Suite *data_suite(void)
     TCase *limits = tcase_create("Limits");
 
     tcase_add_unchecked_fixture(core, base_setup, base_teardown);
-    tcase_add_test(core, test_data_bitcount_sizes);
-    tcase_add_test(core, test_data_bitcount_labels_are_popcount);
-    tcase_add_test(core, test_data_bitcount_is_permutation);
-    tcase_add_test(core, test_data_bitcount_seed_decides_split);
-    tcase_add_test(core, test_data_bitcount_other_lengths);
-    tcase_add_test(core, test_data_bitcount_parse_round_trip);
-    tcase_add_test(core, test_data_fill_range_matches_fill);
-    tcase_add_test(core, test_data_idx_round_trip_plain);
-    tcase_add_test(core, test_data_idx_round_trip_gzip);
-    tcase_add_test(core, test_data_images_load);
+    ls_add_tests(core, LS_TESTS(test_data_bitcount_sizes,
+                                test_data_bitcount_labels_are_popcount,
+                                test_data_bitcount_is_permutation,
+                                test_data_bitcount_seed_decides_split,
+                                test_data_bitcount_other_lengths,
+                                test_data_bitcount_parse_round_trip,
+                                test_data_fill_range_matches_fill,
+                                test_data_idx_round_trip_plain, test_data_idx_round_trip_gzip,
+                                test_data_images_load));
     suite_add_tcase(s, core);
 
     tcase_add_unchecked_fixture(limits, base_setup, base_teardown);
-    tcase_add_test(limits, test_data_bitcount_bad_args);
-    tcase_add_test(limits, test_data_bitcount_parse_bad);
-    tcase_add_test(limits, test_data_idx_truncated_plain);
-    tcase_add_test(limits, test_data_idx_truncated_gzip);
-    tcase_add_test(limits, test_data_idx_corrupt_gzip);
-    tcase_add_test(limits, test_data_idx_wrong_magic);
-    tcase_add_test(limits, test_data_idx_bad_dims);
-    tcase_add_test(limits, test_data_idx_trailing_data);
-    tcase_add_test(limits, test_data_idx_io_errors);
-    tcase_add_test(limits, test_data_images_count_mismatch);
-    tcase_add_test(limits, test_data_images_size_mismatch);
-    tcase_add_test(limits, test_data_images_flat_file);
-    tcase_add_test(limits, test_data_images_bad_label);
-    tcase_add_test(limits, test_data_images_trailing_data);
-    tcase_add_test(limits, test_data_images_truncated);
-    tcase_add_test(limits, test_data_images_missing_file);
+    ls_add_tests(limits, LS_TESTS(test_data_bitcount_bad_args, test_data_bitcount_parse_bad,
+                                  test_data_idx_truncated_plain, test_data_idx_truncated_gzip,
+                                  test_data_idx_corrupt_gzip, test_data_idx_wrong_magic,
+                                  test_data_idx_bad_dims, test_data_idx_trailing_data,
+                                  test_data_idx_io_errors, test_data_images_count_mismatch,
+                                  test_data_images_size_mismatch, test_data_images_flat_file,
+                                  test_data_images_bad_label, test_data_images_trailing_data,
+                                  test_data_images_truncated, test_data_images_missing_file,
+                                  test_data_allocation_failures));
     suite_add_tcase(s, limits);
     return s;
 }

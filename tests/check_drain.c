@@ -152,11 +152,9 @@ Suite *drain_suite(void)
 {
     Suite *s = suite_create("drain");
     TCase *tc = tcase_create("Core");
-    tcase_add_test(tc, test_drain_usr1_then_term_drains);
-    tcase_add_test(tc, test_drain_second_signal_kills);
-    tcase_add_test(tc, test_drain_second_sigint_kills);
-    tcase_add_test(tc, test_drain_flock_restarts);
-    tcase_add_test(tc, test_drain_block_signals);
+    ls_add_tests(tc, LS_TESTS(test_drain_usr1_then_term_drains, test_drain_second_signal_kills,
+                              test_drain_second_sigint_kills, test_drain_flock_restarts,
+                              test_drain_block_signals));
     suite_add_tcase(s, tc);
     return s;
 }

@@ -121,7 +121,8 @@ START_TEST(test_fuzz_regress_model_shape_needs_gigabytes)
     ls_err err = {0};
 
     regress_path(path, sizeof path, "model/shape-needs-gigabytes.lsm");
-    ls_alloc_fail_at(1); /* rejected before the model is allocated at all */
+    ls_alloc_fail_at(2); /* the file's bytes are the 1st allocation; the model
+                          * would be the 2nd: rejected before it */
     ck_assert_int_eq(ls_modelfile_load(path, &m, &info, &err), LS_EFORMAT);
     ls_alloc_fail_at(0);
     ck_assert_ptr_null(m);
@@ -150,16 +151,14 @@ Suite *fuzz_regress_suite(void)
     Suite *s = suite_create("fuzz_regress");
     TCase *core = tcase_create("Core"), *limits = tcase_create("Limits");
 
-    tcase_add_test(core, test_fuzz_regress_sweep);
-    tcase_add_test(core, test_fuzz_regress_idx);
-    tcase_add_test(core, test_fuzz_regress_csv);
-    tcase_add_test(core, test_fuzz_regress_model);
+    ls_add_tests(core, LS_TESTS(test_fuzz_regress_sweep, test_fuzz_regress_idx,
+                                test_fuzz_regress_csv, test_fuzz_regress_model));
     suite_add_tcase(s, core);
 
-    tcase_add_test(limits, test_fuzz_regress_merge_empty_input);
-    tcase_add_test(limits, test_fuzz_regress_idx_huge_header_is_truncated);
-    tcase_add_test(limits, test_fuzz_regress_model_shape_needs_gigabytes);
-    tcase_add_test(limits, test_fuzz_regress_model_bad_dropout_names_file);
+    ls_add_tests(limits, LS_TESTS(test_fuzz_regress_merge_empty_input,
+                                  test_fuzz_regress_idx_huge_header_is_truncated,
+                                  test_fuzz_regress_model_shape_needs_gigabytes,
+                                  test_fuzz_regress_model_bad_dropout_names_file));
     suite_add_tcase(s, limits);
     return s;
 }

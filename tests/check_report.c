@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "check_util.h"
+#include "lstmsweep/curves.h"
 #include "lstmsweep/job.h"
 #include "lstmsweep/report.h"
 #include "lstmsweep/results.h"
@@ -476,14 +477,12 @@ Suite *report_suite(void)
     tcase_add_checked_fixture(core, setup, teardown);
     tcase_add_checked_fixture(lim, setup, teardown);
     tcase_set_timeout(core, 60); /* gnuplot draws 6 files */
-    tcase_add_test(core, test_report_best_configuration_and_seed_stats);
-    tcase_add_test(core, test_report_pivot_cells);
-    tcase_add_test(core, test_report_lists_problem_jobs);
-    tcase_add_test(core, test_report_best_row_per_job);
-    tcase_add_test(core, test_report_mnist_data_sets_kept_apart);
-    tcase_add_test(core, test_report_plots);
-    tcase_add_test(lim, test_report_rejects_malformed_input);
-    tcase_add_test(lim, test_report_torn_last_line_skipped);
+    ls_add_tests(core, LS_TESTS(test_report_best_configuration_and_seed_stats,
+                                test_report_pivot_cells, test_report_lists_problem_jobs,
+                                test_report_best_row_per_job,
+                                test_report_mnist_data_sets_kept_apart, test_report_plots));
+    ls_add_tests(lim, LS_TESTS(test_report_rejects_malformed_input,
+                               test_report_torn_last_line_skipped));
     suite_add_tcase(s, core);
     suite_add_tcase(s, lim);
     return s;

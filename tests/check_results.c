@@ -1,7 +1,11 @@
 /* check_results.c - job identity and keys, the results schema (header,
  * lookups, keys, pinned row bytes, round trip), and the crash-safe results
  * CSV: header handling, whole lines under concurrent appends, refusal to
- * mix formats, recovery from a torn last line. */
+ * mix formats, recovery from a torn last line; the curves CSV read back, its
+ * bad rows named by file and line; merging results in memory, and curves
+ * (one row per job and epoch, the later wins); more merge cases in
+ * check_shard.c. */
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +13,10 @@
 #include <unistd.h>
 
 #include "check_util.h"
+#include "lstmsweep/curves.h"
+#include "lstmsweep/csv.h"
 #include "lstmsweep/job.h"
+#include "lstmsweep/merge.h"
 #include "lstmsweep/results.h"
 #include "lstmsweep/schema.h"
 #include "lstmsweep/sysinfo.h"
@@ -629,33 +636,242 @@ START_TEST(test_results_concurrent_appends_whole_lines)
 }
 END_TEST
 
+/* ---- curves CSV ---- */
+
+typedef struct seen {
+    int n;
+    char id[4][LS_JOB_ID_LEN];
+    ls_curve_row row[4];
+} seen;
+
+static int collect(void *ctx, const ls_curve_row *row, ls_err *err)
+{
+    seen *s = ctx;
+    ck_assert_int_lt(s->n, 4);
+    snprintf(s->id[s->n], sizeof s->id[s->n], "%s", row->job_id);
+    s->row[s->n++] = *row;
+    return 0;
+}
+
+static void write_text(const char *p, const char *mode, const char *text)
+{
+    FILE *f = fopen(p, mode);
+    ck_assert(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+START_TEST(test_curves_append_and_read_back)
+{
+    seen s = {0};
+    ls_err err = {0};
+    int torn = 0;
+    ck_assert(ls_curve_append(path, "0123456789abcdef", 1, 2.5, 0.75, -1, 0.5, &err) == 0);
+    ck_assert(ls_curve_append(path, "0123456789abcdef", 2, 1.25, 0.5, 0.375, 1, &err) == 0);
+    char *text = slurp(path);
+    ck_assert_str_eq(text, LS_CURVE_COLUMNS "\n0123456789abcdef,1,2.5,0.75,,0.500\n"
+                           "0123456789abcdef,2,1.25,0.5,0.375,1.000\n");
+    free(text);
+    write_text(path, "a", "0123456789abcdef,3,1.0"); /* torn by a crash */
+    ck_assert_msg(ls_curve_read(path, collect, &s, &torn, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(s.n, 2);
+    ck_assert_int_eq(torn, 1);
+    ck_assert_str_eq(s.id[0], "0123456789abcdef");
+    ck_assert_int_eq(s.row[0].epoch, 1);
+    ck_assert(isnan(s.row[0].test_error)); /* no evaluation: empty */
+    ck_assert(s.row[1].epoch == 2 && s.row[1].train_loss == 1.25 &&
+              s.row[1].train_error == 0.5 && s.row[1].test_error == 0.375 &&
+              s.row[1].elapsed_s == 1);
+}
+END_TEST
+
+/* Read path (written with text) and expect LS_EFORMAT with want in it. */
+static void curves_reject(const char *text, const char *want)
+{
+    seen s = {0};
+    ls_err err = {0};
+    write_text(path, "w", text);
+    ck_assert_int_eq(ls_curve_read(path, collect, &s, NULL, &err), LS_EFORMAT);
+    ck_assert_msg(strstr(err.msg, want), "'%s' lacks '%s'", err.msg, want);
+}
+
+START_TEST(test_curves_bad_rows_name_file_and_line)
+{
+    ls_err err = {0};
+    curves_reject(LS_CURVE_COLUMNS "\nabc,1,2,0.5,,1\nabc,2,x,0.5,,1\n",
+                  "r.csv:3: train_loss: 'x' is not a number");
+    curves_reject(LS_CURVE_COLUMNS "\nabc,1.5,2,0.5,,1\n", "r.csv:2: epoch: '1.5' is not an integer");
+    curves_reject(LS_CURVE_COLUMNS "\nabc,1,2,0.5,,\n", "r.csv:2: elapsed_s: '' is not a number");
+    curves_reject(LS_CURVE_COLUMNS "\nabc,1,2,0.5,1\n", "r.csv:2: 5 fields, expected 6");
+    curves_reject(LS_RESULTS_COLUMNS "\n", "r.csv:1: unexpected header");
+    ck_assert_int_eq(ls_curve_append(path, "abc", 1, 1, 1, 1, 1, &err), LS_EFORMAT);
+}
+END_TEST
+
+START_TEST(test_curves_path_beside_results)
+{
+    char out[64];
+    ls_curve_path("results/x.csv", out, sizeof out);
+    ck_assert_str_eq(out, "results/x-curves.csv");
+    ls_curve_path("results/x", out, sizeof out);
+    ck_assert_str_eq(out, "results/x-curves.csv");
+}
+END_TEST
+
+/* ---- merging ---- */
+
+/* Append a row of a bitcount job (hidden h) with status st and test error te. */
+static void append_job(const char *p, int h, ls_status st, double te)
+{
+    ls_job j;
+    ls_result r;
+    ls_err err = {0};
+    ls_job_defaults(&j, LS_TASK_BITCOUNT);
+    j.hidden = h;
+    ls_result_init(&r);
+    r.status = st;
+    r.test_error = te;
+    ck_assert_msg(ls_results_append(p, &j, &r, &err) == 0, "%s", err.msg);
+}
+
+START_TEST(test_merge_load_keeps_best_rows_in_memory)
+{
+    char b[160];
+    const char *in[2] = {path, b};
+    ls_merged m;
+    ls_merge_stats st;
+    ls_err err = {0};
+    int status = ls_csv_column(LS_RESULTS_COLUMNS, "status"),
+        te = ls_csv_column(LS_RESULTS_COLUMNS, "test_error"),
+        hidden = ls_csv_column(LS_RESULTS_COLUMNS, "hidden");
+
+    snprintf(b, sizeof b, "%s/b.csv", dir);
+    append_job(path, 8, LS_STATUS_INTERRUPTED, -1);
+    append_job(path, 16, LS_STATUS_OK, 0.5);
+    append_job(path, 8, LS_STATUS_OK, 0.25);
+    append_job(b, 16, LS_STATUS_OK, 0.125);      /* later: wins */
+    append_job(b, 8, LS_STATUS_INTERRUPTED, -1); /* not final: loses */
+    ck_assert_msg(ls_results_merge_load(&m, in, 2, &st, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(m.nrows, 2);
+    ck_assert_int_eq(m.nfields, ncolumns());
+    ck_assert_str_eq(m.rows[0][hidden], "8"); /* order of first appearance */
+    ck_assert_str_eq(m.rows[0][status], "ok");
+    ck_assert_str_eq(m.rows[0][te], "0.25");
+    ck_assert_str_eq(m.rows[1][hidden], "16");
+    ck_assert_str_eq(m.rows[1][te], "0.125");
+    ck_assert(st.rows == 5 && st.jobs == 2 && st.replaced == 3 && st.interrupted == 0);
+    ls_merged_free(&m);
+    ck_assert(m.nrows == 0 && m.rows == NULL);
+    ls_merged_free(&m); /* empty: a no-op */
+
+    FILE *f = fopen(b, "a");
+    fputs("0123456789abcdef,x,bitcount\n", f); /* 3 fields */
+    fclose(f);
+    ck_assert_int_eq(ls_results_merge_load(&m, in, 2, &st, &err), LS_EFORMAT);
+    ck_assert_msg(strstr(err.msg, "b.csv:4:"), "%s", err.msg);
+    ck_assert(m.nrows == 0 && m.rows == NULL);
+}
+END_TEST
+
+/* The curves row of job `id` (one of two ids) at epoch e with loss l. */
+static void curve(const char *p, int job, int e, double l)
+{
+    const char *id[2] = {"00000000000000aa", "00000000000000bb"};
+    ls_err err = {0};
+    ck_assert_msg(ls_curve_append(p, id[job], e, l, 0.5, e == 2 ? 0.25 : -1, e, &err) == 0,
+                  "%s", err.msg);
+}
+
+START_TEST(test_merge_curves_one_row_per_epoch_later_wins)
+{
+    char b[160], out[160];
+    const char *in[2] = {path, b};
+    ls_merge_stats st;
+    ls_err err = {0};
+
+    snprintf(b, sizeof b, "%s/b.csv", dir);
+    snprintf(out, sizeof out, "%s/out.csv", dir);
+    curve(path, 0, 1, 2.0);
+    curve(path, 0, 2, 1.5);
+    curve(path, 0, 3, 1.25);
+    curve(path, 0, 2, 1.75); /* resumed from the epoch-1 checkpoint */
+    curve(path, 0, 3, 1.375);
+    curve(b, 1, 1, 3.0);
+    curve(b, 0, 4, 1.0);     /* the same job, continued in another file */
+    curve(b, 1, 1, 2.5);
+    write_text(b, "a", "00000000000000bb,2,1"); /* torn by a crash */
+    ck_assert_msg(ls_curves_merge(out, in, 2, &st, &err) == 0, "%s", err.msg);
+    ck_assert(st.rows == 8 && st.jobs == 5 && st.replaced == 3 && st.torn == 1 &&
+              st.interrupted == 0);
+    char *text = slurp(out);
+    ck_assert_str_eq(text, LS_CURVE_COLUMNS "\n"
+                           "00000000000000aa,1,2,0.5,,1.000\n"
+                           "00000000000000aa,2,1.75,0.5,0.25,2.000\n"
+                           "00000000000000aa,3,1.375,0.5,,3.000\n"
+                           "00000000000000bb,1,2.5,0.5,,1.000\n"
+                           "00000000000000aa,4,1,0.5,,4.000\n");
+    free(text);
+    /* out may be an input: merging again changes nothing */
+    in[0] = out;
+    ck_assert_msg(ls_curves_merge(out, in, 1, &st, &err) == 0, "%s", err.msg);
+    ck_assert(st.rows == 5 && st.jobs == 5 && st.replaced == 0 && st.torn == 0);
+}
+END_TEST
+
+START_TEST(test_merge_curves_rejects_bad_input)
+{
+    char out[160];
+    const char *in[1] = {path};
+    ls_err err = {0};
+
+    snprintf(out, sizeof out, "%s/out.csv", dir);
+    append_job(path, 8, LS_STATUS_OK, 0.5); /* a results file */
+    ck_assert_int_eq(ls_curves_merge(out, in, 1, NULL, &err), LS_EFORMAT);
+    ck_assert_msg(strstr(err.msg, "r.csv:1: unexpected header"), "%s", err.msg);
+    write_text(path, "w", LS_CURVE_COLUMNS "\n00000000000000aa,1,2,0.5,,1\n"
+                          "00000000000000aa,x,2,0.5,,1\n");
+    ck_assert_int_eq(ls_curves_merge(out, in, 1, NULL, &err), LS_EFORMAT);
+    ck_assert_msg(strstr(err.msg, "r.csv:3: epoch: 'x' is not an integer"), "%s", err.msg);
+    write_text(path, "w", LS_CURVE_COLUMNS "\nabc,1,2,0.5,,1\n");
+    ck_assert_int_eq(ls_curves_merge(out, in, 1, NULL, &err), LS_EFORMAT);
+    ck_assert_msg(strstr(err.msg, "r.csv:2: bad job id 'abc'"), "%s", err.msg);
+    ck_assert(access(out, F_OK) != 0); /* nothing written */
+}
+END_TEST
+
 Suite *results_suite(void)
 {
     Suite *s = suite_create("results");
     TCase *jobs = tcase_create("Jobs");
     TCase *csv = tcase_create("Csv");
+    TCase *curves = tcase_create("Curves");
+    TCase *merge = tcase_create("Merge");
 
-    tcase_add_test(jobs, test_job_id_is_stable);
-    tcase_add_test(jobs, test_job_set_accepts_both_spellings);
-    tcase_add_test(jobs, test_job_set_rejects_bad_values);
-    tcase_add_test(jobs, test_job_validate_ranges);
+    ls_add_tests(jobs, LS_TESTS(test_job_id_is_stable, test_job_set_accepts_both_spellings,
+                                test_job_set_rejects_bad_values, test_job_validate_ranges));
     tcase_add_checked_fixture(csv, tmp_setup, tmp_teardown);
-    tcase_add_test(jobs, test_job_canonical_pinned);
-    tcase_add_test(jobs, test_schema_header_is_the_table);
-    tcase_add_test(jobs, test_schema_lookups);
-    tcase_add_test(jobs, test_schema_gives_the_report_tables);
-    tcase_add_test(jobs, test_job_keys_are_the_schema_keys);
-    tcase_add_test(csv, test_results_header_pinned);
-    tcase_add_test(csv, test_results_row_bytes_pinned);
-    tcase_add_test(csv, test_results_round_trip);
-    tcase_add_test(csv, test_results_parse_rejects_bad_fields);
-    tcase_add_test(csv, test_results_header_once_and_row_shape);
-    tcase_add_test(csv, test_results_refuses_other_header);
-    tcase_add_test(csv, test_results_torn_last_line_is_isolated);
-    tcase_add_test(csv, test_results_unwritable_is_an_error);
-    tcase_add_test(csv, test_results_concurrent_appends_whole_lines);
+    ls_add_tests(jobs, LS_TESTS(test_job_canonical_pinned, test_schema_header_is_the_table,
+                                test_schema_lookups, test_schema_gives_the_report_tables,
+                                test_job_keys_are_the_schema_keys));
+    ls_add_tests(csv, LS_TESTS(test_results_header_pinned, test_results_row_bytes_pinned,
+                               test_results_round_trip, test_results_parse_rejects_bad_fields,
+                               test_results_header_once_and_row_shape,
+                               test_results_refuses_other_header,
+                               test_results_torn_last_line_is_isolated,
+                               test_results_unwritable_is_an_error,
+                               test_results_concurrent_appends_whole_lines));
+    tcase_add_checked_fixture(curves, tmp_setup, tmp_teardown);
+    ls_add_tests(curves, LS_TESTS(test_curves_append_and_read_back,
+                                  test_curves_bad_rows_name_file_and_line,
+                                  test_curves_path_beside_results));
     suite_add_tcase(s, jobs);
     suite_add_tcase(s, csv);
+    tcase_add_checked_fixture(merge, tmp_setup, tmp_teardown);
+    ls_add_tests(merge, LS_TESTS(test_merge_load_keeps_best_rows_in_memory,
+                                 test_merge_curves_one_row_per_epoch_later_wins,
+                                 test_merge_curves_rejects_bad_input));
+    suite_add_tcase(s, curves);
+    suite_add_tcase(s, merge);
     return s;
 }
 

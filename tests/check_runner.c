@@ -1,7 +1,8 @@
 /* check_runner.c - the sweep runner end to end, through the real
  * `lstmsweep` program: placement inside the allowed CPUs, every job exactly
  * once, resume after kill -9 at random moments, drain on SIGTERM and
- * continue from checkpoints, jobs too big for the memory limit. */
+ * continue from checkpoints, jobs too big for the memory limit; and, in
+ * process, a results file that cannot be written. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,6 +16,8 @@
 #include "check_util.h"
 #include "lstmsweep/csv.h"
 #include "lstmsweep/results.h"
+#include "lstmsweep/runner.h"
+#include "lstmsweep/sweep.h"
 #include "lstmsweep/topo.h"
 
 static char dir[64], ini[128], csv[128], curves[128], prog[512];
@@ -140,12 +143,24 @@ START_TEST(test_runner_every_job_once_and_resume_skips)
 }
 END_TEST
 
+/* The seed of the kill timing: LS_KILL_SEED to replay a failure, else
+ * the clock.  Printed either way, so every failure can be replayed. */
+static unsigned kill_seed(void)
+{
+    const char *env = getenv("LS_KILL_SEED");
+    unsigned seed = env && *env ? (unsigned)strtoul(env, NULL, 10) : (unsigned)time(NULL);
+    fprintf(stderr, "check_runner: kill -9 timing seed %u (replay: LS_KILL_SEED=%u)\n",
+            seed, seed);
+    return seed;
+}
+
 /* kill -9 at random moments, rerun each time; in the end every job is
  * there exactly once and no line is torn. */
 START_TEST(test_runner_kill9_then_rerun_exactly_once)
 {
     write_sweep("4, 6, 8, 10, 12, 14", 20, NULL);
-    srand((unsigned)time(NULL));
+    unsigned seed = kill_seed();
+    srand(seed);
     for (int round = 0; round < 12; round++) {
         pid_t pid = start_run(NULL, NULL);
         usleep(50000 + (useconds_t)(rand() % 400000));
@@ -155,9 +170,10 @@ START_TEST(test_runner_kill9_then_rerun_exactly_once)
     }
     ck_assert_int_eq(run_sync(NULL, NULL), 0);
     tally t = read_tally();
-    ck_assert_int_eq(t.n, 12);
+    ck_assert_msg(t.n == 12, "%d jobs (kill seed %u)", t.n, seed);
     for (int i = 0; i < t.n; i++)
-        ck_assert_msg(t.final[i] == 1, "job %s has %d final rows", t.ids[i], t.final[i]);
+        ck_assert_msg(t.final[i] == 1, "job %s has %d final rows (kill seed %u)", t.ids[i],
+                      t.final[i], seed);
 }
 END_TEST
 
@@ -263,17 +279,45 @@ START_TEST(test_runner_places_jobs_inside_allowed_cpus)
 }
 END_TEST
 
+/* A results file that cannot be written stops the run with LS_EIO; with
+ * err == NULL (allowed by error.h) that must not crash, and with an err
+ * the message names the file.  /dev/full: every write fails (ENOSPC). */
+START_TEST(test_runner_results_error_with_null_err)
+{
+    FILE *f = fopen(ini, "w");
+    ls_sweep *sw;
+    ls_topo *topo;
+    ls_err err = {0};
+    ck_assert(f);
+    fprintf(f, "[sweep]\nname = t\nresults = /dev/full\ncurves = %s/c.csv\n"
+               "checkpoints = %s/ck\n[bitcount]\nbits = 6\ntrain_size = 20\n"
+               "batch = 10\nhidden = 2\nepochs = 1\n", dir, dir);
+    fclose(f);
+    ck_assert_msg(ls_sweep_load(&sw, ini, NULL, 0, &err) == 0, "%s", err.msg);
+    ck_assert_msg(ls_topo_load(&topo, &err) == 0, "%s", err.msg);
+    ls_run_opts o = {.mem_limit = (size_t)1 << 30};
+    ls_run_summary sum;
+    ck_assert_int_eq(ls_runner_run(sw, topo, &o, &sum, NULL), LS_EIO);
+    ck_assert_int_eq(sum.ok + sum.failed, 1); /* it ran; its row failed */
+    ck_assert_int_eq(ls_runner_run(sw, topo, &o, NULL, &err), LS_EIO);
+    ck_assert_msg(strstr(err.msg, "/dev/full"), "message: %s", err.msg);
+    ls_topo_destroy(topo);
+    ls_sweep_destroy(sw);
+}
+END_TEST
+
 Suite *runner_suite(void)
 {
     Suite *s = suite_create("runner");
     TCase *tc = tcase_create("Core");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 300);
-    tcase_add_test(tc, test_runner_every_job_once_and_resume_skips);
-    tcase_add_test(tc, test_runner_kill9_then_rerun_exactly_once);
-    tcase_add_test(tc, test_runner_sigterm_drains_and_resumes_from_checkpoint);
-    tcase_add_test(tc, test_runner_job_over_memory_limit_fails_alone);
-    tcase_add_test(tc, test_runner_places_jobs_inside_allowed_cpus);
+    ls_add_tests(tc, LS_TESTS(test_runner_every_job_once_and_resume_skips,
+                              test_runner_kill9_then_rerun_exactly_once,
+                              test_runner_sigterm_drains_and_resumes_from_checkpoint,
+                              test_runner_job_over_memory_limit_fails_alone,
+                              test_runner_places_jobs_inside_allowed_cpus,
+                              test_runner_results_error_with_null_err));
     suite_add_tcase(s, tc);
     return s;
 }

@@ -35,7 +35,7 @@ START_TEST(test_shard_disjoint_complete_balanced)
     for (int n = 1; n <= 9; n++) {
         double load[9] = {0}, biggest = 0;
         int count[9] = {0};
-        ck_assert(ls_shard_assign(cost, (const char (*)[LS_JOB_ID_LEN])ids, NJOBS, n, shard) == 0);
+        ck_assert(ls_shard_assign(cost, (const char (*)[LS_JOB_ID_LEN])ids, NJOBS, n, shard, NULL) == 0);
         for (int i = 0; i < NJOBS; i++) {
             ck_assert(shard[i] >= 0 && shard[i] < n); /* each job in one shard */
             load[shard[i]] += cost[i];
@@ -60,7 +60,7 @@ START_TEST(test_shard_stable_under_reordering)
     char i2[NJOBS][LS_JOB_ID_LEN];
     ls_rng r;
     make_jobs();
-    ck_assert(ls_shard_assign(cost, (const char (*)[LS_JOB_ID_LEN])ids, NJOBS, 4, a) == 0);
+    ck_assert(ls_shard_assign(cost, (const char (*)[LS_JOB_ID_LEN])ids, NJOBS, 4, a, NULL) == 0);
     for (int i = 0; i < NJOBS; i++)
         perm[i] = i;
     ls_rng_seed(&r, 9, 0);
@@ -72,10 +72,28 @@ START_TEST(test_shard_stable_under_reordering)
         c2[i] = cost[perm[i]];
         memcpy(i2[i], ids[perm[i]], LS_JOB_ID_LEN);
     }
-    ck_assert(ls_shard_assign(c2, (const char (*)[LS_JOB_ID_LEN])i2, NJOBS, 4, b) == 0);
+    ck_assert(ls_shard_assign(c2, (const char (*)[LS_JOB_ID_LEN])i2, NJOBS, 4, b, NULL) == 0);
     for (int i = 0; i < NJOBS; i++)
         ck_assert_int_eq(b[i], a[perm[i]]);
-    ck_assert_int_eq(ls_shard_assign(cost, (const char (*)[LS_JOB_ID_LEN])ids, NJOBS, 0, a), LS_EINVAL);
+}
+END_TEST
+
+/* Every failure comes with a message (the runner used to report any
+ * shard failure as "out of memory"); err may be NULL. */
+START_TEST(test_shard_bad_count_has_message)
+{
+    int a[NJOBS];
+    ls_err err = {0};
+    make_jobs();
+    for (int n = 0; n >= -1; n--) {
+        err.msg[0] = '\0';
+        ck_assert_int_eq(ls_shard_assign(cost, (const char (*)[LS_JOB_ID_LEN])ids, NJOBS,
+                                         n, a, &err), LS_EINVAL);
+        ck_assert_int_eq(err.code, LS_EINVAL);
+        ck_assert_msg(strstr(err.msg, "shard"), "message: '%s'", err.msg);
+        ck_assert_int_eq(ls_shard_assign(cost, (const char (*)[LS_JOB_ID_LEN])ids, NJOBS,
+                                         n, a, NULL), LS_EINVAL);
+    }
 }
 END_TEST
 
@@ -229,12 +247,12 @@ Suite *shard_suite(void)
     Suite *s = suite_create("shard");
     TCase *sh = tcase_create("Shard");
     TCase *mg = tcase_create("Merge");
-    tcase_add_test(sh, test_shard_disjoint_complete_balanced);
-    tcase_add_test(sh, test_shard_stable_under_reordering);
+    ls_add_tests(sh, LS_TESTS(test_shard_disjoint_complete_balanced,
+                              test_shard_stable_under_reordering,
+                              test_shard_bad_count_has_message));
     tcase_add_checked_fixture(mg, setup, teardown);
-    tcase_add_test(mg, test_merge_one_row_per_job_final_beats_interrupted);
-    tcase_add_test(mg, test_merge_torn_last_line_skipped);
-    tcase_add_test(mg, test_merge_rejects_bad_files);
+    ls_add_tests(mg, LS_TESTS(test_merge_one_row_per_job_final_beats_interrupted,
+                              test_merge_torn_last_line_skipped, test_merge_rejects_bad_files));
     suite_add_tcase(s, sh);
     suite_add_tcase(s, mg);
     return s;

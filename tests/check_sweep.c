@@ -11,6 +11,7 @@
 
 #include "check_util.h"
 #include "lstmsweep/alloc.h"
+#include "lstmsweep/cost.h"
 #include "lstmsweep/sweep.h"
 
 static char dir[64];
@@ -543,17 +544,14 @@ Suite *sweep_suite(void)
     TCase *core = tcase_create("Core"), *limits = tcase_create("Limits");
 
     tcase_add_checked_fixture(core, tmp_setup, tmp_teardown);
-    tcase_add_test(core, test_job_useful_threads);
-    tcase_add_test(core, test_job_ids_pinned);
-    tcase_add_test(core, test_sweep_expands_in_order);
-    tcase_add_test(core, test_sweep_ids_stable_and_distinct);
-    tcase_add_test(core, test_sweep_defaults_of_sweep_keys);
-    tcase_add_test(core, test_sweep_sweep_keys);
-    tcase_add_test(core, test_sweep_empty_section_runs_defaults);
-    tcase_add_test(core, test_sweep_bom_and_crlf);
-    tcase_add_test(core, test_sweep_seeds_override_section_seed);
-    tcase_add_test(core, test_sweep_overrides);
-    tcase_add_test(core, test_sweep_parse_bytes);
+    ls_add_tests(core, LS_TESTS(test_job_useful_threads, test_job_ids_pinned,
+                                test_sweep_expands_in_order,
+                                test_sweep_ids_stable_and_distinct,
+                                test_sweep_defaults_of_sweep_keys, test_sweep_sweep_keys,
+                                test_sweep_empty_section_runs_defaults,
+                                test_sweep_bom_and_crlf,
+                                test_sweep_seeds_override_section_seed, test_sweep_overrides,
+                                test_sweep_parse_bytes));
     LS_ADD_TEST_IF(core, test_sweep_experiments_load, getenv("top_srcdir") != NULL,
                    "top_srcdir not set (run it through make check)");
     suite_add_tcase(s, core);
@@ -561,10 +559,9 @@ Suite *sweep_suite(void)
     tcase_add_checked_fixture(limits, tmp_setup, tmp_teardown);
     tcase_add_loop_test(limits, test_sweep_bad_file, 0,
                         (int)(sizeof bad_cases / sizeof *bad_cases));
-    tcase_add_test(limits, test_sweep_default_data_dir_missing);
-    tcase_add_test(limits, test_sweep_line_too_long);
-    tcase_add_test(limits, test_sweep_unreadable_file);
-    tcase_add_test(limits, test_sweep_allocation_failures);
+    ls_add_tests(limits, LS_TESTS(test_sweep_default_data_dir_missing,
+                                  test_sweep_line_too_long, test_sweep_unreadable_file,
+                                  test_sweep_allocation_failures));
     suite_add_tcase(s, limits);
     return s;
 }

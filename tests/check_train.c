@@ -9,8 +9,11 @@
 #include <unistd.h>
 
 #include "check_util.h"
+#include "lstmsweep/alloc.h"
+#include "lstmsweep/durable.h"
 #include "lstmsweep/modelfile.h"
 #include "lstmsweep/prefix.h"
+#include "lstmsweep/rng.h"
 #include "lstmsweep/train.h"
 
 /* bits=10: 1024 strings, 11 classes; the largest class (5 ones) holds
@@ -81,13 +84,14 @@ static void check_prefix(int bits, int H, int L, int epochs)
     for (int nmax = 2; nmax <= biggest; nmax *= 4) {
         ls_prefix_eval *p;
         double tree;
+        size_t before = ls_alloc_live_bytes();
         ck_assert_msg(ls_prefix_eval_create(&p, c, ds, nmax, &err) == 0, "%s", err.msg);
+        ck_assert_uint_eq(ls_alloc_live_bytes() - before,
+                          ls_prefix_eval_estimate_bytes(c, bits, nmax));
         ck_assert_msg(ls_prefix_evaluate(p, m, &tree, NULL, &err) == 0, "%s", err.msg);
         ck_assert_msg(fabs(tree - plain) * (double)ds->n_test < 0.5,
                       "bits %d H %d L %d chunk %d: prefix tree %.6f, plain %.6f",
                       bits, H, L, nmax, tree, plain);
-        ck_assert_uint_eq(ls_prefix_eval_bytes(p),
-                          ls_prefix_eval_estimate_bytes(c, bits, nmax));
         ls_prefix_eval_destroy(p);
     }
     ls_model_destroy(m);
@@ -99,6 +103,95 @@ START_TEST(test_prefix_eval_matches_plain)
     check_prefix(10, 5, 1, 40);
     check_prefix(9, 16, 2, 30);
     check_prefix(8, 24, 3, 30);
+}
+END_TEST
+
+/* The memory the runner budgets for a job (ls_train_estimate_bytes) is
+ * the peak of the bytes ls_train allocates through ls_alloc: the model
+ * with the buffers it gives oneDNN, the evaluator, the batches.  Not in
+ * it: the data set (the runner counts it apart), what oneDNN allocates
+ * itself (primitives, memory objects).  The job gives every byte back. */
+static void check_job_memory(const ls_job *j, const ls_dataset *ds)
+{
+    ls_model_config cfg;
+    ls_result r;
+    ls_err err = {0};
+    size_t est = ls_train_estimate_bytes(&cfg, ds, ls_train_config(j, ds, &cfg));
+    size_t start = ls_alloc_live_bytes();
+    ls_alloc_peak_reset();
+    ck_assert_msg(ls_train(j, ds, NULL, &r, NULL, &err) == 0, "%s", err.msg);
+    ck_assert_uint_eq(ls_alloc_peak_bytes() - start, est);
+    ck_assert_uint_eq(ls_alloc_live_bytes(), start);
+}
+
+/* Small images, made up: 7 rows of 5 pixels. */
+static ls_dataset *tiny_images(size_t n_train, size_t n_test)
+{
+    ls_dataset *ds = ls_alloc(sizeof *ds);
+    size_t n = n_train + n_test;
+    ls_rng r;
+    *ds = (ls_dataset){.kind = LS_DATA_IMAGES, .name = "tiny", .T = 7, .I = 5,
+                       .classes = 10, .n_train = n_train, .n_test = n_test};
+    ds->pixels = ls_alloc(n * 7 * 5);
+    ds->labels = ls_alloc(n);
+    ls_rng_seed(&r, 5, 0);
+    for (size_t i = 0; i < n * 7 * 5; i++)
+        ds->pixels[i] = (uint8_t)(ls_rng_float(&r) * 255);
+    for (size_t i = 0; i < n; i++)
+        ds->labels[i] = (uint8_t)(i % 10);
+    return ds;
+}
+
+START_TEST(test_train_memory_estimate_is_the_peak)
+{
+    ls_job j = small_job();
+    ls_dataset *ds = NULL;
+    ls_err err = {0};
+    j.epochs = 2;
+    j.train_size = 130; /* a partial batch of 30 */
+    j.layers = 2;
+    j.dropout = 0.2;
+    ck_assert(ls_train_load_data(&j, &ds, &err) == 0);
+    ck_assert(ls_prefix_eval_chunk(ds, &(ls_model_config){.T = 10, .I = 1, .L = 2, .H = 16}) > 0);
+    check_job_memory(&j, ds); /* evaluated down the prefix tree */
+    ls_dataset_destroy(ds);
+
+    ls_job_defaults(&j, LS_TASK_MNIST);
+    j.hidden = 8, j.batch = 16, j.epochs = 2, j.threads = 1;
+    ds = tiny_images(100, 50); /* partial training batch, plain evaluation */
+    check_job_memory(&j, ds);
+    j.train_size = 64;         /* the first 64 samples only: no partial batch */
+    check_job_memory(&j, ds);
+    ls_dataset_destroy(ds);
+}
+END_TEST
+
+/* Every allocation of a training job can fail, in turn: the job ends
+ * "failed" with LS_ENOMEM and gives back every byte it had allocated. */
+START_TEST(test_train_allocation_failures)
+{
+    ls_job j = small_job();
+    ls_dataset *ds = NULL;
+    ls_err err = {0};
+    int n, rc;
+    j.epochs = 2;
+    j.train_size = 130; /* a partial batch too */
+    j.layers = 2;
+    ck_assert(ls_train_load_data(&j, &ds, &err) == 0);
+    for (n = 1, rc = -1; rc != 0 && n < 1000; n++) {
+        ls_result r;
+        size_t start = ls_alloc_live_bytes();
+        ls_alloc_fail_at(n);
+        rc = ls_train(&j, ds, NULL, &r, NULL, &err);
+        ls_alloc_fail_at(0);
+        ck_assert_msg(rc == 0 || (rc == LS_ENOMEM && r.status == LS_STATUS_FAILED),
+                      "allocation %d: rc %d, %s", n, rc, err.msg);
+        ck_assert_msg(ls_alloc_live_bytes() == start, "allocation %d: %zu bytes leaked",
+                      n, ls_alloc_live_bytes() - start);
+    }
+    ck_assert_int_eq(rc, 0);
+    ck_assert_int_ge(n, 20);
+    ls_dataset_destroy(ds);
 }
 END_TEST
 
@@ -167,6 +260,7 @@ START_TEST(test_train_target_error_stops_early)
 }
 END_TEST
 
+/* Set before the job starts: it stops after its first step. */
 START_TEST(test_train_stop_flag_interrupts)
 {
     ls_job j = small_job();
@@ -178,7 +272,9 @@ START_TEST(test_train_stop_flag_interrupts)
     ck_assert(ls_train_load_data(&j, &ds, &err) == 0);
     ck_assert(ls_train(&j, ds, &o, &r, NULL, &err) == 0);
     ck_assert_int_eq(r.status, LS_STATUS_INTERRUPTED);
-    ck_assert_int_eq(r.epochs_run, 1);
+    ck_assert_int_eq(r.epochs_run, 0);
+    ck_assert_msg(!strcmp(r.message, "interrupted in epoch 1 after 50 of 500 samples"),
+                  "%s", r.message);
     ls_dataset_destroy(ds);
 }
 END_TEST
@@ -307,6 +403,7 @@ END_TEST
 /* ---- checkpoints ---- */
 
 static atomic_int stop_flag;
+static long stop_step; /* set the flag after this training step, if > 0 */
 
 static void stop_after_3(void *ctx, const ls_job *job, const ls_epoch_info *e)
 {
@@ -316,20 +413,43 @@ static void stop_after_3(void *ctx, const ls_job *job, const ls_epoch_info *e)
         stop_flag = 1;
 }
 
-/* Train j with a checkpoint file; return the model. */
-static ls_model *train_ckpt(const ls_job *j, const char *ckpt, int stop_at_3,
-                            ls_result *r)
+static void stop_at_step(void *ctx, const ls_job *job, long step)
+{
+    (void)ctx;
+    (void)job;
+    if (step == stop_step)
+        stop_flag = 1;
+}
+
+/* Train j with a checkpoint file; return the model.  The stop flag is set
+ * after epoch 3 if stop_at_3, after training step `step` if step > 0. */
+static ls_model *train_ckpt_at(const ls_job *j, const char *ckpt, int stop_at_3,
+                               long step, ls_result *r)
 {
     ls_dataset *ds = NULL;
     ls_model *m = NULL;
     ls_err err = {0};
     ls_train_opts o = {.checkpoint_path = ckpt, .stop = &stop_flag,
-                       .progress = stop_at_3 ? stop_after_3 : NULL};
+                       .progress = stop_at_3 ? stop_after_3 : NULL,
+                       .step = stop_at_step};
     stop_flag = 0;
+    stop_step = step;
     ck_assert(ls_train_load_data(j, &ds, &err) == 0);
     ck_assert_msg(ls_train(j, ds, &o, r, &m, &err) == 0, "%s", err.msg);
     ls_dataset_destroy(ds);
     return m;
+}
+
+static ls_model *train_ckpt(const ls_job *j, const char *ckpt, int stop_at_3,
+                            ls_result *r)
+{
+    return train_ckpt_at(j, ckpt, stop_at_3, 0, r);
+}
+
+static void expect_same_model(ls_model *a, ls_model *b)
+{
+    ck_assert(memcmp(ls_model_params(a), ls_model_params(b),
+                     ls_model_nparams(a) * sizeof(float)) == 0);
 }
 
 START_TEST(test_checkpoint_resume_is_bit_identical)
@@ -356,7 +476,97 @@ START_TEST(test_checkpoint_resume_is_bit_identical)
     ck_assert_int_eq(r.epochs_run, 8);
     ck_assert(memcmp(ls_model_params(full), ls_model_params(rest),
                      ls_model_nparams(full) * sizeof(float)) == 0);
-    ck_assert(access(ckpt, F_OK) != 0); /* removed once the job is final */
+    /* Kept until the caller has the row durable (defect: ls_train removed
+     * it, and a failed append then lost the job's progress). */
+    ck_assert(access(ckpt, F_OK) == 0);
+    ls_train_forget_checkpoint(ckpt, &r);
+    ck_assert(access(ckpt, F_OK) != 0);
+    ls_model_destroy(full);
+    ls_model_destroy(rest);
+}
+END_TEST
+
+/* Stopped twice inside the same epoch (after its 4th and 6th batches; 480
+ * samples in batches of 50 make 10 steps an epoch, the last one of 30),
+ * the job ends exactly as an uninterrupted one: parameters, and the final
+ * epoch's loss and error, which sum over batches from before and after the
+ * stops. */
+START_TEST(test_checkpoint_mid_epoch_resume_is_bit_identical)
+{
+    ls_job j = small_job();
+    ls_result rf, r;
+    char ckpt[128];
+    j.epochs = 4;
+    j.train_size = 480;
+    j.dropout = 0.25;
+    j.layers = 2;
+    snprintf(ckpt, sizeof ckpt, "%s/job.ckpt", tmpdir);
+
+    ls_model *full = train_ckpt(&j, NULL, 0, &rf);
+    ls_model_destroy(train_ckpt_at(&j, ckpt, 0, 34, &r));
+    ck_assert_int_eq(r.status, LS_STATUS_INTERRUPTED);
+    ck_assert_int_eq(r.epochs_run, 3);
+    ck_assert_str_eq(r.message, "interrupted in epoch 4 after 200 of 480 samples; "
+                                "checkpoint written");
+    ls_model_destroy(train_ckpt_at(&j, ckpt, 0, 36, &r));
+    ck_assert_str_eq(r.message, "interrupted in epoch 4 after 300 of 480 samples; "
+                                "checkpoint written");
+    ls_model *rest = train_ckpt(&j, ckpt, 0, &r);
+    ck_assert_int_eq(r.status, LS_STATUS_OK);
+    ck_assert_int_eq(r.epochs_run, 4);
+    expect_same_model(full, rest);
+    ck_assert(r.train_loss == rf.train_loss);
+    ck_assert(r.train_error == rf.train_error);
+    ck_assert(r.test_error == rf.test_error);
+    ls_model_destroy(full);
+    ls_model_destroy(rest);
+}
+END_TEST
+
+/* A checkpoint of format version 1 (before the position in the epoch was
+ * added) still resumes: made here from a version 2 one at an epoch
+ * boundary by dropping the 24 bytes of the position. */
+/* For a job of `epochs` epochs: the model of an uninterrupted run, and the
+ * path (ckpt) and bytes (b, *n) of its checkpoint after epoch 3. */
+static ls_model *checkpoint_after_3(ls_job *j, int epochs, char *ckpt,
+                                    unsigned char *b, size_t cap, size_t *n)
+{
+    ls_result r;
+    j->epochs = epochs;
+    snprintf(ckpt, 128, "%s/job.ckpt", tmpdir);
+    ls_model *full = train_ckpt(j, NULL, 0, &r);
+    ls_model_destroy(train_ckpt(j, ckpt, 1, &r));
+    *n = read_bytes(ckpt, b, cap);
+    return full;
+}
+
+START_TEST(test_checkpoint_version_1_still_loads)
+{
+    static unsigned char b[1 << 20];
+    enum { V1_FIXED = 168, POSITION = 24 };
+    ls_job j = small_job();
+    ls_result r;
+    char ckpt[128];
+    size_t n;
+    ls_model *full = checkpoint_after_3(&j, 5, ckpt, b, sizeof b, &n);
+    ck_assert(b[8] == 2);
+    b[8] = 1;
+    memmove(b + V1_FIXED, b + V1_FIXED + POSITION, n - V1_FIXED - POSITION);
+    n -= POSITION;
+    uint32_t crc = ls_crc32(b, n - 4);
+    for (int i = 0; i < 4; i++)
+        b[n - 4 + i] = (unsigned char)(crc >> (8 * i));
+    write_bytes(ckpt, b, n);
+    ls_model *rest = train_ckpt(&j, ckpt, 0, &r);
+    ck_assert_msg(r.status == LS_STATUS_OK && !strstr(r.message, "restarted"),
+                  "%s", r.message);
+    expect_same_model(full, rest);
+    b[8] = 7; /* an unknown version is refused by name */
+    write_bytes(ckpt, b, n);
+    ls_model_destroy(rest);
+    rest = train_ckpt(&j, ckpt, 0, &r);
+    ck_assert_msg(strstr(r.message, "checkpoint version 7"), "%s", r.message);
+    expect_same_model(full, rest);
     ls_model_destroy(full);
     ls_model_destroy(rest);
 }
@@ -368,12 +578,8 @@ START_TEST(test_checkpoint_corrupt_restarts_from_scratch)
     ls_job j = small_job();
     ls_result r;
     char ckpt[128];
-    j.epochs = 6;
-    snprintf(ckpt, sizeof ckpt, "%s/job.ckpt", tmpdir);
-
-    ls_model *full = train_ckpt(&j, NULL, 0, &r);
-    ls_model_destroy(train_ckpt(&j, ckpt, 1, &r));
-    size_t n = read_bytes(ckpt, b, sizeof b);
+    size_t n;
+    ls_model *full = checkpoint_after_3(&j, 6, ckpt, b, sizeof b, &n);
     b[n / 2] ^= 0x10;                     /* flip one bit */
     write_bytes(ckpt, b, n);
     ls_model *again = train_ckpt(&j, ckpt, 0, &r);
@@ -397,20 +603,20 @@ Suite *train_suite(void)
     TCase *core = tcase_create("Core");
     TCase *files = tcase_create("ModelFile");
 
-    tcase_add_test(core, test_train_learns_bitcount);
-    tcase_add_test(core, test_train_deterministic);
-    tcase_add_test(core, test_prefix_eval_matches_plain);
-    tcase_add_test(core, test_prefix_eval_refuses_images);
-    tcase_add_test(core, test_train_partial_batch);
-    tcase_add_test(core, test_train_diverges_cleanly);
-    tcase_add_test(core, test_train_target_error_stops_early);
-    tcase_add_test(core, test_train_stop_flag_interrupts);
-    tcase_add_test(core, test_train_invalid_job_fails);
+    ls_add_tests(core, LS_TESTS(test_train_learns_bitcount, test_train_deterministic,
+                                test_prefix_eval_matches_plain,
+                                test_prefix_eval_refuses_images,
+                                test_train_memory_estimate_is_the_peak,
+                                test_train_allocation_failures, test_train_partial_batch,
+                                test_train_diverges_cleanly,
+                                test_train_target_error_stops_early,
+                                test_train_stop_flag_interrupts, test_train_invalid_job_fails));
     tcase_add_checked_fixture(files, tmp_setup, tmp_teardown);
-    tcase_add_test(files, test_modelfile_round_trip);
-    tcase_add_test(files, test_modelfile_rejects_bad_files);
-    tcase_add_test(files, test_checkpoint_resume_is_bit_identical);
-    tcase_add_test(files, test_checkpoint_corrupt_restarts_from_scratch);
+    ls_add_tests(files, LS_TESTS(test_modelfile_round_trip, test_modelfile_rejects_bad_files,
+                                 test_checkpoint_resume_is_bit_identical,
+                                 test_checkpoint_corrupt_restarts_from_scratch,
+                                 test_checkpoint_mid_epoch_resume_is_bit_identical,
+                                 test_checkpoint_version_1_still_loads));
     suite_add_tcase(s, core);
     suite_add_tcase(s, files);
     return s;

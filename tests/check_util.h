@@ -18,6 +18,15 @@
         return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;         \
     }
 
+/* Add each test of a NULL-terminated list to tc (LS_TESTS builds one), so
+ * that a case reads as the list of its tests. */
+#define LS_TESTS(...) ((const TTest *const[]){__VA_ARGS__, NULL})
+static inline void ls_add_tests(TCase *tc, const TTest *const *tests)
+{
+    for (; *tests; tests++)
+        tcase_add_test(tc, *tests);
+}
+
 /* A fresh directory /tmp/ls_<tag>_XXXXXX for one test (into dir, of
  * size len), and its removal with everything in it. */
 static inline void ls_test_mkdtemp(char *dir, size_t len, const char *tag)

@@ -3,10 +3,11 @@
 #
 #  1. A small sweep as a 2-task job array + merge job: the merged results
 #     hold every job exactly once, all ok, and each array task ran on the
-#     single CPU Slurm bound it to (the results' cpus column).
+#     single CPU Slurm bound it to (the results' cpus column); the merged
+#     curves hold every epoch of every job exactly once.
 #  2. The same with one array task cancelled mid-run: the merge (afterany)
-#     still runs; resubmitting the script completes the sweep with nothing
-#     lost or run twice.
+#     still runs; resubmitting the script completes the sweep (results and
+#     curves) with nothing lost or run twice.
 #
 # Skips (exit 77) when no Slurm cluster answers.  For a local one:
 #   ../shared/tools/slurm-local.sh start   (.ci/run does this)
@@ -60,6 +61,25 @@ check_complete() {
     return 0
 }
 
+# check_curves CSV CURVES EPOCHS: the merged curves hold a row for each
+# epoch of each job of CSV, and one only
+check_curves() {
+    local csv=$1 cur=$2 epochs=$3 idc ids cids rows keys
+    [ -s "$cur" ] || fail "$cur missing: the merge job did not merge the curves"
+    [ "$(head -1 "$cur")" = "job_id,epoch,train_loss,train_error,test_error,elapsed_s" ] ||
+        fail "$cur: not a curves file"
+    idc=$(head -1 "$csv" | tr ',' '\n' | grep -nx job_id | cut -d: -f1)
+    ids=$(tail -n +2 "$csv" | cut -d, -f"$idc" | sort -u)
+    cids=$(tail -n +2 "$cur" | cut -d, -f1 | sort -u)
+    [ "$ids" = "$cids" ] || fail "$cur: its jobs are not those of $csv"
+    rows=$(tail -n +2 "$cur" | wc -l)
+    keys=$(tail -n +2 "$cur" | cut -d, -f1,2 | sort -u | wc -l)
+    [ "$rows" = "$keys" ] || fail "$cur: $rows rows for $keys (job, epoch) pairs"
+    [ "$rows" = $(($(wc -l <<<"$ids") * epochs)) ] ||
+        fail "$cur: $rows rows, want $epochs per job"
+    return 0
+}
+
 sweep() { # sweep NAME EPOCHS: writes $work/NAME.ini
     cat > "$work/$1.ini" <<INI
 [sweep]
@@ -87,10 +107,11 @@ submit "$work/a.sbatch"
 # shellcheck disable=SC2086
 wait_jobs $array "$merge"
 check_complete "$work/a.csv" 6
+check_curves "$work/a.csv" "$work/a-curves.csv" 20
 cpuc=$(head -1 "$work/a.csv" | tr ',' '\n' | grep -nx cpus | cut -d: -f1)
 cpus=$(tail -n +2 "$work/a.csv" | cut -d, -f"$cpuc")
 case "$cpus" in *-*|*\"*) fail "an array task used more than one CPU: $cpus" ;; esac
-echo "ok: 2 tasks as 2 arrays (MaxArraySize 1), 6 jobs, each task on one CPU ($(tail -n +2 "$work/a.csv" | cut -d, -f"$cpuc" | sort -u | tr '\n' ' '))"
+echo "ok: 2 tasks as 2 arrays (MaxArraySize 1), 6 jobs, each task on one CPU ($(tail -n +2 "$work/a.csv" | cut -d, -f"$cpuc" | sort -u | tr '\n' ' ')), curves merged"
 
 # 2. cancel array task 1 mid-run, then resubmit
 sweep b 1500
@@ -108,4 +129,5 @@ got=$(tail -n +2 "$work/b.csv" 2>/dev/null | grep -c ',ok,' || true)
 submit "$work/b.sbatch"
 wait_jobs "$array" "$merge"
 check_complete "$work/b.csv" 6
-echo "ok: cancelled task ($got of 6 jobs done then); resubmission completed all 6 exactly once"
+check_curves "$work/b.csv" "$work/b-curves.csv" 1500
+echo "ok: cancelled task ($got of 6 jobs done then); resubmission completed all 6 exactly once, and their curves"

@@ -1,19 +1,23 @@
-/* checkpoint.h - a training job's complete state at an epoch boundary, so
- * an interrupted job (SIGTERM, Slurm time limit, node failure with periodic
- * checkpoints) resumes exactly where it stopped: continuing from a
- * checkpoint gives bit-identical results to an uninterrupted run with the
- * same thread count.
+/* checkpoint.h - a training job's complete state between two training
+ * steps, so an interrupted job (SIGTERM, Slurm time limit, node failure
+ * with periodic checkpoints) resumes exactly where it stopped: continuing
+ * from a checkpoint gives bit-identical results to an uninterrupted run
+ * with the same thread count.
  *
  * State: parameters, Adam moments and step, dropout and shuffle generator
- * states, the current sample order, epochs done, and the running totals of
+ * states, the current sample order, epochs done, the position in the
+ * current epoch with that epoch's partial sums, and the running totals of
  * the result (times, samples, last metrics).
  *
  * File (little-endian): "LSTMCKP\0", u32 version, 16-char job id, fixed
- * fields, arrays, u32 crc32 of everything before.  Written to a temporary
- * file, fsync'ed and renamed, so a crash leaves the old checkpoint or the
- * new one, never a mix.  Loading verifies length, checksum, job id and
- * shapes: a truncated or corrupt file is LS_EFORMAT, and the caller starts
- * the job from scratch with a warning instead of loading garbage.
+ * fields, arrays, u32 crc32 of everything before.  Version 2 (written)
+ * adds the position in the epoch; version 1 files (epoch boundaries only)
+ * still load, as position 0.  Written with ls_file_replace (durable.h), so
+ * a crash leaves the old checkpoint or the new one, never a mix.  Loading
+ * verifies length, checksum, job id and shapes: a truncated or corrupt file
+ * is LS_EFORMAT, and the caller starts the job from scratch with a warning
+ * instead of loading garbage.  Errors: LS_EIO, LS_EFORMAT, LS_ENOMEM, with
+ * the path in the message.  Threading: none; one caller per file.
  */
 #ifndef LSTMSWEEP_CHECKPOINT_H
 #define LSTMSWEEP_CHECKPOINT_H
@@ -30,9 +34,16 @@ typedef struct ls_checkpoint {
     int epoch;                           /* epochs completed */
     double train_s, eval_s, samples;     /* running totals */
     double train_loss, train_error, test_error;
+    /* Position in epoch `epoch + 1`: 0 at an epoch boundary, else the
+     * samples (of perm, in order) already trained on, and the sums over
+     * them: batch loss times batch size, misclassified samples. */
+    size_t done;
+    double part_loss;
+    size_t part_wrong;
     ls_rng shuffle;                      /* sample-order generator */
     size_t n_train;
-    uint32_t *perm;                      /* [n_train] current order (borrowed) */
+    uint32_t *perm;                      /* [n_train] order of epoch `epoch`, or
+                                            of epoch + 1 if done > 0 (borrowed) */
 } ls_checkpoint;
 
 int ls_checkpoint_save(const char *path, ls_model *m, const ls_checkpoint *ck,

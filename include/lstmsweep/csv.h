@@ -64,4 +64,9 @@ int ls_csv_read(const char *path, const char *header, ls_csv_row_fn fn,
 /* Index of `name` in the comma-separated header, or -1. */
 int ls_csv_column(const char *header, const char *name);
 
+/* Is s a whole number (integer: optional '-' and digits only) or a whole
+ * strtod number (no leading blank, nothing after it)?  "" is neither.
+ * (A CSV field check, used by the curves and the report readers.) */
+int ls_csv_is_number(const char *s, int integer);
+
 #endif

@@ -91,14 +91,4 @@ int ls_job_set(ls_job *job, const char *key, const char *value, ls_err *err);
 /* Current value of a key as text (for --help defaults and job listings). */
 void ls_job_get(const ls_job *job, const char *key, char *buf, size_t len);
 
-/* Forward FLOPs of one sample for this job's model (for GFLOP/s and cost
- * estimates); input size and classes follow from the task. */
-double ls_job_flops_per_sample(const ls_job *job);
-
-/* The most OpenMP threads that still speed up this job's training step
- * (>= 1): about one per 40 MFLOP of a step, as measured; smaller steps ran
- * slower on more threads.  The runner's auto mode and `train` without
- * --threads stay within it. */
-int ls_job_useful_threads(const ls_job *job);
-
 #endif

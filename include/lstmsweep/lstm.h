@@ -50,8 +50,7 @@ int ls_lstm_create_padded(ls_lstm **out, dnnl_engine_t engine, int T, int N,
  * create them on the same ls_lstm_scratch.  The scratch grows to the
  * largest need of the layers created on it; they read its buffer at each
  * call, so growing it later is safe.  The caller owns it (zero-initialize,
- * then ls_lstm_scratch_release after destroying its layers); a layer's
- * ls_lstm_bytes does not count it. */
+ * then ls_lstm_scratch_release after destroying its layers). */
 typedef struct ls_lstm_scratch {
     void *buf;
     size_t bytes;
@@ -78,12 +77,10 @@ void ls_lstm_destroy(ls_lstm *l);
  * unwritten.  Without padding nothing changes.  Off at creation. */
 void ls_lstm_set_last_step_only(ls_lstm *l, int on);
 
-/* Bytes of memory the layer holds (workspace, scratchpad, weight copies in
- * oneDNN's layouts, states); what a scheduler must budget for it. */
-size_t ls_lstm_bytes(const ls_lstm *l);
-
-/* Bytes ls_lstm_create would hold for this shape, from oneDNN's primitive
- * descriptors alone (nothing is allocated); 0 if oneDNN rejects the shape.
+/* Bytes ls_lstm_create would allocate (through ls_alloc) for this shape:
+ * workspace, scratchpad, weight copies in oneDNN's layouts, states, padded
+ * copies and the layer itself; from oneDNN's primitive descriptors alone
+ * (nothing is allocated); 0 if oneDNN rejects the shape.
  * With scratch non-NULL, the scratchpad is left out of the sum and stored
  * there: what ls_lstm_create_shared needs of its ls_lstm_scratch. */
 size_t ls_lstm_estimate_bytes(dnnl_engine_t engine, int T, int N, int I,

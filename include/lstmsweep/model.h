@@ -115,15 +115,15 @@ ls_model_state ls_model_state_of(ls_model *m);
  * a training step costs about 3x this per sample. */
 double ls_model_flops_per_sample(const ls_model_config *cfg);
 
-/* Bytes the model holds for training batch `batch` plus one inference batch
- * (estimated before creation, for the scheduler's memory budget). */
-size_t ls_model_bytes(const ls_model *m);
-
 /* Bytes a model of this config will hold once it has trained on
  * n_train samples (batches of cfg->batch plus a partial batch) and
  * evaluated n_test samples in batches of cfg->eval_batch: parameters, Adam
- * state, activations and oneDNN's workspaces and scratchpads, all computed
- * without allocating (the scheduler's memory budget).  0 on failure. */
+ * state, activations, the buffers it gives oneDNN (workspaces,
+ * scratchpads, weights in oneDNN's layouts, states) and its own structs,
+ * all computed without allocating (the scheduler's memory budget): exactly
+ * the bytes it then holds through ls_alloc (alloc.h), which is everything
+ * but oneDNN's own small allocations (primitives, memory objects).
+ * 0 on failure. */
 size_t ls_model_estimate_bytes(const ls_model_config *cfg, size_t n_train,
                                size_t n_test);
 

@@ -7,8 +7,8 @@
  *           u64 nparams
  *   f32 params[nparams]    layout of model.h
  *   u32 crc32 (zlib) of every byte before it
- * Saving writes a temporary file and renames it over the target, so a crash
- * never leaves a half-written model under the real name.  Loading checks
+ * Saving goes through ls_file_replace (durable.h), so a crash never leaves
+ * a half-written model under the real name.  Loading checks
  * magic, version, length, checksum and that nparams matches the shape; each
  * failure is LS_EFORMAT with the file named and what is wrong.
  */

@@ -20,7 +20,7 @@
  * memory is bounded: one chunk of states per level.
  *
  * Ownership: an ls_prefix_eval holds its own oneDNN layers and buffers
- * (counted by ls_prefix_eval_bytes, estimated exactly beforehand by
+ * (their bytes estimated exactly beforehand by
  * ls_prefix_eval_estimate_bytes) and reads the model's parameters at each
  * evaluation.  Errors: LS_EINVAL (not a bitcount data set, or a shape it
  * does not apply to), LS_ENOMEM, LS_EDNNL.
@@ -57,8 +57,8 @@ void ls_prefix_eval_destroy(ls_prefix_eval *p);
 int ls_prefix_evaluate(ls_prefix_eval *p, ls_model *m, double *error,
                        double *val_error, ls_err *err);
 
-/* Bytes it holds, and the same computed beforehand (0 on failure). */
-size_t ls_prefix_eval_bytes(const ls_prefix_eval *p);
+/* Bytes ls_prefix_eval_create will allocate through ls_alloc (alloc.h),
+ * computed beforehand (0 on failure). */
 size_t ls_prefix_eval_estimate_bytes(const ls_model_config *cfg, int bits,
                                      int nmax);
 

@@ -5,9 +5,9 @@
  * Loading reads every input with the CSV reader (header, field counts and
  * number columns checked: LS_EFORMAT "FILE:LINE: ..."; a torn last line is
  * skipped and counted), then keeps each job's best row with the merge
- * module's rule (ls_results_merge: a final row beats an interrupted one,
- * a later row beats an earlier one).  Inputs with no job row at all are
- * LS_EINVAL "nothing to report".
+ * module's rule, in memory (ls_results_merge_load: a final row beats an
+ * interrupted one, a later row beats an earlier one).  Inputs with no job
+ * row at all are LS_EINVAL "nothing to report".
  *
  * Terms used throughout:
  *   task group     a task, and for mnist its data directory (MNIST and

@@ -1,5 +1,6 @@
-/* results.h - the results CSV (one row per job) and the curve CSV (one row
- * per epoch), shared by `train --results` and the sweep runner.
+/* results.h - the results CSV (one row per job), shared by `train
+ * --results` and the sweep runner; the append primitive it shares with the
+ * per-epoch curves CSV (curves.h).
  *
  * Owns the meaning of a results row: the job statuses, ls_result, and the
  * row writer and reader, both generated from the column table in schema.h
@@ -26,9 +27,6 @@
 
 /* One string literal, generated from the table in schema.h. */
 #define LS_RESULTS_COLUMNS LS_SCHEMA_HEADER
-
-#define LS_CURVE_COLUMNS \
-    "job_id,epoch,train_loss,train_error,test_error,elapsed_s"
 
 typedef enum {
     LS_STATUS_OK = 0,        /* ran all epochs or reached target_error */
@@ -79,11 +77,5 @@ int ls_results_append(const char *path, const ls_job *job,
  * err for a field that does not parse. */
 int ls_results_parse(int nfields, char **fields, ls_job *job, ls_result *r,
                      ls_err *err);
-
-/* Append one epoch row to the curve CSV; test_error < 0 is left empty.
- * Not fsync'ed per row (the results row is the commit point). */
-int ls_curve_append(const char *path, const char *job_id, int epoch,
-                    double train_loss, double train_error, double test_error,
-                    double elapsed_s, ls_err *err);
 
 #endif

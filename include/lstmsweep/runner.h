@@ -4,10 +4,11 @@
  * jobs that each get k cores inside one NUMA node; a pool of worker threads,
  * one per core, runs them, each job's OpenMP team bound one thread per core.
  *
- *  - Order: largest estimated job first (cost model: FLOPs plus measured
- *    per-element and per-step overheads), so the sweep does not end waiting
- *    on one big job; smaller jobs backfill whatever cores and memory are
- *    free.
+ *  - Order: largest estimated job first (cost model, cost.h: FLOPs plus
+ *    measured per-element and per-step overheads), so the sweep does not
+ *    end waiting on one big job; smaller jobs backfill whatever cores and
+ *    memory are free, but never so as to delay the largest job waiting
+ *    for memory (the reservation of place.h).
  *  - Threads: a fixed k (threads_per_job) or auto: one core per job (the
  *    throughput optimum: a 2-thread oneDNN job is only ~1.4x faster than a
  *    1-thread one), except at the tail, when fewer jobs remain than free
@@ -15,6 +16,8 @@
  *  - Memory: each job's bytes are computed exactly before it starts
  *    (ls_model_estimate_bytes) and concurrent jobs never exceed mem_limit;
  *    a job larger than the whole limit fails with a message.
+ *  The placement rules are place.h's (pure, unit-tested); the dry run
+ *  simulates them (plan.h).
  *  - Data: each data set is loaded once and shared read-only by all jobs;
  *    on a machine with several NUMA nodes each node gets its own copy, made
  *    by a thread bound to that node.
@@ -68,9 +71,5 @@ int ls_runner_run(const ls_sweep *sw, ls_topo *topo, const ls_run_opts *o,
  * bound max(total work / cores, longest job). */
 int ls_runner_plan(const ls_sweep *sw, ls_topo *topo, const ls_run_opts *o,
                    FILE *out, ls_err *err);
-
-/* Estimated single-core seconds of a job with n_train / n_test samples. */
-double ls_runner_estimate_seconds(const ls_job *job, size_t n_train,
-                                  size_t n_test, int eval_every);
 
 #endif

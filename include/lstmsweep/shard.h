@@ -12,11 +12,13 @@
 
 #include <stddef.h>
 
+#include "lstmsweep/error.h"
 #include "lstmsweep/job.h"
 
 /* shard_of[i] = shard (0..nshards-1) of job i.  Returns 0, or LS_ENOMEM /
- * LS_EINVAL (nshards < 1). */
+ * LS_EINVAL (nshards < 1), with a message in *err (if err != NULL).  Pure
+ * apart from its scratch memory: thread-safe. */
 int ls_shard_assign(const double *cost, const char (*ids)[LS_JOB_ID_LEN],
-                    size_t n, int nshards, int *shard_of);
+                    size_t n, int nshards, int *shard_of, ls_err *err);
 
 #endif

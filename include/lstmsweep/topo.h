@@ -25,6 +25,12 @@
 typedef struct ls_topo ls_topo;
 
 int ls_topo_load(ls_topo **out, ls_err *err);
+/* A made-up machine from an hwloc synthetic description, e.g.
+ * "pack:2 numa:1 core:4 pu:1" (2 nodes of 4 cores) or "numa:2 core:8 pu:2",
+ * for tests of placement on machines this one is not.  Not for binding
+ * (ls_topo_bind_team): its cores are not this machine's.  LS_EINVAL for a
+ * description hwloc rejects. */
+int ls_topo_load_synthetic(ls_topo **out, const char *description, ls_err *err);
 void ls_topo_destroy(ls_topo *t);
 
 int ls_topo_ncores(const ls_topo *t);

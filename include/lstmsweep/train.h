@@ -39,16 +39,23 @@ typedef struct ls_train_opts {
     const char *save_path;   /* model file written at the end, or NULL */
     /* Called after every epoch (from the training thread), or NULL. */
     void (*progress)(void *ctx, const ls_job *job, const ls_epoch_info *e);
-    void *ctx;
-    /* If non-NULL and set (e.g. by a signal handler), training stops at
-     * the next epoch boundary with status "interrupted", after writing a
-     * checkpoint if checkpoint_path is set. */
+    /* Called after every training step (from the training thread) with the
+     * job's step count, checkpointed ones included (1, 2, ...), or NULL.
+     * Tests stop a job at an exact step with it. */
+    void (*step)(void *ctx, const ls_job *job, long step);
+    void *ctx;              /* passed to progress and step */
+    /* If non-NULL and set (e.g. by a signal handler), training stops after
+     * the current training step with status "interrupted", writing a
+     * checkpoint if checkpoint_path is set, so a drain waits for one step,
+     * not for the end of an epoch.  (A step that ends an epoch finishes the
+     * epoch first: evaluation, curve row.  The last epoch always ends.) */
     atomic_int *stop;
     /* Checkpoint file of this job, or NULL.  If it exists when the job
-     * starts, training continues from it (a corrupt one is ignored with a
-     * note in the result's message); it is written on interruption and
-     * every checkpoint_interval_s seconds (0: only on interruption), and
-     * removed when the job ends with a final status. */
+     * starts, training continues from it, at the step where it stopped (a
+     * corrupt one is ignored with a note in the result's message); it is
+     * written on interruption and every checkpoint_interval_s seconds at
+     * an epoch boundary (0: only on interruption).  ls_train never removes
+     * it: see ls_train_forget_checkpoint. */
     const char *checkpoint_path;
     double checkpoint_interval_s;
 } ls_train_opts;
@@ -63,12 +70,18 @@ int ls_train_auto_eval_every(const ls_dataset *ds);
 /* Batch size for inference: as large as keeps its activations in ~8 MiB. */
 int ls_train_eval_batch(const ls_model_config *cfg, size_t n_test);
 
+/* The model config of `job` on `ds` (eval_batch included) into *cfg, and
+ * the number of training samples it trains on. */
+size_t ls_train_config(const ls_job *job, const ls_dataset *ds,
+                       ls_model_config *cfg);
+
 /* Memory a job of this model config on this data set holds at its peak,
  * computed before anything is allocated: the model
  * (ls_model_estimate_bytes), the bitcount prefix-tree evaluator when it
- * applies (prefix.h) and the batch buffers.  The runner budgets with it and
- * ls_train refuses a job larger than the available memory.  0 if oneDNN
- * rejects the shape. */
+ * applies (prefix.h) and the batch buffers; exactly the peak of what
+ * ls_train allocates through ls_alloc (alloc.h), the data set aside.  The
+ * runner budgets with it and ls_train refuses a job larger than the
+ * available memory.  0 if oneDNN rejects the shape. */
 size_t ls_train_estimate_bytes(const ls_model_config *cfg,
                                const ls_dataset *ds, size_t n_train);
 
@@ -78,6 +91,13 @@ size_t ls_train_estimate_bytes(const ls_model_config *cfg,
  * trained model, which the caller destroys. */
 int ls_train(const ls_job *job, const ls_dataset *ds, const ls_train_opts *o,
              ls_result *res, ls_model **model_out, ls_err *err);
+
+/* Remove a job's checkpoint once the result `res` of ls_train is durable
+ * (its row appended to the results file), if that result is final (not
+ * "interrupted"): removing it earlier would leave a job with neither row
+ * nor checkpoint if the append failed, to rerun from epoch 0.  A failed
+ * job is rerun from scratch with --retry-failed.  NULL path: no-op. */
+void ls_train_forget_checkpoint(const char *path, const ls_result *res);
 
 /* Load the data set a job trains on: bitcount generated from (bits,
  * train_size, seed), mnist read from job->data.  Caller destroys *out. */

@@ -6,7 +6,8 @@
  *   bash SCRIPT [submit]    submit the array (split if it exceeds the
  *                           cluster's MaxArraySize) and the merge job
  *   (sbatch) SCRIPT task K  array task: shard K + SLURM_ARRAY_TASK_ID
- *   (sbatch) SCRIPT merge   merge the shards' results into the sweep's file
+ *   (sbatch) SCRIPT merge   merge the shards' results and curves into the
+ *                           sweep's results and curves files
  */
 #include <getopt.h>
 #include <limits.h>
@@ -33,9 +34,10 @@ static void slurm_usage(FILE *f)
         "usage: lstmsweep slurm SWEEP.ini [OPTIONS]\n\n"
         "Write an sbatch script that runs the sweep as a Slurm job array: each\n"
         "array task runs one shard of the jobs (balanced by estimated cost) on\n"
-        "the CPUs Slurm gives it, into its own results file; a merge job that\n"
-        "depends on the whole array (afterany) combines them into the sweep's\n"
-        "results file.  Submit with `bash SCRIPT`, or use --submit.\n\n"
+        "the CPUs Slurm gives it, into its own results and curves files; a\n"
+        "merge job that depends on the whole array (afterany) combines them into\n"
+        "the sweep's results and curves files.  Submit with `bash SCRIPT`, or use\n"
+        "--submit.\n\n"
         "  -o, --output FILE        script to write [slurm-<sweep>.sbatch]\n"
         "  --tasks N                array tasks (shards) [min(jobs, 8)]\n"
         "  --cpus-per-task K        cores per array task [1]\n"
@@ -143,13 +145,14 @@ static void write_header(FILE *f, const slurm_cli *c, const ls_sweep *sw,
         "#\n"
         "# Each array task runs one shard of the sweep's jobs (the shards are balanced\n"
         "# by estimated cost and the same in every run) on the CPUs Slurm gives it,\n"
-        "# writing its own results file; the merge job, which starts when the whole\n"
-        "# array has ended (afterany), combines them into %s.\n"
+        "# writing its own results and curves files; the merge job, which starts when\n"
+        "# the whole array has ended (afterany), combines them into %s\n"
+        "# and %s.\n"
         "# Rerunning this script after a time-out, a cancel or a node failure resumes:\n"
         "# finished jobs are skipped and interrupted ones continue from checkpoints.\n"
         "#\n",
         sw->name, sw->njobs, c->tasks, PACKAGE_VERSION, date,
-        c->out, sw->results);
+        c->out, sw->results, sw->curves);
     fprintf(f, "#SBATCH --job-name=lstmsweep-%s   # shown by squeue\n", sw->name);
     fprintf(f, "#SBATCH --ntasks=1                   # one runner process per array task...\n");
     fprintf(f, "#SBATCH --cpus-per-task=%-12d # ...using this many cores, one job per core\n", c->cpus);
@@ -169,28 +172,9 @@ static void write_header(FILE *f, const slurm_cli *c, const ls_sweep *sw,
         logdir);
 }
 
-static void write_body(FILE *f, const slurm_cli *c, const ls_sweep *sw,
-                       const char *prog, const char *sweep_path, const char *cwd)
-{
-    fprintf(f, "set -euo pipefail\n\n");
-    fprintf(f, "LSTMSWEEP=");
-    shq(f, prog);
-    fprintf(f, "\nSWEEP=");
-    shq(f, sweep_path);
-    fprintf(f, "\nWORKDIR=");
-    shq(f, cwd);
-    fprintf(f, "          # relative paths of the sweep file are taken from here\n");
-    fprintf(f, "TASKS=%d\nRESULTS=", c->tasks);
-    shq(f, sw->results);
-    fprintf(f, "\nMAX_ARRAY_SIZE=%s\n", c->max_array);
-    fprintf(f, "SETS=(");
-    for (int i = 0; i < c->nsets; i++) {
-        fputs(i ? " --set " : "--set ", f);
-        shq(f, c->sets[i]);
-    }
-    fprintf(f, ")\n\ncd \"$WORKDIR\"\n");
-    fprintf(f, "mkdir -p \"$(dirname %s)\"\n\n", "\"$RESULTS\"");
-    fputs(
+/* The script's roles: submit the array(s) and the merge job; run one
+ * array task's shard; merge the shards' results and curves. */
+static const char script_roles[] =
         "case \"${1:-submit}\" in\n"
         "submit)\n"
         "    # Arrays larger than the cluster's MaxArraySize go as several arrays,\n"
@@ -227,18 +211,58 @@ static void write_body(FILE *f, const slurm_cli *c, const ls_sweep *sw,
         "        --set \"sweep.curves=$base-curves.csv\"\n"
         "    ;;\n"
         "merge)\n"
+        "    # The tasks' files: results/<name>.shard-NNNN.csv and\n"
+        "    # results/<name>.shard-NNNN-curves.csv.\n"
         "    shopt -s nullglob\n"
         "    shards=()\n"
+        "    curves=()\n"
         "    for f in \"${RESULTS%.csv}\".shard-*.csv; do\n"
-        "        case $f in *-curves.csv) ;; *) shards+=(\"$f\") ;; esac\n"
+        "        case $f in *-curves.csv) curves+=(\"$f\") ;; *) shards+=(\"$f\") ;; esac\n"
         "    done\n"
-        "    exec \"$LSTMSWEEP\" merge -o \"$RESULTS\" \"${shards[@]}\"\n"
+        "    \"$LSTMSWEEP\" merge -o \"$RESULTS\" \"${shards[@]}\"\n"
+        "    if [ ${#curves[@]} -eq 0 ]; then\n"
+        "        echo \"no curves files of the shards: $CURVES not written\" >&2\n"
+        "        exit 0\n"
+        "    fi\n"
+        "    mkdir -p \"$(dirname \"$CURVES\")\"\n"
+        "    exec \"$LSTMSWEEP\" merge --curves -o \"$CURVES\" \"${curves[@]}\"\n"
         "    ;;\n"
         "*)\n"
         "    echo \"usage: bash $0 [submit]\" >&2\n"
         "    exit 2\n"
         "    ;;\n"
-        "esac\n", f);
+        "esac\n";
+
+static void write_vars(FILE *f, const slurm_cli *c, const ls_sweep *sw,
+                       const char *prog, const char *sweep_path, const char *cwd)
+{
+    fprintf(f, "set -euo pipefail\n\n");
+    fprintf(f, "LSTMSWEEP=");
+    shq(f, prog);
+    fprintf(f, "\nSWEEP=");
+    shq(f, sweep_path);
+    fprintf(f, "\nWORKDIR=");
+    shq(f, cwd);
+    fprintf(f, "          # relative paths of the sweep file are taken from here\n");
+    fprintf(f, "TASKS=%d\nRESULTS=", c->tasks);
+    shq(f, sw->results);
+    fprintf(f, "\nCURVES=");
+    shq(f, sw->curves);
+    fprintf(f, "\nMAX_ARRAY_SIZE=%s\n", c->max_array);
+    fprintf(f, "SETS=(");
+    for (int i = 0; i < c->nsets; i++) {
+        fputs(i ? " --set " : "--set ", f);
+        shq(f, c->sets[i]);
+    }
+    fprintf(f, ")\n\ncd \"$WORKDIR\"\n");
+    fprintf(f, "mkdir -p \"$(dirname %s)\"\n\n", "\"$RESULTS\"");
+}
+
+static void write_body(FILE *f, const slurm_cli *c, const ls_sweep *sw,
+                       const char *prog, const char *sweep_path, const char *cwd)
+{
+    write_vars(f, c, sw, prog, sweep_path, cwd);
+    fputs(script_roles, f);
 }
 
 int cmd_slurm(int argc, char **argv)

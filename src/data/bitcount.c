@@ -1,5 +1,6 @@
 /* bitcount.c - the synthetic bit-counting task.  See
  * include/lstmsweep/dataset.h. */
+#include "lstmsweep/alloc.h"
 #include "lstmsweep/dataset.h"
 #include "lstmsweep/rng.h"
 
@@ -40,11 +41,11 @@ int ls_bitcount_create(ls_dataset **out, int bits, size_t train_size,
     if (rc)
         return rc;
     size_t n = (size_t)1 << bits;
-    ds = calloc(1, sizeof *ds);
+    ds = ls_alloc(sizeof *ds);
     if (!ds)
         goto out_nomem;
-    ds->codes = malloc(n * sizeof *ds->codes);
-    ds->labels = malloc(n);
+    ds->codes = ls_alloc(n * sizeof *ds->codes);
+    ds->labels = ls_alloc(n);
     if (!ds->codes || !ds->labels)
         goto out_nomem;
 

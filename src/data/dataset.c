@@ -6,17 +6,18 @@
  * stride n * I into the time-major batch. */
 #include "lstmsweep/dataset.h"
 
-#include <stdlib.h>
 #include <string.h>
+
+#include "lstmsweep/alloc.h"
 
 void ls_dataset_destroy(ls_dataset *ds)
 {
     if (!ds)
         return;
-    free(ds->codes);
-    free(ds->pixels);
-    free(ds->labels);
-    free(ds);
+    ls_free(ds->codes);
+    ls_free(ds->pixels);
+    ls_free(ds->labels);
+    ls_free(ds);
 }
 
 size_t ls_dataset_samples(const ls_dataset *ds)
@@ -31,13 +32,13 @@ size_t ls_dataset_bytes(const ls_dataset *ds)
            n * (ds->pixels ? (size_t)ds->T * ds->I : 0) + (ds->labels ? n : 0);
 }
 
-/* malloc + memcpy, NULL for a NULL source. */
+/* ls_alloc + memcpy, NULL for a NULL source. */
 static void *dup_bytes(const void *src, size_t n, int *failed)
 {
     void *p;
     if (!src)
         return NULL;
-    if (!(p = malloc(n ? n : 1))) {
+    if (!(p = ls_alloc(n))) {
         *failed = 1;
         return NULL;
     }
@@ -48,7 +49,7 @@ static void *dup_bytes(const void *src, size_t n, int *failed)
 int ls_dataset_clone(ls_dataset **out, const ls_dataset *ds, ls_err *err)
 {
     size_t n = ls_dataset_samples(ds);
-    ls_dataset *c = malloc(sizeof *c);
+    ls_dataset *c = ls_alloc(sizeof *c);
     int failed = 0;
 
     *out = NULL;

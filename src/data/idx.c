@@ -17,6 +17,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "lstmsweep/alloc.h"
+
 #define IDX_TYPE_UBYTE 0x08
 /* gzread() and gzwrite() take an unsigned int length; MNIST's 47 MB fit
  * in one call, but a larger file must be moved in pieces. */
@@ -132,7 +134,7 @@ static int grow(ls_idx *out, size_t *cap)
 
     if (want > out->size || want < *cap)
         want = out->size;
-    if (!(p = realloc(out->data, want)))
+    if (!(p = ls_realloc(out->data, want)))
         return -1;
     out->data = p;
     *cap = want;
@@ -261,6 +263,6 @@ void ls_idx_free(ls_idx *idx)
 {
     if (!idx)
         return;
-    free(idx->data);
+    ls_free(idx->data);
     memset(idx, 0, sizeof *idx);
 }

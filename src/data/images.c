@@ -1,6 +1,7 @@
 /* images.c - ls_images_load(): MNIST-style IDX files into an ls_dataset.
  * See include/lstmsweep/dataset.h. */
 
+#include "lstmsweep/alloc.h"
 #include "lstmsweep/dataset.h"
 #include "lstmsweep/idx.h"
 
@@ -84,7 +85,7 @@ static int check_all(ls_idx f[N_FILES], char path[N_FILES][IMAGES_PATH_MAX],
  * grown in place, which avoids holding a third copy of the pixels. */
 static uint8_t *concat(ls_idx *train, const ls_idx *test)
 {
-    uint8_t *p = realloc(train->data, train->size + test->size);
+    uint8_t *p = ls_realloc(train->data, train->size + test->size);
     if (!p)
         return NULL;
     memcpy(p + train->size, test->data, test->size);
@@ -117,8 +118,8 @@ int ls_images_load(ls_dataset **out, const char *dir, ls_err *err)
     int rc = 0;
 
     *out = NULL;
-    path = malloc(N_FILES * sizeof *path);
-    ds = calloc(1, sizeof *ds);
+    path = ls_alloc(N_FILES * sizeof *path);
+    ds = ls_alloc(sizeof *ds);
     if (!path || !ds) {
         rc = ls_err_set(err, LS_ENOMEM, "%s: out of memory", dir);
         goto out_free;
@@ -138,6 +139,6 @@ out_free:
     for (int k = 0; k < N_FILES; k++)
         ls_idx_free(&f[k]);
     ls_dataset_destroy(ds);
-    free(path);
+    ls_free(path);
     return rc;
 }

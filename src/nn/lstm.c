@@ -51,7 +51,6 @@ struct ls_lstm {
     float *pw_layer, *pw_iter, *pbias, *pdst, *pdiff_dst;
     float *pg_w_layer, *pg_w_iter, *pg_bias;
     void *own[MAX_OWN];
-    size_t own_bytes;
     int nown;
 };
 
@@ -90,7 +89,6 @@ static int mem_own(ls_lstm *l, dnnl_memory_t *m, const dnnl_memory_desc_t *md,
         return ls_err_set(err, LS_ENOMEM, "lstm: cannot allocate %zu bytes",
                           bytes);
     l->own[l->nown++] = buf;
-    l->own_bytes += bytes;
     st = dnnl_memory_create(m, md, l->engine, buf);
     if (st != dnnl_success)
         return ls_err_set(err, LS_EDNNL, "oneDNN: dnnl_memory_create: %s",
@@ -110,7 +108,6 @@ static int buf_own(ls_lstm *l, float **out, size_t count, ls_err *err)
         return ls_err_set(err, LS_ENOMEM, "lstm: cannot allocate %zu bytes",
                           bytes);
     l->own[l->nown++] = *out;
-    l->own_bytes += bytes;
     return 0;
 }
 
@@ -512,7 +509,7 @@ size_t ls_lstm_estimate_bytes(dnnl_engine_t engine, int T, int N, int I,
     size_t padded = sizeof(float) * pad_floats(T, N, I, H, Hp, training);
     size_t bytes = estimate_primitives(engine, T, N, I, Hp, training, scratch);
 
-    return bytes ? bytes + padded : 0;
+    return bytes ? sizeof(ls_lstm) + bytes + padded : 0;
 }
 
 void ls_lstm_destroy(ls_lstm *l)
@@ -535,11 +532,6 @@ void ls_lstm_destroy(ls_lstm *l)
     for (int i = 0; i < l->nown; i++)
         ls_free(l->own[i]);
     ls_free(l);
-}
-
-size_t ls_lstm_bytes(const ls_lstm *l)
-{
-    return l ? l->own_bytes : 0;
 }
 
 /* Bind a caller's buffer to a memory object for the next execution. */

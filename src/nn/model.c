@@ -21,7 +21,6 @@
 typedef struct stack {
     int n, train;
     unsigned long last_use;
-    size_t bytes;
     ls_lstm **layer;  /* [L] */
     float **dst;      /* [L] (T, n, H) each layer's output */
     float **drop;     /* [L] dropped-out output, or NULL without dropout */
@@ -173,11 +172,9 @@ static void stack_destroy(const ls_model *m, stack *s)
     ls_free(s);
 }
 
-/* Allocate `count` floats into *p and count them in s->bytes. */
-static int buf(stack *s, float **p, size_t count)
+static int buf(float **p, size_t count)
 {
     *p = ls_alloc(count * sizeof(float));
-    s->bytes += count * sizeof(float);
     return *p ? 0 : LS_ENOMEM;
 }
 
@@ -196,30 +193,30 @@ static int stack_alloc_buffers(const ls_model *m, stack *s)
         return LS_ENOMEM;
     for (int l = 0; l < L; l++) {
         size_t masked = l == L - 1 ? n * c->H : TnH;
-        if (buf(s, &s->dst[l], TnH) ||
-            (dropout && (buf(s, &s->drop[l], masked) ||
-                         buf(s, &s->mask[l], masked))) ||
-            (s->train && buf(s, &s->diff[l], TnH)))
+        if (buf(&s->dst[l], TnH) ||
+            (dropout && (buf(&s->drop[l], masked) || buf(&s->mask[l], masked))) ||
+            (s->train && buf(&s->diff[l], TnH)))
             return LS_ENOMEM;
     }
-    if (buf(s, &s->logits, n * c->C) || buf(s, &s->dlogits, n * c->C) ||
-        buf(s, &s->dh, n * c->H) ||
-        (s->train && buf(s, &s->dx, (size_t)c->T * n * c->I)))
+    if (buf(&s->logits, n * c->C) || buf(&s->dlogits, n * c->C) ||
+        buf(&s->dh, n * c->H) || (s->train && buf(&s->dx, (size_t)c->T * n * c->I)))
         return LS_ENOMEM;
     return 0;
 }
 
-/* The activation bytes stack_alloc_buffers allocates (kept next to it;
+/* The bytes stack_create and stack_alloc_buffers allocate themselves:
+ * the stack, its per-layer arrays and the activations (kept next to them;
  * check_model.c asserts that estimate and allocation agree). */
-static size_t stack_activation_bytes(const ls_model_config *c, int n, int train)
+static size_t stack_own_bytes(const ls_model_config *c, int n, int train)
 {
     size_t TnH = (size_t)c->T * n * c->H, nH = (size_t)n * c->H, b = 0;
+    size_t arrays = (size_t)c->L * (sizeof(ls_lstm *) + 4 * sizeof(float *));
     int dropout = train && c->dropout > 0;
     for (int l = 0; l < c->L; l++)
         b += TnH + (dropout ? 2 * (l == c->L - 1 ? nH : TnH) : 0) +
              (train ? TnH : 0);
     b += 2 * (size_t)n * c->C + nH + (train ? (size_t)c->T * n * c->I : 0);
-    return b * sizeof(float);
+    return b * sizeof(float) + sizeof(stack) + arrays;
 }
 
 static int check_config(const ls_model_config *c, ls_err *err);
@@ -248,7 +245,6 @@ static int stack_create(ls_model *m, int n, int train, stack **out,
             goto fail;
         /* Only the top layer's last step feeds the dense layer. */
         ls_lstm_set_last_step_only(s->layer[l], l == c->L - 1);
-        s->bytes += ls_lstm_bytes(s->layer[l]);
     }
     *out = s;
     return 0;
@@ -381,7 +377,7 @@ const float *ls_model_input_grad(const ls_model *m)
 static size_t stack_estimate(const ls_model_config *c, dnnl_engine_t e, int n,
                              int train, size_t *scratch)
 {
-    size_t b = stack_activation_bytes(c, n, train);
+    size_t b = stack_own_bytes(c, n, train);
     for (int l = 0; l < c->L; l++) {
         size_t ls = 0;
         size_t lb = ls_lstm_estimate_bytes(e, c->T, n, ls_model_layer_in(c, l),
@@ -410,7 +406,7 @@ size_t ls_model_estimate_bytes(const ls_model_config *c, size_t n_train,
         dnnl_engine_create(&e, dnnl_cpu, 0) != dnnl_success)
         return 0;
     np = ls_model_config_nparams(c);
-    b = 4 * np * sizeof(float);
+    b = sizeof(ls_model) + 4 * np * sizeof(float);
     for (int i = 0; i < 4; i++) {
         if (i == 0 && n_train < (size_t)c->batch)
             continue; /* only the partial batch ever runs */
@@ -424,15 +420,6 @@ size_t ls_model_estimate_bytes(const ls_model_config *c, size_t n_train,
     }
     dnnl_engine_destroy(e);
     return b ? b + scratch : 0;
-}
-
-size_t ls_model_bytes(const ls_model *m)
-{
-    size_t b = 4 * m->nparams * sizeof(float) + m->scratch.bytes;
-    for (int i = 0; i < MAX_STACKS; i++)
-        if (m->stacks[i])
-            b += m->stacks[i]->bytes;
-    return b;
 }
 
 /* ---- forward ------------------------------------------------------------ */

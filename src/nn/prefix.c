@@ -36,7 +36,6 @@ struct ls_prefix_eval {
     float *buf[NBUF];
     uint8_t *is_train;         /* bitmaps over all 2^bits codes */
     uint8_t *is_val;
-    size_t bytes;
 };
 
 static void buf_sizes(const ls_model_config *c, int m, int nmax, int levels,
@@ -115,7 +114,7 @@ size_t ls_prefix_eval_estimate_bytes(const ls_model_config *c, int bits,
     buf_sizes(c, m, nmax, bits - m + 1, n);
     for (int i = 0; i < NBUF; i++)
         b += n[i] * sizeof(float);
-    b += 2 * (((size_t)1 << bits) / 8 + 1);
+    b += 2 * (((size_t)1 << bits) / 8 + 1) + sizeof(ls_prefix_eval);
     size_t scratch = 0;
     for (int l = 0; l < c->L && b; l++) {
         size_t st = 0, ss = 0;
@@ -128,11 +127,6 @@ size_t ls_prefix_eval_estimate_bytes(const ls_model_config *c, int bits,
     b = b ? b + scratch : 0;
     dnnl_engine_destroy(e);
     return b;
-}
-
-size_t ls_prefix_eval_bytes(const ls_prefix_eval *p)
-{
-    return p ? p->bytes : 0;
 }
 
 void ls_prefix_eval_destroy(ls_prefix_eval *p)
@@ -173,11 +167,9 @@ static int create_buffers(ls_prefix_eval *p, const ls_dataset *ds)
     for (int i = 0; i < NBUF; i++) {
         if (!(p->buf[i] = ls_alloc(n[i] * sizeof(float))))
             return LS_ENOMEM;
-        p->bytes += n[i] * sizeof(float);
     }
     if (!(p->is_train = ls_alloc(codes / 8 + 1)) || !(p->is_val = ls_alloc(codes / 8 + 1)))
         return LS_ENOMEM;
-    p->bytes += 2 * (codes / 8 + 1);
     mark(p->is_train, ds, LS_SPLIT_TRAIN);
     mark(p->is_val, ds, LS_SPLIT_VAL);
     for (int t = 0; t < p->m; t++)
@@ -230,9 +222,7 @@ int ls_prefix_eval_create(ls_prefix_eval **out, const ls_model_config *cfg,
                                         ls_model_layer_in(cfg, l), cfg->H, 0,
                                         &p->scratch, err)))
             goto fail;
-        p->bytes += ls_lstm_bytes(p->top[l]) + ls_lstm_bytes(p->step[l]);
     }
-    p->bytes += p->scratch.bytes;
     *out = p;
     return 0;
 fail:

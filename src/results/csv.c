@@ -1,7 +1,9 @@
 /* csv.c - the CSV format both ways: quoting and the crash-safe append,
  * then the reader; see include/lstmsweep/csv.h. */
 #include "lstmsweep/csv.h"
+#include "lstmsweep/alloc.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -41,10 +43,10 @@ int ls_csv_quote(const char *field, char *out, size_t cap)
 static int header_matches(int fd, const char *header)
 {
     size_t len = strlen(header);
-    char *buf = malloc(len + 1);
+    char *buf = ls_alloc(len + 1);
     int ok = buf && pread(fd, buf, len + 1, 0) == (ssize_t)(len + 1) &&
              !memcmp(buf, header, len) && buf[len] == '\n';
-    free(buf);
+    ls_free(buf);
     return ok;
 }
 
@@ -97,7 +99,7 @@ int ls_csv_append_line(const char *path, const char *header, const char *line,
     }
     if (st.st_size == 0) {
         size_t hl = strlen(header);
-        char *h = malloc(hl + 2);
+        char *h = ls_alloc(hl + 2);
         if (!h) {
             rc = ls_err_set(err, LS_ENOMEM, "%s: out of memory", path);
             goto out;
@@ -105,7 +107,7 @@ int ls_csv_append_line(const char *path, const char *header, const char *line,
         memcpy(h, header, hl);
         memcpy(h + hl, "\n", 2);
         rc = write_whole(fd, h, hl + 1, 0, path, err);
-        free(h);
+        ls_free(h);
         if (rc)
             goto out;
         st.st_size = (off_t)hl + 1;
@@ -214,7 +216,7 @@ int ls_csv_read(const char *path, const char *header, ls_csv_row_fn fn,
             start = lineno + 1;
         lineno++;
         if (rlen + (size_t)n + 1 > rcap) {
-            char *nr = realloc(rec, rcap = 2 * (rlen + (size_t)n + 1));
+            char *nr = ls_realloc(rec, rcap = 2 * (rlen + (size_t)n + 1));
             if (!nr) {
                 rc = ls_err_set(err, LS_ENOMEM, "%s: out of memory", path);
                 goto out;
@@ -261,7 +263,7 @@ int ls_csv_read(const char *path, const char *header, ls_csv_row_fn fn,
         *torn = 1;                        /* ended inside an open quote */
 out:
     free(line);
-    free(rec);
+    ls_free(rec);
     fclose(f);
     return rc;
 }
@@ -280,4 +282,19 @@ int ls_csv_column(const char *header, const char *name)
         p = end + 1;
     }
     return -1;
+}
+
+int ls_csv_is_number(const char *s, int integer)
+{
+    char *end;
+    if (integer) {
+        const char *p = s + (*s == '-');
+        if (!isdigit((unsigned char)*p))
+            return 0;
+        while (isdigit((unsigned char)*p))
+            p++;
+        return *p == '\0';
+    }
+    strtod(s, &end);
+    return end != s && *end == '\0' && !isspace((unsigned char)*s);
 }

@@ -84,17 +84,3 @@ int ls_results_parse(int nfields, char **fields, ls_job *job, ls_result *r,
     }
     return 0;
 }
-
-int ls_curve_append(const char *path, const char *job_id, int epoch,
-                    double train_loss, double train_error, double test_error,
-                    double elapsed_s, ls_err *err)
-{
-    char buf[256];
-    char te[32] = "";
-
-    if (test_error >= 0)
-        snprintf(te, sizeof te, "%.6g", test_error);
-    snprintf(buf, sizeof buf, "%s,%d,%.6g,%.6g,%s,%.3f\n", job_id, epoch,
-             train_loss, train_error, te, elapsed_s);
-    return ls_csv_append_line(path, LS_CURVE_COLUMNS, buf, 0, err);
-}

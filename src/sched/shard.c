@@ -1,5 +1,6 @@
 /* shard.c - see include/lstmsweep/shard.h. */
 #include "lstmsweep/shard.h"
+#include "lstmsweep/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -19,19 +20,19 @@ static int by_cost_then_id(const void *a, const void *b)
 }
 
 int ls_shard_assign(const double *cost, const char (*ids)[LS_JOB_ID_LEN],
-                    size_t n, int nshards, int *shard_of)
+                    size_t n, int nshards, int *shard_of, ls_err *err)
 {
     item *it;
     double *load;
 
     if (nshards < 1)
-        return LS_EINVAL;
-    it = malloc(sizeof *it * (n ? n : 1));
-    load = calloc((size_t)nshards, sizeof *load);
+        return ls_err_set(err, LS_EINVAL, "shards: need at least 1, got %d", nshards);
+    it = ls_alloc(sizeof *it * (n ? n : 1));
+    load = ls_calloc((size_t)nshards, sizeof *load);
     if (!it || !load) {
-        free(it);
-        free(load);
-        return LS_ENOMEM;
+        ls_free(it);
+        ls_free(load);
+        return ls_err_set(err, LS_ENOMEM, "shards: out of memory for %zu jobs", n);
     }
     for (size_t i = 0; i < n; i++)
         it[i] = (item){cost[i], ids[i], i};
@@ -44,7 +45,7 @@ int ls_shard_assign(const double *cost, const char (*ids)[LS_JOB_ID_LEN],
         load[best] += it[i].cost;
         shard_of[it[i].index] = best;
     }
-    free(it);
-    free(load);
+    ls_free(it);
+    ls_free(load);
     return 0;
 }

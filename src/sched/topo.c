@@ -67,7 +67,8 @@ static int collect(ls_topo *t, ls_err *err)
     return c > 0 ? 0 : ls_err_set(err, LS_EINVAL, "topology: no usable cores");
 }
 
-int ls_topo_load(ls_topo **out, ls_err *err)
+/* This machine (synthetic == NULL) or an hwloc synthetic description. */
+static int load(ls_topo **out, const char *synthetic, ls_err *err)
 {
     ls_topo *t = ls_alloc(sizeof *t);
     int rc;
@@ -75,15 +76,22 @@ int ls_topo_load(ls_topo **out, ls_err *err)
     *out = NULL;
     if (!t)
         return ls_err_set(err, LS_ENOMEM, "topology: out of memory");
+    memset(t, 0, sizeof *t);
     if (hwloc_topology_init(&t->topo) != 0) {
         ls_free(t);
         return ls_err_set(err, LS_EINVAL, "hwloc: cannot initialise: %s",
                           strerror(errno));
     }
+    if (synthetic && hwloc_topology_set_synthetic(t->topo, synthetic) != 0) {
+        rc = ls_err_set(err, LS_EINVAL, "hwloc: bad synthetic topology '%s'",
+                        synthetic);
+        goto fail;
+    }
     /* Only what cgroups allow (hwloc's default) and what our CPU binding
      * (taskset, srun) allows. */
-    hwloc_topology_set_flags(t->topo, HWLOC_TOPOLOGY_FLAG_IS_THISSYSTEM |
-                                          HWLOC_TOPOLOGY_FLAG_RESTRICT_TO_CPUBINDING);
+    if (!synthetic)
+        hwloc_topology_set_flags(t->topo, HWLOC_TOPOLOGY_FLAG_IS_THISSYSTEM |
+                                              HWLOC_TOPOLOGY_FLAG_RESTRICT_TO_CPUBINDING);
     if (hwloc_topology_load(t->topo) != 0) {
         rc = ls_err_set(err, LS_EINVAL, "hwloc: cannot load topology: %s",
                         strerror(errno));
@@ -96,6 +104,16 @@ int ls_topo_load(ls_topo **out, ls_err *err)
 fail:
     ls_topo_destroy(t);
     return rc;
+}
+
+int ls_topo_load(ls_topo **out, ls_err *err)
+{
+    return load(out, NULL, err);
+}
+
+int ls_topo_load_synthetic(ls_topo **out, const char *description, ls_err *err)
+{
+    return load(out, description, err);
 }
 
 void ls_topo_destroy(ls_topo *t)

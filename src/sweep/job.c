@@ -6,8 +6,6 @@
 #include <string.h>
 
 #include "lstmsweep/dataset.h"
-#include "lstmsweep/lstm.h"
-#include "lstmsweep/model.h"
 #include "lstmsweep/schema.h"
 
 void ls_job_defaults(ls_job *job, ls_task task)
@@ -138,38 +136,6 @@ void ls_job_id(const ls_job *job, char id[LS_JOB_ID_LEN])
         h *= 0x100000001b3ULL;
     }
     snprintf(id, LS_JOB_ID_LEN, "%016llx", (unsigned long long)h);
-}
-
-/* The model shape of a job, without loading its data: mnist's is that of
- * MNIST/Fashion-MNIST (28 rows of 28). */
-static ls_model_config job_shape(const ls_job *j)
-{
-    int bit = j->task == LS_TASK_BITCOUNT;
-    return (ls_model_config){.T = bit ? j->bits : 28, .I = bit ? 1 : 28,
-                             .H = j->hidden, .L = j->layers,
-                             .C = bit ? j->bits + 1 : 10};
-}
-
-double ls_job_flops_per_sample(const ls_job *j)
-{
-    ls_model_config c = job_shape(j);
-    return ls_model_flops_per_sample(&c);
-}
-
-int ls_job_useful_threads(const ls_job *j)
-{
-    /* Padded FLOPs of one training step (3 x forward), as the primitives
-     * run it.  Measured on 2 cores (bitcount, 1 vs 2 threads): 1.4-10
-     * MFLOP steps ran 0.64-0.88x as fast on 2 threads, ~40-50 MFLOP the
-     * same, 80-100 MFLOP 1.1-1.3x, 290+ MFLOP 1.65x: a thread pays off
-     * for each ~40 MFLOP of a step. */
-    ls_model_config c = job_shape(j);
-    double Hp = ls_lstm_padded_hidden(c.H), f = 0;
-    for (int l = 0; l < c.L; l++)
-        f += 2.0 * c.T * 4.0 * Hp * (ls_model_layer_in(&c, l) + Hp);
-    double step = 3.0 * f * j->batch;
-    int k = (int)(step / 40e6);
-    return k < 1 ? 1 : k;
 }
 
 /* ---- key table ---------------------------------------------------------- */

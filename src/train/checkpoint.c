@@ -1,90 +1,90 @@
 /* checkpoint.c - see include/lstmsweep/checkpoint.h. */
 #include "lstmsweep/checkpoint.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <zlib.h>
 
 #include "base/bytes.h"
+#include "lstmsweep/alloc.h"
+#include "lstmsweep/durable.h"
 
 #define MAGIC "LSTMCKP"
-#define FORMAT_VERSION 1
+#define FORMAT_VERSION 2
 /* magic 8, version 4, id 16, epoch 4, 6 doubles, 2 rngs (8 u64), adam_t 8,
- * nparams 8, n_train 8 */
-#define FIXED_BYTES (8 + 4 + 16 + 4 + 6 * 8 + 8 * 8 + 8 + 8 + 8)
+ * nparams 8, n_train 8; version 2 adds the position in the epoch (u64
+ * samples done, f64 loss sum, u64 errors). */
+#define FIXED_V1 (8 + 4 + 16 + 4 + 6 * 8 + 8 * 8 + 8 + 8 + 8)
+#define FIXED_V2 (FIXED_V1 + 3 * 8)
 
-static size_t ckpt_bytes(size_t np, size_t n_train)
+static size_t ckpt_bytes(uint32_t version, size_t np, size_t n_train)
 {
-    return FIXED_BYTES + 3 * 4 * np + 4 * n_train + 4;
+    return (version == 1 ? FIXED_V1 : FIXED_V2) + 3 * 4 * np + 4 * n_train + 4;
 }
 
-static void encode(unsigned char *b, ls_model *m, const ls_checkpoint *ck)
+typedef struct save_ctx {
+    ls_model *m;
+    const ls_checkpoint *ck;
+} save_ctx;
+
+static int write_ckpt(int fd, void *ctx, ls_err *err)
 {
-    ls_model_state st = ls_model_state_of(m);
-    size_t np = ls_model_nparams(m);
-    const float *arrays[3] = {ls_model_params(m), st.adam_m, st.adam_v};
+    const save_ctx *c = ctx;
+    const ls_checkpoint *ck = c->ck;
+    ls_model_state st = ls_model_state_of(c->m);
+    size_t np = ls_model_nparams(c->m);
     double d[6] = {ck->train_s, ck->eval_s, ck->samples, ck->train_loss,
                    ck->train_error, ck->test_error};
-    unsigned char *p = b;
+    ls_out o;
 
-    memcpy(p, MAGIC, 8), p += 8;
-    ls_put32(p, FORMAT_VERSION), p += 4;
-    memcpy(p, ck->job_id, 16), p += 16;
-    ls_put32(p, (uint32_t)ck->epoch), p += 4;
-    for (int i = 0; i < 6; i++, p += 8)
-        ls_put64(p, ls_d2u(d[i]));
-    for (int i = 0; i < 4; i++, p += 8)
-        ls_put64(p, ck->shuffle.s[i]);
-    for (int i = 0; i < 4; i++, p += 8)
-        ls_put64(p, st.dropout_rng->s[i]);
-    ls_put64(p, (uint64_t)*st.adam_t), p += 8;
-    ls_put64(p, np), p += 8;
-    ls_put64(p, ck->n_train), p += 8;
-    for (int a = 0; a < 3; a++)
-        for (size_t i = 0; i < np; i++, p += 4)
-            ls_put32(p, ls_f2u(arrays[a][i]));
-    for (size_t i = 0; i < ck->n_train; i++, p += 4)
-        ls_put32(p, ck->perm[i]);
-    ls_put32(p, (uint32_t)crc32(0L, b, (uInt)(p - b)));
+    ls_out_init(&o, fd, err);
+    ls_out_bytes(&o, MAGIC, 8);
+    ls_out_u32(&o, FORMAT_VERSION);
+    ls_out_bytes(&o, ck->job_id, 16);
+    ls_out_u32(&o, (uint32_t)ck->epoch);
+    for (int i = 0; i < 6; i++)
+        ls_out_f64(&o, d[i]);
+    for (int i = 0; i < 4; i++)
+        ls_out_u64(&o, ck->shuffle.s[i]);
+    for (int i = 0; i < 4; i++)
+        ls_out_u64(&o, st.dropout_rng->s[i]);
+    ls_out_u64(&o, (uint64_t)*st.adam_t);
+    ls_out_u64(&o, np);
+    ls_out_u64(&o, ck->n_train);
+    ls_out_u64(&o, ck->done);
+    ls_out_f64(&o, ck->part_loss);
+    ls_out_u64(&o, ck->part_wrong);
+    ls_out_f32s(&o, ls_model_params(c->m), np);
+    ls_out_f32s(&o, st.adam_m, np);
+    ls_out_f32s(&o, st.adam_v, np);
+    ls_out_u32s(&o, ck->perm, ck->n_train);
+    return ls_out_finish(&o);
 }
 
 int ls_checkpoint_save(const char *path, ls_model *m, const ls_checkpoint *ck,
                        ls_err *err)
 {
-    size_t n = ckpt_bytes(ls_model_nparams(m), ck->n_train);
-    unsigned char *b = malloc(n);
-    char tmp[4096];
-    int fd, rc = 0;
+    save_ctx c = {m, ck};
+    return ls_file_replace(path, write_ckpt, &c, err);
+}
 
-    if (!b)
-        return ls_err_set(err, LS_ENOMEM, "%s: out of memory", path);
-    encode(b, m, ck);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        rc = ls_err_set(err, LS_EIO, "%s: cannot create: %s", tmp, strerror(errno));
-        goto out;
-    }
-    if (write(fd, b, n) != (ssize_t)n || fsync(fd) != 0) {
-        rc = ls_err_set(err, LS_EIO, "%s: cannot write: %s", tmp, strerror(errno));
-        close(fd);
-        unlink(tmp);
-        goto out;
-    }
-    close(fd);
-    if (rename(tmp, path) != 0) {
-        rc = ls_err_set(err, LS_EIO, "%s: cannot rename: %s", path, strerror(errno));
-        unlink(tmp);
-    }
-out:
-    free(b);
-    return rc;
+/* Magic, version, length and checksum, before anything is believed. */
+static int check_envelope(const char *path, const unsigned char *b, size_t len,
+                          size_t np, size_t n_train, uint32_t *version,
+                          ls_err *err)
+{
+    if (len < 12 || memcmp(b, MAGIC, 8) != 0)
+        return ls_err_set(err, LS_EFORMAT, "%s: not a checkpoint file", path);
+    *version = ls_get32(b + 8);
+    if (*version != 1 && *version != FORMAT_VERSION)
+        return ls_err_set(err, LS_EFORMAT, "%s: checkpoint version %u; this "
+                          "lstmsweep reads versions 1 and %d", path, *version,
+                          FORMAT_VERSION);
+    if (len != ckpt_bytes(*version, np, n_train))
+        return ls_err_set(err, LS_EFORMAT, "%s: truncated or of another shape "
+                          "(%zu bytes, expected %zu)", path, len,
+                          ckpt_bytes(*version, np, n_train));
+    if (ls_get32(b + len - 4) != ls_crc32(b, len - 4))
+        return ls_err_set(err, LS_EFORMAT, "%s: checksum mismatch: corrupt", path);
+    return 0;
 }
 
 static int decode(const char *path, const unsigned char *b, size_t len,
@@ -92,21 +92,14 @@ static int decode(const char *path, const unsigned char *b, size_t len,
 {
     ls_model_state st = ls_model_state_of(m);
     size_t np = ls_model_nparams(m);
-    const unsigned char *p = b + 8;
+    const unsigned char *p = b + 12;
     float *arrays[3] = {ls_model_params(m), st.adam_m, st.adam_v};
+    uint32_t version = 0;
     double d[6];
+    int rc;
 
-    if (len < 8 || memcmp(b, MAGIC, 8) != 0)
-        return ls_err_set(err, LS_EFORMAT, "%s: not a checkpoint file", path);
-    if (len != ckpt_bytes(np, ck->n_train))
-        return ls_err_set(err, LS_EFORMAT, "%s: truncated or of another shape "
-                          "(%zu bytes, expected %zu)", path, len,
-                          ckpt_bytes(np, ck->n_train));
-    if (ls_get32(b + len - 4) != (uint32_t)crc32(0L, b, (uInt)(len - 4)))
-        return ls_err_set(err, LS_EFORMAT, "%s: checksum mismatch: corrupt", path);
-    if (ls_get32(p) != FORMAT_VERSION)
-        return ls_err_set(err, LS_EFORMAT, "%s: checkpoint version %u", path, ls_get32(p));
-    p += 4;
+    if ((rc = check_envelope(path, b, len, np, ck->n_train, &version, err)))
+        return rc;
     if (memcmp(p, ck->job_id, 16) != 0)
         return ls_err_set(err, LS_EFORMAT, "%s: belongs to another job", path);
     p += 16;
@@ -121,6 +114,15 @@ static int decode(const char *path, const unsigned char *b, size_t len,
     if (ls_get64(p) != np || ls_get64(p + 8) != ck->n_train)
         return ls_err_set(err, LS_EFORMAT, "%s: saved for another shape", path);
     p += 16;
+    ck->done = 0, ck->part_loss = 0, ck->part_wrong = 0; /* version 1 */
+    if (version >= 2) {
+        ck->done = (size_t)ls_get64(p);
+        ck->part_loss = ls_u2d(ls_get64(p + 8));
+        ck->part_wrong = (size_t)ls_get64(p + 16);
+        p += 24;
+        if (ck->done >= ck->n_train || ck->part_wrong > ck->done)
+            return ls_err_set(err, LS_EFORMAT, "%s: bad position in the epoch", path);
+    }
     for (int a = 0; a < 3; a++)
         for (size_t i = 0; i < np; i++, p += 4)
             arrays[a][i] = ls_u2f(ls_get32(p));
@@ -137,21 +139,12 @@ static int decode(const char *path, const unsigned char *b, size_t len,
 int ls_checkpoint_load(const char *path, ls_model *m, ls_checkpoint *ck,
                        ls_err *err)
 {
-    FILE *f = fopen(path, "rb");
-    struct stat sb;
     unsigned char *b = NULL;
-    int rc;
+    size_t len = 0;
+    int rc = ls_file_read(path, &b, &len, err);
 
-    if (!f)
-        return ls_err_set(err, LS_EIO, "%s: cannot open: %s", path, strerror(errno));
-    if (fstat(fileno(f), &sb) != 0 || !(b = malloc((size_t)sb.st_size + 1)) ||
-        fread(b, 1, (size_t)sb.st_size, f) != (size_t)sb.st_size) {
-        rc = ls_err_set(err, LS_EIO, "%s: cannot read", path);
-        goto out;
-    }
-    rc = decode(path, b, (size_t)sb.st_size, m, ck, err);
-out:
-    free(b);
-    fclose(f);
+    if (!rc)
+        rc = decode(path, b, len, m, ck, err);
+    ls_free(b);
     return rc;
 }

@@ -1,15 +1,11 @@
 /* modelfile.c - see include/lstmsweep/modelfile.h. */
 #include "lstmsweep/modelfile.h"
 
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-#include <zlib.h>
 
 #include "base/bytes.h"
+#include "lstmsweep/alloc.h"
+#include "lstmsweep/durable.h"
 
 #define MAGIC "LSTMSWP"  /* + NUL = 8 bytes */
 #define FORMAT_VERSION 1
@@ -21,88 +17,39 @@ static size_t file_bytes(size_t nparams)
     return PREFIX_BYTES + HEADER_BYTES + 4 * nparams + 4;
 }
 
-/* Serialize the whole file into a new buffer. */
-static unsigned char *encode(const ls_model *m, const ls_job *job, size_t *len)
-{
-    const ls_model_config *c = ls_model_config_of(m);
-    size_t np = ls_model_nparams(m), n = file_bytes(np);
-    unsigned char *b = calloc(1, n), *h;
-    const float *p = ls_model_params((ls_model *)m);
+typedef struct save_ctx {
+    const ls_model *m;
+    const ls_job *job;
+} save_ctx;
 
-    if (!b)
-        return NULL;
-    memcpy(b, MAGIC, 8);
-    ls_put32(b + 8, FORMAT_VERSION);
-    ls_put32(b + 12, HEADER_BYTES);
-    h = b + PREFIX_BYTES;
-    int32_t ints[7] = {(int32_t)job->task,
-                       job->task == LS_TASK_BITCOUNT ? job->bits : 0,
+static int write_model(int fd, void *ctx, ls_err *err)
+{
+    const save_ctx *s = ctx;
+    const ls_model_config *c = ls_model_config_of(s->m);
+    size_t np = ls_model_nparams(s->m);
+    int32_t ints[7] = {(int32_t)s->job->task,
+                       s->job->task == LS_TASK_BITCOUNT ? s->job->bits : 0,
                        c->T, c->I, c->H, c->L, c->C};
+    ls_out o;
+
+    ls_out_init(&o, fd, err);
+    ls_out_bytes(&o, MAGIC, 8);
+    ls_out_u32(&o, FORMAT_VERSION);
+    ls_out_u32(&o, HEADER_BYTES);
     for (int i = 0; i < 7; i++)
-        ls_put32(h + 4 * i, (uint32_t)ints[i]);
-    ls_put32(h + 28, ls_f2u(c->dropout));
-    ls_put64(h + 32, c->seed);
-    ls_put64(h + 40, np);
-    for (size_t i = 0; i < np; i++)
-        ls_put32(b + PREFIX_BYTES + HEADER_BYTES + 4 * i, ls_f2u(p[i]));
-    ls_put32(b + n - 4, (uint32_t)crc32(0L, b, (uInt)(n - 4)));
-    *len = n;
-    return b;
+        ls_out_u32(&o, (uint32_t)ints[i]);
+    ls_out_u32(&o, ls_f2u(c->dropout));
+    ls_out_u64(&o, c->seed);
+    ls_out_u64(&o, np);
+    ls_out_f32s(&o, ls_model_params((ls_model *)s->m), np);
+    return ls_out_finish(&o);
 }
 
 int ls_modelfile_save(const char *path, const ls_model *m, const ls_job *job,
                       ls_err *err)
 {
-    char tmp[4096];
-    size_t len;
-    unsigned char *b = encode(m, job, &len);
-    FILE *f;
-    int rc = 0;
-
-    if (!b)
-        return ls_err_set(err, LS_ENOMEM, "%s: out of memory", path);
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    if (!(f = fopen(tmp, "wb"))) {
-        rc = ls_err_set(err, LS_EIO, "%s: cannot create: %s", tmp, strerror(errno));
-        goto out;
-    }
-    if (fwrite(b, 1, len, f) != len || fflush(f) != 0 || fsync(fileno(f)) != 0) {
-        rc = ls_err_set(err, LS_EIO, "%s: cannot write: %s", tmp, strerror(errno));
-        fclose(f);
-        unlink(tmp);
-        goto out;
-    }
-    if (fclose(f) != 0 || rename(tmp, path) != 0) {
-        rc = ls_err_set(err, LS_EIO, "%s: cannot save: %s", path, strerror(errno));
-        unlink(tmp);
-    }
-out:
-    free(b);
-    return rc;
-}
-
-static int read_all(const char *path, unsigned char **out, size_t *len,
-                    ls_err *err)
-{
-    FILE *f = fopen(path, "rb");
-    unsigned char *b = NULL;
-    long n;
-
-    if (!f)
-        return ls_err_set(err, LS_EIO, "%s: cannot open: %s", path, strerror(errno));
-    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        fclose(f);
-        return ls_err_set(err, LS_EIO, "%s: cannot read: %s", path, strerror(errno));
-    }
-    if (!(b = malloc((size_t)n + 1)) || fread(b, 1, (size_t)n, f) != (size_t)n) {
-        free(b);
-        fclose(f);
-        return ls_err_set(err, LS_EIO, "%s: cannot read", path);
-    }
-    fclose(f);
-    *out = b;
-    *len = (size_t)n;
-    return 0;
+    save_ctx s = {m, job};
+    return ls_file_replace(path, write_model, &s, err);
 }
 
 /* Check the prefix, header, length and checksum; fill *info. */
@@ -125,7 +72,7 @@ static int decode_header(const char *path, const unsigned char *b, size_t len,
         return ls_err_set(err, LS_EFORMAT,
                           "%s: truncated or padded: %zu bytes, header implies %llu",
                           path, len, (unsigned long long)file_bytes((size_t)np));
-    if (ls_get32(b + len - 4) != (uint32_t)crc32(0L, b, (uInt)(len - 4)))
+    if (ls_get32(b + len - 4) != ls_crc32(b, len - 4))
         return ls_err_set(err, LS_EFORMAT, "%s: checksum mismatch: file is corrupt", path);
     memset(info, 0, sizeof *info);
     info->task = (ls_task)ls_get32(h);
@@ -159,7 +106,7 @@ int ls_modelfile_load(const char *path, ls_model **out, ls_modelfile_info *info,
     int rc;
 
     *out = NULL;
-    if ((rc = read_all(path, &b, &len, err)) ||
+    if ((rc = ls_file_read(path, &b, &len, err)) ||
         (rc = decode_header(path, b, len, info, err)))
         goto out;
     if ((rc = ls_model_create(&m, &info->cfg, err)))
@@ -178,6 +125,6 @@ int ls_modelfile_load(const char *path, ls_model **out, ls_modelfile_info *info,
     m = NULL;
 out:
     ls_model_destroy(m);
-    free(b);
+    ls_free(b);
     return rc;
 }

@@ -9,6 +9,8 @@
 
 #include "lstmsweep/alloc.h"
 #include "lstmsweep/checkpoint.h"
+#include "lstmsweep/cost.h"
+#include "lstmsweep/curves.h"
 #include "lstmsweep/modelfile.h"
 #include "lstmsweep/prefix.h"
 #include "lstmsweep/rng.h"
@@ -46,12 +48,17 @@ size_t ls_train_estimate_bytes(const ls_model_config *cfg,
 {
     size_t n_test = ls_dataset_size(ds, LS_SPLIT_TEST);
     int chunk = ls_prefix_eval_chunk(ds, cfg);
-    /* With the prefix tree, the model never builds evaluation stacks. */
+    /* With the prefix tree, the model never builds evaluation stacks and
+     * ls_evaluate never runs. */
     size_t model = ls_model_estimate_bytes(cfg, n_train, chunk ? 0 : n_test);
     size_t prefix = chunk ? ls_prefix_eval_estimate_bytes(cfg, ds->bits, chunk) : 0;
-    size_t batches = (size_t)cfg->T * cfg->I * sizeof(float) *
-                         ((size_t)cfg->batch + (chunk ? 0 : (size_t)cfg->eval_batch)) +
-                     n_train * sizeof(uint32_t);
+    size_t eb = chunk ? 0 : (size_t)cfg->eval_batch;
+    /* run_setup's sample order and batch; ls_evaluate's batch and outputs */
+    size_t batches = n_train * sizeof(uint32_t) +
+                     (size_t)cfg->batch * ((size_t)cfg->T * cfg->I * sizeof(float) +
+                                           sizeof(int32_t)) +
+                     eb * ((size_t)cfg->T * cfg->I * sizeof(float) +
+                           (size_t)cfg->C * sizeof(float) + sizeof(int32_t));
 
     if (!model || (chunk && !prefix))
         return 0;
@@ -117,39 +124,73 @@ typedef struct run {
     int eval_every;
     int first_epoch;  /* 1, or the epoch after a checkpoint's */
     size_t n_train;
+    /* Position in the current epoch: samples of perm trained on, and the
+     * sums over them (nonzero only while stopped inside an epoch). */
+    size_t done;
+    double part_loss;
+    size_t part_wrong;
     double t0, samples, last_checkpoint;
 } run;
 
-/* One pass over the training set; mean loss and error of its batches. */
+/* train_epoch's return when the stop flag ended it between two steps. */
+#define STOPPED 1
+
+static int stop_requested(const run *r)
+{
+    return r->o && r->o->stop && atomic_load(r->o->stop);
+}
+
+/* One training step on samples perm[first, first + n). */
+static int train_step(run *r, size_t first, int n, double *loss, int *wrong,
+                      ls_err *err)
+{
+    int rc;
+    ls_dataset_fill(r->ds, LS_SPLIT_TRAIN, r->perm + first, (size_t)n, r->x, r->y);
+    if ((rc = ls_model_forward_backward(r->m, r->x, r->y, n, 1, loss, wrong, err)))
+        return rc;
+    if (!isfinite(*loss))
+        return LS_EDIVERGED;
+    ls_model_adam_step(r->m, (float)r->job->lr);
+    if (r->o && r->o->step)
+        r->o->step(r->o->ctx, r->job, *ls_model_state_of(r->m).adam_t);
+    return 0;
+}
+
+/* One pass over the training set (or its rest, from r->done on); mean loss
+ * and error of its batches.  If the stop flag is set after a step that is
+ * not the epoch's last, returns STOPPED with the position in r->done and
+ * the partial sums beside it: the sums go on exactly where they stopped,
+ * so a resumed epoch adds the same doubles in the same order. */
 static int train_epoch(run *r, double *loss, double *error, ls_err *err)
 {
-    const ls_job *j = r->job;
-    double total = 0;
-    size_t wrong = 0;
-    double t = ls_sys_seconds();
+    size_t batch = (size_t)r->job->batch, first = r->done, start = r->done;
+    double total = r->part_loss, t = ls_sys_seconds();
+    size_t wrong = r->part_wrong;
+    int rc = 0;
 
-    ls_rng_shuffle_u32(&r->shuffle, r->perm, r->n_train);
-    for (size_t first = 0; first < r->n_train; first += (size_t)j->batch) {
-        size_t left = r->n_train - first;
-        int n = (int)(left < (size_t)j->batch ? left : (size_t)j->batch);
-        double bl;
-        int bw, rc;
-        ls_dataset_fill(r->ds, LS_SPLIT_TRAIN, r->perm + first, (size_t)n, r->x, r->y);
-        if ((rc = ls_model_forward_backward(r->m, r->x, r->y, n, 1, &bl, &bw, err)))
-            return rc;
-        if (!isfinite(bl)) {
+    if (first == 0)
+        ls_rng_shuffle_u32(&r->shuffle, r->perm, r->n_train);
+    while (first < r->n_train && !rc) {
+        int n = (int)(r->n_train - first < batch ? r->n_train - first : batch), bw = 0;
+        double bl = 0;
+        if ((rc = train_step(r, first, n, &bl, &bw, err))) {
             *loss = bl;
-            return LS_EDIVERGED;
+            return rc;
         }
-        ls_model_adam_step(r->m, (float)j->lr);
         total += bl * n;
         wrong += (size_t)bw;
+        first += (size_t)n;
+        if (first < r->n_train && stop_requested(r))
+            rc = STOPPED;
     }
     r->res->train_s += ls_sys_seconds() - t;
-    r->samples += (double)r->n_train;
+    r->samples += (double)(first - start);
+    r->done = rc ? first : 0;
+    r->part_loss = rc ? total : 0;
+    r->part_wrong = rc ? wrong : 0;
     *loss = total / (double)r->n_train;
     *error = (double)wrong / (double)r->n_train;
-    return 0;
+    return rc;
 }
 
 static int evaluate_timed(run *r, double *error, ls_err *err)
@@ -201,7 +242,8 @@ static void save_checkpoint(run *r, int epoch)
                         .eval_s = r->res->eval_s, .samples = r->samples,
                         .train_loss = r->res->train_loss,
                         .train_error = r->res->train_error,
-                        .test_error = r->res->test_error,
+                        .test_error = r->res->test_error, .done = r->done,
+                        .part_loss = r->part_loss, .part_wrong = r->part_wrong,
                         .shuffle = r->shuffle, .n_train = r->n_train,
                         .perm = r->perm};
     memcpy(ck.job_id, r->id, sizeof ck.job_id);
@@ -235,6 +277,9 @@ static int resume_from_checkpoint(run *r, ls_err *err)
         return ls_model_create(&r->m, &cfg, err);
     }
     r->first_epoch = ck.epoch + 1;
+    r->done = ck.done;
+    r->part_loss = ck.part_loss;
+    r->part_wrong = ck.part_wrong;
     r->shuffle = ck.shuffle;
     r->samples = ck.samples;
     r->res->train_s = ck.train_s;
@@ -243,6 +288,24 @@ static int resume_from_checkpoint(run *r, ls_err *err)
     r->res->train_loss = ck.train_loss;
     r->res->train_error = ck.train_error;
     r->res->test_error = ck.test_error;
+    return 0;
+}
+
+/* Stop on the stop flag, after `epochs` whole epochs and r->done samples
+ * of the next, with a checkpoint if the job has a checkpoint file. */
+static int interrupt(run *r, int epochs)
+{
+    char where[96];
+    r->res->status = LS_STATUS_INTERRUPTED;
+    if (r->done)
+        snprintf(where, sizeof where, "in epoch %d after %zu of %zu samples",
+                 epochs + 1, r->done, r->n_train);
+    else
+        snprintf(where, sizeof where, "after epoch %d", epochs);
+    snprintf(r->res->message, sizeof r->res->message, "interrupted %s%s", where,
+             ckpt_path(r) ? "; checkpoint written" : "");
+    if (ckpt_path(r))
+        save_checkpoint(r, epochs);
     return 0;
 }
 
@@ -256,6 +319,8 @@ static int train_loop(run *r, ls_err *err)
     for (int epoch = r->first_epoch; epoch <= j->epochs; epoch++) {
         double loss = 0, error = 0, test_error = -1;
         rc = train_epoch(r, &loss, &error, err);
+        if (rc == STOPPED)
+            return interrupt(r, epoch - 1);
         if (rc == LS_EDIVERGED) {
             r->res->status = LS_STATUS_DIVERGED;
             r->res->epochs_run = epoch;
@@ -274,15 +339,8 @@ static int train_loop(run *r, ls_err *err)
             return rc;
         if (test_error >= 0 && j->target_error >= 0 && test_error <= j->target_error)
             return 0;
-        if (!last && r->o && r->o->stop && atomic_load(r->o->stop)) {
-            r->res->status = LS_STATUS_INTERRUPTED;
-            snprintf(r->res->message, sizeof r->res->message,
-                     "interrupted after epoch %d%s", epoch,
-                     ckpt_path(r) ? "; checkpoint written" : "");
-            if (ckpt_path(r))
-                save_checkpoint(r, epoch);
-            return 0;
-        }
+        if (!last && stop_requested(r))
+            return interrupt(r, epoch);
         if (!last && ckpt_path(r) && r->o->checkpoint_interval_s > 0 &&
             ls_sys_seconds() - r->last_checkpoint >= r->o->checkpoint_interval_s)
             save_checkpoint(r, epoch);
@@ -290,20 +348,28 @@ static int train_loop(run *r, ls_err *err)
     return 0;
 }
 
+size_t ls_train_config(const ls_job *j, const ls_dataset *ds,
+                       ls_model_config *cfg)
+{
+    size_t n_train = ls_dataset_size(ds, LS_SPLIT_TRAIN);
+    *cfg = (ls_model_config){.T = ds->T, .I = ds->I, .H = j->hidden,
+                             .L = j->layers, .C = ds->classes, .batch = j->batch,
+                             .dropout = (float)j->dropout, .seed = j->seed};
+    cfg->eval_batch = ls_train_eval_batch(cfg, ls_dataset_size(ds, LS_SPLIT_TEST));
+    if (j->task == LS_TASK_MNIST && j->train_size > 0 &&
+        (size_t)j->train_size < n_train)
+        n_train = (size_t)j->train_size;
+    return n_train;
+}
+
 static int run_setup(run *r, ls_err *err)
 {
     const ls_job *j = r->job;
     const ls_dataset *ds = r->ds;
-    ls_model_config cfg = {.T = ds->T, .I = ds->I, .H = j->hidden,
-                           .L = j->layers, .C = ds->classes, .batch = j->batch,
-                           .dropout = (float)j->dropout, .seed = j->seed};
+    ls_model_config cfg;
     int rc;
 
-    r->n_train = ls_dataset_size(ds, LS_SPLIT_TRAIN);
-    if (j->task == LS_TASK_MNIST && j->train_size > 0 &&
-        (size_t)j->train_size < r->n_train)
-        r->n_train = (size_t)j->train_size;
-    cfg.eval_batch = ls_train_eval_batch(&cfg, ls_dataset_size(ds, LS_SPLIT_TEST));
+    r->n_train = ls_train_config(j, ds, &cfg);
     /* Refuse what cannot fit before touching it: the buffers are zeroed on
      * allocation, so an oversized job would meet the OOM killer, not
      * a clean allocation failure. */
@@ -376,10 +442,6 @@ int ls_train(const ls_job *job, const ls_dataset *ds, const ls_train_opts *o,
         res->status = LS_STATUS_FAILED;
         snprintf(res->message, sizeof res->message, "%s", err ? err->msg : "error");
     }
-    /* A final status makes the checkpoint useless; a failed job is rerun
-     * from scratch with --retry-failed. */
-    if (res->status != LS_STATUS_INTERRUPTED && o && o->checkpoint_path)
-        unlink(o->checkpoint_path);
     result_end(&r, r.m ? ls_model_flops_per_sample(ls_model_config_of(r.m)) : 0);
     if (model_out && !rc) {
         *model_out = r.m;
@@ -391,4 +453,10 @@ int ls_train(const ls_job *job, const ls_dataset *ds, const ls_train_opts *o,
     ls_free(r.x);
     ls_free(r.y);
     return rc;
+}
+
+void ls_train_forget_checkpoint(const char *path, const ls_result *res)
+{
+    if (path && res->status != LS_STATUS_INTERRUPTED)
+        unlink(path);
 }

@@ -1,0 +1,53 @@
+/* cost.h - the cost model of a job: its shape, FLOPs, useful threads and
+ * estimated single-core time, computed from the job alone.
+ *
+ * One home for the model shape of a job (T, I, H, L, classes follow from
+ * the task: bitcount T = bits, I = 1, bits + 1 classes; mnist 28 rows of
+ * 28 pixels, 10 classes), so the FLOP count, the useful-thread rule and
+ * the time estimate cannot disagree about it.
+ *
+ * Machine-independent on purpose: the scheduler orders jobs by these
+ * estimates and the Slurm shard split (shard.h) is computed from them on
+ * every array task, so they read no file and no clock.
+ *
+ * Pure functions of their arguments: thread-safe, they cannot fail.
+ */
+#ifndef LSTMSWEEP_COST_H
+#define LSTMSWEEP_COST_H
+
+#include <stddef.h>
+
+#include "lstmsweep/job.h"
+#include "lstmsweep/model.h"
+
+/* The model shape of a job without its data (batch, dropout, seed and
+ * eval_batch are left 0). */
+ls_model_config ls_cost_shape(const ls_job *job);
+
+/* Forward FLOPs of one sample for this job's model (for GFLOP/s and cost
+ * estimates). */
+double ls_job_flops_per_sample(const ls_job *job);
+
+/* The most OpenMP threads that still speed up this job's training step
+ * (>= 1): about one per 40 MFLOP of a step, as measured; smaller steps ran
+ * slower on more threads.  The runner's auto mode and `train` without
+ * --threads stay within it. */
+int ls_job_useful_threads(const ls_job *job);
+
+/* Training and test sample counts that follow from the job alone:
+ * bitcount train_size and 2^bits - train_size (exact: that is how
+ * ls_bitcount_create splits); mnist the nominal 60,000 / 10,000 of MNIST
+ * and Fashion-MNIST, the training count capped by train_size.  Used where
+ * the data must not be read (the shard split, jobs already done); once a
+ * job's data is loaded its real counts replace these. */
+void ls_cost_samples(const ls_job *job, size_t *n_train, size_t *n_test);
+
+/* Estimated single-core seconds of a job with n_train / n_test samples,
+ * evaluating every eval_every epochs (>= 1). */
+double ls_cost_seconds(const ls_job *job, size_t n_train, size_t n_test,
+                       int eval_every);
+
+/* Speed-up of a k-thread job over one thread (measured ~1.44 at k = 2). */
+double ls_cost_speedup(int k);
+
+#endif

@@ -1,0 +1,81 @@
+/* cost.c - see include/lstmsweep/cost.h. */
+#include "lstmsweep/cost.h"
+
+#include <math.h>
+
+#include "lstmsweep/lstm.h"
+#include "lstmsweep/prefix.h"
+
+/* Nominal MNIST / Fashion-MNIST split. */
+#define MNIST_TRAIN 60000
+#define MNIST_TEST 10000
+
+ls_model_config ls_cost_shape(const ls_job *j)
+{
+    int bit = j->task == LS_TASK_BITCOUNT;
+    return (ls_model_config){.T = bit ? j->bits : 28, .I = bit ? 1 : 28,
+                             .H = j->hidden, .L = j->layers,
+                             .C = bit ? j->bits + 1 : 10};
+}
+
+double ls_job_flops_per_sample(const ls_job *j)
+{
+    ls_model_config c = ls_cost_shape(j);
+    return ls_model_flops_per_sample(&c);
+}
+
+int ls_job_useful_threads(const ls_job *j)
+{
+    /* Padded FLOPs of one training step (3 x forward), as the primitives
+     * run it.  Measured on 2 cores (bitcount, 1 vs 2 threads): 1.4-10
+     * MFLOP steps ran 0.64-0.88x as fast on 2 threads, ~40-50 MFLOP the
+     * same, 80-100 MFLOP 1.1-1.3x, 290+ MFLOP 1.65x: a thread pays off
+     * for each ~40 MFLOP of a step. */
+    ls_model_config c = ls_cost_shape(j);
+    double Hp = ls_lstm_padded_hidden(c.H), f = 0;
+    for (int l = 0; l < c.L; l++)
+        f += 2.0 * c.T * 4.0 * Hp * (ls_model_layer_in(&c, l) + Hp);
+    double step = 3.0 * f * j->batch;
+    int k = (int)(step / 40e6);
+    return k < 1 ? 1 : k;
+}
+
+void ls_cost_samples(const ls_job *j, size_t *n_train, size_t *n_test)
+{
+    if (j->task == LS_TASK_BITCOUNT) {
+        *n_train = (size_t)j->train_size;
+        *n_test = ((size_t)1 << j->bits) - *n_train;
+        return;
+    }
+    *n_train = j->train_size > 0 && j->train_size < MNIST_TRAIN
+                   ? (size_t)j->train_size : MNIST_TRAIN;
+    *n_test = MNIST_TEST;
+}
+
+/* Fitted on this project's reference VM (oneDNN 2.6.3, AVX-512, sgemm ~74
+ * GFLOP/s per core): a training step costs its FLOPs at ~60 GFLOP/s plus
+ * ~56 ns per (sample, unit) per step and layer (the element-wise gate work
+ * that dominates small H) plus ~20 us per step and layer; inference costs
+ * ~0.4 of a training step per sample. */
+#define COST_FLOPS 60e9
+#define COST_ELEM 56e-9
+#define COST_STEP 20e-6
+#define COST_INFER 0.4
+
+double ls_cost_seconds(const ls_job *j, size_t n_train, size_t n_test,
+                       int eval_every)
+{
+    ls_model_config c = ls_cost_shape(j);
+    double per_sample = 3 * ls_model_flops_per_sample(&c) / COST_FLOPS +
+                        (double)c.T * c.L * (COST_ELEM * c.H + COST_STEP / j->batch);
+    int evals = j->epochs / eval_every + (j->epochs % eval_every != 0);
+    double infer = j->task == LS_TASK_BITCOUNT /* down the prefix tree */
+                       ? COST_INFER * ls_prefix_eval_cost(j->bits) : COST_INFER;
+    return per_sample * ((double)n_train * j->epochs +
+                         infer * (double)n_test * evals);
+}
+
+double ls_cost_speedup(int k)
+{
+    return pow((double)k, 0.55);
+}

@@ -35,7 +35,11 @@
 
 #include "lstmsweep/error.h"
 
-typedef enum { LS_SPLIT_TRAIN = 0, LS_SPLIT_TEST = 1, LS_SPLIT_VAL = 2 } ls_split;
+/* LS_SPLIT_EVAL is what an evaluation reads: the validation samples, then
+ * the test samples, as one sequence (so one pass, with one partial batch,
+ * scores both). */
+typedef enum { LS_SPLIT_TRAIN = 0, LS_SPLIT_TEST = 1, LS_SPLIT_VAL = 2,
+               LS_SPLIT_EVAL = 3 } ls_split;
 
 typedef enum { LS_DATA_BITCOUNT = 0, LS_DATA_IMAGES = 1 } ls_data_kind;
 

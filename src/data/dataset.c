@@ -70,7 +70,8 @@ int ls_dataset_clone(ls_dataset **out, const ls_dataset *ds, ls_err *err)
 size_t ls_dataset_size(const ls_dataset *ds, ls_split split)
 {
     return split == LS_SPLIT_TEST ? ds->n_test
-           : split == LS_SPLIT_VAL ? ds->n_val : ds->n_train;
+           : split == LS_SPLIT_VAL ? ds->n_val
+           : split == LS_SPLIT_EVAL ? ds->n_val + ds->n_test : ds->n_train;
 }
 
 /* Where each split starts in storage.  bitcount keeps the shuffle's order
@@ -141,25 +142,34 @@ static void init_scale(float scale[256])
         scale[p] = (float)p / 255.0f;
 }
 
+/* Storage index of sample k of split (LS_SPLIT_EVAL: the validation
+ * samples, then the test samples). */
+static inline size_t storage_index(const ls_dataset *ds, ls_split split, size_t k)
+{
+    if (split != LS_SPLIT_EVAL)
+        return split_offset(ds, split) + k;
+    return k < ds->n_val ? split_offset(ds, LS_SPLIT_VAL) + k
+                         : split_offset(ds, LS_SPLIT_TEST) + (k - ds->n_val);
+}
+
 /* The common body of fill and fill_range: samples come from idx when it is
  * not NULL, else from first + j. */
 static void fill(const ls_dataset *ds, ls_split split, const uint32_t *idx,
                  size_t first, size_t n, float *x, int32_t *y)
 {
-    size_t off = split_offset(ds, split) + first;
     float scale[256];
 
-    if (ds->kind == LS_DATA_BITCOUNT) {
-        for (size_t j = 0; j < n; j++)
-            fill_bits(ds, off + (idx ? idx[j] : j), j, n, x);
-    } else {
+    if (ds->kind != LS_DATA_BITCOUNT)
         init_scale(scale);
-        for (size_t j = 0; j < n; j++)
-            fill_pixels(ds, scale, off + (idx ? idx[j] : j), j, n, x);
+    for (size_t j = 0; j < n; j++) {
+        size_t s = storage_index(ds, split, idx ? idx[j] : first + j);
+        if (ds->kind == LS_DATA_BITCOUNT)
+            fill_bits(ds, s, j, n, x);
+        else
+            fill_pixels(ds, scale, s, j, n, x);
+        if (y)
+            y[j] = ds->labels[s];
     }
-    if (y)
-        for (size_t j = 0; j < n; j++)
-            y[j] = ds->labels[off + (idx ? idx[j] : j)];
 }
 
 void ls_dataset_fill(const ls_dataset *ds, ls_split split,

@@ -29,6 +29,17 @@ single bias.
       creation and start-up excluded).  The split and shuffles come from
       torch's generator, not lstmsweep's, so they differ from ours.
 
+  peer_torch.py mnist --data DIR [--hidden 128] [--layers 1] [--dropout 0]
+                      [--epochs 10] [--batch 100] [--val-size 5000] [--seed 1]
+                      [--threads 1] [--csv OUT]
+      Accuracy per epoch on MNIST with exactly lstmsweep's split: the four
+      IDX files of DIR (plain or .gz), the first val-size training images
+      for validation, the other training images for training, the t10k
+      files for test; each image row one time step, pixels / 255.  Every
+      epoch it reports train loss and the validation and test errors.  CSV:
+      one row per epoch.  Only the weights and the shuffles differ from
+      ours (torch's generator).
+
 Exit status 77 (skip) when torch is not importable.  Debian's python3-torch
 lives in /usr/bin/python3's dist-packages: run it with that interpreter, not
 a python3 of pyenv or a venv.  OpenMP threads are bound to cores
@@ -319,6 +330,86 @@ def cmd_bitcount(a):
     return 0
 
 
+# ---- mnist accuracy per epoch, on lstmsweep's split ----
+
+def read_idx(path):
+    """An IDX file (plain or path + '.gz') as a uint8 tensor of its shape."""
+    import gzip
+    import struct
+    if not os.path.exists(path):
+        path += ".gz"
+    with (gzip.open if path.endswith(".gz") else open)(path, "rb") as f:
+        data = f.read()
+    magic, = struct.unpack(">I", data[:4])
+    nd = magic & 0xff
+    dims = struct.unpack(">" + "I" * nd, data[4:4 + 4 * nd])
+    t = torch.frombuffer(bytearray(data[4 + 4 * nd:]), dtype=torch.uint8)
+    return t.reshape(dims)
+
+
+def cmd_mnist(a):
+    torch.set_num_threads(a.threads)
+    print(header(a.threads), flush=True)
+    tr_x = read_idx(os.path.join(a.data, "train-images-idx3-ubyte"))
+    tr_y = read_idx(os.path.join(a.data, "train-labels-idx1-ubyte")).long()
+    te_x = read_idx(os.path.join(a.data, "t10k-images-idx3-ubyte"))
+    te_y = read_idx(os.path.join(a.data, "t10k-labels-idx1-ubyte")).long()
+    if not 0 <= a.val_size < tr_x.shape[0]:
+        print(f"peer_torch: --val-size must be in [0, {tr_x.shape[0]})", file=sys.stderr)
+        return 2
+    va_x, va_y = tr_x[:a.val_size], tr_y[:a.val_size]
+    tr_x, tr_y = tr_x[a.val_size:], tr_y[a.val_size:]
+    n, T, I = tr_x.shape
+    to_seq = lambda x: x.transpose(0, 1).to(torch.float32) / 255.0  # (T, n, I)
+    g = torch.Generator().manual_seed(a.seed)
+    torch.manual_seed(a.seed)
+    model = Model(I, a.hidden, a.layers, 10, a.dropout)
+    opt = make_opt(model, a.lr)
+    lossf = nn.CrossEntropyLoss()
+
+    def error(x, y):
+        if x.shape[0] == 0:
+            return float("nan")
+        model.eval()
+        wrong = 0
+        with torch.no_grad():
+            for i in range(0, x.shape[0], 1000):
+                wrong += int((model(to_seq(x[i:i + 1000])).argmax(1) != y[i:i + 1000]).sum())
+        model.train()
+        return wrong / x.shape[0]
+
+    csv = open(a.csv, "w") if a.csv else None
+    if csv:
+        csv.write("impl,hidden,layers,dropout,batch,seed,threads,epoch,train_loss,"
+                  "val_error,test_error,train_s\n")
+    print(f"PyTorch mnist H{a.hidden} L{a.layers} dropout {a.dropout} B{a.batch}: "
+          f"{n} train / {va_x.shape[0]} validation / {te_x.shape[0]} test images")
+    train_s = 0.0
+    for ep in range(1, a.epochs + 1):
+        t0 = time.perf_counter()
+        perm = torch.randperm(n, generator=g)
+        tot = 0.0
+        for i in range(0, n, a.batch):
+            idx = perm[i:i + a.batch]
+            opt.zero_grad()
+            loss = lossf(model(to_seq(tr_x[idx])), tr_y[idx])
+            loss.backward()
+            opt.step()
+            tot += float(loss) * idx.numel()
+        train_s += time.perf_counter() - t0
+        ve, te = error(va_x, va_y), error(te_x, te_y)
+        print(f"epoch {ep:3d}  loss {tot / n:.4f}  val err {100 * ve:.2f}%  test err "
+              f"{100 * te:.2f}% (accuracy {100 - 100 * te:.2f}%)  {train_s:.1f}s", flush=True)
+        if csv:
+            csv.write(f"pytorch-{torch.__version__},{a.hidden},{a.layers},{a.dropout},"
+                      f"{a.batch},{a.seed},{a.threads},{ep},{tot / n:.6f},{ve:.6f},"
+                      f"{te:.6f},{train_s:.3f}\n")
+            csv.flush()
+    if csv:
+        csv.close()
+    return 0
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="mode", required=True)
@@ -342,10 +433,23 @@ def main():
     b.add_argument("--eval-batch", type=int, default=65536)
     b.add_argument("--quiet", action="store_true", help="no per-evaluation lines")
     b.add_argument("--csv", help="write the result row here")
+    m = sub.add_parser("mnist", help="accuracy per epoch on MNIST, lstmsweep's split")
+    m.add_argument("--data", default="data/mnist", help="directory of the four IDX files")
+    m.add_argument("--hidden", type=int, default=128)
+    m.add_argument("--layers", type=int, default=1)
+    m.add_argument("--dropout", type=float, default=0.0)
+    m.add_argument("--epochs", type=int, default=10)
+    m.add_argument("--batch", type=int, default=100)
+    m.add_argument("--lr", type=float, default=1e-3)
+    m.add_argument("--val-size", type=int, default=5000)
+    m.add_argument("--seed", type=int, default=1)
+    m.add_argument("--threads", type=int, default=1)
+    m.add_argument("--csv", help="write one row per epoch here")
     a = p.parse_args()
-    if a.mode == "bitcount" and (a.eval_every < 1 or a.batch < 1 or a.threads < 1):
+    if a.mode in ("bitcount", "mnist") and (a.batch < 1 or a.threads < 1 or
+                                            getattr(a, "eval_every", 1) < 1):
         p.error("--eval-every, --batch and --threads must be >= 1")
-    return cmd_step(a) if a.mode == "step" else cmd_bitcount(a)
+    return {"step": cmd_step, "bitcount": cmd_bitcount, "mnist": cmd_mnist}[a.mode](a)
 
 
 if __name__ == "__main__":

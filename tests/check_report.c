@@ -296,6 +296,40 @@ START_TEST(test_report_mnist_data_sets_kept_apart)
 }
 END_TEST
 
+/* Configurations are ranked by validation error, not by the test error
+ * they report: the one with the lower test error but the higher
+ * validation error comes second. */
+START_TEST(test_report_ranks_by_validation_error)
+{
+    ls_report *r;
+    ls_report_config c;
+    ls_err e = {0};
+    for (int h = 0; h < 2; h++)
+        for (int seed = 1; seed <= 2; seed++) {
+            ls_job j;
+            ls_result res;
+            ls_job_defaults(&j, LS_TASK_BITCOUNT);
+            j.hidden = h ? 32 : 8;
+            j.seed = (uint64_t)seed;
+            ls_result_init(&res);
+            res.test_error = h ? 0.25 : 0.125;  /* H8 tests better ... */
+            res.val_error = h ? 0.0625 : 0.5;   /* ... but validates worse */
+            ck_assert(ls_results_append(in_dir("v.csv"), &j, &res, &e) == 0);
+        }
+    r = load1("v.csv");
+    ck_assert_int_eq(ls_report_ranked(r, "bitcount", NULL, 0, &c), 0);
+    ck_assert_int_eq(c.hidden, 32);
+    ck_assert_double_eq_tol(c.err_mean, 0.25, 1e-12);
+    ls_report_opts o;
+    ls_report_opts_init(&o);
+    char *text = render(r, &o);
+    ck_assert_msg(strstr(text, "ranked by validation error") &&
+                  strstr(text, "validation error 6.25%, test error 25"), "%s", text);
+    free(text);
+    ls_report_destroy(r);
+}
+END_TEST
+
 static void write_file(const char *name, const char *text)
 {
     FILE *f = fopen(in_dir(name), "w");
@@ -397,7 +431,8 @@ static void curves(const char *name)
         ls_job_id(&j, id);
         for (int ep = 1; ep <= 5; ep++)
             ck_assert(ls_curve_append(in_dir(name), id, ep, 2.0 / ep, 0.5 / ep,
-                                      ep % 2 ? 0.6 / ep : -1, ep, &e) == 0);
+                                      ep % 2 ? 0.55 / ep : -1, ep % 2 ? 0.6 / ep : -1, ep,
+                                      &e) == 0);
     }
 }
 
@@ -460,7 +495,7 @@ START_TEST(test_report_plots)
     ck_assert(!exists("plots2/throughput_bitcount.png"));
 
     /* a malformed curves file is an error with FILE:LINE */
-    write_file("bad-curves.csv", LS_CURVE_COLUMNS "\nabc,1,2,0.5,,1\nabc,x,2,0.5,,1\n");
+    write_file("bad-curves.csv", LS_CURVE_COLUMNS "\nabc,1,2,0.5,,,1\nabc,x,2,0.5,,,1\n");
     snprintf(bad, sizeof bad, "%s", in_dir("bad-curves.csv"));
     o.curves = bad;
     ck_assert_int_eq(ls_report_plots(r, &o, &info, &e), LS_EFORMAT);
@@ -480,7 +515,8 @@ Suite *report_suite(void)
     ls_add_tests(core, LS_TESTS(test_report_best_configuration_and_seed_stats,
                                 test_report_pivot_cells, test_report_lists_problem_jobs,
                                 test_report_best_row_per_job,
-                                test_report_mnist_data_sets_kept_apart, test_report_plots));
+                                test_report_mnist_data_sets_kept_apart,
+                               test_report_ranks_by_validation_error, test_report_plots));
     ls_add_tests(lim, LS_TESTS(test_report_rejects_malformed_input,
                                test_report_torn_last_line_skipped));
     suite_add_tcase(s, core);

@@ -32,7 +32,7 @@ START_TEST(test_job_id_is_stable)
     ls_job_canonical(&j, text, sizeof text);
     ck_assert_str_eq(text, "task=bitcount hidden=24 batch=1000 layers=1 epochs=600 "
                            "lr=0.001 dropout=0 seed=1 eval_every=0 target_error=-1 "
-                           "bits=20 train_size=10000");
+                           "bits=20 train_size=10000 val_size=10000");
     /* Pinned: results files written by earlier versions resume by this id. */
     ls_job_id(&j, id);
     ck_assert_int_eq(strlen(id), 16);
@@ -170,7 +170,7 @@ START_TEST(test_schema_lookups)
     for (int i = 0; (c = ls_schema_identity(i)); i++)
         n += (size_t)snprintf(order + n, sizeof order - n, "%s%s", i ? " " : "", c->name);
     ck_assert_str_eq(order, "task hidden batch layers epochs lr dropout seed eval_every "
-                            "target_error bits train_size data");
+                            "target_error bits train_size data val_size");
 }
 END_TEST
 
@@ -195,10 +195,10 @@ START_TEST(test_schema_gives_the_report_tables)
         }
     }
     ck_assert_str_eq(hp, "task hidden batch layers epochs lr dropout seed bits train_size "
-                         "data target_error eval_every");
+                         "val_size data target_error eval_every");
     ck_assert_str_eq(num, "hidden:i batch:i layers:i epochs:i lr:r dropout:r seed:i bits:I "
-                          "train_size:i target_error:R eval_every:i epochs_run:i "
-                          "train_loss:R train_error:R test_error:R wall_s:r train_s:r "
+                          "train_size:i val_size:i target_error:R eval_every:i epochs_run:i "
+                          "train_loss:R train_error:R val_error:R test_error:R wall_s:r train_s:r "
                           "eval_s:r samples_per_s:r gflops:r threads:i numa_node:I");
 }
 END_TEST
@@ -210,7 +210,7 @@ START_TEST(test_job_keys_are_the_schema_keys)
 {
     static const char *const names[] = {
         "task", "hidden", "batch", "layers", "epochs", "lr", "dropout", "seed",
-        "bits", "train_size", "data", "target_error", "eval_every", "threads"};
+        "bits", "train_size", "val_size", "data", "target_error", "eval_every", "threads"};
     int n = (int)(sizeof names / sizeof *names);
     ck_assert_int_eq(ls_job_key_count(), n);
     for (int i = 0; i < n; i++) {
@@ -223,7 +223,7 @@ START_TEST(test_job_keys_are_the_schema_keys)
     ck_assert_str_eq(ls_job_key_at(0)->help, "bitcount | mnist");
     ck_assert_str_eq(ls_job_key_at(9)->help,
                      "bitcount: training strings; mnist: first N training images (0 = all)");
-    ck_assert_str_eq(ls_job_key_at(13)->help,
+    ck_assert_str_eq(ls_job_key_at(14)->help,
                      "OpenMP threads of the job (0 = inherited, fewer for small steps)");
 
     ls_job j;
@@ -330,6 +330,7 @@ static void row_inputs(int which, ls_job *j, ls_result *r)
         snprintf(r->start_time, sizeof r->start_time, "2026-12-02T00:00:00Z");
         snprintf(r->end_time, sizeof r->end_time, "2026-12-02T00:01:02Z");
         snprintf(r->message, sizeof r->message, "loss \"NaN\", stopped\nat epoch 17");
+        r->val_error = 0.0111111;
     } else {
         ls_job_defaults(j, LS_TASK_MNIST);
         snprintf(j->data, sizeof j->data, "data/fashion \"mnist\"");
@@ -355,26 +356,29 @@ static void row_inputs(int which, ls_job *j, ls_result *r)
 }
 
 /* Captured from the hand-written writer and canonical text before the
- * schema table replaced them (commit f47c6c4). */
+ * schema table replaced them (commit f47c6c4), then extended by the
+ * validation split's val_size (identity; the resolved default) and
+ * val_error columns. */
 static const char *const pinned_canon[2] = {
     "task=bitcount hidden=24 batch=1000 layers=2 epochs=600 "
     "lr=0.0012345678899999999 dropout=0.25 seed=9007199254740993 eval_every=5 "
-    "target_error=0.0030000000000000001 bits=16 train_size=10000",
+    "target_error=0.0030000000000000001 bits=16 train_size=10000 val_size=10000",
     "task=mnist hidden=64 batch=100 layers=1 epochs=3 lr=0.001 "
     "dropout=0.10000000000000001 seed=1 eval_every=0 target_error=-1 "
-    "train_size=6000 data=data/fashion \"mnist\"",
+    "train_size=6000 data=data/fashion \"mnist\" val_size=5000",
 };
-static const char *const pinned_id[2] = {"16005bb0b8b3f271", "f94999324cfb67da"};
+static const char *const pinned_id[2] = {"8130afe4cb078928", "48620b63a5488c83"};
 /* Each row up to its onednn column (machine facts follow), then the
  * message. */
 static const char *const pinned_row[2][2] = {
-    {"16005bb0b8b3f271,\"grid, v2\",bitcount,24,1000,2,600,0.00123457,0.25,"
-     "9007199254740993,16,10000,,0.003,5,diverged,17,0.693147,,0.0123457,12.346,"
+    {"8130afe4cb078928,\"grid, v2\",bitcount,24,1000,2,600,0.00123457,0.25,"
+     "9007199254740993,16,10000,10000,,0.003,5,diverged,17,0.693147,,0.0111111,0.0123457,"
+     "12.346,"
      "10.250,0.000,123456.8,1234.568,2,\"0-1,4\",,node1,2026-12-02T00:00:00Z,"
      "2026-12-02T00:01:02Z,",
      "\"loss \"\"NaN\"\", stopped\nat epoch 17\"\n"},
-    {"f94999324cfb67da,,mnist,64,100,1,3,0.001,0.1,1,,6000,"
-     "\"data/fashion \"\"mnist\"\"\",,0,ok,3,1e-07,0,0.1,100.000,90.500,9.500,"
+    {"48620b63a5488c83,,mnist,64,100,1,3,0.001,0.1,1,,6000,5000,"
+     "\"data/fashion \"\"mnist\"\"\",,0,ok,3,1e-07,0,,0.1,100.000,90.500,9.500,"
      "10000000.0,0.500,1,3,0,h,,,",
      "\n"},
 };
@@ -398,8 +402,9 @@ START_TEST(test_results_header_pinned)
 {
     ck_assert_str_eq(LS_RESULTS_COLUMNS,
                      "job_id,sweep,task,hidden,batch,layers,epochs,lr,dropout,seed,bits,"
-                     "train_size,data,target_error,eval_every,status,epochs_run,train_loss,"
-                     "train_error,test_error,wall_s,train_s,eval_s,samples_per_s,gflops,"
+                     "train_size,val_size,data,target_error,eval_every,status,epochs_run,"
+                     "train_loss,train_error,val_error,test_error,wall_s,train_s,eval_s,"
+                     "samples_per_s,gflops,"
                      "threads,cpus,numa_node,host,start_time,end_time,onednn,isa,version,"
                      "message");
 }
@@ -434,9 +439,11 @@ static void exact_inputs(int which, ls_job *j, ls_result *r)
     row_inputs(which, j, r);
     j->lr = 0.001;
     j->threads = 0; /* not in the row: the row's threads is the result's */
+    j->val_size = ls_job_val_size(j); /* the row holds the resolved size */
     if (which == 0) {
         memset(j->data, 0, sizeof j->data); /* not in a bitcount row */
         r->train_loss = 0.5;
+        r->val_error = 0.0625;
         r->test_error = 0.0125;
         r->wall_s = 12.5;
         r->eval_s = 0.125;
@@ -666,11 +673,11 @@ START_TEST(test_curves_append_and_read_back)
     seen s = {0};
     ls_err err = {0};
     int torn = 0;
-    ck_assert(ls_curve_append(path, "0123456789abcdef", 1, 2.5, 0.75, -1, 0.5, &err) == 0);
-    ck_assert(ls_curve_append(path, "0123456789abcdef", 2, 1.25, 0.5, 0.375, 1, &err) == 0);
+    ck_assert(ls_curve_append(path, "0123456789abcdef", 1, 2.5, 0.75, -1, -1, 0.5, &err) == 0);
+    ck_assert(ls_curve_append(path, "0123456789abcdef", 2, 1.25, 0.5, 0.25, 0.375, 1, &err) == 0);
     char *text = slurp(path);
-    ck_assert_str_eq(text, LS_CURVE_COLUMNS "\n0123456789abcdef,1,2.5,0.75,,0.500\n"
-                           "0123456789abcdef,2,1.25,0.5,0.375,1.000\n");
+    ck_assert_str_eq(text, LS_CURVE_COLUMNS "\n0123456789abcdef,1,2.5,0.75,,,0.500\n"
+                           "0123456789abcdef,2,1.25,0.5,0.25,0.375,1.000\n");
     free(text);
     write_text(path, "a", "0123456789abcdef,3,1.0"); /* torn by a crash */
     ck_assert_msg(ls_curve_read(path, collect, &s, &torn, &err) == 0, "%s", err.msg);
@@ -679,8 +686,10 @@ START_TEST(test_curves_append_and_read_back)
     ck_assert_str_eq(s.id[0], "0123456789abcdef");
     ck_assert_int_eq(s.row[0].epoch, 1);
     ck_assert(isnan(s.row[0].test_error)); /* no evaluation: empty */
+    ck_assert(isnan(s.row[0].val_error));
     ck_assert(s.row[1].epoch == 2 && s.row[1].train_loss == 1.25 &&
-              s.row[1].train_error == 0.5 && s.row[1].test_error == 0.375 &&
+              s.row[1].train_error == 0.5 && s.row[1].val_error == 0.25 &&
+              s.row[1].test_error == 0.375 &&
               s.row[1].elapsed_s == 1);
 }
 END_TEST
@@ -698,13 +707,14 @@ static void curves_reject(const char *text, const char *want)
 START_TEST(test_curves_bad_rows_name_file_and_line)
 {
     ls_err err = {0};
-    curves_reject(LS_CURVE_COLUMNS "\nabc,1,2,0.5,,1\nabc,2,x,0.5,,1\n",
+    curves_reject(LS_CURVE_COLUMNS "\nabc,1,2,0.5,,,1\nabc,2,x,0.5,,,1\n",
                   "r.csv:3: train_loss: 'x' is not a number");
-    curves_reject(LS_CURVE_COLUMNS "\nabc,1.5,2,0.5,,1\n", "r.csv:2: epoch: '1.5' is not an integer");
-    curves_reject(LS_CURVE_COLUMNS "\nabc,1,2,0.5,,\n", "r.csv:2: elapsed_s: '' is not a number");
-    curves_reject(LS_CURVE_COLUMNS "\nabc,1,2,0.5,1\n", "r.csv:2: 5 fields, expected 6");
+    curves_reject(LS_CURVE_COLUMNS "\nabc,1.5,2,0.5,,,1\n", "r.csv:2: epoch: '1.5' is not an integer");
+    curves_reject(LS_CURVE_COLUMNS "\nabc,1,2,0.5,,,\n", "r.csv:2: elapsed_s: '' is not a number");
+    curves_reject(LS_CURVE_COLUMNS "\nabc,1,2,0.5,y,,1\n", "r.csv:2: val_error: 'y' is not a number");
+    curves_reject(LS_CURVE_COLUMNS "\nabc,1,2,0.5,,1\n", "r.csv:2: 6 fields, expected 7");
     curves_reject(LS_RESULTS_COLUMNS "\n", "r.csv:1: unexpected header");
-    ck_assert_int_eq(ls_curve_append(path, "abc", 1, 1, 1, 1, 1, &err), LS_EFORMAT);
+    ck_assert_int_eq(ls_curve_append(path, "abc", 1, 1, 1, 1, 1, 1, &err), LS_EFORMAT);
 }
 END_TEST
 
@@ -778,8 +788,8 @@ static void curve(const char *p, int job, int e, double l)
 {
     const char *id[2] = {"00000000000000aa", "00000000000000bb"};
     ls_err err = {0};
-    ck_assert_msg(ls_curve_append(p, id[job], e, l, 0.5, e == 2 ? 0.25 : -1, e, &err) == 0,
-                  "%s", err.msg);
+    ck_assert_msg(ls_curve_append(p, id[job], e, l, 0.5, e == 2 ? 0.2 : -1,
+                                  e == 2 ? 0.25 : -1, e, &err) == 0, "%s", err.msg);
 }
 
 START_TEST(test_merge_curves_one_row_per_epoch_later_wins)
@@ -805,11 +815,11 @@ START_TEST(test_merge_curves_one_row_per_epoch_later_wins)
               st.interrupted == 0);
     char *text = slurp(out);
     ck_assert_str_eq(text, LS_CURVE_COLUMNS "\n"
-                           "00000000000000aa,1,2,0.5,,1.000\n"
-                           "00000000000000aa,2,1.75,0.5,0.25,2.000\n"
-                           "00000000000000aa,3,1.375,0.5,,3.000\n"
-                           "00000000000000bb,1,2.5,0.5,,1.000\n"
-                           "00000000000000aa,4,1,0.5,,4.000\n");
+                           "00000000000000aa,1,2,0.5,,,1.000\n"
+                           "00000000000000aa,2,1.75,0.5,0.2,0.25,2.000\n"
+                           "00000000000000aa,3,1.375,0.5,,,3.000\n"
+                           "00000000000000bb,1,2.5,0.5,,,1.000\n"
+                           "00000000000000aa,4,1,0.5,,,4.000\n");
     free(text);
     /* out may be an input: merging again changes nothing */
     in[0] = out;
@@ -828,11 +838,11 @@ START_TEST(test_merge_curves_rejects_bad_input)
     append_job(path, 8, LS_STATUS_OK, 0.5); /* a results file */
     ck_assert_int_eq(ls_curves_merge(out, in, 1, NULL, &err), LS_EFORMAT);
     ck_assert_msg(strstr(err.msg, "r.csv:1: unexpected header"), "%s", err.msg);
-    write_text(path, "w", LS_CURVE_COLUMNS "\n00000000000000aa,1,2,0.5,,1\n"
-                          "00000000000000aa,x,2,0.5,,1\n");
+    write_text(path, "w", LS_CURVE_COLUMNS "\n00000000000000aa,1,2,0.5,,,1\n"
+                          "00000000000000aa,x,2,0.5,,,1\n");
     ck_assert_int_eq(ls_curves_merge(out, in, 1, NULL, &err), LS_EFORMAT);
     ck_assert_msg(strstr(err.msg, "r.csv:3: epoch: 'x' is not an integer"), "%s", err.msg);
-    write_text(path, "w", LS_CURVE_COLUMNS "\nabc,1,2,0.5,,1\n");
+    write_text(path, "w", LS_CURVE_COLUMNS "\nabc,1,2,0.5,,,1\n");
     ck_assert_int_eq(ls_curves_merge(out, in, 1, NULL, &err), LS_EFORMAT);
     ck_assert_msg(strstr(err.msg, "r.csv:2: bad job id 'abc'"), "%s", err.msg);
     ck_assert(access(out, F_OK) != 0); /* nothing written */

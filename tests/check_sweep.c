@@ -457,35 +457,37 @@ END_TEST
 
 /* Job ids are the key of every results file, checkpoint and merge: they must
  * not change by accident.  These are the ids of experiments/quick.ini's 24
- * jobs as computed before the results schema became one table (commit
- * 63109a7); bitcount with bits 16, train_size 10000, 60 epochs; mnist with
- * data data/mnist, 5 epochs; everything else at its default. */
+ * jobs (as it was at commit 63109a7): bitcount with bits 16, train_size
+ * 10000, 60 epochs; mnist with data data/mnist, 5 epochs; everything else
+ * at its default.  Pinned before the results schema became one table, which
+ * kept them; changed once on purpose since, when the validation split's
+ * val_size joined the identity (README: "Job ids"). */
 static const struct { ls_task task; unsigned seed; int hidden, batch_or_layers;
                       const char *id; } pinned_ids[] = {
-    {LS_TASK_BITCOUNT, 1, 8, 100, "800c0b923cfaaef6"},
-    {LS_TASK_BITCOUNT, 1, 8, 1000, "cb7d9a7c9155bd0e"},
-    {LS_TASK_BITCOUNT, 1, 24, 100, "676bb296eecd6174"},
-    {LS_TASK_BITCOUNT, 1, 24, 1000, "d36ab3a4630364c8"},
-    {LS_TASK_BITCOUNT, 2, 8, 100, "5c64565c891a536b"},
-    {LS_TASK_BITCOUNT, 2, 8, 1000, "1fa93b58ac272123"},
-    {LS_TASK_BITCOUNT, 2, 24, 100, "a80ab7002e53e3fd"},
-    {LS_TASK_BITCOUNT, 2, 24, 1000, "14453c24b718ab21"},
-    {LS_TASK_BITCOUNT, 3, 8, 100, "bd7abd2953ad4de0"},
-    {LS_TASK_BITCOUNT, 3, 8, 1000, "66d209ab8471cbf8"},
-    {LS_TASK_BITCOUNT, 3, 24, 100, "a16c2acf9554b48a"},
-    {LS_TASK_BITCOUNT, 3, 24, 1000, "9c9e82e1daa1e2de"},
-    {LS_TASK_MNIST, 1, 32, 1, "fcb2eecb8efb44bb"},
-    {LS_TASK_MNIST, 1, 32, 2, "e9d90d074b978f58"},
-    {LS_TASK_MNIST, 1, 64, 1, "1d0d24a705165b8c"},
-    {LS_TASK_MNIST, 1, 64, 2, "902a21e5111f17df"},
-    {LS_TASK_MNIST, 2, 32, 1, "55e8ecf0ec09b23a"},
-    {LS_TASK_MNIST, 2, 32, 2, "74ed5fe0cac59ed5"},
-    {LS_TASK_MNIST, 2, 64, 1, "cf6bc30189ee4ec9"},
-    {LS_TASK_MNIST, 2, 64, 2, "b0ad793e3e3b6d3e"},
-    {LS_TASK_MNIST, 3, 32, 1, "d367a0618222a4ad"},
-    {LS_TASK_MNIST, 3, 32, 2, "87ce78f8af7cf9a2"},
-    {LS_TASK_MNIST, 3, 64, 1, "8f992513eb0ed816"},
-    {LS_TASK_MNIST, 3, 64, 2, "28dd7034e5f35911"},
+    {LS_TASK_BITCOUNT, 1, 8, 100, "975b651e034e8db1"},
+    {LS_TASK_BITCOUNT, 1, 8, 1000, "e1b3ba7f51ae3ce9"},
+    {LS_TASK_BITCOUNT, 1, 24, 100, "db5ce2dfe2274133"},
+    {LS_TASK_BITCOUNT, 1, 24, 1000, "d886531723b6c5b7"},
+    {LS_TASK_BITCOUNT, 2, 8, 100, "2f10bde925bda07e"},
+    {LS_TASK_BITCOUNT, 2, 8, 1000, "a7f5f46cc7877b76"},
+    {LS_TASK_BITCOUNT, 2, 24, 100, "9cb3389187dc95a4"},
+    {LS_TASK_BITCOUNT, 2, 24, 1000, "262c3497bb59ab38"},
+    {LS_TASK_BITCOUNT, 3, 8, 100, "50fe54a8b31fa5af"},
+    {LS_TASK_BITCOUNT, 3, 8, 1000, "04647e8905d78847"},
+    {LS_TASK_BITCOUNT, 3, 24, 100, "ca988db2b3bdd9a5"},
+    {LS_TASK_BITCOUNT, 3, 24, 1000, "3896efe08fdb4199"},
+    {LS_TASK_MNIST, 1, 32, 1, "1303c9dec627c56e"},
+    {LS_TASK_MNIST, 1, 32, 2, "2a079c2d59eaa069"},
+    {LS_TASK_MNIST, 1, 64, 1, "0491286bba47ccdd"},
+    {LS_TASK_MNIST, 1, 64, 2, "fdea5249eda03952"},
+    {LS_TASK_MNIST, 2, 32, 1, "e5fd5408b5dfc423"},
+    {LS_TASK_MNIST, 2, 32, 2, "fcaa9360b8d424c0"},
+    {LS_TASK_MNIST, 2, 64, 1, "f730bf1e1feac214"},
+    {LS_TASK_MNIST, 2, 64, 2, "186a362507a8c737"},
+    {LS_TASK_MNIST, 3, 32, 1, "36b5e732a34c1608"},
+    {LS_TASK_MNIST, 3, 32, 2, "896f4178049d527b"},
+    {LS_TASK_MNIST, 3, 64, 1, "533934dc4835137f"},
+    {LS_TASK_MNIST, 3, 64, 2, "ff0b5532bc02dd6c"},
 };
 
 START_TEST(test_job_ids_pinned)

@@ -52,13 +52,16 @@ START_TEST(test_train_learns_bitcount)
     ck_assert_int_eq(r.epochs_run, 60);
     ck_assert_msg(r.test_error >= 0 && r.test_error < 0.10,
                   "test error %.3f not well below chance (0.75)", r.test_error);
+    /* the validation split, drawn from the same strings, errs alike */
+    ck_assert_msg(r.val_error >= 0 && r.val_error < 0.10, "validation error %.3f",
+                  r.val_error);
     ck_assert(r.train_loss < 0.5);
     ck_assert(r.samples_per_s > 0 && r.gflops > 0 && r.threads == 1);
 }
 END_TEST
 
-/* The prefix-tree evaluation must count the same test errors as the plain
- * one, sample by sample, for 1 to 3 layers, padded and unpadded hidden
+/* The prefix-tree evaluation must count the same test and validation
+ * errors as the plain one, sample by sample, for 1 to 3 layers, padded and unpadded hidden
  * sizes, and chunks from 2 to the largest allowed; and hold exactly the
  * bytes it estimated. */
 static void check_prefix(int bits, int H, int L, int epochs)
@@ -74,8 +77,9 @@ static void check_prefix(int bits, int H, int L, int epochs)
     ck_assert(ls_train_load_data(&j, &ds, &err) == 0);
     ck_assert_msg(ls_train(&j, ds, NULL, &r, &m, &err) == 0, "%s", err.msg);
     const ls_model_config *c = ls_model_config_of(m);
-    double plain;
-    ck_assert(ls_evaluate(m, ds, &plain, &err) == 0);
+    double plain, plain_val;
+    ck_assert(ls_evaluate(m, ds, &plain, &plain_val, &err) == 0);
+    ck_assert_uint_gt(ds->n_val, 0);
     /* a model between chance and perfect, so that errors are counted */
     ck_assert_msg(plain > 0.01 && plain < 0.7, "bits %d H %d L %d: error %g",
                   bits, H, L, plain);
@@ -83,15 +87,18 @@ static void check_prefix(int bits, int H, int L, int epochs)
     ck_assert_int_eq(biggest, 1 << (bits - 2));
     for (int nmax = 2; nmax <= biggest; nmax *= 4) {
         ls_prefix_eval *p;
-        double tree;
+        double tree, tree_val;
         size_t before = ls_alloc_live_bytes();
         ck_assert_msg(ls_prefix_eval_create(&p, c, ds, nmax, &err) == 0, "%s", err.msg);
         ck_assert_uint_eq(ls_alloc_live_bytes() - before,
                           ls_prefix_eval_estimate_bytes(c, bits, nmax));
-        ck_assert_msg(ls_prefix_evaluate(p, m, &tree, &err) == 0, "%s", err.msg);
+        ck_assert_msg(ls_prefix_evaluate(p, m, &tree, &tree_val, &err) == 0, "%s", err.msg);
         ck_assert_msg(fabs(tree - plain) * (double)ds->n_test < 0.5,
                       "bits %d H %d L %d chunk %d: prefix tree %.6f, plain %.6f",
                       bits, H, L, nmax, tree, plain);
+        ck_assert_msg(fabs(tree_val - plain_val) * (double)ds->n_val < 0.5,
+                      "bits %d H %d L %d chunk %d: validation, prefix tree %.6f, plain %.6f",
+                      bits, H, L, nmax, tree_val, plain_val);
         ls_prefix_eval_destroy(p);
     }
     ls_model_destroy(m);
@@ -256,7 +263,13 @@ START_TEST(test_train_target_error_stops_early)
     ls_result r = run_job(&j, NULL, 0);
     ck_assert_int_eq(r.status, LS_STATUS_OK);
     ck_assert(r.epochs_run < 200 && r.epochs_run % 5 == 0);
-    ck_assert(r.test_error <= 0.5);
+    /* it stops on the validation error, never on the test error it reports */
+    ck_assert(r.val_error <= 0.5);
+    j.val_size = 0; /* without a validation split it stops on the test error */
+    j.target_error = 0.99;
+    ls_result no_val = run_job(&j, NULL, 0);
+    ck_assert_int_eq(no_val.epochs_run, 5);
+    ck_assert(no_val.val_error < 0 && no_val.test_error <= 0.99);
 }
 END_TEST
 
@@ -518,14 +531,15 @@ START_TEST(test_checkpoint_mid_epoch_resume_is_bit_identical)
     ck_assert(r.train_loss == rf.train_loss);
     ck_assert(r.train_error == rf.train_error);
     ck_assert(r.test_error == rf.test_error);
+    ck_assert(r.val_error == rf.val_error && r.val_error >= 0);
     ls_model_destroy(full);
     ls_model_destroy(rest);
 }
 END_TEST
 
-/* A checkpoint of format version 1 (before the position in the epoch was
- * added) still resumes: made here from a version 2 one at an epoch
- * boundary by dropping the 24 bytes of the position. */
+/* A checkpoint of format version 1 (before the position in the epoch and
+ * the validation error were added) still resumes: made here from a
+ * version 2 one at an epoch boundary by dropping the 32 bytes of those. */
 /* For a job of `epochs` epochs: the model of an uninterrupted run, and the
  * path (ckpt) and bytes (b, *n) of its checkpoint after epoch 3. */
 static ls_model *checkpoint_after_3(ls_job *j, int epochs, char *ckpt,
@@ -543,7 +557,7 @@ static ls_model *checkpoint_after_3(ls_job *j, int epochs, char *ckpt,
 START_TEST(test_checkpoint_version_1_still_loads)
 {
     static unsigned char b[1 << 20];
-    enum { V1_FIXED = 168, POSITION = 24 };
+    enum { V1_FIXED = 168, POSITION = 32 };
     ls_job j = small_job();
     ls_result r;
     char ckpt[128];

@@ -34,6 +34,7 @@ typedef struct ls_checkpoint {
     int epoch;                           /* epochs completed */
     double train_s, eval_s, samples;     /* running totals */
     double train_loss, train_error, test_error;
+    double val_error;                    /* last evaluation's; < 0: none */
     /* Position in epoch `epoch + 1`: 0 at an epoch boundary, else the
      * samples (of perm, in order) already trained on, and the sums over
      * them: batch loss times batch size, misclassified samples. */

@@ -34,17 +34,19 @@ double ls_job_flops_per_sample(const ls_job *job);
  * --threads stay within it. */
 int ls_job_useful_threads(const ls_job *job);
 
-/* Training and test sample counts that follow from the job alone:
- * bitcount train_size and 2^bits - train_size (exact: that is how
- * ls_bitcount_create splits); mnist the nominal 60,000 / 10,000 of MNIST
- * and Fashion-MNIST, the training count capped by train_size.  Used where
- * the data must not be read (the shard split, jobs already done); once a
- * job's data is loaded its real counts replace these. */
-void ls_cost_samples(const ls_job *job, size_t *n_train, size_t *n_test);
+/* Training and evaluated (validation + test) sample counts that follow
+ * from the job alone: bitcount train_size and 2^bits - train_size (exact:
+ * that is how ls_bitcount_create splits, the validation strings coming out
+ * of the others); mnist the nominal 60,000 / 10,000 of MNIST and
+ * Fashion-MNIST, less the validation images for training (capped by
+ * train_size) and plus them for evaluation.  Used where the data must not
+ * be read (the shard split, jobs already done); once a job's data is
+ * loaded its real counts replace these. */
+void ls_cost_samples(const ls_job *job, size_t *n_train, size_t *n_eval);
 
-/* Estimated single-core seconds of a job with n_train / n_test samples,
- * evaluating every eval_every epochs (>= 1). */
-double ls_cost_seconds(const ls_job *job, size_t n_train, size_t n_test,
+/* Estimated single-core seconds of a job with n_train training samples
+ * and n_eval evaluated ones, evaluating every eval_every epochs (>= 1). */
+double ls_cost_seconds(const ls_job *job, size_t n_train, size_t n_eval,
                        int eval_every);
 
 /* Speed-up of a k-thread job over one thread (measured ~1.44 at k = 2). */

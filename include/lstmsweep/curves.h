@@ -3,7 +3,8 @@
  * learning curves and by `merge --curves`.
  *
  * Columns (stable; documented in README.md): LS_CURVE_COLUMNS below.
- * test_error is empty for epochs without an evaluation.  A job resumed
+ * val_error and test_error are empty for epochs without an evaluation
+ * (val_error also for jobs without a validation split).  A job resumed
  * from a checkpoint older than its last row trains those epochs again, so
  * a (job_id, epoch) may appear more than once: the later row is the one
  * that counts (the readers below hand every row over in file order).
@@ -16,21 +17,22 @@
 #include "lstmsweep/error.h"
 
 #define LS_CURVE_COLUMNS \
-    "job_id,epoch,train_loss,train_error,test_error,elapsed_s"
+    "job_id,epoch,train_loss,train_error,val_error,test_error,elapsed_s"
 
 /* Append one epoch row to the curves CSV at path (created with its header
  * if missing, refused with LS_EFORMAT if it has another header; see
- * ls_csv_append_line); test_error < 0 is left empty.  Not fsync'ed per row:
+ * ls_csv_append_line); an error < 0 is left empty.  Not fsync'ed per row:
  * the job's results row is the commit point. */
 int ls_curve_append(const char *path, const char *job_id, int epoch,
-                    double train_loss, double train_error, double test_error,
-                    double elapsed_s, ls_err *err);
+                    double train_loss, double train_error, double val_error,
+                    double test_error, double elapsed_s, ls_err *err);
 
 /* One row, parsed.  job_id is valid only during the callback. */
 typedef struct ls_curve_row {
     const char *job_id;
     int epoch;
     double train_loss, train_error;
+    double val_error;           /* fraction; NAN when empty */
     double test_error;          /* fraction; NAN when empty */
     double elapsed_s;
 } ls_curve_row;
@@ -44,9 +46,9 @@ typedef int (*ls_curve_row_fn)(void *ctx, const ls_curve_row *row, ls_err *err);
 int ls_curve_read(const char *path, ls_curve_row_fn fn, void *ctx, int *torn,
                   ls_err *err);
 
-/* Check the number fields of one row of the curves CSV (fields f[0..6), as
- * ls_csv_read hands them over): epoch an integer, test_error a number or
- * empty, the others numbers.  LS_EFORMAT "FILE:LINE: epoch: 'x' is not an
+/* Check the number fields of one row of the curves CSV (fields f[0..7), as
+ * ls_csv_read hands them over): epoch an integer, val_error and test_error
+ * numbers or empty, the others numbers.  LS_EFORMAT "FILE:LINE: epoch: 'x' is not an
  * integer" otherwise. */
 int ls_curve_check(const char *path, long line, char **f, ls_err *err);
 

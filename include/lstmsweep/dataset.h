@@ -6,12 +6,21 @@
  * expanded to floats only for the mini-batch at hand by ls_dataset_fill().
  *
  *  bitcount: all 2^bits strings, shuffled with the seed; the first
- *            train_size are the training set, all the rest the test set.
+ *            train_size are the training set, all the rest the test set
+ *            (until ls_dataset_split_val takes the validation set from it).
  *            One bit per time step (T = bits, I = 1), label = number of ones
  *            (bits + 1 classes).
  *  images:   the four standard IDX files of MNIST / Fashion-MNIST in one
  *            directory, plain or gzip; each image row is one time step
  *            (T = rows, I = cols), pixels scaled to [0, 1], 10 classes.
+ *
+ * Validation: ls_dataset_split_val() sets a validation split aside,
+ * disjoint from the other two, the way each task's tutorial would:
+ *  bitcount: the val_size strings that follow the training strings in the
+ *            seeded shuffle (a draw, with the job's seed, from the strings
+ *            not used for training); the test set is all the rest.
+ *  images:   the first val_size images of the training file (TensorFlow's
+ *            input_data: 5,000 of MNIST's 60,000); the others train.
  *
  * Ownership: the *_create / *_load functions allocate a dataset the caller
  * frees with ls_dataset_destroy() (NULL is a no-op).  On error they return a
@@ -26,7 +35,11 @@
 
 #include "lstmsweep/error.h"
 
-typedef enum { LS_SPLIT_TRAIN = 0, LS_SPLIT_TEST = 1 } ls_split;
+/* LS_SPLIT_EVAL is what an evaluation reads: the validation samples, then
+ * the test samples, as one sequence (so one pass, with one partial batch,
+ * scores both). */
+typedef enum { LS_SPLIT_TRAIN = 0, LS_SPLIT_TEST = 1, LS_SPLIT_VAL = 2,
+               LS_SPLIT_EVAL = 3 } ls_split;
 
 typedef enum { LS_DATA_BITCOUNT = 0, LS_DATA_IMAGES = 1 } ls_data_kind;
 
@@ -40,13 +53,15 @@ typedef struct ls_dataset {
     int classes;        /* number of labels */
     size_t n_train;     /* training samples */
     size_t n_test;      /* test samples */
-    /* Storage, training samples first, then test samples. */
+    size_t n_val;       /* validation samples (0 until split off) */
+    /* Storage: bitcount train | val | test; images val | train | test
+     * (each in its files' order); see split_offset() in dataset.c. */
     int bits;           /* bitcount: string length (== T) */
-    uint32_t *codes;    /* bitcount: (n_train + n_test) strings; step t is
+    uint32_t *codes;    /* bitcount: 2^bits strings; step t is
                            bit (bits - 1 - t), so the binary numeral of a
                            code reads in time order */
-    uint8_t *pixels;    /* images: (n_train + n_test) * T * I bytes */
-    uint8_t *labels;    /* (n_train + n_test) labels in [0, classes) */
+    uint8_t *pixels;    /* images: samples * T * I bytes */
+    uint8_t *labels;    /* one label per sample, in [0, classes) */
 } ls_dataset;
 
 /* bitcount with 1 <= bits <= LS_BITCOUNT_MAX_BITS and
@@ -67,9 +82,21 @@ int ls_images_load(ls_dataset **out, const char *dir, ls_err *err);
 
 void ls_dataset_destroy(ls_dataset *ds);
 
+/* Set val_size samples aside as the validation split (see above); 0 keeps
+ * none.  LS_EINVAL, with a message, if it was split already or if val_size
+ * would leave no test strings (bitcount) or no training images (images). */
+int ls_dataset_split_val(ls_dataset *ds, size_t val_size, ls_err *err);
+
+/* The default validation size: bitcount 10,000 strings, or half of those
+ * left after training when fewer than 20,000 are; images 5,000. */
+size_t ls_dataset_default_val(ls_data_kind kind, int bits, size_t train_size);
+
 /* A deep copy, whose pages are first touched by the calling thread (so a
  * thread bound to a NUMA node makes a node-local copy).  LS_ENOMEM. */
 int ls_dataset_clone(ls_dataset **out, const ls_dataset *ds, ls_err *err);
+
+/* Samples of all splits. */
+size_t ls_dataset_samples(const ls_dataset *ds);
 
 /* Bytes of sample storage the dataset holds. */
 size_t ls_dataset_bytes(const ls_dataset *ds);

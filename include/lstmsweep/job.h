@@ -34,6 +34,8 @@ typedef struct ls_job {
     int bits;              /* bitcount: string length */
     long train_size;       /* bitcount: training strings; mnist: 0 = all,
                               else the first train_size training images */
+    long val_size;         /* validation samples set aside; 0: none; -1:
+                              the task's default (ls_job_val_size) */
     char data[LS_JOB_PATH_MAX]; /* mnist: directory with the IDX files */
     double target_error;   /* stop once test error <= this; < 0: never */
     int eval_every;        /* epochs between test evaluations; 0: auto */
@@ -45,6 +47,12 @@ typedef struct ls_job {
  * batch 1000, 1 layer, 600 epochs; mnist: hidden 128, batch 100, 1 layer,
  * 10 epochs, data "data/mnist"; both Adam 1e-3, seed 1). */
 void ls_job_defaults(ls_job *job, ls_task task);
+
+/* The validation split's size: val_size, or for -1 the task's default
+ * (mnist 5,000; bitcount 10,000 strings, or half of those not used for
+ * training when fewer than 20,000 are).  The job id and the results row
+ * hold this resolved value. */
+long ls_job_val_size(const ls_job *job);
 
 /* Validate ranges (sizes >= 1, bits 1..30, lr > 0, dropout in [0, 1), ...)
  * and write a message naming the offending field on error (LS_EINVAL). */

@@ -1,7 +1,7 @@
 /* prefix.h - bitcount evaluation over the prefix tree of the strings.
  *
  * The bitcount test set is every string of `bits` bits but the training
- * ones: 1,038,576 strings of 20 steps for the reference task, which made a
+ * and validation ones: 1,028,576 strings of 20 steps for the reference task, which made a
  * test evaluation cost as much as ~33 training epochs.  An LSTM's state
  * after k steps depends only on the first k bits, and all 2^bits strings
  * share their prefixes, so evaluating them level by level down the binary
@@ -52,9 +52,10 @@ int ls_prefix_eval_create(ls_prefix_eval **out, const ls_model_config *cfg,
 void ls_prefix_eval_destroy(ls_prefix_eval *p);
 
 /* Test error of the model m (of the config given at creation) on the
- * data set's test split. */
+ * data set's test split and, if val_error is not NULL, its validation
+ * error (-1 without a validation split), both in one pass. */
 int ls_prefix_evaluate(ls_prefix_eval *p, ls_model *m, double *error,
-                       ls_err *err);
+                       double *val_error, ls_err *err);
 
 /* Bytes ls_prefix_eval_create will allocate through ls_alloc (alloc.h),
  * computed beforehand (0 on failure). */

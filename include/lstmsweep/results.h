@@ -43,6 +43,8 @@ typedef struct ls_result {
     ls_status status;
     int epochs_run;
     double train_loss, train_error;  /* last epoch, over training batches */
+    double val_error;                /* last evaluation, validation split;
+                                        < 0 if none */
     double test_error;               /* last evaluation; < 0 if none */
     double wall_s;                   /* whole job, data to last row */
     double train_s;                  /* training steps only */
@@ -57,7 +59,7 @@ typedef struct ls_result {
     char message[512];               /* error or note, "" if none */
 } ls_result;
 
-/* Zero a result, with test_error = -1, numa_node = -1. */
+/* Zero a result, with val_error = test_error = -1, numa_node = -1. */
 void ls_result_init(ls_result *r);
 
 /* Append one job row to the results CSV at path (created if missing),

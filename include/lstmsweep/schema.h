@@ -72,6 +72,8 @@
       "bitcount: bits per string (<= 30)") SEP                                 \
     X(train_size,    LONG,   KEY,     NEVER,    12, "",                        \
       "bitcount: training strings; mnist: first N training images (0 = all)") SEP \
+    X(val_size,      LONG,   KEY,     NEVER,    14, "",                        \
+      "validation samples (-1 = default: mnist 5000, bitcount 10000)") SEP      \
     X(data,          TEXT,   KEY,     MNIST,    13, "",                        \
       "mnist: directory with the four IDX files") SEP                          \
     X(target_error,  REAL,   KEY,     OPT,      10, "%.6g",                    \
@@ -82,6 +84,7 @@
     X(epochs_run,    INT,    RES,     NEVER,    0, "",     NULL) SEP           \
     X(train_loss,    REAL,   RES,     OPT,      0, "%.6g", NULL) SEP           \
     X(train_error,   REAL,   RES,     OPT,      0, "%.6g", NULL) SEP           \
+    X(val_error,     REAL,   RES,     OPT,      0, "%.6g", NULL) SEP           \
     X(test_error,    REAL,   RES,     OPT,      0, "%.6g", NULL) SEP           \
     X(wall_s,        REAL,   RES,     NEVER,    0, "%.3f", NULL) SEP           \
     X(train_s,       REAL,   RES,     NEVER,    0, "%.3f", NULL) SEP           \

@@ -29,6 +29,7 @@ typedef struct ls_epoch_info {
     int epoch, epochs;
     double train_loss, train_error;
     double test_error;      /* < 0 when not evaluated this epoch */
+    double val_error;       /* validation error, < 0 likewise (or no split) */
     double elapsed_s;       /* since the job started */
     double samples_per_s;   /* training throughput so far */
     double eta_s;           /* estimated seconds to the last epoch */
@@ -100,10 +101,15 @@ int ls_train(const ls_job *job, const ls_dataset *ds, const ls_train_opts *o,
 void ls_train_forget_checkpoint(const char *path, const ls_result *res);
 
 /* Load the data set a job trains on: bitcount generated from (bits,
- * train_size, seed), mnist read from job->data.  Caller destroys *out. */
+ * train_size, seed), mnist read from job->data, with the job's validation
+ * split set aside (ls_job_val_size; LS_EINVAL if it leaves nothing to
+ * train or test on).  Caller destroys *out. */
 int ls_train_load_data(const ls_job *job, ls_dataset **out, ls_err *err);
 
-/* Test error of a model on the test split (fraction misclassified). */
-int ls_evaluate(ls_model *m, const ls_dataset *ds, double *error, ls_err *err);
+/* Test error of a model on the test split and, if val_error is not NULL,
+ * its validation error (-1 without a validation split): fractions
+ * misclassified, in one pass over both (LS_SPLIT_EVAL). */
+int ls_evaluate(ls_model *m, const ls_dataset *ds, double *error, double *val_error,
+                ls_err *err);
 
 #endif

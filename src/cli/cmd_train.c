@@ -49,12 +49,15 @@ typedef struct train_cli {
 
 static void progress(void *ctx, const ls_job *job, const ls_epoch_info *e)
 {
-    char eta[32], test[32] = "";
+    char eta[32], test[64] = "";
     (void)ctx;
     (void)job;
     ls_sys_format_duration(e->eta_s, eta, sizeof eta);
+    if (e->val_error >= 0)
+        snprintf(test, sizeof test, "  val err %7.4f%%", 100 * e->val_error);
     if (e->test_error >= 0)
-        snprintf(test, sizeof test, "  test err %7.4f%%", 100 * e->test_error);
+        snprintf(test + strlen(test), sizeof test - strlen(test), "  test err %7.4f%%",
+                 100 * e->test_error);
     fprintf(stderr, "epoch %5d/%d  loss %.4f  train err %7.3f%%%s  %.0f samples/s  ETA %s\n",
             e->epoch, e->epochs, e->train_loss, 100 * e->train_error, test,
             e->samples_per_s, eta);
@@ -152,6 +155,9 @@ static void summary(const train_cli *c, const ls_result *r, const ls_dataset *ds
     fprintf(stderr, "%s %s H%d B%d L%d: %s after %d epochs", id,
             ls_task_name(c->job.task), c->job.hidden, c->job.batch, c->job.layers,
             ls_status_name(r->status), r->epochs_run);
+    if (r->val_error >= 0)
+        fprintf(stderr, ", validation error %.4f%% of %zu", 100 * r->val_error,
+                ls_dataset_size(ds, LS_SPLIT_VAL));
     if (r->test_error >= 0)
         fprintf(stderr, ", test error %.4f%% of %zu", 100 * r->test_error,
                 ls_dataset_size(ds, LS_SPLIT_TEST));

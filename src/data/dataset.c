@@ -20,9 +20,14 @@ void ls_dataset_destroy(ls_dataset *ds)
     ls_free(ds);
 }
 
+size_t ls_dataset_samples(const ls_dataset *ds)
+{
+    return ds->n_train + ds->n_val + ds->n_test;
+}
+
 size_t ls_dataset_bytes(const ls_dataset *ds)
 {
-    size_t n = ds->n_train + ds->n_test;
+    size_t n = ls_dataset_samples(ds);
     return n * (ds->codes ? sizeof *ds->codes : 0) +
            n * (ds->pixels ? (size_t)ds->T * ds->I : 0) + (ds->labels ? n : 0);
 }
@@ -43,7 +48,7 @@ static void *dup_bytes(const void *src, size_t n, int *failed)
 
 int ls_dataset_clone(ls_dataset **out, const ls_dataset *ds, ls_err *err)
 {
-    size_t n = ds->n_train + ds->n_test;
+    size_t n = ls_dataset_samples(ds);
     ls_dataset *c = ls_alloc(sizeof *c);
     int failed = 0;
 
@@ -64,13 +69,47 @@ int ls_dataset_clone(ls_dataset **out, const ls_dataset *ds, ls_err *err)
 
 size_t ls_dataset_size(const ls_dataset *ds, ls_split split)
 {
-    return split == LS_SPLIT_TEST ? ds->n_test : ds->n_train;
+    return split == LS_SPLIT_TEST ? ds->n_test
+           : split == LS_SPLIT_VAL ? ds->n_val
+           : split == LS_SPLIT_EVAL ? ds->n_val + ds->n_test : ds->n_train;
 }
 
-/* Test samples are stored after the training samples. */
+/* Where each split starts in storage.  bitcount keeps the shuffle's order
+ * (train, then val, then test); images keep the files' order, where the
+ * validation images are the first of the training file. */
 static size_t split_offset(const ls_dataset *ds, ls_split split)
 {
-    return split == LS_SPLIT_TEST ? ds->n_train : 0;
+    if (split == LS_SPLIT_TEST)
+        return ds->n_train + ds->n_val;
+    if (ds->kind == LS_DATA_BITCOUNT)
+        return split == LS_SPLIT_VAL ? ds->n_train : 0;
+    return split == LS_SPLIT_VAL ? 0 : ds->n_val;
+}
+
+size_t ls_dataset_default_val(ls_data_kind kind, int bits, size_t train_size)
+{
+    if (kind != LS_DATA_BITCOUNT)
+        return 5000;
+    size_t left = ((size_t)1 << bits) - train_size;
+    return left >= 20000 ? 10000 : left / 2;
+}
+
+int ls_dataset_split_val(ls_dataset *ds, size_t val_size, ls_err *err)
+{
+    int bit = ds->kind == LS_DATA_BITCOUNT;
+    size_t *from = bit ? &ds->n_test : &ds->n_train;
+
+    if (ds->n_val)
+        return ls_err_set(err, LS_EINVAL, "%s: validation split already set", ds->name);
+    if (val_size >= *from)
+        return ls_err_set(err, LS_EINVAL,
+                          "val_size = %zu leaves no %s: %s has %zu %s",
+                          val_size, bit ? "test strings" : "training images",
+                          ds->name, *from,
+                          bit ? "strings besides the training ones" : "training images");
+    ds->n_val = val_size;
+    *from -= val_size;
+    return 0;
 }
 
 /* Sample s (storage index) into batch column j of n. */
@@ -103,25 +142,34 @@ static void init_scale(float scale[256])
         scale[p] = (float)p / 255.0f;
 }
 
+/* Storage index of sample k of split (LS_SPLIT_EVAL: the validation
+ * samples, then the test samples). */
+static inline size_t storage_index(const ls_dataset *ds, ls_split split, size_t k)
+{
+    if (split != LS_SPLIT_EVAL)
+        return split_offset(ds, split) + k;
+    return k < ds->n_val ? split_offset(ds, LS_SPLIT_VAL) + k
+                         : split_offset(ds, LS_SPLIT_TEST) + (k - ds->n_val);
+}
+
 /* The common body of fill and fill_range: samples come from idx when it is
  * not NULL, else from first + j. */
 static void fill(const ls_dataset *ds, ls_split split, const uint32_t *idx,
                  size_t first, size_t n, float *x, int32_t *y)
 {
-    size_t off = split_offset(ds, split) + first;
     float scale[256];
 
-    if (ds->kind == LS_DATA_BITCOUNT) {
-        for (size_t j = 0; j < n; j++)
-            fill_bits(ds, off + (idx ? idx[j] : j), j, n, x);
-    } else {
+    if (ds->kind != LS_DATA_BITCOUNT)
         init_scale(scale);
-        for (size_t j = 0; j < n; j++)
-            fill_pixels(ds, scale, off + (idx ? idx[j] : j), j, n, x);
+    for (size_t j = 0; j < n; j++) {
+        size_t s = storage_index(ds, split, idx ? idx[j] : first + j);
+        if (ds->kind == LS_DATA_BITCOUNT)
+            fill_bits(ds, s, j, n, x);
+        else
+            fill_pixels(ds, scale, s, j, n, x);
+        if (y)
+            y[j] = ds->labels[s];
     }
-    if (y)
-        for (size_t j = 0; j < n; j++)
-            y[j] = ds->labels[off + (idx ? idx[j] : j)];
 }
 
 void ls_dataset_fill(const ls_dataset *ds, ls_split split,

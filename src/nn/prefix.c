@@ -27,14 +27,15 @@ enum { B_XA, B_XB, B_DST0, B_DST1, B_LEVEL_H, B_LEVEL_C, B_STAGE_H, B_STAGE_C,
 struct ls_prefix_eval {
     ls_model_config cfg;
     int bits, m, nmax, levels; /* levels = bits - m + 1 (depths m .. bits) */
-    size_t n_test;             /* strings that are not training strings */
+    size_t n_test, n_val;      /* test and validation strings */
     dnnl_engine_t engine;
     dnnl_stream_t stream;
     ls_lstm *top[MAX_LAYERS];  /* T = m: the first m levels at once */
     ls_lstm *step[MAX_LAYERS]; /* T = 1: one level */
     ls_lstm_scratch scratch;   /* shared by all of them: one call at a time */
     float *buf[NBUF];
-    uint8_t *is_train;         /* bitmap over all 2^bits codes */
+    uint8_t *is_train;         /* bitmaps over all 2^bits codes */
+    uint8_t *is_val;
 };
 
 static void buf_sizes(const ls_model_config *c, int m, int nmax, int levels,
@@ -113,7 +114,7 @@ size_t ls_prefix_eval_estimate_bytes(const ls_model_config *c, int bits,
     buf_sizes(c, m, nmax, bits - m + 1, n);
     for (int i = 0; i < NBUF; i++)
         b += n[i] * sizeof(float);
-    b += ((size_t)1 << bits) / 8 + 1 + sizeof(ls_prefix_eval);
+    b += 2 * (((size_t)1 << bits) / 8 + 1) + sizeof(ls_prefix_eval);
     size_t scratch = 0;
     for (int l = 0; l < c->L && b; l++) {
         size_t st = 0, ss = 0;
@@ -140,6 +141,7 @@ void ls_prefix_eval_destroy(ls_prefix_eval *p)
     for (int i = 0; i < NBUF; i++)
         ls_free(p->buf[i]);
     ls_free(p->is_train);
+    ls_free(p->is_val);
     if (p->stream)
         dnnl_stream_destroy(p->stream);
     if (p->engine)
@@ -147,8 +149,16 @@ void ls_prefix_eval_destroy(ls_prefix_eval *p)
     ls_free(p);
 }
 
-/* Buffers, the training-code bitmap and the top-level inputs (which never
- * change: prefix k of m bits, one bit per step). */
+/* Set the bit of every code of a split in map. */
+static void mark(uint8_t *map, const ls_dataset *ds, ls_split split)
+{
+    const uint32_t *c = ds->codes + (split == LS_SPLIT_VAL ? ds->n_train : 0);
+    for (size_t i = 0; i < ls_dataset_size(ds, split); i++)
+        map[c[i] >> 3] |= (uint8_t)(1u << (c[i] & 7));
+}
+
+/* Buffers, the training and validation bitmaps and the top-level inputs
+ * (which never change: prefix k of m bits, one bit per step). */
 static int create_buffers(ls_prefix_eval *p, const ls_dataset *ds)
 {
     size_t n[NBUF], codes = (size_t)1 << p->bits;
@@ -158,10 +168,10 @@ static int create_buffers(ls_prefix_eval *p, const ls_dataset *ds)
         if (!(p->buf[i] = ls_alloc(n[i] * sizeof(float))))
             return LS_ENOMEM;
     }
-    if (!(p->is_train = ls_alloc(codes / 8 + 1)))
+    if (!(p->is_train = ls_alloc(codes / 8 + 1)) || !(p->is_val = ls_alloc(codes / 8 + 1)))
         return LS_ENOMEM;
-    for (size_t i = 0; i < ds->n_train; i++)
-        p->is_train[ds->codes[i] >> 3] |= (uint8_t)(1u << (ds->codes[i] & 7));
+    mark(p->is_train, ds, LS_SPLIT_TRAIN);
+    mark(p->is_val, ds, LS_SPLIT_VAL);
     for (int t = 0; t < p->m; t++)
         for (int k = 0; k < p->nmax; k++)
             p->buf[B_XA][(size_t)t * p->nmax + k] =
@@ -191,6 +201,7 @@ int ls_prefix_eval_create(ls_prefix_eval **out, const ls_model_config *cfg,
     p->m = log2_floor((size_t)nmax);
     p->levels = p->bits - p->m + 1;
     p->n_test = ds->n_test;
+    p->n_val = ds->n_val;
     if (create_buffers(p, ds)) {
         rc = ls_err_set(err, LS_ENOMEM, "prefix evaluation: cannot allocate %zu bytes",
                         ls_prefix_eval_estimate_bytes(cfg, p->bits, nmax));
@@ -225,7 +236,7 @@ typedef struct walk {
     ls_prefix_eval *p;
     ls_model *m;
     const float *params;
-    size_t wrong;
+    size_t wrong, val_wrong;
 } walk;
 
 static const float *layer_param(const walk *w, int l, int j)
@@ -295,8 +306,9 @@ static int run_step(walk *w, int d, int half, ls_err *err)
     return 0;
 }
 
-/* Leaves: codes base .. base + nmax - 1; count the test strings whose
- * predicted class is not their number of ones. */
+/* Leaves: codes base .. base + nmax - 1; count the test and validation
+ * strings whose predicted class is not their number of ones (each leaf
+ * knows its split, so one pass scores both). */
 static int score(walk *w, size_t base, ls_err *err)
 {
     ls_prefix_eval *p = w->p;
@@ -308,13 +320,15 @@ static int score(walk *w, size_t base, ls_err *err)
         return rc;
     for (int j = 0; j < p->nmax; j++) {
         size_t code = base + (size_t)j;
-        if (p->is_train[code >> 3] & (1u << (code & 7)))
+        uint8_t bit = (uint8_t)(1u << (code & 7));
+        if (p->is_train[code >> 3] & bit)
             continue;
         const float *r = z + (size_t)j * C;
         int best = 0;
         for (int k = 1; k < C; k++)
             best = r[k] > r[best] ? k : best;
-        w->wrong += best != __builtin_popcountll(code);
+        *(p->is_val[code >> 3] & bit ? &w->val_wrong : &w->wrong) +=
+            best != __builtin_popcountll(code);
     }
     return 0;
 }
@@ -335,7 +349,7 @@ static int descend(walk *w, int d, size_t base, ls_err *err)
 }
 
 int ls_prefix_evaluate(ls_prefix_eval *p, ls_model *m, double *error,
-                       ls_err *err)
+                       double *val_error, ls_err *err)
 {
     walk w = {.p = p, .m = m, .params = ls_model_params(m)};
     const ls_model_config *c = ls_model_config_of(m);
@@ -346,5 +360,7 @@ int ls_prefix_evaluate(ls_prefix_eval *p, ls_model *m, double *error,
     if ((rc = run_top(&w, err)) || (rc = descend(&w, 0, 0, err)))
         return rc;
     *error = (double)w.wrong / (double)p->n_test;
+    if (val_error)
+        *val_error = p->n_val ? (double)w.val_wrong / (double)p->n_val : -1;
     return 0;
 }

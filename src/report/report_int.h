@@ -45,6 +45,7 @@ typedef struct job {
     double v[NHP];        /* their values; NAN for text or empty fields */
     ls_status status;
     int epochs_run, threads;
+    double val_error;     /* fraction; NAN if none (no validation split) */
     double test_error;    /* fraction; NAN if none */
     double wall_s, samples_per_s, gflops;
     char *message;
@@ -57,6 +58,11 @@ typedef struct cfg {
     size_t seeds;         /* ok jobs with a test error */
     size_t nok;           /* ok jobs (for the speed means) */
     double err_mean, err_std, err_min, err_max, wall_mean; /* over seeds */
+    size_t nval;          /* seeds with a validation error too */
+    double val_mean;      /* over them */
+    /* What ranks it: the mean validation error when every seed has one,
+     * else the mean test error (results without a validation split). */
+    double rank_err;
     double sps_mean, gflops_mean;                          /* over nok */
     int thr_min, thr_max;
 } cfg;

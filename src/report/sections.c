@@ -252,14 +252,14 @@ static void best_header(ls_table *t, const writer *w, const int *keys, int nk)
     for (int i = 0; i < nk; i++)
         ls_table_put(t, "%s", rep_hp_name(keys[i]));
     if (csv) {
-        const char *h[] = {"runs", "seeds", "test_error_mean", "test_error_std",
-                           "test_error_min", "test_error_max", "wall_s_mean",
-                           "samples_per_s_mean", "gflops_mean"};
-        for (int i = 0; i < 9; i++)
+        const char *h[] = {"runs", "seeds", "val_error_mean", "test_error_mean",
+                           "test_error_std", "test_error_min", "test_error_max",
+                           "wall_s_mean", "samples_per_s_mean", "gflops_mean"};
+        for (int i = 0; i < 10; i++)
             ls_table_put(t, "%s", h[i]);
     } else {
-        const char *h[] = {"seeds", "test err %", "std", "min", "max", "wall s"};
-        for (int i = 0; i < 6; i++)
+        const char *h[] = {"seeds", "val err %", "test err %", "std", "min", "max", "wall s"};
+        for (int i = 0; i < 7; i++)
             ls_table_put(t, "%s", h[i]);
     }
 }
@@ -282,6 +282,10 @@ static void best_row(ls_table *t, const writer *w, const cfg *c, long rank,
         ls_table_put(t, "%zu", c->runs), ls_table_put(t, "%zu", c->seeds);
         if (!c->seeds)
             return;
+        if (c->nval)
+            ls_table_put(t, "%.6g", c->val_mean);
+        else
+            ls_table_put(t, "%s", "");
         ls_table_put(t, "%.6g", c->err_mean), ls_table_put(t, "%.6g", c->err_std);
         ls_table_put(t, "%.6g", c->err_min), ls_table_put(t, "%.6g", c->err_max);
         ls_table_put(t, "%.3f", c->wall_mean);
@@ -296,11 +300,30 @@ static void best_row(ls_table *t, const writer *w, const cfg *c, long rank,
         ls_table_put(t, "%zu", c->seeds);
     else
         ls_table_put(t, "%zu/%zu", c->seeds, c->runs);
+    ls_table_put(t, "%s", c->nval ? fmt_err(w, b[0], c->val_mean) : "-");
     ls_table_put(t, "%s", fmt_err(w, b[0], c->err_mean));
     ls_table_put(t, "%s", c->seeds > 1 ? fmt_err(w, b[1], c->err_std) : "-");
     ls_table_put(t, "%s", fmt_err(w, b[2], c->err_min));
     ls_table_put(t, "%s", fmt_err(w, b[3], c->err_max));
     ls_table_put(t, "%s", rep_sig3(b[4], c->wall_mean));
+}
+
+/* The best configuration in a sentence: its validation error (what chose
+ * it) and its test error. */
+static void best_prose(writer *w, const cfg *c)
+{
+    char desc[256], v[64] = "", b[5][32];
+    rep_cfg_desc(w->r, c, 1, desc, sizeof desc);
+    if (c->nval)
+        snprintf(v, sizeof v, "validation error %s%%, ", fmt_err(w, b[4], c->val_mean));
+    if (c->seeds > 1)
+        prose(w, 0, "best: %s: %stest error %s%% (mean of %zu seeds; std %s, min %s, "
+                    "max %s), %s s wall", desc, v, fmt_err(w, b[0], c->err_mean), c->seeds,
+              fmt_err(w, b[1], c->err_std), fmt_err(w, b[2], c->err_min),
+              fmt_err(w, b[3], c->err_max), rep_sig3(b[4], c->wall_mean));
+    else
+        prose(w, 0, "best: %s: %stest error %s%% (one seed), %s s wall", desc, v,
+              fmt_err(w, b[0], c->err_mean), rep_sig3(b[1], c->wall_mean));
 }
 
 static void best_text(writer *w, size_t gi)
@@ -309,7 +332,7 @@ static void best_text(writer *w, size_t gi)
     const group *g = &r->groups[gi];
     size_t top = w->o->top > 0 ? (size_t)w->o->top : 5, unranked = 0;
     int keys[NHP], nk = cfg_keys(w, g, keys);
-    char fixed[512], seeds[256], desc[256], b[5][32];
+    char fixed[512], seeds[256];
     ls_table t;
 
     for (size_t c = 0; c < r->ncfgs; c++)
@@ -322,23 +345,15 @@ static void best_text(writer *w, size_t gi)
         prose(w, 0, "no configuration has an ok job with a test error");
         return;
     }
-    prose(w, 1, "ranked by test error (%%, mean over seeds; ties: mean wall time), "
-                "top %zu of %zu", top < g->nranked ? top : g->nranked, g->nranked);
-    ls_table_init(&t, nk + 7, 0);
+    prose(w, 1, "ranked by validation error (%%, mean over seeds; the test error beside "
+                "it did not choose; without a validation split, by test error; ties: mean "
+                "wall time), top %zu of %zu", top < g->nranked ? top : g->nranked, g->nranked);
+    ls_table_init(&t, nk + 8, 0);
     best_header(&t, w, keys, nk);
     for (size_t i = 0; i < g->nranked && i < top; i++)
         best_row(&t, w, &r->cfgs[g->ranked[i]], (long)i + 1, keys, nk);
     emit(w, &t, "configs", 0);
-    const cfg *c = &r->cfgs[g->ranked[0]];
-    rep_cfg_desc(r, c, 1, desc, sizeof desc);
-    if (c->seeds > 1)
-        prose(w, 0, "best: %s: test error %s%% (mean of %zu seeds; std %s, min %s, max %s), "
-                    "%s s wall", desc, fmt_err(w, b[0], c->err_mean), c->seeds,
-              fmt_err(w, b[1], c->err_std), fmt_err(w, b[2], c->err_min),
-              fmt_err(w, b[3], c->err_max), rep_sig3(b[4], c->wall_mean));
-    else
-        prose(w, 0, "best: %s: test error %s%% (one seed), %s s wall", desc,
-              fmt_err(w, b[0], c->err_mean), rep_sig3(b[1], c->wall_mean));
+    best_prose(w, &r->cfgs[g->ranked[0]]);
     if (unranked)
         prose(w, 0, "%zu configuration(s) without an ok job are not ranked (see the "
                     "failed, diverged and interrupted jobs)", unranked);
@@ -355,7 +370,7 @@ static void write_best(writer *w)
     /* CSV: every configuration of every group, unranked ones without rank */
     int keys[NHP], nk = cfg_keys(w, &r->groups[0], keys);
     ls_table t;
-    ls_table_init(&t, nk + 12, 0);
+    ls_table_init(&t, nk + 13, 0);
     best_header(&t, w, keys, nk);
     for (size_t gi = 0; gi < r->ngroups; gi++) {
         const group *g = &r->groups[gi];

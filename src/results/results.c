@@ -25,6 +25,7 @@ int ls_status_parse(const char *name, ls_status *s)
 void ls_result_init(ls_result *r)
 {
     memset(r, 0, sizeof *r);
+    r->val_error = -1;
     r->test_error = -1;
     r->numa_node = -1;
 }
@@ -51,9 +52,11 @@ int ls_results_append(const char *path, const ls_job *job, const ls_result *r,
 {
     line local = {.n = 0}; /* each call formats into its own buffer */
     char v[1024];
+    ls_job resolved = *job;
 
+    resolved.val_size = ls_job_val_size(job);
     for (int i = 0; i < LS_NCOLUMNS; i++) {
-        ls_column_format(ls_schema_at(i), LS_FORM_CSV, job, r, v, sizeof v);
+        ls_column_format(ls_schema_at(i), LS_FORM_CSV, &resolved, r, v, sizeof v);
         put_field(&local, v, i == LS_NCOLUMNS - 1);
     }
     return ls_csv_append_line(path, LS_RESULTS_COLUMNS, local.buf, 1, err);

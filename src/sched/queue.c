@@ -19,11 +19,11 @@
 /* The eval interval of a job with these sample counts.  The auto rule
  * (train.h) reads only a data set's kind, bits and counts, so a data set
  * that is only those stands in for one not loaded. */
-static int eval_every_of(const ls_job *j, size_t n_train, size_t n_test)
+static int eval_every_of(const ls_job *j, size_t n_train, size_t n_eval)
 {
     ls_dataset counts = {.kind = j->task == LS_TASK_BITCOUNT ? LS_DATA_BITCOUNT
                                                               : LS_DATA_IMAGES,
-                         .n_train = n_train, .n_test = n_test, .bits = j->bits};
+                         .n_train = n_train, .n_test = n_eval, .bits = j->bits};
     return j->eval_every > 0 ? j->eval_every : ls_train_auto_eval_every(&counts);
 }
 
@@ -39,14 +39,14 @@ static int list_jobs(ls_queue *q, const ls_sweep *sw, ls_err *err)
      * job ids are distinct here. */
     for (size_t i = 0; i < sw->njobs; i++) {
         ls_queue_entry *e = &q->e[i];
-        size_t n_train, n_test;
+        size_t n_train, n_eval;
         e->job = sw->jobs[i];
         e->data = -1;
         ls_job_id(&e->job, e->id);
         ls_result_init(&e->res);
-        ls_cost_samples(&e->job, &n_train, &n_test);
-        e->eval_every = eval_every_of(&e->job, n_train, n_test);
-        q->pj[i].est_s = ls_cost_seconds(&e->job, n_train, n_test, e->eval_every);
+        ls_cost_samples(&e->job, &n_train, &n_eval);
+        e->eval_every = eval_every_of(&e->job, n_train, n_eval);
+        q->pj[i].est_s = ls_cost_seconds(&e->job, n_train, n_eval, e->eval_every);
         q->pj[i].useful = ls_job_useful_threads(&e->job);
     }
     q->n = sw->njobs;
@@ -170,11 +170,13 @@ static int mark_done(ls_queue *q, const ls_sweep *sw, const ls_run_opts *o,
 
 static void data_key(const ls_job *j, char *buf, size_t len)
 {
+    /* The validation split is set aside at load time, so it is part of the
+     * data set a job shares with others. */
     if (j->task == LS_TASK_BITCOUNT)
-        snprintf(buf, len, "bitcount:%d:%ld:%llu", j->bits, j->train_size,
-                 (unsigned long long)j->seed);
+        snprintf(buf, len, "bitcount:%d:%ld:%llu:%ld", j->bits, j->train_size,
+                 (unsigned long long)j->seed, ls_job_val_size(j));
     else
-        snprintf(buf, len, "mnist:%s", j->data);
+        snprintf(buf, len, "mnist:%ld:%s", ls_job_val_size(j), j->data);
 }
 
 /* Index of the job's data set, loading it the first time. */
@@ -211,16 +213,12 @@ static int cost_exactly(ls_queue *q, size_t i, int nnodes, ls_err *err)
     if (di < 0)
         return di;
     const ls_dataset *ds = q->data[di].main;
-    size_t n_train = ds->n_train, n_test = ds->n_test;
-    if (j->task == LS_TASK_MNIST && j->train_size > 0 && (size_t)j->train_size < n_train)
-        n_train = (size_t)j->train_size;
+    ls_model_config cfg;
+    size_t n_train = ls_train_config(j, ds, &cfg);
     e->data = di;
     e->eval_every = j->eval_every > 0 ? j->eval_every : ls_train_auto_eval_every(ds);
-    q->pj[i].est_s = ls_cost_seconds(j, n_train, n_test, e->eval_every);
-    ls_model_config cfg = {.T = ds->T, .I = ds->I, .H = j->hidden, .L = j->layers,
-                           .C = ds->classes, .batch = j->batch,
-                           .dropout = (float)j->dropout, .seed = j->seed};
-    cfg.eval_batch = ls_train_eval_batch(&cfg, n_test);
+    q->pj[i].est_s = ls_cost_seconds(j, n_train, ls_dataset_size(ds, LS_SPLIT_EVAL),
+                                     e->eval_every);
     q->pj[i].mem = ls_train_estimate_bytes(&cfg, ds, n_train);
     if (q->pj[i].mem == 0)
         return ls_err_set(err, LS_EINVAL, "job %s: oneDNN rejects its shape", e->id);

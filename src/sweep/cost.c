@@ -40,16 +40,18 @@ int ls_job_useful_threads(const ls_job *j)
     return k < 1 ? 1 : k;
 }
 
-void ls_cost_samples(const ls_job *j, size_t *n_train, size_t *n_test)
+void ls_cost_samples(const ls_job *j, size_t *n_train, size_t *n_eval)
 {
     if (j->task == LS_TASK_BITCOUNT) {
         *n_train = (size_t)j->train_size;
-        *n_test = ((size_t)1 << j->bits) - *n_train;
+        *n_eval = ((size_t)1 << j->bits) - *n_train;
         return;
     }
-    *n_train = j->train_size > 0 && j->train_size < MNIST_TRAIN
-                   ? (size_t)j->train_size : MNIST_TRAIN;
-    *n_test = MNIST_TEST;
+    size_t val = (size_t)ls_job_val_size(j);
+    size_t train = val < MNIST_TRAIN ? MNIST_TRAIN - val : 0;
+    *n_train = j->train_size > 0 && (size_t)j->train_size < train ? (size_t)j->train_size
+                                                                  : train;
+    *n_eval = MNIST_TEST + val;
 }
 
 /* Fitted on this project's reference VM (oneDNN 2.6.3, AVX-512, sgemm ~74
@@ -62,7 +64,7 @@ void ls_cost_samples(const ls_job *j, size_t *n_train, size_t *n_test)
 #define COST_STEP 20e-6
 #define COST_INFER 0.4
 
-double ls_cost_seconds(const ls_job *j, size_t n_train, size_t n_test,
+double ls_cost_seconds(const ls_job *j, size_t n_train, size_t n_eval,
                        int eval_every)
 {
     ls_model_config c = ls_cost_shape(j);
@@ -72,7 +74,7 @@ double ls_cost_seconds(const ls_job *j, size_t n_train, size_t n_test,
     double infer = j->task == LS_TASK_BITCOUNT /* down the prefix tree */
                        ? COST_INFER * ls_prefix_eval_cost(j->bits) : COST_INFER;
     return per_sample * ((double)n_train * j->epochs +
-                         infer * (double)n_test * evals);
+                         infer * (double)n_eval * evals);
 }
 
 double ls_cost_speedup(int k)

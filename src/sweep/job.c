@@ -17,6 +17,7 @@ void ls_job_defaults(ls_job *job, ls_task task)
     job->seed = 1;
     job->bits = 20;
     job->target_error = -1;
+    job->val_size = -1;
     if (task == LS_TASK_BITCOUNT) {
         job->hidden = 24;
         job->batch = 1000;
@@ -47,6 +48,18 @@ int ls_task_parse(const char *name, ls_task *task)
     return 0;
 }
 
+long ls_job_val_size(const ls_job *j)
+{
+    if (j->val_size >= 0)
+        return j->val_size;
+    if (j->task != LS_TASK_BITCOUNT)
+        return (long)ls_dataset_default_val(LS_DATA_IMAGES, 0, 0);
+    if (j->bits < 1 || j->bits > LS_BITCOUNT_MAX_BITS || j->train_size < 1 ||
+        (unsigned long)j->train_size >= (1UL << j->bits))
+        return 0; /* ls_job_validate refuses the job anyway */
+    return (long)ls_dataset_default_val(LS_DATA_BITCOUNT, j->bits, (size_t)j->train_size);
+}
+
 int ls_job_validate(const ls_job *j, ls_err *err)
 {
     /* Upper bounds keep a typo (hidden=10000000) from becoming an
@@ -75,6 +88,12 @@ int ls_job_validate(const ls_job *j, ls_err *err)
             return ls_err_set(err, LS_EINVAL,
                               "train_size must be in 1..%lu for bits=%d, got %ld",
                               (1UL << j->bits) - 1, j->bits, j->train_size);
+        unsigned long rest = (1UL << j->bits) - (unsigned long)j->train_size;
+        if (j->val_size >= 0 && (unsigned long)j->val_size >= rest)
+            return ls_err_set(err, LS_EINVAL,
+                              "val_size must be in 0..%lu for bits=%d and train_size=%ld "
+                              "(test strings must remain), got %ld",
+                              rest - 1, j->bits, j->train_size, j->val_size);
     } else {
         if (j->train_size < 0)
             return ls_err_set(err, LS_EINVAL, "train_size must be >= 0, got %ld",
@@ -88,12 +107,14 @@ int ls_job_validate(const ls_job *j, ls_err *err)
 /* "name=value" of each identity column in the schema's order, skipping
  * the other task's columns: the text whose hash is the id, so it must
  * never change for an existing job (tests/check_sweep.c pins ids). */
-void ls_job_canonical(const ls_job *j, char *buf, size_t len)
+void ls_job_canonical(const ls_job *job, char *buf, size_t len)
 {
     size_t n = 0;
     const ls_column *c;
     char v[LS_JOB_PATH_MAX + 32];
+    ls_job resolved = *job, *j = &resolved;
 
+    resolved.val_size = ls_job_val_size(job);
     if (len)
         buf[0] = '\0';
     for (int i = 0; (c = ls_schema_identity(i)) && n + 1 < len; i++) {

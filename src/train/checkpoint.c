@@ -11,9 +11,10 @@
 #define FORMAT_VERSION 2
 /* magic 8, version 4, id 16, epoch 4, 6 doubles, 2 rngs (8 u64), adam_t 8,
  * nparams 8, n_train 8; version 2 adds the position in the epoch (u64
- * samples done, f64 loss sum, u64 errors). */
+ * samples done, f64 loss sum, u64 errors) and the last validation error
+ * (f64). */
 #define FIXED_V1 (8 + 4 + 16 + 4 + 6 * 8 + 8 * 8 + 8 + 8 + 8)
-#define FIXED_V2 (FIXED_V1 + 3 * 8)
+#define FIXED_V2 (FIXED_V1 + 4 * 8)
 
 static size_t ckpt_bytes(uint32_t version, size_t np, size_t n_train)
 {
@@ -52,6 +53,7 @@ static int write_ckpt(int fd, void *ctx, ls_err *err)
     ls_out_u64(&o, ck->done);
     ls_out_f64(&o, ck->part_loss);
     ls_out_u64(&o, ck->part_wrong);
+    ls_out_f64(&o, ck->val_error);
     ls_out_f32s(&o, ls_model_params(c->m), np);
     ls_out_f32s(&o, st.adam_m, np);
     ls_out_f32s(&o, st.adam_v, np);
@@ -115,11 +117,13 @@ static int decode(const char *path, const unsigned char *b, size_t len,
         return ls_err_set(err, LS_EFORMAT, "%s: saved for another shape", path);
     p += 16;
     ck->done = 0, ck->part_loss = 0, ck->part_wrong = 0; /* version 1 */
+    ck->val_error = -1;
     if (version >= 2) {
         ck->done = (size_t)ls_get64(p);
         ck->part_loss = ls_u2d(ls_get64(p + 8));
         ck->part_wrong = (size_t)ls_get64(p + 16);
-        p += 24;
+        ck->val_error = ls_u2d(ls_get64(p + 24));
+        p += 32;
         if (ck->done >= ck->n_train || ck->part_wrong > ck->done)
             return ls_err_set(err, LS_EFORMAT, "%s: bad position in the epoch", path);
     }

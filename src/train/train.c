@@ -20,7 +20,7 @@
 
 int ls_train_auto_eval_every(const ls_dataset *ds)
 {
-    double ratio = (double)ds->n_test / (3.0 * (double)ds->n_train);
+    double ratio = (double)ls_dataset_size(ds, LS_SPLIT_EVAL) / (3.0 * (double)ds->n_train);
     if (ds->kind == LS_DATA_BITCOUNT)
         ratio *= ls_prefix_eval_cost(ds->bits); /* down the prefix tree */
     int every = (int)ceil(10.0 * ratio);
@@ -46,11 +46,11 @@ int ls_train_eval_batch(const ls_model_config *c, size_t n_test)
 size_t ls_train_estimate_bytes(const ls_model_config *cfg,
                                const ls_dataset *ds, size_t n_train)
 {
-    size_t n_test = ls_dataset_size(ds, LS_SPLIT_TEST);
+    size_t n_eval = ls_dataset_size(ds, LS_SPLIT_EVAL);
     int chunk = ls_prefix_eval_chunk(ds, cfg);
     /* With the prefix tree, the model never builds evaluation stacks and
      * ls_evaluate never runs. */
-    size_t model = ls_model_estimate_bytes(cfg, n_train, chunk ? 0 : n_test);
+    size_t model = ls_model_estimate_bytes(cfg, n_train, chunk ? 0 : n_eval);
     size_t prefix = chunk ? ls_prefix_eval_estimate_bytes(cfg, ds->bits, chunk) : 0;
     size_t eb = chunk ? 0 : (size_t)cfg->eval_batch;
     /* run_setup's sample order and batch; ls_evaluate's batch and outputs */
@@ -67,17 +67,36 @@ size_t ls_train_estimate_bytes(const ls_model_config *cfg,
 
 int ls_train_load_data(const ls_job *job, ls_dataset **out, ls_err *err)
 {
-    if (job->task == LS_TASK_BITCOUNT)
-        return ls_bitcount_create(out, job->bits, (size_t)job->train_size,
-                                  job->seed, err);
-    return ls_images_load(out, job->data, err);
+    int rc = job->task == LS_TASK_BITCOUNT
+                 ? ls_bitcount_create(out, job->bits, (size_t)job->train_size, job->seed, err)
+                 : ls_images_load(out, job->data, err);
+    if (!rc && (rc = ls_dataset_split_val(*out, (size_t)ls_job_val_size(job), err))) {
+        ls_dataset_destroy(*out);
+        *out = NULL;
+    }
+    return rc;
 }
 
-int ls_evaluate(ls_model *m, const ls_dataset *ds, double *error, ls_err *err)
+/* Count the wrong predictions of samples first.. of the evaluation
+ * sequence (validation, then test) in wrong[0] (validation) and wrong[1]. */
+static void count_wrong(const ls_dataset *ds, size_t first, int n, int C,
+                        const float *probs, const int32_t *y, size_t wrong[2])
+{
+    for (int j = 0; j < n; j++) {
+        const float *p = probs + (size_t)j * C;
+        int best = 0;
+        for (int k = 1; k < C; k++)
+            best = p[k] > p[best] ? k : best;
+        wrong[first + (size_t)j >= ds->n_val] += best != y[j];
+    }
+}
+
+int ls_evaluate(ls_model *m, const ls_dataset *ds, double *error, double *val_error,
+                ls_err *err)
 {
     const ls_model_config *c = ls_model_config_of(m);
-    size_t n_test = ls_dataset_size(ds, LS_SPLIT_TEST), wrong = 0;
-    int eb = c->eval_batch > 0 ? c->eval_batch : ls_train_eval_batch(c, n_test);
+    size_t n_eval = ls_dataset_size(ds, LS_SPLIT_EVAL), wrong[2] = {0, 0};
+    int eb = c->eval_batch > 0 ? c->eval_batch : ls_train_eval_batch(c, n_eval);
     float *x = ls_alloc((size_t)c->T * eb * c->I * sizeof(float));
     float *probs = ls_alloc((size_t)eb * c->C * sizeof(float));
     int32_t *y = ls_alloc((size_t)eb * sizeof(int32_t));
@@ -87,20 +106,16 @@ int ls_evaluate(ls_model *m, const ls_dataset *ds, double *error, ls_err *err)
         rc = ls_err_set(err, LS_ENOMEM, "evaluate: out of memory");
         goto out;
     }
-    for (size_t first = 0; first < n_test; first += (size_t)eb) {
-        int n = (int)(n_test - first < (size_t)eb ? n_test - first : (size_t)eb);
-        ls_dataset_fill_range(ds, LS_SPLIT_TEST, first, (size_t)n, x, y);
+    for (size_t first = 0; first < n_eval; first += (size_t)eb) {
+        int n = (int)(n_eval - first < (size_t)eb ? n_eval - first : (size_t)eb);
+        ls_dataset_fill_range(ds, LS_SPLIT_EVAL, first, (size_t)n, x, y);
         if ((rc = ls_model_predict(m, x, n, probs, err)))
             goto out;
-        for (int j = 0; j < n; j++) {
-            const float *p = probs + (size_t)j * c->C;
-            int best = 0;
-            for (int k = 1; k < c->C; k++)
-                best = p[k] > p[best] ? k : best;
-            wrong += best != y[j];
-        }
+        count_wrong(ds, first, n, c->C, probs, y, wrong);
     }
-    *error = n_test ? (double)wrong / (double)n_test : 0;
+    *error = ds->n_test ? (double)wrong[1] / (double)ds->n_test : 0;
+    if (val_error)
+        *val_error = ds->n_val ? (double)wrong[0] / (double)ds->n_val : -1;
 out:
     ls_free(x);
     ls_free(probs);
@@ -193,22 +208,22 @@ static int train_epoch(run *r, double *loss, double *error, ls_err *err)
     return rc;
 }
 
-static int evaluate_timed(run *r, double *error, ls_err *err)
+static int evaluate_timed(run *r, double *error, double *val_error, ls_err *err)
 {
     double t = ls_sys_seconds();
-    int rc = r->prefix ? ls_prefix_evaluate(r->prefix, r->m, error, err)
-                       : ls_evaluate(r->m, r->ds, error, err);
+    int rc = r->prefix ? ls_prefix_evaluate(r->prefix, r->m, error, val_error, err)
+                       : ls_evaluate(r->m, r->ds, error, val_error, err);
     r->res->eval_s += ls_sys_seconds() - t;
     return rc;
 }
 
 /* After an epoch: record it, report it, write the curve row. */
 static int epoch_done(run *r, int epoch, double loss, double error,
-                      double test_error, ls_err *err)
+                      double test_error, double val_error, ls_err *err)
 {
     ls_epoch_info e = {.epoch = epoch, .epochs = r->job->epochs,
                        .train_loss = loss, .train_error = error,
-                       .test_error = test_error};
+                       .test_error = test_error, .val_error = val_error};
     ls_result *res = r->res;
 
     res->epochs_run = epoch;
@@ -216,6 +231,8 @@ static int epoch_done(run *r, int epoch, double loss, double error,
     res->train_error = error;
     if (test_error >= 0)
         res->test_error = test_error;
+    if (val_error >= 0)
+        res->val_error = val_error;
     e.elapsed_s = ls_sys_seconds() - r->t0;
     e.samples_per_s = res->train_s > 0 ? r->samples / res->train_s : 0;
     e.eta_s = e.elapsed_s / epoch * (r->job->epochs - epoch);
@@ -223,7 +240,7 @@ static int epoch_done(run *r, int epoch, double loss, double error,
         r->o->progress(r->o->ctx, r->job, &e);
     if (r->o && r->o->curve_path)
         return ls_curve_append(r->o->curve_path, r->id, epoch, loss, error,
-                               test_error, e.elapsed_s, err);
+                               val_error, test_error, e.elapsed_s, err);
     return 0;
 }
 
@@ -242,7 +259,8 @@ static void save_checkpoint(run *r, int epoch)
                         .eval_s = r->res->eval_s, .samples = r->samples,
                         .train_loss = r->res->train_loss,
                         .train_error = r->res->train_error,
-                        .test_error = r->res->test_error, .done = r->done,
+                        .test_error = r->res->test_error,
+                        .val_error = r->res->val_error, .done = r->done,
                         .part_loss = r->part_loss, .part_wrong = r->part_wrong,
                         .shuffle = r->shuffle, .n_train = r->n_train,
                         .perm = r->perm};
@@ -288,6 +306,7 @@ static int resume_from_checkpoint(run *r, ls_err *err)
     r->res->train_loss = ck.train_loss;
     r->res->train_error = ck.train_error;
     r->res->test_error = ck.test_error;
+    r->res->val_error = ck.val_error;
     return 0;
 }
 
@@ -311,13 +330,22 @@ static int interrupt(run *r, int epochs)
 
 /* The epoch loop.  Returns 0 (ok / interrupted / diverged, in res->status)
  * or a negative error. */
+/* target_error stops on the validation error, so that what stops a job
+ * is never the test set it reports; without a validation split, on the
+ * test error.  (Errors < 0: not evaluated this epoch.) */
+static int reached_target(const ls_job *j, double test_error, double val_error)
+{
+    double e = j->val_size != 0 && val_error >= 0 ? val_error : test_error;
+    return e >= 0 && j->target_error >= 0 && e <= j->target_error;
+}
+
 static int train_loop(run *r, ls_err *err)
 {
     const ls_job *j = r->job;
     int rc;
 
     for (int epoch = r->first_epoch; epoch <= j->epochs; epoch++) {
-        double loss = 0, error = 0, test_error = -1;
+        double loss = 0, error = 0, test_error = -1, val_error = -1;
         rc = train_epoch(r, &loss, &error, err);
         if (rc == STOPPED)
             return interrupt(r, epoch - 1);
@@ -333,11 +361,11 @@ static int train_loop(run *r, ls_err *err)
             return rc;
         int last = epoch == j->epochs;
         if (last || epoch % r->eval_every == 0)
-            if ((rc = evaluate_timed(r, &test_error, err)))
+            if ((rc = evaluate_timed(r, &test_error, &val_error, err)))
                 return rc;
-        if ((rc = epoch_done(r, epoch, loss, error, test_error, err)))
+        if ((rc = epoch_done(r, epoch, loss, error, test_error, val_error, err)))
             return rc;
-        if (test_error >= 0 && j->target_error >= 0 && test_error <= j->target_error)
+        if (reached_target(j, test_error, val_error))
             return 0;
         if (!last && stop_requested(r))
             return interrupt(r, epoch);
@@ -355,7 +383,7 @@ size_t ls_train_config(const ls_job *j, const ls_dataset *ds,
     *cfg = (ls_model_config){.T = ds->T, .I = ds->I, .H = j->hidden,
                              .L = j->layers, .C = ds->classes, .batch = j->batch,
                              .dropout = (float)j->dropout, .seed = j->seed};
-    cfg->eval_batch = ls_train_eval_batch(cfg, ls_dataset_size(ds, LS_SPLIT_TEST));
+    cfg->eval_batch = ls_train_eval_batch(cfg, ls_dataset_size(ds, LS_SPLIT_EVAL));
     if (j->task == LS_TASK_MNIST && j->train_size > 0 &&
         (size_t)j->train_size < n_train)
         n_train = (size_t)j->train_size;

@@ -186,11 +186,10 @@ Suite *split_suite(void)
 {
     Suite *s = suite_create("split");
     TCase *tc = tcase_create("Core");
-    tcase_add_test(tc, test_split_default_sizes);
-    tcase_add_test(tc, test_split_bitcount_disjoint);
-    tcase_add_test(tc, test_split_bitcount_errors);
-    tcase_add_test(tc, test_split_images_first_of_training_file);
-    tcase_add_test(tc, test_split_images_errors);
+    ls_add_tests(tc, LS_TESTS(test_split_default_sizes, test_split_bitcount_disjoint,
+                              test_split_bitcount_errors,
+                              test_split_images_first_of_training_file,
+                              test_split_images_errors));
     suite_add_tcase(s, tc);
     return s;
 }

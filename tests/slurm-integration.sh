@@ -66,7 +66,7 @@ check_complete() {
 check_curves() {
     local csv=$1 cur=$2 epochs=$3 idc ids cids rows keys
     [ -s "$cur" ] || fail "$cur missing: the merge job did not merge the curves"
-    [ "$(head -1 "$cur")" = "job_id,epoch,train_loss,train_error,test_error,elapsed_s" ] ||
+    [ "$(head -1 "$cur")" = "job_id,epoch,train_loss,train_error,val_error,test_error,elapsed_s" ] ||
         fail "$cur: not a curves file"
     idc=$(head -1 "$csv" | tr ',' '\n' | grep -nx job_id | cut -d: -f1)
     ids=$(tail -n +2 "$csv" | cut -d, -f"$idc" | sort -u)

@@ -58,7 +58,7 @@ ok "results: one row per job" test "$(tail -n +2 "$res" | wc -l)" = 4 -a \
     "$(column job_id "$res" | wc -l)" = 4
 ok "curves: merged into results/<name>-curves.csv" test -s "$cur"
 ok "curves: the curves header" test "$(head -1 "$cur")" = \
-    "job_id,epoch,train_loss,train_error,test_error,elapsed_s"
+    "job_id,epoch,train_loss,train_error,val_error,test_error,elapsed_s"
 ok "curves: rows for every job of the results" \
     test "$(column job_id "$cur" 2>/dev/null)" = "$(column job_id "$res")"
 ok "curves: one row per job and epoch, 3 epochs each" \
@@ -69,10 +69,10 @@ ok "curves: one row per job and epoch, 3 epochs each" \
 # again, appending a second row for it: the later row is the one kept
 shard0=$t/out/s.shard-0000-curves.csv
 id=$(awk -F, '$2 == 2 { print $1; exit }' "$shard0")
-echo "$id,2,9.5,0.5,,1.000" >> "$shard0"
+echo "$id,2,9.5,0.5,,,1.000" >> "$shard0"
 bash "$t/s.sbatch" merge 2>"$t/merge2.log"
 ok "curves: a repeated epoch keeps the later row" \
-    test "$(grep -c "^$id,2," "$cur")" = 1 -a "$(grep "^$id,2," "$cur")" = "$id,2,9.5,0.5,,1.000"
+    test "$(grep -c "^$id,2," "$cur")" = 1 -a "$(grep "^$id,2," "$cur")" = "$id,2,9.5,0.5,,,1.000"
 ok "curves: the merge says one repeated row was dropped" \
     grep -q "1 repeated epoch row(s) dropped" "$t/merge2.log"
 

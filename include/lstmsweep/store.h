@@ -111,4 +111,40 @@ int ls_store_finish(ls_store *s, const char *sweep, const char *id, int attempt,
 /* Write the sweep's rows as a results CSV (header first) to f. */
 int ls_store_export(ls_store *s, const char *sweep, FILE *f, ls_err *err);
 
+/* ---- reading jobs (for the HTTP API) ---- */
+
+typedef struct ls_store_job_info {
+    char sweep[64];
+    char id[LS_JOB_ID_LEN];
+    size_t pos;                /* place in the sweep's order, from 0 */
+    double est_s;              /* single-core estimate */
+    ls_job_state state;
+    int attempt;               /* runs started so far */
+    char status[16];           /* its row's status ("ok", "interrupted"...),
+                                  "" if it has none yet */
+} ls_store_job_info;
+
+/* Up to max of the sweep's jobs in its order, skipping the first offset;
+ * filter is NULL or "" (all), a job state name (queued, running, done,
+ * cancelled) or a row status (ok, diverged, failed, interrupted).  *n:
+ * how many were written; *total (may be NULL): how many match.  LS_EINVAL
+ * for an unknown sweep or filter.  Indexed: a page costs its size plus
+ * the offset, not the sweep's size. */
+int ls_store_jobs(ls_store *s, const char *sweep, const char *filter, size_t offset,
+                  size_t max, ls_store_job_info *out, size_t *n, size_t *total,
+                  ls_err *err);
+
+/* Job id's entry in every sweep that lists it (up to max, submission
+ * order; *n set, 0 if none) and its row (*row malloc'ed, the caller frees;
+ * NULL if it has none; row may be NULL). */
+int ls_store_job_of(ls_store *s, const char *id, ls_store_job_info *out, size_t max,
+                 size_t *n, char **row, ls_err *err);
+
+/* Estimated single-core seconds of the sweep's queued and running jobs. */
+int ls_store_left(ls_store *s, const char *sweep, double *est_s, ls_err *err);
+
+/* Final rows of all jobs by status (by_status[ls_status]), for counters:
+ * they only grow, as rows are never deleted. */
+int ls_store_finished(ls_store *s, size_t by_status[4], ls_err *err);
+
 #endif

@@ -8,6 +8,7 @@
 
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -685,6 +686,203 @@ int ls_store_export(ls_store *s, const char *sweep, FILE *f, ls_err *err)
     int rc = sweep_get(s, sweep, &info, NULL, err);
     if (!rc)
         rc = export_rows(s, sweep, f, err);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+/* ---- reading jobs --------------------------------------------------------------- */
+
+/* Columns of ls_store_job_info; a non-final row is an interrupted run's. */
+static const char job_cols[] =
+    "SELECT j.sweep, j.id, j.pos, j.est_s, j.state, j.attempt, COALESCE(r.status, "
+    "CASE WHEN j.row IS NOT NULL THEN 'interrupted' END, '') FROM jobs j "
+    "LEFT JOIN results r ON r.job_id = j.id";
+
+static void job_from_row(sqlite3_stmt *st, ls_store_job_info *o)
+{
+    memset(o, 0, sizeof *o);
+    snprintf(o->sweep, sizeof o->sweep, "%s", (const char *)sqlite3_column_text(st, 0));
+    snprintf(o->id, sizeof o->id, "%s", (const char *)sqlite3_column_text(st, 1));
+    o->pos = (size_t)sqlite3_column_int64(st, 2);
+    o->est_s = sqlite3_column_double(st, 3);
+    o->state = (ls_job_state)sqlite3_column_int(st, 4);
+    o->attempt = sqlite3_column_int(st, 5);
+    snprintf(o->status, sizeof o->status, "%s", (const char *)sqlite3_column_text(st, 6));
+}
+
+/* The WHERE clause of a filter ("" if none; ?2 is its value). */
+static int filter_sql(const char *filter, const char **where, ls_err *err)
+{
+    ls_status st;
+
+    *where = "";
+    if (!filter || !*filter)
+        return 0;
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(filter, job_state_names[i])) {
+            *where = " AND j.state = ?2";
+            return 0;
+        }
+    if (ls_status_parse(filter, &st))
+        return ls_err_set(err, LS_EINVAL, "unknown job status '%s' (expected queued, running, "
+                          "done, cancelled, ok, diverged, failed or interrupted)", filter);
+    *where = st == LS_STATUS_INTERRUPTED ? " AND r.status IS NULL AND j.row IS NOT NULL"
+                                         : " AND r.status = ?2";
+    return 0;
+}
+
+static void bind_filter(sqlite3_stmt *st, const char *filter)
+{
+    for (int i = 0; i < 4; i++)
+        if (filter && !strcmp(filter, job_state_names[i])) {
+            sqlite3_bind_int(st, 2, i);
+            return;
+        }
+    bind_text(st, 2, filter ? filter : "");
+}
+
+static int jobs_page(ls_store *s, const char *sweep, const char *filter, size_t offset,
+                     size_t max, ls_store_job_info *out, size_t *n, size_t *total,
+                     ls_err *err)
+{
+    const char *where;
+    char sql[512];
+    sqlite3_stmt *st;
+    long long count = 0;
+    int rc = filter_sql(filter, &where, err), r;
+
+    if (rc)
+        return rc;
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM jobs j LEFT JOIN results r ON r.job_id "
+             "= j.id WHERE j.sweep = ?1%s", where);
+    if ((rc = prep(s, &st, sql, err)))
+        return rc;
+    bind_text(st, 1, sweep);
+    bind_filter(st, filter);
+    if ((rc = query_int(s, st, 0, &count, err)))
+        return rc;
+    *total = (size_t)count;
+    snprintf(sql, sizeof sql, "%s WHERE j.sweep = ?1%s ORDER BY j.pos LIMIT ?3 OFFSET ?4",
+             job_cols, where);
+    if ((rc = prep(s, &st, sql, err)))
+        return rc;
+    bind_text(st, 1, sweep);
+    bind_filter(st, filter);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)(max > INT64_MAX ? INT64_MAX : max));
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)(offset > INT64_MAX ? INT64_MAX : offset));
+    while (*n < max && (r = sqlite3_step(st)) == SQLITE_ROW)
+        job_from_row(st, &out[(*n)++]);
+    if (*n < max && r != SQLITE_DONE)
+        rc = db_error(s, err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int ls_store_jobs(ls_store *s, const char *sweep, const char *filter, size_t offset,
+                  size_t max, ls_store_job_info *out, size_t *n, size_t *total,
+                  ls_err *err)
+{
+    ls_sweep_info info;
+    size_t dummy;
+
+    *n = 0;
+    pthread_mutex_lock(&s->lock);
+    int rc = sweep_get(s, sweep, &info, NULL, err);
+    if (!rc)
+        rc = jobs_page(s, sweep, filter, offset, max, out, n, total ? total : &dummy, err);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+static int job_row(ls_store *s, const char *id, char **row, ls_err *err)
+{
+    sqlite3_stmt *st;
+    int rc = prep(s, &st, "SELECT row FROM results WHERE job_id = ?1 UNION ALL "
+                  "SELECT row FROM jobs WHERE id = ?1 AND row IS NOT NULL LIMIT 1", err), r;
+    if (rc)
+        return rc;
+    bind_text(st, 1, id);
+    if ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (!(*row = strdup((const char *)sqlite3_column_text(st, 0))))
+            rc = ls_err_set(err, LS_ENOMEM, "out of memory");
+    } else if (r != SQLITE_DONE) {
+        rc = db_error(s, err);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int job_entries(ls_store *s, const char *id, ls_store_job_info *out, size_t max,
+                       size_t *n, ls_err *err)
+{
+    char sql[512];
+    sqlite3_stmt *st;
+    int rc, r = SQLITE_DONE;
+
+    snprintf(sql, sizeof sql, "%s JOIN sweeps w ON w.name = j.sweep WHERE j.id = ? "
+             "ORDER BY w.seq", job_cols);
+    if ((rc = prep(s, &st, sql, err)))
+        return rc;
+    bind_text(st, 1, id);
+    while (*n < max && (r = sqlite3_step(st)) == SQLITE_ROW)
+        job_from_row(st, &out[(*n)++]);
+    if (r != SQLITE_DONE && r != SQLITE_ROW)
+        rc = db_error(s, err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int ls_store_job_of(ls_store *s, const char *id, ls_store_job_info *out, size_t max,
+                 size_t *n, char **row, ls_err *err)
+{
+    *n = 0;
+    if (row)
+        *row = NULL;
+    pthread_mutex_lock(&s->lock);
+    int rc = job_entries(s, id, out, max, n, err);
+    if (!rc && row)
+        rc = job_row(s, id, row, err);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+int ls_store_left(ls_store *s, const char *sweep, double *est_s, ls_err *err)
+{
+    sqlite3_stmt *st;
+    int rc, r;
+
+    *est_s = 0;
+    pthread_mutex_lock(&s->lock);
+    if (!(rc = prep(s, &st, "SELECT total(est_s) FROM jobs WHERE sweep = ? AND state IN (0, 1)",
+                    err))) {
+        bind_text(st, 1, sweep);
+        if ((r = sqlite3_step(st)) == SQLITE_ROW)
+            *est_s = sqlite3_column_double(st, 0);
+        else
+            rc = db_error(s, err);
+        sqlite3_finalize(st);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+int ls_store_finished(ls_store *s, size_t by_status[4], ls_err *err)
+{
+    sqlite3_stmt *st;
+    int rc, r = SQLITE_DONE;
+
+    memset(by_status, 0, 4 * sizeof *by_status);
+    pthread_mutex_lock(&s->lock);
+    if (!(rc = prep(s, &st, "SELECT status, count(*) FROM results GROUP BY status", err))) {
+        while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+            ls_status status;
+            if (!ls_status_parse((const char *)sqlite3_column_text(st, 0), &status))
+                by_status[status] = (size_t)sqlite3_column_int64(st, 1);
+        }
+        if (r != SQLITE_DONE)
+            rc = db_error(s, err);
+        sqlite3_finalize(st);
+    }
     pthread_mutex_unlock(&s->lock);
     return rc;
 }

@@ -12,8 +12,10 @@
  *    deadline (shutdown(2) on a dup of the socket, so it can never hit a
  *    descriptor that was reused meanwhile);
  *  - size: request headers within 32 KiB (libmicrohttpd answers 431),
- *    bodies within LS_API_BODY_MAX (413, sent as soon as Content-Length or
- *    the bytes received exceed it, without reading the rest);
+ *    bodies within LS_API_BODY_MAX: 413 at once for a Content-Length over
+ *    it, without reading the body; a chunked body is read, its bytes past
+ *    the limit dropped (libmicrohttpd cannot answer in the middle of a
+ *    body), and answered 413 at its end or cut off at the deadline;
  *  - a request without a valid token is answered 401 once its headers are
  *    in, before its body is read.
  * Threading: a thread per connection (libmicrohttpd's

@@ -334,12 +334,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (*upload_size) {
         if (append_body(rq, upload, *upload_size))
             return MHD_NO;
-        *upload_size = 0;
-        if (rq->too_large)   /* answered now; the rest is never read */
-            return send_error(h, c, 413, "the body is larger than the limit (1 MiB)");
+        *upload_size = 0;    /* past the limit: dropped, until the deadline */
         return MHD_YES;
     }
     set_deadline(h, conn_of(c), 0);      /* all in: the answer has no deadline */
+    if (rq->too_large)
+        return send_error(h, c, 413, "the body is larger than the limit (1 MiB)");
     return answer(h, c, url, method, rq);
 }
 

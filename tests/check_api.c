@@ -183,6 +183,15 @@ static const char *jstr(json_t *j, const char *key)
     return s;
 }
 
+/* GET target: the integer at path must be want. */
+static void expect_int(const char *target, const char *path, long long want)
+{
+    json_t *j = call_json("GET", target, NULL, 200);
+    ck_assert_msg(jint(j, path) == want, "GET %s: %s is %lld, want %lld", target, path,
+                  jint(j, path), want);
+    json_decref(j);
+}
+
 /* 4 jobs: hidden 4, 8 times seeds 1, 2 */
 static const char sweep4[] =
     "[sweep]\nname = s4\nseeds = 1, 2\n[bitcount]\nhidden = 4, 8\nbits = 4\n"
@@ -417,9 +426,7 @@ START_TEST(test_api_jobs_pages)
     ck_assert_uint_eq(json_array_size(json_object_get(j, "jobs")), 100);
     ck_assert_int_eq(jint(j, "limit"), 100);
     json_decref(j);
-    j = call_json("GET", "/api/v1/sweeps/big/jobs?status=done", NULL, 200);
-    ck_assert_int_eq(jint(j, "total"), 0);
-    json_decref(j);
+    expect_int("/api/v1/sweeps/big/jobs?status=done", "total", 0);
     j = call_json("GET", "/api/v1/sweeps/big/jobs?status=queued&limit=1000", NULL, 200);
     ck_assert_int_eq(jint(j, "total"), 2000);
     ck_assert_uint_eq(json_array_size(json_object_get(j, "jobs")), 1000);
@@ -451,11 +458,30 @@ static void make_row(char *row, size_t cap, const char *id, const char *status)
              "2.6.3,avx2,0.1.0,\"a, quoted \"\"note\"\"\"", id, status);
 }
 
+/* Claim the sweep's job at pos; its id into id, the attempt returned. */
+static int claim_at(const char *sweep, int pos, char id[LS_JOB_ID_LEN])
+{
+    int attempt = -1;
+    ls_err err = {0};
+    job_at(sweep, pos, id);
+    ck_assert_msg(ls_store_claim(store, sweep, id, &attempt, &err) == 0, "%s", err.msg);
+    return attempt;
+}
+
+/* End the claimed job with a row of that status. */
+static void finish_as(const char *sweep, const char *id, int attempt, const char *status,
+                      double core_s)
+{
+    char row[512];
+    ls_err err = {0};
+    make_row(row, sizeof row, id, status);
+    ck_assert_msg(ls_store_finish(store, sweep, id, attempt, status, row, core_s, &err) == 0,
+                  "%s", err.msg);
+}
+
 START_TEST(test_api_job)
 {
-    char id[LS_JOB_ID_LEN], row[512], target[64];
-    int attempt;
-    ls_err err = {0};
+    char id[LS_JOB_ID_LEN], target[64];
     json_t *j, *r;
 
     submit4();
@@ -466,10 +492,7 @@ START_TEST(test_api_job)
     ck_assert_str_eq(jstr(json_array_get(json_object_get(j, "sweeps"), 0), "sweep"), "s4");
     ck_assert_uint_eq(json_array_size(json_object_get(j, "curve")), 2);
     json_decref(j);
-    ck_assert(ls_store_claim(store, "s4", id, &attempt, &err) == 0);
-    make_row(row, sizeof row, id, "ok");
-    ck_assert_msg(ls_store_finish(store, "s4", id, attempt, "ok", row, 1.0, &err) == 0, "%s",
-                  err.msg);
+    finish_as("s4", id, claim_at("s4", 0, id), "ok", 1.0);
     j = call_json("GET", target, NULL, 200);
     r = json_object_get(j, "row");
     ck_assert_str_eq(jstr(r, "status"), "ok");
@@ -545,9 +568,8 @@ START_TEST(test_api_fence)
     json_t *j;
 
     submit4();
-    job_at("s4", 0, id);
     job_at("s4", 1, other);
-    ck_assert(ls_store_claim(store, "s4", id, &attempt, &err) == 0);
+    attempt = claim_at("s4", 0, id);
     j = call_json("POST", "/api/v1/sweeps/s4/cancel", NULL, 200);
     ck_assert_int_eq(jint(j, "jobs.running"), 1);
     ck_assert_int_eq(jint(j, "jobs.cancelled"), 3);
@@ -557,33 +579,25 @@ START_TEST(test_api_fence)
                      LS_ECONFLICT);
     expect_error("POST", "/api/v1/sweeps/s4/resume", NULL, 409, "cancelled");
     ck_assert_int_eq(ls_store_claim(store, "s4", other, &a2, &err), LS_ECONFLICT);
-    ck_assert(ls_store_finish(store, "s4", id, attempt, "ok", row, 1, &err) == 0);
+    finish_as("s4", id, attempt, "ok", 1);
     j = call_json("GET", "/api/v1/sweeps/s4", NULL, 200);
     ck_assert_int_eq(jint(j, "jobs.running"), 0);
     ck_assert_int_eq(jint(j, "jobs.done"), 1);
     ck_assert_int_eq(jint(j, "results.ok"), 1);
     json_decref(j);
-    j = call_json("GET", "/api/v1/sweeps/s4/jobs?status=ok", NULL, 200);
-    ck_assert_int_eq(jint(j, "total"), 1);
-    json_decref(j);
-    j = call_json("GET", "/api/v1/sweeps/s4/jobs?status=cancelled", NULL, 200);
-    ck_assert_int_eq(jint(j, "total"), 3);
-    json_decref(j);
+    expect_int("/api/v1/sweeps/s4/jobs?status=ok", "total", 1);
+    expect_int("/api/v1/sweeps/s4/jobs?status=cancelled", "total", 3);
 }
 END_TEST
 
 START_TEST(test_api_csv)
 {
     char id[LS_JOB_ID_LEN], row[512];
-    int attempt;
-    ls_err err = {0};
     ls_api_response r;
 
     submit4();
-    job_at("s4", 2, id);
-    ck_assert(ls_store_claim(store, "s4", id, &attempt, &err) == 0);
+    finish_as("s4", id, claim_at("s4", 2, id), "diverged", 1);
     make_row(row, sizeof row, id, "diverged");
-    ck_assert(ls_store_finish(store, "s4", id, attempt, "diverged", row, 1, &err) == 0);
     r = call("GET", "/api/v1/sweeps/s4/results.csv", NULL);
     ck_assert_int_eq(r.status, 200);
     ck_assert_str_eq(r.content_type, "text/csv");
@@ -603,14 +617,11 @@ END_TEST
 
 START_TEST(test_api_metrics)
 {
-    char id[LS_JOB_ID_LEN], row[512];
-    int attempt;
-    ls_err err = {0};
+    char id[LS_JOB_ID_LEN];
     ls_api_response r;
 
     submit4();
-    job_at("s4", 0, id);
-    ck_assert(ls_store_claim(store, "s4", id, &attempt, &err) == 0);
+    int attempt = claim_at("s4", 0, id);
     r = call("GET", "/metrics", NULL);
     ck_assert_int_eq(r.status, 200);
     ck_assert(!strncmp(r.content_type, "text/plain; version=0.0.4", 25));
@@ -623,8 +634,7 @@ START_TEST(test_api_metrics)
     ck_assert(strstr(r.body, "lstmsweep_sweep_jobs{sweep=\"s4\",state=\"queued\"} 3\n"));
     ck_assert(!strstr(r.body, id));                     /* no per-job labels */
     ls_api_response_free(&r);
-    make_row(row, sizeof row, id, "ok");
-    ck_assert(ls_store_finish(store, "s4", id, attempt, "ok", row, 2.5, &err) == 0);
+    finish_as("s4", id, attempt, "ok", 2.5);
     r = call("GET", "/metrics", NULL);
     ck_assert(strstr(r.body, "\nlstmsweep_jobs_finished_total{status=\"ok\"} 1\n"));
     ck_assert(strstr(r.body, "\nlstmsweep_jobs_finished_total{status=\"failed\"} 0\n"));
@@ -725,30 +735,27 @@ START_TEST(test_token_file)
 }
 END_TEST
 
+/* A case of the suite with the fixture and these tests. */
+static void add_case(Suite *s, const char *name, const TTest *const *tests, size_t n)
+{
+    TCase *tc = tcase_create(name);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    for (size_t i = 0; i < n; i++)
+        tcase_add_test(tc, tests[i]);
+    suite_add_tcase(s, tc);
+}
+
 Suite *api_suite(void)
 {
+    const TTest *core[] = {test_api_auth, test_api_routes, test_api_submit_and_resubmit,
+                           test_api_paths_under_state, test_api_jobs_pages, test_api_job,
+                           test_api_state_changes, test_api_fence, test_api_csv,
+                           test_api_metrics, test_api_events_route, test_events_ring,
+                           test_token_file};
+    const TTest *limits[] = {test_api_submit_refusals, test_api_data_roots};
     Suite *s = suite_create("api");
-    TCase *tc = tcase_create("Core");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, test_api_auth);
-    tcase_add_test(tc, test_api_routes);
-    tcase_add_test(tc, test_api_submit_and_resubmit);
-    tcase_add_test(tc, test_api_paths_under_state);
-    tcase_add_test(tc, test_api_jobs_pages);
-    tcase_add_test(tc, test_api_job);
-    tcase_add_test(tc, test_api_state_changes);
-    tcase_add_test(tc, test_api_fence);
-    tcase_add_test(tc, test_api_csv);
-    tcase_add_test(tc, test_api_metrics);
-    tcase_add_test(tc, test_api_events_route);
-    tcase_add_test(tc, test_events_ring);
-    tcase_add_test(tc, test_token_file);
-    suite_add_tcase(s, tc);
-    TCase *lim = tcase_create("Limits");
-    tcase_add_checked_fixture(lim, setup, teardown);
-    tcase_add_test(lim, test_api_submit_refusals);
-    tcase_add_test(lim, test_api_data_roots);
-    suite_add_tcase(s, lim);
+    add_case(s, "Core", core, sizeof core / sizeof *core);
+    add_case(s, "Limits", limits, sizeof limits / sizeof *limits);
     return s;
 }
 

@@ -400,26 +400,26 @@ START_TEST(test_http_bad_listen)
 }
 END_TEST
 
-Suite *http_suite(void)
+/* A case of the suite with the fixture, a bound on each test, these tests. */
+static void add_case(Suite *s, const char *name, const TTest *const *tests, size_t n)
 {
-    Suite *s = suite_create("http");
-    TCase *tc = tcase_create("Core");
+    TCase *tc = tcase_create(name);
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 30);
-    tcase_add_test(tc, test_http_auth);
-    tcase_add_test(tc, test_http_401_before_body);
-    tcase_add_test(tc, test_http_sse_resume);
-    tcase_add_test(tc, test_http_stop_with_open_stream);
-    tcase_add_test(tc, test_http_unix_socket);
+    for (size_t i = 0; i < n; i++)
+        tcase_add_test(tc, tests[i]);
     suite_add_tcase(s, tc);
-    TCase *lim = tcase_create("Limits");
-    tcase_add_checked_fixture(lim, setup, teardown);
-    tcase_set_timeout(lim, 30);
-    tcase_add_test(lim, test_http_body_limit);
-    tcase_add_test(lim, test_http_slow_client_cut_off);
-    tcase_add_test(lim, test_http_per_ip_limit);
-    tcase_add_test(lim, test_http_bad_listen);
-    suite_add_tcase(s, lim);
+}
+
+Suite *http_suite(void)
+{
+    const TTest *core[] = {test_http_auth, test_http_401_before_body, test_http_sse_resume,
+                           test_http_stop_with_open_stream, test_http_unix_socket};
+    const TTest *limits[] = {test_http_body_limit, test_http_slow_client_cut_off,
+                             test_http_per_ip_limit, test_http_bad_listen};
+    Suite *s = suite_create("http");
+    add_case(s, "Core", core, sizeof core / sizeof *core);
+    add_case(s, "Limits", limits, sizeof limits / sizeof *limits);
     return s;
 }
 

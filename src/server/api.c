@@ -404,15 +404,14 @@ static void h_health(ls_api *api, const ls_api_request *req, const char *arg,
     api_json(resp, 200, json_pack("{s:b}", "ok", 1));
 }
 
-static void h_metrics(ls_api *api, const ls_api_request *req, const char *arg,
-                      ls_api_response *resp)
+void api_memstream(ls_api_response *resp, const char *type, api_writer *write, ls_api *api,
+                   const char *arg)
 {
     char *buf = NULL;
     size_t len = 0;
     ls_err err = {0};
     FILE *f = open_memstream(&buf, &len);
-    int rc = f ? ls_metrics_write(api->store, &api->hooks, f, &err)
-               : ls_err_set(&err, LS_ENOMEM, "out of memory");
+    int rc = f ? write(api, arg, f, &err) : ls_err_set(&err, LS_ENOMEM, "out of memory");
 
     if (f && fclose(f) && !rc)
         rc = ls_err_set(&err, LS_ENOMEM, "out of memory");
@@ -421,7 +420,18 @@ static void h_metrics(ls_api *api, const ls_api_request *req, const char *arg,
         api_fail(resp, rc, &err, 500);
         return;
     }
-    api_body(resp, 200, "text/plain; version=0.0.4", buf, len);
+    api_body(resp, 200, type, buf, len);
+}
+
+static int write_metrics(ls_api *api, const char *arg, FILE *f, ls_err *err)
+{
+    return ls_metrics_write(api->store, &api->hooks, f, err);
+}
+
+static void h_metrics(ls_api *api, const ls_api_request *req, const char *arg,
+                      ls_api_response *resp)
+{
+    api_memstream(resp, "text/plain; version=0.0.4", write_metrics, api, NULL);
 }
 
 /* ---- routing ------------------------------------------------------------------------ */

@@ -22,9 +22,13 @@ typedef void api_handler(ls_api *api, const ls_api_request *req, const char *arg
                          ls_api_response *resp);
 
 /* Responses.  api_json takes ownership of j (NULL: 500, out of memory);
- * api_memstream takes a buffer from open_memstream. */
+ * api_body of body (malloc'ed). */
 void api_json(ls_api_response *resp, int status, json_t *j);
 void api_body(ls_api_response *resp, int status, const char *type, char *body, size_t len);
+/* 200 with what write puts into a memory stream (its failure: 500). */
+typedef int api_writer(ls_api *api, const char *arg, FILE *f, ls_err *err);
+void api_memstream(ls_api_response *resp, const char *type, api_writer *write, ls_api *api,
+                   const char *arg);
 /* A failed store call: LS_EINVAL -> einval_status, LS_ECONFLICT -> 409,
  * anything else -> 500. */
 void api_fail(ls_api_response *resp, int rc, const ls_err *err, int einval_status);

@@ -201,33 +201,13 @@ void api_job_get(ls_api *api, const ls_api_request *req, const char *id,
 
 /* ---- CSV files ------------------------------------------------------------------- */
 
-typedef int csv_writer(ls_api *api, const char *sweep, FILE *f, ls_err *err);
-
-/* 200 text/csv with what write puts into a memory stream. */
-static void reply_csv(ls_api *api, const char *name, csv_writer *write, ls_api_response *resp)
+/* The sweep's CSV from write; 404 for an unknown sweep. */
+static void reply_csv(ls_api *api, const char *name, api_writer *write, ls_api_response *resp)
 {
     ls_sweep_info w;
-    char *buf = NULL;
-    size_t len = 0;
-    ls_err err = {0};
-    FILE *f;
-    int rc;
 
-    if (api_find_sweep(api, name, &w, resp))
-        return;
-    if (!(f = open_memstream(&buf, &len))) {
-        ls_api_error(resp, 500, "out of memory");
-        return;
-    }
-    rc = write(api, name, f, &err);
-    if (fclose(f) && !rc)
-        rc = ls_err_set(&err, LS_ENOMEM, "out of memory");
-    if (rc) {
-        free(buf);
-        api_fail(resp, rc, &err, 500);
-        return;
-    }
-    api_body(resp, 200, "text/csv", buf, len);
+    if (!api_find_sweep(api, name, &w, resp))
+        api_memstream(resp, "text/csv", write, api, name);
 }
 
 static int write_results(ls_api *api, const char *sweep, FILE *f, ls_err *err)

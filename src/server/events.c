@@ -9,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "mono.h"
+
 struct ls_events {
     pthread_mutex_t lock;
     pthread_cond_t more;     /* signalled on push and on close */
@@ -30,12 +32,7 @@ int ls_events_create(ls_events **out, size_t capacity, ls_err *err)
     }
     ev->cap = capacity;
     pthread_mutex_init(&ev->lock, NULL);
-    /* a monotonic clock: waits must not stretch when the wall clock jumps */
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&ev->more, &ca);
-    pthread_condattr_destroy(&ca);
+    ls_mono_cond_init(&ev->more);
     *out = ev;
     return 0;
 }
@@ -87,19 +84,6 @@ void ls_events_close(ls_events *ev)
     pthread_mutex_unlock(&ev->lock);
 }
 
-static struct timespec deadline_after(int ms)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    t.tv_sec += ms / 1000;
-    t.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (t.tv_nsec >= 1000000000L) {
-        t.tv_sec++;
-        t.tv_nsec -= 1000000000L;
-    }
-    return t;
-}
-
 /* The event after `after`, the ring's lock held and one known to exist. */
 static void take(ls_events *ev, uint64_t after, ls_event *out)
 {
@@ -118,7 +102,7 @@ static void take(ls_events *ev, uint64_t after, ls_event *out)
 
 int ls_events_next(ls_events *ev, uint64_t after, int timeout_ms, ls_event *out)
 {
-    struct timespec until = deadline_after(timeout_ms);
+    struct timespec until = ls_mono_after(timeout_ms);
     int rc = 0;
 
     pthread_mutex_lock(&ev->lock);

@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mono.h"
+
 #define MAX_KV 64                /* headers or query arguments passed on */
 #define HEADER_MEMORY (32 * 1024)
 #define WATCH_MS 100             /* watchdog period */
@@ -48,13 +50,6 @@ struct ls_http {
     char unix_path[108];
 };
 
-static double mono_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + t.tv_nsec * 1e-9;
-}
-
 /* ---- connections and the watchdog ------------------------------------------------- */
 
 static void set_deadline(ls_http *h, conn *c, int receiving)
@@ -62,7 +57,7 @@ static void set_deadline(ls_http *h, conn *c, int receiving)
     if (!c)
         return;
     pthread_mutex_lock(&h->lock);
-    c->deadline = receiving ? mono_s() + h->o.request_timeout_ms / 1000.0 : 0;
+    c->deadline = receiving ? ls_mono_seconds() + h->o.request_timeout_ms / 1000.0 : 0;
     pthread_mutex_unlock(&h->lock);
 }
 
@@ -78,7 +73,7 @@ static void on_connection(void *cls, struct MHD_Connection *connection, void **s
         if (!(c = calloc(1, sizeof *c)))
             return;   /* unguarded, still bounded by the idle timeout */
         c->fd = ci ? dup(ci->connect_fd) : -1;
-        c->deadline = mono_s() + h->o.request_timeout_ms / 1000.0;
+        c->deadline = ls_mono_seconds() + h->o.request_timeout_ms / 1000.0;
         pthread_mutex_lock(&h->lock);
         c->next = h->conns.next;
         c->prev = &h->conns;
@@ -104,20 +99,14 @@ static void *watch(void *arg)
 
     pthread_mutex_lock(&h->lock);
     while (!h->watch_stop) {
-        struct timespec t;
-        double now = mono_s();
+        struct timespec t = ls_mono_after(WATCH_MS);
+        double now = ls_mono_seconds();
         for (conn *c = h->conns.next; c != &h->conns; c = c->next)
             if (c->deadline > 0 && now > c->deadline) {
                 c->deadline = 0;       /* once; the connection is closing */
                 if (c->fd >= 0)
                     shutdown(c->fd, SHUT_RDWR);
             }
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        t.tv_nsec += WATCH_MS * 1000000L;
-        if (t.tv_nsec >= 1000000000L) {
-            t.tv_sec++;
-            t.tv_nsec -= 1000000000L;
-        }
         pthread_cond_timedwait(&h->wake, &h->lock, &t);
     }
     pthread_mutex_unlock(&h->lock);
@@ -149,7 +138,7 @@ static int next_message(stream *s)
             s->off = 0;
             return 1;
         }
-        if (mono_s() - s->idle_since >= s->h->o.keepalive_ms / 1000.0) {
+        if (ls_mono_seconds() - s->idle_since >= s->h->o.keepalive_ms / 1000.0) {
             s->len = (size_t)snprintf(s->buf, sizeof s->buf, ": keepalive\n\n");
             s->off = 0;
             return 1;
@@ -167,7 +156,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
     size_t n = s->len - s->off < max ? s->len - s->off : max;
     memcpy(buf, s->buf + s->off, n);
     s->off += n;
-    s->idle_since = mono_s();
+    s->idle_since = ls_mono_seconds();
     return (ssize_t)n;
 }
 
@@ -180,7 +169,7 @@ static struct MHD_Response *stream_response(ls_http *h, const ls_api_response *r
         return NULL;
     s->h = h;
     s->after = r->stream_after;
-    s->idle_since = mono_s();
+    s->idle_since = ls_mono_seconds();
     if (r->stream_reset)
         s->len = (size_t)snprintf(s->buf, sizeof s->buf, "event: lost\ndata: "
                                   "{\"missed\":null,\"reason\":\"server restarted\"}\n\n");
@@ -483,11 +472,7 @@ int ls_http_start(ls_http **out, ls_api *api, ls_events *events, const ls_http_o
     h->unix_fd = -1;
     h->conns.next = h->conns.prev = &h->conns;
     pthread_mutex_init(&h->lock, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&h->wake, &ca);
-    pthread_condattr_destroy(&ca);
+    ls_mono_cond_init(&h->wake);
     if ((rc = pthread_create(&h->watchdog, NULL, watch, h))) {
         ls_http_stop(h);
         return ls_err_set(err, LS_ENOMEM, "watchdog thread: %s", strerror(rc));

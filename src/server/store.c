@@ -802,12 +802,11 @@ static int job_row(ls_store *s, const char *id, char **row, ls_err *err)
     if (rc)
         return rc;
     bind_text(st, 1, id);
-    if ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        if (!(*row = strdup((const char *)sqlite3_column_text(st, 0))))
-            rc = ls_err_set(err, LS_ENOMEM, "out of memory");
-    } else if (r != SQLITE_DONE) {
+    r = sqlite3_step(st);
+    if (r != SQLITE_ROW && r != SQLITE_DONE)
         rc = db_error(s, err);
-    }
+    else if (r == SQLITE_ROW && !(*row = strdup((const char *)sqlite3_column_text(st, 0))))
+        rc = ls_err_set(err, LS_ENOMEM, "out of memory");
     sqlite3_finalize(st);
     return rc;
 }

@@ -311,6 +311,9 @@ START_TEST(test_api_submit_refusals)
                  "sweep name");
     expect_error("POST", "/api/v1/sweeps", "[sweep]\nname = a b\n[bitcount]\n", 400,
                  "sweep name");
+    expect_error("POST", "/api/v1/sweeps", "[sweep]\nname = a..b\n[bitcount]\n", 400,
+                 "sweep name");
+    expect_error("GET", "/api/v1/sweeps/a..b", NULL, 400, "sweep name");
     expect_error("POST", "/api/v1/sweeps?priority=x", sweep4, 400, "priority");
     expect_error("POST", "/api/v1/sweeps", "", 400, "no [bitcount] or [mnist] section");
     /* over the body limit: 413, whatever the text */

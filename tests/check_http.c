@@ -198,11 +198,14 @@ START_TEST(test_http_body_limit)
         sent += (size_t)w;
     }
     send_str(fd, "0\r\n\r\n");
-    read_until(fd, buf, sizeof buf, "\r\n\r\n");
+    read_until(fd, buf, sizeof buf, "\"}");            /* the end of the JSON error */
     status = -1;
     sscanf(buf, "HTTP/1.1 %d", &status);
     ck_assert_msg(status == 413, "chunked body past the limit: status %d after %zu bytes",
                   status, sent);
+    /* refused by the transport, which keeps no more than the limit (the
+     * API's own check, behind it, words its 413 differently) */
+    ck_assert_msg(strstr(buf, "larger than the limit (1 MiB)"), "%s", buf);
     close(fd);
     /* a body within the limit is read and parsed */
     snprintf(req, sizeof req, "POST /api/v1/sweeps HTTP/1.1\r\nHost: t\r\n" AUTH
@@ -282,7 +285,12 @@ START_TEST(test_http_per_ip_limit)
     send_str(b, "G");
     usleep(200 * 1000);
     c = dial();                              /* the third is closed at once */
-    ck_assert_int_le(recv(c, &ch, 1, 0), 0);
+    struct timeval tv = {.tv_sec = 2};
+    setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    errno = 0;
+    ssize_t got = recv(c, &ch, 1, 0);        /* EOF or reset, not a timeout */
+    ck_assert_msg(got == 0 || (got < 0 && errno == ECONNRESET), "third connection: recv %zd (%s)",
+                  got, strerror(errno));
     close(c);
     close(a);
     close(b);

@@ -713,6 +713,36 @@ START_TEST(test_events_ring)
 }
 END_TEST
 
+/* The scheduler's events are JSON a client can parse, NaN included. */
+START_TEST(test_events_shapes)
+{
+    ls_event e;
+    ls_err err = {0};
+    json_error_t je;
+    json_t *j;
+
+    ck_assert(ls_events_job_started(events, "s4", "0123456789abcdef", 2, 1, &err) == 0);
+    ck_assert(ls_events_epoch(events, "s4", "0123456789abcdef", 3, 0.0 / 0.0, 0.25, -1, 1.5,
+                              &err) == 0);
+    ck_assert(ls_events_job_ended(events, "s4", "0123456789abcdef", 2, "diverged", &err) == 0);
+    const char *want[] = {"job_started", "epoch", "job_ended"};
+    for (uint64_t id = 0; id < 3; id++) {
+        ck_assert_int_eq(ls_events_next(events, id, 0, &e), 1);
+        ck_assert_str_eq(e.type, want[id]);
+        ck_assert_msg((j = json_loads(e.data, 0, &je)) != NULL, "%s: %s", e.data, je.text);
+        ck_assert_str_eq(jstr(j, "job"), "0123456789abcdef");
+        if (id == 1) {
+            ck_assert(json_is_null(json_object_get(j, "train_loss")));
+            ck_assert(json_is_null(json_object_get(j, "test_error")));
+            ck_assert(json_real_value(json_object_get(j, "elapsed_s")) == 1.5);
+        }
+        if (id == 2)
+            ck_assert_str_eq(jstr(j, "status"), "diverged");
+        json_decref(j);
+    }
+}
+END_TEST
+
 START_TEST(test_token_file)
 {
     char t1[LS_TOKEN_LEN], t2[LS_TOKEN_LEN], path[128];
@@ -753,7 +783,7 @@ Suite *api_suite(void)
     const TTest *core[] = {test_api_auth, test_api_routes, test_api_submit_and_resubmit,
                            test_api_paths_under_state, test_api_jobs_pages, test_api_job,
                            test_api_state_changes, test_api_fence, test_api_csv,
-                           test_api_metrics, test_api_events_route, test_events_ring,
+                           test_api_metrics, test_api_events_route, test_events_ring, test_events_shapes,
                            test_token_file};
     const TTest *limits[] = {test_api_submit_refusals, test_api_data_roots};
     Suite *s = suite_create("api");

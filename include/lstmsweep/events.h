@@ -45,6 +45,20 @@ void ls_events_destroy(ls_events *ev);
 int ls_events_push(ls_events *ev, const char *type, const char *data, uint64_t *id,
                    ls_err *err);
 
+/* The scheduler's events, in the one shape clients rely on:
+ *   job_started {"sweep","job","attempt","threads"}
+ *   epoch       {"sweep","job","epoch","train_loss","train_error",
+ *                "test_error" (null if not evaluated),"elapsed_s"}
+ *   job_ended   {"sweep","job","attempt","status"}  (a results status)
+ * sweep is a valid sweep name and job a job id (neither needs escaping). */
+int ls_events_job_started(ls_events *ev, const char *sweep, const char *job, int attempt,
+                          int threads, ls_err *err);
+int ls_events_epoch(ls_events *ev, const char *sweep, const char *job, int epoch,
+                    double train_loss, double train_error, double test_error,
+                    double elapsed_s, ls_err *err);
+int ls_events_job_ended(ls_events *ev, const char *sweep, const char *job, int attempt,
+                        const char *status, ls_err *err);
+
 /* The id of the latest event (0 if none): where a new reader starts. */
 uint64_t ls_events_last(ls_events *ev);
 

@@ -10,7 +10,11 @@
  *    down.  libmicrohttpd's own timeout is an idle timeout, which a client
  *    sending a byte a second never trips: a watchdog thread enforces the
  *    deadline (shutdown(2) on a dup of the socket, so it can never hit a
- *    descriptor that was reused meanwhile);
+ *    descriptor that was reused meanwhile).  The next request on a
+ *    kept-alive connection has the same deadline from the end of the last
+ *    one, so an idle kept-alive connection lasts request_timeout_ms too.
+ *    Answers (a large CSV, an event stream) have no deadline: they are
+ *    bounded by the idle timeout and the connection limits;
  *  - size: request headers within 32 KiB (libmicrohttpd answers 431),
  *    bodies within LS_API_BODY_MAX: 413 at once for a Content-Length over
  *    it, without reading the body; a chunked body is read, its bytes past

@@ -68,6 +68,49 @@ int ls_events_push(ls_events *ev, const char *type, const char *data, uint64_t *
     return 0;
 }
 
+/* A JSON number, or null for what JSON cannot hold (NaN of a diverged
+ * loss, a test error not evaluated). */
+static void json_num(char *buf, size_t cap, double x, int absent)
+{
+    if (absent || x != x || x - x != 0)
+        snprintf(buf, cap, "null");
+    else
+        snprintf(buf, cap, "%.9g", x);
+}
+
+int ls_events_job_started(ls_events *ev, const char *sweep, const char *job, int attempt,
+                          int threads, ls_err *err)
+{
+    char data[LS_EVENT_DATA_MAX];
+    snprintf(data, sizeof data, "{\"sweep\":\"%.63s\",\"job\":\"%.16s\",\"attempt\":%d,"
+             "\"threads\":%d}", sweep, job, attempt, threads);
+    return ls_events_push(ev, "job_started", data, NULL, err);
+}
+
+int ls_events_epoch(ls_events *ev, const char *sweep, const char *job, int epoch,
+                    double train_loss, double train_error, double test_error,
+                    double elapsed_s, ls_err *err)
+{
+    char data[LS_EVENT_DATA_MAX], loss[32], terr[32], test[32], el[32];
+    json_num(loss, sizeof loss, train_loss, 0);
+    json_num(terr, sizeof terr, train_error, 0);
+    json_num(test, sizeof test, test_error, test_error < 0);
+    json_num(el, sizeof el, elapsed_s, 0);
+    snprintf(data, sizeof data, "{\"sweep\":\"%.63s\",\"job\":\"%.16s\",\"epoch\":%d,"
+             "\"train_loss\":%s,\"train_error\":%s,\"test_error\":%s,\"elapsed_s\":%s}",
+             sweep, job, epoch, loss, terr, test, el);
+    return ls_events_push(ev, "epoch", data, NULL, err);
+}
+
+int ls_events_job_ended(ls_events *ev, const char *sweep, const char *job, int attempt,
+                        const char *status, ls_err *err)
+{
+    char data[LS_EVENT_DATA_MAX];
+    snprintf(data, sizeof data, "{\"sweep\":\"%.63s\",\"job\":\"%.16s\",\"attempt\":%d,"
+             "\"status\":\"%.15s\"}", sweep, job, attempt, status);
+    return ls_events_push(ev, "job_ended", data, NULL, err);
+}
+
 uint64_t ls_events_last(ls_events *ev)
 {
     pthread_mutex_lock(&ev->lock);

@@ -97,16 +97,9 @@ static void stub_state_change(void *ctx, const char *sweep)
 {
 }
 
-/* Until the drain flag is set; signals then land on this thread only,
- * as the server's threads were started with them blocked. */
+/* Until the drain flag is set. */
 static void wait_for_stop(void)
 {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGUSR1);
-    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
     while (!atomic_load(ls_drain_flag()))
         usleep(200 * 1000);
 }
@@ -128,8 +121,14 @@ static int serve(const serve_cli *c, ls_store *store, ls_events *events, const c
         ls_api_destroy(api);
         return 1;
     }
-    ls_drain_block_signals();            /* the server's threads inherit it */
-    if (ls_http_start(&http, api, events, &o, &err)) {
+    /* the server's threads start with the signals blocked, so that they
+     * land on this thread, which then takes its own mask back */
+    sigset_t mask;
+    pthread_sigmask(SIG_SETMASK, NULL, &mask);
+    ls_drain_block_signals();
+    int rc = ls_http_start(&http, api, events, &o, &err);
+    pthread_sigmask(SIG_SETMASK, &mask, NULL);
+    if (rc) {
         cli_error("%s", err.msg);
         ls_api_destroy(api);
         return 1;

@@ -613,8 +613,44 @@ START_TEST(test_api_csv)
     ls_api_response_free(&r);
     expect_error("GET", "/api/v1/sweeps/none/results.csv", NULL, 404, "no sweep");
     expect_error("GET", "/api/v1/sweeps/none/curves.csv", NULL, 404, "no sweep");
-    make_api(0);                                       /* no curves hook */
-    expect_error("GET", "/api/v1/sweeps/s4/curves.csv", NULL, 404, "no curves");
+}
+END_TEST
+
+/* Without curve hooks: the sweep's own curve file, whole lines only. */
+START_TEST(test_api_curve_files)
+{
+    char id[LS_JOB_ID_LEN], path[256], target[64];
+    ls_err err = {0};
+    ls_api_response r;
+    FILE *f;
+
+    make_api(0);
+    submit4();
+    r = call("GET", "/api/v1/sweeps/s4/curves.csv", NULL);   /* none yet: the header */
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_uint_eq(r.body_len, strlen(LS_CURVE_COLUMNS "\n"));
+    ls_api_response_free(&r);
+    job_at("s4", 1, id);
+    snprintf(path, sizeof path, "%s/state/sweeps/s4/curves.csv", dir);
+    ck_assert(ls_curve_append(path, id, 1, 0.5, 0.25, -1, 1.0, &err) == 0);
+    ck_assert(ls_curve_append(path, "00000000000000aa", 1, 0.9, 0.5, 0.5, 1.0, &err) == 0);
+    ck_assert(ls_curve_append(path, id, 2, 0.25, 0.125, 0.0625, 2.0, &err) == 0);
+    ck_assert((f = fopen(path, "a")) && fputs(id, f) >= 0 && fclose(f) == 0);   /* torn */
+    r = call("GET", "/api/v1/sweeps/s4/curves.csv", NULL);
+    ck_assert_int_eq(r.status, 200);
+    char want[512];
+    snprintf(want, sizeof want, "%s\n%s,1,0.5,0.25,,1.000\n00000000000000aa,1,0.9,0.5,0.5,"
+             "1.000\n%s,2,0.25,0.125,0.0625,2.000\n", LS_CURVE_COLUMNS, id, id);
+    ck_assert_uint_eq(r.body_len, strlen(want));                /* the torn line left out */
+    ck_assert(!memcmp(r.body, want, r.body_len));
+    ls_api_response_free(&r);
+    snprintf(target, sizeof target, "/api/v1/jobs/%s", id);
+    json_t *j = call_json("GET", target, NULL, 200), *c = json_object_get(j, "curve");
+    ck_assert_uint_eq(json_array_size(c), 2);
+    ck_assert(json_is_null(json_object_get(json_array_get(c, 0), "test_error")));
+    ck_assert(json_real_value(json_object_get(json_array_get(c, 1), "test_error")) == 0.0625);
+    ck_assert_int_eq(jint(json_array_get(c, 1), "epoch"), 2);
+    json_decref(j);
 }
 END_TEST
 
@@ -782,7 +818,7 @@ Suite *api_suite(void)
 {
     const TTest *core[] = {test_api_auth, test_api_routes, test_api_submit_and_resubmit,
                            test_api_paths_under_state, test_api_jobs_pages, test_api_job,
-                           test_api_state_changes, test_api_fence, test_api_csv,
+                           test_api_state_changes, test_api_fence, test_api_csv, test_api_curve_files,
                            test_api_metrics, test_api_events_route, test_events_ring, test_events_shapes,
                            test_token_file};
     const TTest *limits[] = {test_api_submit_refusals, test_api_data_roots};

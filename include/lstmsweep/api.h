@@ -21,7 +21,8 @@
  *        {"sweep","total","offset","limit","jobs":[JOB...]}; limit 1..1000
  *        (default 100); S a job state or row status (store.h)
  *   GET  /api/v1/sweeps/NAME/results.csv the results CSV (text/csv)
- *   GET  /api/v1/sweeps/NAME/curves.csv  the curves CSV (hook; 404 if none)
+ *   GET  /api/v1/sweeps/NAME/curves.csv  the curves CSV (the hook's, else
+ *        STATE/sweeps/NAME/curves.csv; just the header while it has none)
  *   POST /api/v1/sweeps/NAME/cancel|pause|resume      200 SWEEP; 409 if
  *        the sweep's state does not allow it (e.g. resuming a cancelled one)
  *   POST /api/v1/sweeps/NAME/priority?value=N         200 SWEEP
@@ -109,7 +110,8 @@ typedef struct ls_curve_point {
 } ls_curve_point;
 
 /* What the API asks of the rest of the server.  Any hook may be NULL:
- * jobs_of_sweep then is ls_submit_jobs, the others report nothing. */
+ * jobs_of_sweep then is ls_submit_jobs, curve_of and curves_csv read the
+ * sweeps' curve files (curves.h), the others report nothing. */
 typedef struct ls_api_hooks {
     void *ctx;
     /* out[i]: sw->jobs[i]'s id and single-core estimate. */

@@ -55,6 +55,11 @@ int ls_submit_check_name(const char *name, ls_err *err);
 int ls_submit_load(const ls_submit_policy *p, const char *text, ls_sweep **out,
                    ls_err *err);
 
+/* STATE/sweeps/SWEEP/FILE into out (the sweep's own files: results.csv,
+ * curves.csv, ckpt). */
+void ls_submit_path(const ls_submit_policy *p, const char *sweep, const char *file,
+                    char *out, size_t cap);
+
 /* The job source's view of a sweep: out[i] is sw->jobs[i]'s id and
  * single-core estimate (ls_submit_estimate_seconds).  Matches the
  * ls_api_hooks.jobs_of_sweep signature; ctx is unused. */

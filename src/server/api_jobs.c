@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api_internal.h"
+#include "lstmsweep/curves.h"
 #include "lstmsweep/results.h"
 
 #define PAGE_DEFAULT 100
@@ -153,16 +154,26 @@ static json_t *curve_json(const ls_curve_point *pts, size_t n)
     return a;
 }
 
-/* The job's curve from the hook (none without one). */
-static json_t *job_curve(ls_api *api, const char *id)
+/* The job's curve: from the hook, else from the curve file of the first
+ * of its sweeps that has its points. */
+static json_t *job_curve(ls_api *api, const char *id, const ls_store_job_info *in, size_t n)
 {
     ls_curve_point *pts = NULL;
-    size_t n = 0;
+    size_t np = 0;
     ls_err err = {0};
+    char path[LS_SWEEP_PATH_MAX];
 
-    if (api->hooks.curve_of && api->hooks.curve_of(api->hooks.ctx, id, &pts, &n, &err))
-        n = 0;   /* a curve that cannot be read is an empty one: the row stands */
-    json_t *a = curve_json(pts, n);
+    if (api->hooks.curve_of) {
+        if (api->hooks.curve_of(api->hooks.ctx, id, &pts, &np, &err))
+            np = 0;   /* a curve that cannot be read is an empty one: the row stands */
+    }
+    for (size_t i = 0; !api->hooks.curve_of && !np && i < n; i++) {
+        free(pts);
+        ls_submit_path(&api->policy, in[i].sweep, "curves.csv", path, sizeof path);
+        if (ls_curves_of_job(path, id, &pts, &np, &err))
+            np = 0;
+    }
+    json_t *a = curve_json(pts, np);
     free(pts);
     return a;
 }
@@ -195,7 +206,7 @@ void api_job_get(ls_api *api, const ls_api_request *req, const char *id,
         api_json(resp, 200, json_pack("{s:s, s:o, s:o, s:o}", "id", id,
                                       "sweeps", jobs_json(entries, n),
                                       "row", row ? row_json(row) : json_null(),
-                                      "curve", job_curve(api, id)));
+                                      "curve", job_curve(api, id, entries, n)));
     free(row);
 }
 
@@ -217,7 +228,12 @@ static int write_results(ls_api *api, const char *sweep, FILE *f, ls_err *err)
 
 static int write_curves(ls_api *api, const char *sweep, FILE *f, ls_err *err)
 {
-    return api->hooks.curves_csv(api->hooks.ctx, sweep, f, err);
+    char path[LS_SWEEP_PATH_MAX];
+
+    if (api->hooks.curves_csv)
+        return api->hooks.curves_csv(api->hooks.ctx, sweep, f, err);
+    ls_submit_path(&api->policy, sweep, "curves.csv", path, sizeof path);
+    return ls_curves_copy(path, f, err);
 }
 
 void api_results_csv(ls_api *api, const ls_api_request *req, const char *name,
@@ -229,10 +245,6 @@ void api_results_csv(ls_api *api, const ls_api_request *req, const char *name,
 void api_curves_csv(ls_api *api, const ls_api_request *req, const char *name,
                     ls_api_response *resp)
 {
-    if (!api->hooks.curves_csv) {
-        ls_api_error(resp, 404, "this server keeps no curves");
-        return;
-    }
     reply_csv(api, name, write_curves, resp);
 }
 

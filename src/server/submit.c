@@ -97,13 +97,17 @@ static int check_data(const ls_submit_policy *p, const ls_sweep *sw, ls_err *err
     return 0;
 }
 
-/* STATE/sweeps/NAME/{results.csv, curves.csv, ckpt} */
+void ls_submit_path(const ls_submit_policy *p, const char *sweep, const char *file,
+                    char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/sweeps/%s/%s", p->state_dir, sweep, file);
+}
+
 static void set_paths(const ls_submit_policy *p, ls_sweep *sw)
 {
-    snprintf(sw->results, sizeof sw->results, "%s/sweeps/%s/results.csv", p->state_dir, sw->name);
-    snprintf(sw->curves, sizeof sw->curves, "%s/sweeps/%s/curves.csv", p->state_dir, sw->name);
-    snprintf(sw->checkpoints, sizeof sw->checkpoints, "%s/sweeps/%s/ckpt", p->state_dir,
-             sw->name);
+    ls_submit_path(p, sw->name, "results.csv", sw->results, sizeof sw->results);
+    ls_submit_path(p, sw->name, "curves.csv", sw->curves, sizeof sw->curves);
+    ls_submit_path(p, sw->name, "ckpt", sw->checkpoints, sizeof sw->checkpoints);
 }
 
 int ls_submit_load(const ls_submit_policy *p, const char *text, ls_sweep **out,

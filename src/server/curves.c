@@ -1,0 +1,95 @@
+/* curves.c - reading curve CSVs; see include/lstmsweep/curves.h. */
+#include "lstmsweep/curves.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lstmsweep/csv.h"
+#include "lstmsweep/results.h"
+
+typedef struct points {
+    const char *job_id;
+    ls_curve_point *p;
+    size_t n, cap;
+} points;
+
+static int on_row(void *ctx, const char *path, long line, int nfields, char **f, ls_err *err)
+{
+    points *pt = ctx;
+
+    if (strcmp(f[0], pt->job_id))
+        return 0;
+    if (pt->n == pt->cap) {
+        size_t cap = pt->cap ? 2 * pt->cap : 64;
+        void *p = realloc(pt->p, cap * sizeof *pt->p);
+        if (!p)
+            return ls_err_set(err, LS_ENOMEM, "%s: out of memory", path);
+        pt->p = p;
+        pt->cap = cap;
+    }
+    pt->p[pt->n++] = (ls_curve_point){.epoch = atoi(f[1]), .train_loss = strtod(f[2], NULL),
+                                      .train_error = strtod(f[3], NULL),
+                                      .test_error = *f[4] ? strtod(f[4], NULL) : -1,
+                                      .elapsed_s = strtod(f[5], NULL)};
+    return 0;
+}
+
+int ls_curves_of_job(const char *path, const char *job_id, ls_curve_point **pts, size_t *n,
+                     ls_err *err)
+{
+    points pt = {.job_id = job_id};
+    int rc = 0;
+
+    *pts = NULL;
+    *n = 0;
+    if (access(path, F_OK) == 0 || errno != ENOENT)
+        rc = ls_csv_read(path, LS_CURVE_COLUMNS, on_row, &pt, NULL, err);
+    if (rc) {
+        free(pt.p);
+        return rc;
+    }
+    *pts = pt.p;
+    *n = pt.n;
+    return 0;
+}
+
+/* Copy f's whole lines after a header that must be the curve header. */
+static int copy_lines(const char *path, FILE *f, FILE *out, ls_err *err)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    int rc = 0, first = 1;
+
+    while ((len = getline(&line, &cap, f)) > 0 && line[len - 1] == '\n') {
+        if (first && (strncmp(line, LS_CURVE_COLUMNS "\n", (size_t)len) ||
+                      (size_t)len != sizeof LS_CURVE_COLUMNS)) {
+            rc = ls_err_set(err, LS_EFORMAT, "%s:1: unexpected header", path);
+            break;
+        }
+        if (!first)
+            fwrite(line, 1, (size_t)len, out);
+        first = 0;
+    }
+    if (!rc && ferror(f))
+        rc = ls_err_set(err, LS_EIO, "%s: %s", path, strerror(errno));
+    free(line);
+    return rc;
+}
+
+int ls_curves_copy(const char *path, FILE *out, ls_err *err)
+{
+    FILE *f = fopen(path, "r");
+    int rc = 0;
+
+    fprintf(out, "%s\n", LS_CURVE_COLUMNS);
+    if (!f)
+        return errno == ENOENT ? 0 : ls_err_set(err, LS_EIO, "%s: %s", path, strerror(errno));
+    rc = copy_lines(path, f, out, err);
+    fclose(f);
+    if (!rc && ferror(out))
+        rc = ls_err_set(err, LS_EIO, "%s: write error", path);
+    return rc;
+}

@@ -52,4 +52,10 @@ double ls_cost_seconds(const ls_job *job, size_t n_train, size_t n_eval,
 /* Speed-up of a k-thread job over one thread (measured ~1.44 at k = 2). */
 double ls_cost_speedup(int k);
 
+/* A job's estimate from the job alone (ls_cost_samples, then
+ * ls_cost_seconds at its eval interval, the auto one resolved as training
+ * would, into *eval_every unless NULL): the shard split, the queue before
+ * data is loaded, and the server's submissions use it. */
+double ls_cost_job_seconds(const ls_job *job, int *eval_every);
+
 #endif

@@ -20,7 +20,9 @@ enum {
     LS_EIO = -3,      /* file could not be opened, read or written */
     LS_EFORMAT = -4,  /* file content is malformed, truncated or mismatched */
     LS_EDNNL = -5,    /* a oneDNN call failed */
-    LS_EDIVERGED = -6 /* training produced a NaN or infinite loss */
+    LS_EDIVERGED = -6, /* training produced a NaN or infinite loss */
+    LS_ECONFLICT = -7  /* state changed meanwhile (a stale attempt, a job
+                          not in the state the call needs) */
 };
 
 typedef struct ls_err {

@@ -66,6 +66,16 @@ int ls_sweep_load(ls_sweep **out, const char *path,
                   const char *const *overrides, int noverrides, ls_err *err);
 void ls_sweep_destroy(ls_sweep *s);
 
+/* ls_sweep_load_text flag: refuse results, curves and checkpoints in
+ * [sweep] (a sweep submitted over the network must not choose paths). */
+#define LS_SWEEP_NO_PATHS 1u
+
+/* As ls_sweep_load, from the NUL-terminated text of a sweep file; name
+ * stands for the file in messages ("<submitted>:3: [sweep] ...") and in
+ * the default sweep name.  text need not outlive the call. */
+int ls_sweep_load_text(ls_sweep **out, const char *name, const char *text, unsigned flags,
+                       const char *const *overrides, int noverrides, ls_err *err);
+
 /* Parse a memory size: "auto" -> 0, "512M", "24G", "1073741824". */
 int ls_parse_bytes(const char *text, size_t *bytes);
 

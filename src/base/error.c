@@ -42,6 +42,7 @@ const char *ls_strerror(int code)
     case LS_EFORMAT: return "malformed file";
     case LS_EDNNL: return "oneDNN error";
     case LS_EDIVERGED: return "diverged";
+    case LS_ECONFLICT: return "conflict";
     default: return "unknown error";
     }
 }

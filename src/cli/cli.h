@@ -14,6 +14,7 @@ int cmd_topo(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_slurm(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 /* Print "lstmsweep: " + message to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -16,17 +16,6 @@
 
 #define OOM(err) ls_err_set(err, LS_ENOMEM, "out of memory")
 
-/* The eval interval of a job with these sample counts.  The auto rule
- * (train.h) reads only a data set's kind, bits and counts, so a data set
- * that is only those stands in for one not loaded. */
-static int eval_every_of(const ls_job *j, size_t n_train, size_t n_eval)
-{
-    ls_dataset counts = {.kind = j->task == LS_TASK_BITCOUNT ? LS_DATA_BITCOUNT
-                                                              : LS_DATA_IMAGES,
-                         .n_train = n_train, .n_test = n_eval, .bits = j->bits};
-    return j->eval_every > 0 ? j->eval_every : ls_train_auto_eval_every(&counts);
-}
-
 /* Step 1: every job with its id and its cost from the job alone. */
 static int list_jobs(ls_queue *q, const ls_sweep *sw, ls_err *err)
 {
@@ -39,14 +28,11 @@ static int list_jobs(ls_queue *q, const ls_sweep *sw, ls_err *err)
      * job ids are distinct here. */
     for (size_t i = 0; i < sw->njobs; i++) {
         ls_queue_entry *e = &q->e[i];
-        size_t n_train, n_eval;
         e->job = sw->jobs[i];
         e->data = -1;
         ls_job_id(&e->job, e->id);
         ls_result_init(&e->res);
-        ls_cost_samples(&e->job, &n_train, &n_eval);
-        e->eval_every = eval_every_of(&e->job, n_train, n_eval);
-        q->pj[i].est_s = ls_cost_seconds(&e->job, n_train, n_eval, e->eval_every);
+        q->pj[i].est_s = ls_cost_job_seconds(&e->job, &e->eval_every);
         q->pj[i].useful = ls_job_useful_threads(&e->job);
     }
     q->n = sw->njobs;

@@ -1,5 +1,6 @@
 /* cost.c - see include/lstmsweep/cost.h. */
 #include "lstmsweep/cost.h"
+#include "lstmsweep/train.h"
 
 #include <math.h>
 
@@ -80,4 +81,19 @@ double ls_cost_seconds(const ls_job *j, size_t n_train, size_t n_eval,
 double ls_cost_speedup(int k)
 {
     return pow((double)k, 0.55);
+}
+
+double ls_cost_job_seconds(const ls_job *j, int *eval_every)
+{
+    size_t n_train, n_eval;
+    ls_cost_samples(j, &n_train, &n_eval);
+    /* The auto rule (train.h) reads only a data set's kind, bits and
+     * counts, so a data set that is only those stands in for one not
+     * loaded. */
+    ls_dataset counts = {.kind = j->task == LS_TASK_BITCOUNT ? LS_DATA_BITCOUNT : LS_DATA_IMAGES,
+                         .n_train = n_train, .n_test = n_eval, .bits = j->bits};
+    int every = j->eval_every > 0 ? j->eval_every : ls_train_auto_eval_every(&counts);
+    if (eval_every)
+        *eval_every = every;
+    return ls_cost_seconds(j, n_train, n_eval, every);
 }

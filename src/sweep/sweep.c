@@ -63,7 +63,9 @@ typedef struct section {
 } section;
 
 typedef struct parser {
-    const char *path;
+    const char *path;       /* the file, or the display name of text */
+    const char *text;       /* ls_sweep_load_text: the sweep itself */
+    unsigned flags;         /* LS_SWEEP_* */
     FILE *f;
     char buf[1024];         /* one raw line */
     int lineno;
@@ -307,6 +309,12 @@ static int check_sweep_value(parser *p, const entry *e)
     return 0;
 }
 
+static int is_path_key(const char *canon)
+{
+    return !strcmp(canon, "results") || !strcmp(canon, "curves") ||
+           !strcmp(canon, "checkpoints");
+}
+
 /* Add (or, for an override, replace) key `name` of section `sec`. */
 static int add_entry(parser *p, int sec, const char *name, const char *value, int line,
                      const char *override)
@@ -324,6 +332,9 @@ static int add_entry(parser *p, int sec, const char *name, const char *value, in
     if (!is_known_key(sec, tmp.name))
         return fail(p, LS_EINVAL, line, override, sec, name, "unknown key%s",
                     !strcmp(tmp.name, "task") ? " (the section gives the task)" : "");
+    if ((p->flags & LS_SWEEP_NO_PATHS) && sec == SEC_SWEEP && is_path_key(tmp.name))
+        return fail(p, LS_EINVAL, line, override, sec, name, "not allowed here: the server "
+                    "keeps results, curves and checkpoints in its state directory");
     e = find_entry(s, tmp.name);
     if (e && !override)
         return fail(p, LS_EINVAL, line, override, sec, name, "duplicate key (first on line %d)",
@@ -418,7 +429,9 @@ static int parse_file(parser *p)
 {
     int ret;
 
-    p->f = fopen(p->path, "r");
+    /* text goes through the same reader as a file, so its messages
+     * carry line numbers the same way */
+    p->f = p->text ? fmemopen((void *)p->text, strlen(p->text), "r") : fopen(p->path, "r");
     if (!p->f)
         return fail(p, LS_EIO, 0, NULL, -1, NULL, "cannot open: %s", strerror(errno));
     ret = ini_parse_stream(read_line, p, on_value, p);
@@ -699,8 +712,8 @@ static int build(parser *p, ls_sweep *s)
 
 /* ---- public ------------------------------------------------------------ */
 
-int ls_sweep_load(ls_sweep **out, const char *path, const char *const *overrides,
-                  int noverrides, ls_err *err)
+static int load(ls_sweep **out, const char *path, const char *text, unsigned flags,
+                const char *const *overrides, int noverrides, ls_err *err)
 {
     parser *p = ls_alloc(sizeof *p);
     ls_sweep *s = NULL;
@@ -710,6 +723,8 @@ int ls_sweep_load(ls_sweep **out, const char *path, const char *const *overrides
     if (!p)
         return ls_err_set(err, LS_ENOMEM, "%s: out of memory", path);
     p->path = path;
+    p->text = text;
+    p->flags = flags;
     p->cur = -1;
     p->err = err;
     rc = parse_file(p);
@@ -727,6 +742,18 @@ int ls_sweep_load(ls_sweep **out, const char *path, const char *const *overrides
     }
     *out = s;
     return 0;
+}
+
+int ls_sweep_load(ls_sweep **out, const char *path, const char *const *overrides,
+                  int noverrides, ls_err *err)
+{
+    return load(out, path, NULL, 0, overrides, noverrides, err);
+}
+
+int ls_sweep_load_text(ls_sweep **out, const char *name, const char *text, unsigned flags,
+                       const char *const *overrides, int noverrides, ls_err *err)
+{
+    return load(out, name, text, flags, overrides, noverrides, err);
 }
 
 void ls_sweep_destroy(ls_sweep *s)

@@ -1,0 +1,150 @@
+/* store.h - the experiment server's durable state: sweeps, their jobs and
+ * the jobs' results rows, in one SQLite database.
+ *
+ * Durability: WAL journal with synchronous=FULL, so a committed transaction
+ * survives a crash or a power loss, and every write is one BEGIN IMMEDIATE
+ * transaction (writers queue up front instead of failing on a lock
+ * upgrade).
+ *
+ * A job's life: queued -> running (ls_store_claim: attempt + 1) -> done
+ * (ls_store_finish: its final row) | queued again (ls_store_requeue: drained
+ * to a checkpoint) | cancelled.  The attempt number is a fence: finish and
+ * requeue name the attempt they ran, and are refused (LS_ECONFLICT, nothing
+ * changed) unless it is the job's current one and the job is running.  So
+ * a stale worker can never record twice.  ls_store_open() puts every job an
+ * earlier process left running back in the queue (it resumes from its
+ * checkpoint; its next claim is a new attempt).
+ *
+ * Results: a final row (ok, diverged, failed) belongs to the job id, not to
+ * the sweep: a job whose id already has one, in any sweep, enters a new
+ * sweep as done and is not run again.  ls_store_export() writes a sweep's
+ * rows, in the sweep's order, as the CSV `run` writes: same header, one row
+ * per job (a job satisfied by another sweep's row shows that row, whose
+ * `sweep` column names the sweep that ran it).
+ *
+ * Sweeps are named; submitting a name again with the same INI text is a
+ * no-op (idempotent), with another text it is refused (LS_EINVAL).
+ *
+ * Threading: an ls_store is one SQLite connection behind a mutex: any
+ * thread may call any function.  Errors: LS_EIO (SQLite failed; the message
+ * has its text), LS_EINVAL, LS_ECONFLICT, LS_ENOMEM.
+ */
+#ifndef LSTMSWEEP_STORE_H
+#define LSTMSWEEP_STORE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "lstmsweep/error.h"
+#include "lstmsweep/job.h"
+
+typedef struct ls_store ls_store;
+
+typedef enum {
+    LS_SWEEP_ACTIVE = 0,   /* has queued or running jobs, takes its share */
+    LS_SWEEP_PAUSED,       /* starts no job; running ones go on */
+    LS_SWEEP_CANCELLED,    /* starts no job; running ones drain */
+    LS_SWEEP_DONE          /* every job done or cancelled */
+} ls_sweep_state;
+
+typedef enum { LS_JOB_QUEUED = 0, LS_JOB_RUNNING, LS_JOB_DONE, LS_JOB_CANCELLED } ls_job_state;
+
+const char *ls_sweep_state_name(ls_sweep_state s);
+const char *ls_job_state_name(ls_job_state s);
+
+/* Open (creating if needed) the database at path, and requeue the jobs an
+ * earlier process left running (*requeued, may be NULL, says how many). */
+int ls_store_open(ls_store **out, const char *path, size_t *requeued, ls_err *err);
+void ls_store_close(ls_store *s);
+
+/* One job of a sweep being added: its id and single-core estimate (the
+ * order inside a sweep is largest estimate first). */
+typedef struct ls_store_job {
+    char id[LS_JOB_ID_LEN];
+    double est_s;
+} ls_store_job;
+
+/* Add a sweep and its jobs, or recognise a resubmission (same name, same
+ * text: nothing changes, *new_jobs = 0).  *new_jobs (may be NULL): jobs
+ * entered queued, i.e. without a final row in any sweep. */
+int ls_store_add_sweep(ls_store *s, const char *name, const char *ini, int priority,
+                       const ls_store_job *jobs, size_t n, size_t *new_jobs,
+                       ls_err *err);
+
+typedef struct ls_sweep_info {
+    char name[64];
+    int priority;
+    ls_sweep_state state;
+    double submitted, core_s;  /* epoch seconds; core-seconds used */
+    size_t by_state[4];        /* jobs per ls_job_state */
+    size_t by_status[4];       /* done jobs per ls_status (results.h) */
+} ls_sweep_info;
+
+/* The sweep's INI text (malloc'ed, the caller frees it) and facts. */
+int ls_store_sweep(ls_store *s, const char *name, ls_sweep_info *info,
+                   char **ini, ls_err *err);
+/* Every sweep, in submission order; *out malloc'ed. */
+int ls_store_sweeps(ls_store *s, ls_sweep_info **out, size_t *n, ls_err *err);
+
+/* Pause (ACTIVE -> PAUSED), resume (PAUSED -> ACTIVE) or cancel (queued
+ * jobs become cancelled at once, running ones when they drain). */
+int ls_store_set_state(ls_store *s, const char *name, ls_sweep_state to, ls_err *err);
+int ls_store_set_priority(ls_store *s, const char *name, int priority, ls_err *err);
+
+/* The queued job ids of an active sweep, largest estimate first (at most
+ * max; *n set); for the scheduler's job source. */
+int ls_store_queued(ls_store *s, const char *sweep, ls_store_job *out, size_t max,
+                    size_t *n, ls_err *err);
+
+/* queued -> running; *attempt receives the attempt this run is.  Refused
+ * (LS_ECONFLICT) if the job is not queued or its sweep not active. */
+int ls_store_claim(ls_store *s, const char *sweep, const char *id, int *attempt,
+                   ls_err *err);
+
+/* Record a run's end, fenced on attempt.  status is a results status name
+ * and row its CSV line (no newline).  Final statuses make the row the job
+ * id's result; "interrupted" requeues the job (or cancels it, if its sweep
+ * was cancelled meanwhile); core_s is charged to the sweep either way. */
+int ls_store_finish(ls_store *s, const char *sweep, const char *id, int attempt,
+                    const char *status, const char *row, double core_s, ls_err *err);
+
+/* Write the sweep's rows as a results CSV (header first) to f. */
+int ls_store_export(ls_store *s, const char *sweep, FILE *f, ls_err *err);
+
+/* ---- reading jobs (for the HTTP API) ---- */
+
+typedef struct ls_store_job_info {
+    char sweep[64];
+    char id[LS_JOB_ID_LEN];
+    size_t pos;                /* place in the sweep's order, from 0 */
+    double est_s;              /* single-core estimate */
+    ls_job_state state;
+    int attempt;               /* runs started so far */
+    char status[16];           /* its row's status ("ok", "interrupted"...),
+                                  "" if it has none yet */
+} ls_store_job_info;
+
+/* Up to max of the sweep's jobs in its order, skipping the first offset;
+ * filter is NULL or "" (all), a job state name (queued, running, done,
+ * cancelled) or a row status (ok, diverged, failed, interrupted).  *n:
+ * how many were written; *total (may be NULL): how many match.  LS_EINVAL
+ * for an unknown sweep or filter.  Indexed: a page costs its size plus
+ * the offset, not the sweep's size. */
+int ls_store_jobs(ls_store *s, const char *sweep, const char *filter, size_t offset,
+                  size_t max, ls_store_job_info *out, size_t *n, size_t *total,
+                  ls_err *err);
+
+/* Job id's entry in every sweep that lists it (up to max, submission
+ * order; *n set, 0 if none) and its row (*row malloc'ed, the caller frees;
+ * NULL if it has none; row may be NULL). */
+int ls_store_job_of(ls_store *s, const char *id, ls_store_job_info *out, size_t max,
+                 size_t *n, char **row, ls_err *err);
+
+/* Estimated single-core seconds of the sweep's queued and running jobs. */
+int ls_store_left(ls_store *s, const char *sweep, double *est_s, ls_err *err);
+
+/* Final rows of all jobs by status (by_status[ls_status]), for counters:
+ * they only grow, as rows are never deleted. */
+int ls_store_finished(ls_store *s, size_t by_status[4], ls_err *err);
+
+#endif

@@ -1,0 +1,58 @@
+/* api_internal.h - what the API's source files (api.c: routing, auth,
+ * sweeps; api_jobs.c: jobs, CSVs, events) share.  Not installed. */
+#ifndef LSTMSWEEP_API_INTERNAL_H
+#define LSTMSWEEP_API_INTERNAL_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "lstmsweep/api.h"
+#include "lstmsweep/submit.h"
+#include "lstmsweep/token.h"
+
+struct ls_api {
+    ls_store *store;
+    ls_events *events;
+    ls_api_hooks hooks;
+    ls_submit_policy policy;
+    char token[LS_TOKEN_LEN + 64];    /* any token the operator gives */
+};
+
+/* A route's handler; arg is the route's one variable segment (or NULL). */
+typedef void api_handler(ls_api *api, const ls_api_request *req, const char *arg,
+                         ls_api_response *resp);
+
+/* Responses.  api_json takes ownership of j (NULL: 500, out of memory);
+ * api_body of body (malloc'ed). */
+void api_json(ls_api_response *resp, int status, json_t *j);
+void api_body(ls_api_response *resp, int status, const char *type, char *body, size_t len);
+/* 200 with what write puts into a memory stream (its failure: 500). */
+typedef int api_writer(ls_api *api, const char *arg, FILE *f, ls_err *err);
+void api_memstream(ls_api_response *resp, const char *type, api_writer *write, ls_api *api,
+                   const char *arg);
+/* A failed store call: LS_EINVAL -> einval_status, LS_ECONFLICT -> 409,
+ * anything else -> 500. */
+void api_fail(ls_api_response *resp, int rc, const ls_err *err, int einval_status);
+
+/* The query argument key, or NULL. */
+const char *api_query(const ls_api_request *req, const char *key);
+/* The query argument key as an integer in [min, max] (def if absent);
+ * -1 with a 400 in resp if it is not one. */
+int api_query_long(const ls_api_request *req, const char *key, long def, long min,
+                   long max, long *out, ls_api_response *resp);
+
+/* The named sweep's facts; -1 with a 400 (bad name) or 404 in resp. */
+int api_find_sweep(ls_api *api, const char *name, ls_sweep_info *info,
+                   ls_api_response *resp);
+
+api_handler api_jobs_list, api_job_get, api_results_csv, api_curves_csv, api_events;
+
+/* api_curves.c: the job's points in file order into *pts (malloc'ed, the
+ * caller frees; NULL if none), *n set, errors -1 where the row leaves them
+ * empty; and the file's header and whole rows to out (just the header if
+ * it is missing).  LS_EIO, LS_EFORMAT (not a curves file), LS_ENOMEM. */
+int ls_curves_of_job(const char *path, const char *job_id, ls_curve_point **pts, size_t *n,
+                     ls_err *err);
+int ls_curves_copy(const char *path, FILE *out, ls_err *err);
+
+#endif

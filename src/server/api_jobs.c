@@ -1,0 +1,275 @@
+/* api_jobs.c - the API's job, CSV and event endpoints; see
+ * include/lstmsweep/api.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_internal.h"
+#include "lstmsweep/results.h"
+
+#define PAGE_DEFAULT 100
+#define PAGE_MAX 1000
+#define JOB_SWEEPS_MAX 64    /* sweeps listed for one job */
+
+static json_t *job_json(const ls_store_job_info *j)
+{
+    return json_pack("{s:s, s:s, s:I, s:s, s:i, s:s, s:f}", "sweep", j->sweep, "id", j->id,
+                     "pos", (json_int_t)j->pos, "state", ls_job_state_name(j->state),
+                     "attempt", j->attempt, "status", j->status, "est_seconds", j->est_s);
+}
+
+/* An array of jobs' JSON, or NULL (out of memory). */
+static json_t *jobs_json(const ls_store_job_info *jobs, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++)
+        if (json_array_append_new(a, job_json(&jobs[i]))) {
+            json_decref(a);
+            return NULL;
+        }
+    return a;
+}
+
+void api_jobs_list(ls_api *api, const ls_api_request *req, const char *name,
+                   ls_api_response *resp)
+{
+    ls_sweep_info w;
+    ls_store_job_info *jobs;
+    long offset, limit;
+    size_t n = 0, total = 0;
+    ls_err err = {0};
+    const char *status = api_query(req, "status");
+    int rc;
+
+    if (api_find_sweep(api, name, &w, resp) ||
+        api_query_long(req, "offset", 0, 0, 1L << 40, &offset, resp) ||
+        api_query_long(req, "limit", PAGE_DEFAULT, 1, PAGE_MAX, &limit, resp))
+        return;
+    if (!(jobs = malloc((size_t)limit * sizeof *jobs))) {
+        ls_api_error(resp, 500, "out of memory");
+        return;
+    }
+    rc = ls_store_jobs(api->store, name, status, (size_t)offset, (size_t)limit, jobs, &n,
+                       &total, &err);
+    if (rc)
+        api_fail(resp, rc, &err, 400);   /* the sweep exists: a bad filter */
+    else
+        api_json(resp, 200, json_pack("{s:s, s:I, s:I, s:I, s:o}", "sweep", name,
+                                      "total", (json_int_t)total, "offset", (json_int_t)offset,
+                                      "limit", (json_int_t)limit, "jobs", jobs_json(jobs, n)));
+    free(jobs);
+}
+
+/* ---- one job ------------------------------------------------------------------- */
+
+/* Columns whose values are text; the others are numbers (or null when
+ * empty). */
+static int is_text_column(const char *name)
+{
+    static const char *const text[] = {"job_id", "sweep", "task", "data", "status", "cpus",
+                                       "host", "start_time", "end_time", "onednn", "isa",
+                                       "version", "message"};
+    for (size_t i = 0; i < sizeof text / sizeof *text; i++)
+        if (!strcmp(name, text[i]))
+            return 1;
+    return 0;
+}
+
+static json_t *field_json(const char *column, const char *value)
+{
+    char *end;
+    double x;
+
+    if (is_text_column(column))
+        return json_string(value);
+    if (!*value)
+        return json_null();
+    errno = 0;
+    x = strtod(value, &end);
+    return *end || errno ? json_string(value) : json_real(x);
+}
+
+/* The next CSV field of *p (RFC 4180: quotes doubled inside quotes) into
+ * out, which has room for the whole line; *p moves past its comma. */
+static void next_field(const char **p, char *out)
+{
+    const char *s = *p;
+    int quoted = *s == '"';
+
+    s += quoted;
+    while (*s && (quoted || *s != ',')) {
+        if (quoted && *s == '"') {
+            if (s[1] != '"') {
+                quoted = 0;
+                s++;
+                continue;
+            }
+            s++;
+        }
+        *out++ = *s++;
+    }
+    *out = '\0';
+    *p = *s == ',' ? s + 1 : s;
+}
+
+/* A results row as {column: value}, or NULL (out of memory). */
+static json_t *row_json(const char *row)
+{
+    char columns[] = LS_RESULTS_COLUMNS, *save = NULL;
+    char *field = malloc(strlen(row) + 1);
+    json_t *o = json_object();
+    const char *p = row;
+
+    for (char *c = strtok_r(columns, ",", &save); field && o && c;
+         c = strtok_r(NULL, ",", &save)) {
+        next_field(&p, field);
+        if (json_object_set_new(o, c, field_json(c, field))) {
+            json_decref(o);
+            o = NULL;
+        }
+    }
+    free(field);
+    if (!field) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static json_t *curve_json(const ls_curve_point *pts, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++) {
+        const ls_curve_point *c = &pts[i];
+        json_t *te = c->test_error < 0 ? json_null() : json_real(c->test_error);
+        json_t *ve = c->val_error < 0 ? json_null() : json_real(c->val_error);
+        if (json_array_append_new(a, json_pack("{s:i, s:f, s:f, s:o, s:o, s:f}", "epoch",
+                                               c->epoch, "train_loss", c->train_loss,
+                                               "train_error", c->train_error, "val_error", ve,
+                                               "test_error", te, "elapsed_s", c->elapsed_s))) {
+            json_decref(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+/* The job's curve: from the hook, else from the curve file of the first
+ * of its sweeps that has its points. */
+static json_t *job_curve(ls_api *api, const char *id, const ls_store_job_info *in, size_t n)
+{
+    ls_curve_point *pts = NULL;
+    size_t np = 0;
+    ls_err err = {0};
+    char path[LS_SWEEP_PATH_MAX];
+
+    if (api->hooks.curve_of) {
+        if (api->hooks.curve_of(api->hooks.ctx, id, &pts, &np, &err))
+            np = 0;   /* a curve that cannot be read is an empty one: the row stands */
+    }
+    for (size_t i = 0; !api->hooks.curve_of && !np && i < n; i++) {
+        free(pts);
+        ls_submit_path(&api->policy, in[i].sweep, "curves.csv", path, sizeof path);
+        if (ls_curves_of_job(path, id, &pts, &np, &err))
+            np = 0;
+    }
+    json_t *a = curve_json(pts, np);
+    free(pts);
+    return a;
+}
+
+static int is_job_id(const char *id)
+{
+    return strlen(id) == LS_JOB_ID_LEN - 1 && strspn(id, "0123456789abcdef") == LS_JOB_ID_LEN - 1;
+}
+
+void api_job_get(ls_api *api, const ls_api_request *req, const char *id,
+                 ls_api_response *resp)
+{
+    ls_store_job_info entries[JOB_SWEEPS_MAX];
+    size_t n = 0;
+    char *row = NULL;
+    ls_err err = {0};
+    int rc;
+
+    if (!is_job_id(id)) {
+        ls_api_error(resp, 400, "'%.64s' is not a job id (16 lowercase hex digits)", id);
+        return;
+    }
+    if ((rc = ls_store_job_of(api->store, id, entries, JOB_SWEEPS_MAX, &n, &row, &err))) {
+        api_fail(resp, rc, &err, 500);
+        return;
+    }
+    if (n == 0)
+        ls_api_error(resp, 404, "no sweep has job %s", id);
+    else
+        api_json(resp, 200, json_pack("{s:s, s:o, s:o, s:o}", "id", id,
+                                      "sweeps", jobs_json(entries, n),
+                                      "row", row ? row_json(row) : json_null(),
+                                      "curve", job_curve(api, id, entries, n)));
+    free(row);
+}
+
+/* ---- CSV files ------------------------------------------------------------------- */
+
+/* The sweep's CSV from write; 404 for an unknown sweep. */
+static void reply_csv(ls_api *api, const char *name, api_writer *write, ls_api_response *resp)
+{
+    ls_sweep_info w;
+
+    if (!api_find_sweep(api, name, &w, resp))
+        api_memstream(resp, "text/csv", write, api, name);
+}
+
+static int write_results(ls_api *api, const char *sweep, FILE *f, ls_err *err)
+{
+    return ls_store_export(api->store, sweep, f, err);
+}
+
+static int write_curves(ls_api *api, const char *sweep, FILE *f, ls_err *err)
+{
+    char path[LS_SWEEP_PATH_MAX];
+
+    if (api->hooks.curves_csv)
+        return api->hooks.curves_csv(api->hooks.ctx, sweep, f, err);
+    ls_submit_path(&api->policy, sweep, "curves.csv", path, sizeof path);
+    return ls_curves_copy(path, f, err);
+}
+
+void api_results_csv(ls_api *api, const ls_api_request *req, const char *name,
+                     ls_api_response *resp)
+{
+    reply_csv(api, name, write_results, resp);
+}
+
+void api_curves_csv(ls_api *api, const ls_api_request *req, const char *name,
+                    ls_api_response *resp)
+{
+    reply_csv(api, name, write_curves, resp);
+}
+
+/* ---- events ------------------------------------------------------------------------ */
+
+void api_events(ls_api *api, const ls_api_request *req, const char *arg,
+                ls_api_response *resp)
+{
+    const char *last = ls_api_header(req, "Last-Event-ID");
+    uint64_t now = ls_events_last(api->events), after = now;
+    char *end;
+
+    if (last) {
+        errno = 0;
+        unsigned long long x = strtoull(last, &end, 10);
+        if (!*last || *end || errno || *last == '-') {
+            ls_api_error(resp, 400, "Last-Event-ID: '%.32s' is not an event id", last);
+            return;
+        }
+        after = x;
+    }
+    api_body(resp, 200, "text/event-stream", NULL, 0);
+    resp->stream = 1;
+    /* ids start again at 1 when the server restarts: a client ahead of
+     * them has missed what happened since, and is told so */
+    resp->stream_reset = after > now;
+    resp->stream_after = after > now ? 0 : after;
+}

@@ -1,0 +1,147 @@
+/* submit.c - the policy for submitted sweeps; see include/lstmsweep/submit.h. */
+#include "lstmsweep/submit.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lstmsweep/dataset.h"
+#include "lstmsweep/cost.h"
+#include "lstmsweep/train.h"
+
+int ls_submit_policy_init(ls_submit_policy *p, const char *state_dir,
+                          const char *const *roots, size_t nroots, ls_err *err)
+{
+    static const char *const default_root[] = {"data"};
+
+    memset(p, 0, sizeof *p);
+    if (strlen(state_dir) >= sizeof p->state_dir)
+        return ls_err_set(err, LS_EINVAL, "%s: state directory path too long", state_dir);
+    snprintf(p->state_dir, sizeof p->state_dir, "%s", state_dir);
+    if (!roots || !nroots) {
+        roots = default_root;
+        nroots = 1;
+    }
+    if (!(p->roots = calloc(nroots, sizeof *p->roots)))
+        return ls_err_set(err, LS_ENOMEM, "out of memory");
+    for (size_t i = 0; i < nroots; i++, p->nroots++)
+        if (!(p->roots[i] = realpath(roots[i], NULL))) {
+            int e = errno;
+            ls_submit_policy_free(p);
+            return ls_err_set(err, e == ENOMEM ? LS_ENOMEM : LS_EINVAL, "data root %s: %s",
+                              roots[i], strerror(e));
+        }
+    return 0;
+}
+
+void ls_submit_policy_free(ls_submit_policy *p)
+{
+    for (size_t i = 0; i < p->nroots; i++)
+        free(p->roots[i]);
+    free(p->roots);
+    p->roots = NULL;
+    p->nroots = 0;
+}
+
+int ls_submit_check_name(const char *name, ls_err *err)
+{
+    size_t n = strlen(name);
+    static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-";
+
+    if (n == 0 || n > 63)
+        return ls_err_set(err, LS_EINVAL, "sweep name must have 1 to 63 characters");
+    if (strspn(name, ok) != n)
+        return ls_err_set(err, LS_EINVAL, "sweep name '%.63s': only letters, digits, '.', "
+                          "'_' and '-' are allowed", name);
+    if (name[0] == '.' || name[0] == '-' || name[0] == '_' || strstr(name, ".."))
+        return ls_err_set(err, LS_EINVAL, "sweep name '%s': must start with a letter or a "
+                          "digit and hold no \"..\"", name);
+    return 0;
+}
+
+/* 1 if the resolved path is a root or lies below one. */
+static int under_roots(const ls_submit_policy *p, const char *real)
+{
+    for (size_t i = 0; i < p->nroots; i++) {
+        size_t n = strlen(p->roots[i]);
+        if (!strncmp(real, p->roots[i], n) &&
+            (real[n] == '\0' || real[n] == '/' || (n == 1 && p->roots[i][0] == '/')))
+            return 1;
+    }
+    return 0;
+}
+
+static int check_data(const ls_submit_policy *p, const ls_sweep *sw, ls_err *err)
+{
+    const char *last = NULL;    /* jobs come in runs of the same directory */
+
+    for (size_t i = 0; i < sw->njobs; i++) {
+        const ls_job *j = &sw->jobs[i];
+        if (j->task != LS_TASK_MNIST || (last && !strcmp(last, j->data)))
+            continue;
+        char *real = realpath(j->data, NULL);
+        int ok = real && under_roots(p, real);
+        free(real);
+        if (!ok)
+            return ls_err_set(err, LS_EINVAL, "%s: [mnist] data: '%s' is not under a data "
+                              "root of this server (%s%s)", LS_SUBMIT_FILE, j->data,
+                              p->roots[0], p->nroots > 1 ? ", ..." : "");
+        last = j->data;
+    }
+    return 0;
+}
+
+void ls_submit_path(const ls_submit_policy *p, const char *sweep, const char *file,
+                    char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/sweeps/%s/%s", p->state_dir, sweep, file);
+}
+
+static void set_paths(const ls_submit_policy *p, ls_sweep *sw)
+{
+    ls_submit_path(p, sw->name, "results.csv", sw->results, sizeof sw->results);
+    ls_submit_path(p, sw->name, "curves.csv", sw->curves, sizeof sw->curves);
+    ls_submit_path(p, sw->name, "ckpt", sw->checkpoints, sizeof sw->checkpoints);
+}
+
+int ls_submit_load(const ls_submit_policy *p, const char *text, ls_sweep **out,
+                   ls_err *err)
+{
+    ls_sweep *sw = NULL;
+    int rc = ls_sweep_load_text(&sw, LS_SUBMIT_FILE, text, LS_SWEEP_NO_PATHS, NULL, 0, err);
+
+    *out = NULL;
+    if (rc)
+        return rc;
+    /* without [sweep] name the parser names it after the file, "<submitted>" */
+    if (!strcmp(sw->name, LS_SUBMIT_FILE))
+        rc = ls_err_set(err, LS_EINVAL, "%s: [sweep] name: missing: a submitted sweep must "
+                        "be named", LS_SUBMIT_FILE);
+    else if ((rc = ls_submit_check_name(sw->name, err)))
+        ls_err_prefix(err, "%s: [sweep] name", LS_SUBMIT_FILE);
+    if (!rc)
+        rc = check_data(p, sw, err);
+    if (rc) {
+        ls_sweep_destroy(sw);
+        return rc;
+    }
+    set_paths(p, sw);
+    *out = sw;
+    return 0;
+}
+
+double ls_submit_estimate_seconds(const ls_job *job)
+{
+    return ls_cost_job_seconds(job, NULL);
+}
+
+int ls_submit_jobs(void *ctx, const ls_sweep *sw, ls_store_job *out, ls_err *err)
+{
+    for (size_t i = 0; i < sw->njobs; i++) {
+        ls_job_id(&sw->jobs[i], out[i].id);
+        out[i].est_s = ls_submit_estimate_seconds(&sw->jobs[i]);
+    }
+    return 0;
+}

@@ -1,0 +1,315 @@
+/* check_store.c - the server's durable queue (store.h): submission and
+ * idempotent resubmission, order, claim and the attempt fence, recovery
+ * after a crash (a child killed with SIGKILL while it claims and finishes
+ * jobs), jobs shared between sweeps running once, pause, resume and
+ * cancel, and the export as a results CSV. */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check_util.h"
+#include "lstmsweep/results.h"
+#include "lstmsweep/store.h"
+
+static char dir[64], db[128];
+
+static void setup(void)
+{
+    ls_test_mkdtemp(dir, sizeof dir, "store");
+    snprintf(db, sizeof db, "%s/state.db", dir);
+}
+
+static void teardown(void)
+{
+    ls_test_rmtree(dir);
+}
+
+static ls_store *open_store(size_t *requeued)
+{
+    ls_store *s = NULL;
+    ls_err err = {0};
+    ck_assert_msg(ls_store_open(&s, db, requeued, &err) == 0, "%s", err.msg);
+    return s;
+}
+
+/* Jobs "j0".."j<n-1>" (padded to 16 characters) with estimates 1..n. */
+static void make_jobs(ls_store_job *j, int n, int first)
+{
+    for (int i = 0; i < n; i++) {
+        snprintf(j[i].id, sizeof j[i].id, "%016d", first + i);
+        j[i].est_s = first + i + 1;
+    }
+}
+
+static void add(ls_store *s, const char *name, const char *ini, int n, int first,
+                size_t want_new)
+{
+    ls_store_job j[64];
+    size_t fresh = 99;
+    ls_err err = {0};
+    make_jobs(j, n, first);
+    ck_assert_msg(ls_store_add_sweep(s, name, ini, 0, j, (size_t)n, &fresh, &err) == 0,
+                  "%s", err.msg);
+    ck_assert_uint_eq(fresh, want_new);
+}
+
+static int claim(ls_store *s, const char *sweep, int job)
+{
+    char id[LS_JOB_ID_LEN];
+    int attempt = -1;
+    ls_err err = {0};
+    snprintf(id, sizeof id, "%016d", job);
+    ck_assert_msg(ls_store_claim(s, sweep, id, &attempt, &err) == 0, "%s", err.msg);
+    return attempt;
+}
+
+static int finish(ls_store *s, const char *sweep, int job, int attempt, const char *status)
+{
+    char id[LS_JOB_ID_LEN], row[64];
+    ls_err err = {0};
+    snprintf(id, sizeof id, "%016d", job);
+    snprintf(row, sizeof row, "%s,%s,%s", id, sweep, status);
+    return ls_store_finish(s, sweep, id, attempt, status, row, 1.5, &err);
+}
+
+static ls_sweep_info info_of(ls_store *s, const char *name)
+{
+    ls_sweep_info in;
+    ls_err err = {0};
+    ck_assert_msg(ls_store_sweep(s, name, &in, NULL, &err) == 0, "%s", err.msg);
+    return in;
+}
+
+START_TEST(test_store_order_and_resubmission)
+{
+    ls_store *s = open_store(NULL);
+    ls_store_job q[8], j[3];
+    size_t n, fresh;
+    ls_err err = {0};
+
+    add(s, "a", "[bitcount]\n", 4, 0, 4);
+    ck_assert_int_eq(ls_store_queued(s, "a", q, 8, &n, &err), 0);
+    ck_assert_uint_eq(n, 4);
+    for (size_t i = 0; i < n; i++)   /* largest estimate first */
+        ck_assert_double_eq(q[i].est_s, 4.0 - (double)i);
+    /* the same text again: nothing new; another text: refused */
+    add(s, "a", "[bitcount]\n", 4, 0, 0);
+    make_jobs(j, 3, 0);
+    ck_assert_int_eq(ls_store_add_sweep(s, "a", "[mnist]\n", 0, j, 3, &fresh, &err), LS_EINVAL);
+    ck_assert_msg(strstr(err.msg, "exists with another definition"), "%s", err.msg);
+    ck_assert_uint_eq(info_of(s, "a").by_state[LS_JOB_QUEUED], 4);
+    ck_assert_int_eq(ls_store_sweep(s, "nope", &(ls_sweep_info){0}, NULL, &err), LS_EINVAL);
+    ls_store_close(s);
+}
+END_TEST
+
+START_TEST(test_store_claim_and_fence)
+{
+    ls_store *s = open_store(NULL);
+    char id[LS_JOB_ID_LEN];
+    int attempt;
+    ls_err err = {0};
+
+    add(s, "a", "x", 2, 0, 2);
+    ck_assert_int_eq(claim(s, "a", 1), 1);
+    snprintf(id, sizeof id, "%016d", 1);
+    /* a running job cannot be claimed again */
+    ck_assert_int_eq(ls_store_claim(s, "a", id, &attempt, &err), LS_ECONFLICT);
+    /* a finish naming another attempt changes nothing */
+    ck_assert_int_eq(finish(s, "a", 1, 2, "ok"), LS_ECONFLICT);
+    ck_assert_uint_eq(info_of(s, "a").by_state[LS_JOB_RUNNING], 1);
+    ck_assert_int_eq(finish(s, "a", 1, 1, "ok"), 0);
+    /* and a second finish of the same attempt is refused: no second row */
+    ck_assert_int_eq(finish(s, "a", 1, 1, "ok"), LS_ECONFLICT);
+    ls_sweep_info in = info_of(s, "a");
+    ck_assert_uint_eq(in.by_state[LS_JOB_DONE], 1);
+    ck_assert_uint_eq(in.by_status[LS_STATUS_OK], 1);
+    ck_assert_double_eq(in.core_s, 1.5);
+    ck_assert_int_eq(in.state, LS_SWEEP_ACTIVE);
+    ck_assert_int_eq(finish(s, "a", 0, claim(s, "a", 0), "failed"), 0);
+    ck_assert_int_eq(info_of(s, "a").state, LS_SWEEP_DONE);
+    ls_store_close(s);
+}
+END_TEST
+
+/* A server killed while a job runs: at the next open the job is queued
+ * again, its next claim is attempt 2, and the stale worker of attempt 1
+ * cannot record its row. */
+START_TEST(test_store_recovery_fences_stale_worker)
+{
+    ls_store *s = open_store(NULL);
+    size_t requeued = 0;
+
+    add(s, "a", "x", 3, 0, 3);
+    ck_assert_int_eq(claim(s, "a", 2), 1);
+    ck_assert_int_eq(claim(s, "a", 1), 1);
+    ls_store_close(s);                 /* as if killed: nothing finished */
+    s = open_store(&requeued);
+    ck_assert_uint_eq(requeued, 2);
+    ck_assert_uint_eq(info_of(s, "a").by_state[LS_JOB_QUEUED], 3);
+    ck_assert_int_eq(claim(s, "a", 2), 2);
+    ck_assert_int_eq(finish(s, "a", 2, 1, "ok"), LS_ECONFLICT);
+    ck_assert_int_eq(finish(s, "a", 2, 2, "ok"), 0);
+    ck_assert_uint_eq(info_of(s, "a").by_status[LS_STATUS_OK], 1);
+    ls_store_close(s);
+}
+END_TEST
+
+/* A child claims and finishes jobs, telling the parent each job it has
+ * finished, and is killed with SIGKILL at a random moment: every job it
+ * reported is done, none is left running, and the rest can still run. */
+START_TEST(test_store_kill9_loses_nothing)
+{
+    enum { N = 60 };
+    ls_store *s = open_store(NULL);
+    int fds[2], reported[N] = {0};
+    unsigned seed = (unsigned)time(NULL);
+
+    if (getenv("LS_STORE_SEED"))
+        seed = (unsigned)atoi(getenv("LS_STORE_SEED"));
+    printf("store kill -9 test: seed %u (LS_STORE_SEED to replay)\n", seed);
+    srand(seed);
+    add(s, "a", "x", N, 0, N);
+    ls_store_close(s);
+    ck_assert(pipe(fds) == 0);
+    pid_t pid = fork();
+    ck_assert(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        ls_store *c = NULL;
+        if (ls_store_open(&c, db, NULL, NULL))
+            _exit(1);
+        for (int i = 0; i < N; i++) {
+            int a = claim(c, "a", i);
+            if (finish(c, "a", i, a, "ok") == 0 && write(fds[1], &i, sizeof i) != sizeof i)
+                _exit(2);
+        }
+        _exit(0);
+    }
+    close(fds[1]);
+    usleep((useconds_t)(rand() % 150000));
+    kill(pid, SIGKILL);
+    int i, status;
+    while (read(fds[0], &i, sizeof i) == sizeof i)
+        reported[i] = 1;
+    close(fds[0]);
+    waitpid(pid, &status, 0);
+
+    size_t requeued;
+    s = open_store(&requeued);
+    ck_assert_uint_le(requeued, 1);    /* at most the job it was in */
+    ls_sweep_info in = info_of(s, "a");
+    ck_assert_uint_eq(in.by_state[LS_JOB_RUNNING], 0);
+    size_t done = 0;
+    for (int k = 0; k < N; k++)
+        done += reported[k];
+    printf("store kill -9 test: %zu of %d jobs reported finished before the kill\n", done, N);
+    ck_assert_uint_ge(in.by_state[LS_JOB_DONE], done);
+    ck_assert_uint_eq(in.by_state[LS_JOB_DONE] + in.by_state[LS_JOB_QUEUED], N);
+    ls_store_job q[N];
+    size_t n;
+    ck_assert_int_eq(ls_store_queued(s, "a", q, N, &n, NULL), 0);
+    for (size_t k = 0; k < n; k++)
+        ck_assert_msg(!reported[atoi(q[k].id)], "finished job %s queued again", q[k].id);
+    ls_store_close(s);
+}
+END_TEST
+
+/* The same job id in two sweeps runs once: not in both at once, and a final
+ * row in one is the other's; a sweep submitted later takes it as done. */
+START_TEST(test_store_shared_job_runs_once)
+{
+    ls_store *s = open_store(NULL);
+    char id[LS_JOB_ID_LEN];
+    int attempt;
+    ls_err err = {0};
+
+    add(s, "a", "x", 2, 0, 2);
+    add(s, "b", "y", 2, 1, 2);         /* jobs 1 and 2: job 1 in both */
+    ck_assert_int_eq(claim(s, "a", 1), 1);
+    snprintf(id, sizeof id, "%016d", 1);
+    ck_assert_int_eq(ls_store_claim(s, "b", id, &attempt, &err), LS_ECONFLICT);
+    ck_assert_int_eq(finish(s, "a", 1, 1, "ok"), 0);
+    ck_assert_uint_eq(info_of(s, "b").by_state[LS_JOB_DONE], 1);
+    add(s, "c", "z", 3, 0, 2);         /* jobs 0..2: job 1 already done */
+    ls_store_close(s);
+}
+END_TEST
+
+START_TEST(test_store_pause_resume_cancel)
+{
+    ls_store *s = open_store(NULL);
+    ls_store_job q[4];
+    size_t n;
+    char id[LS_JOB_ID_LEN];
+    int attempt;
+    ls_err err = {0};
+
+    add(s, "a", "x", 3, 0, 3);
+    int a = claim(s, "a", 2);
+    ck_assert_int_eq(ls_store_set_state(s, "a", LS_SWEEP_PAUSED, &err), 0);
+    ck_assert_int_eq(ls_store_queued(s, "a", q, 4, &n, &err), 0);
+    ck_assert_uint_eq(n, 0);
+    snprintf(id, sizeof id, "%016d", 1);
+    ck_assert_int_eq(ls_store_claim(s, "a", id, &attempt, &err), LS_ECONFLICT);
+    ck_assert_int_eq(ls_store_set_state(s, "a", LS_SWEEP_ACTIVE, &err), 0);
+    ck_assert_int_eq(ls_store_queued(s, "a", q, 4, &n, &err), 0);
+    ck_assert_uint_eq(n, 2);
+    /* cancel: queued jobs at once, the running one when it drains */
+    ck_assert_int_eq(ls_store_set_state(s, "a", LS_SWEEP_CANCELLED, &err), 0);
+    ls_sweep_info in = info_of(s, "a");
+    ck_assert_uint_eq(in.by_state[LS_JOB_CANCELLED], 2);
+    ck_assert_uint_eq(in.by_state[LS_JOB_RUNNING], 1);
+    ck_assert_int_eq(finish(s, "a", 2, a, "interrupted"), 0);
+    ck_assert_uint_eq(info_of(s, "a").by_state[LS_JOB_CANCELLED], 3);
+    ck_assert_int_eq(ls_store_set_state(s, "a", LS_SWEEP_ACTIVE, &err), LS_ECONFLICT);
+    ls_store_close(s);
+}
+END_TEST
+
+/* The export is a results CSV: the header, then each job's row in the
+ * sweep's order (a drained job's interrupted row until it ends). */
+START_TEST(test_store_export)
+{
+    ls_store *s = open_store(NULL);
+    char path[160], line[1024];
+    ls_err err = {0};
+
+    add(s, "a", "x", 3, 0, 3);
+    ck_assert_int_eq(finish(s, "a", 0, claim(s, "a", 0), "ok"), 0);
+    ck_assert_int_eq(finish(s, "a", 2, claim(s, "a", 2), "interrupted"), 0);
+    snprintf(path, sizeof path, "%s/a.csv", dir);
+    FILE *f = fopen(path, "w+");
+    ck_assert(f);
+    ck_assert_msg(ls_store_export(s, "a", f, &err) == 0, "%s", err.msg);
+    rewind(f);
+    static const char *const want[] = {
+        LS_RESULTS_COLUMNS "\n", "0000000000000002,a,interrupted\n",
+        "0000000000000000,a,ok\n"};
+    for (int i = 0; i < 3; i++) {
+        ck_assert(fgets(line, sizeof line, f));
+        ck_assert_str_eq(line, want[i]);
+    }
+    ck_assert(!fgets(line, sizeof line, f));
+    fclose(f);
+    ls_store_close(s);
+}
+END_TEST
+
+Suite *store_suite(void)
+{
+    Suite *s = suite_create("store");
+    TCase *tc = tcase_create("Core");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    ls_add_tests(tc, LS_TESTS(test_store_order_and_resubmission, test_store_claim_and_fence,
+                              test_store_recovery_fences_stale_worker,
+                              test_store_kill9_loses_nothing, test_store_shared_job_runs_once,
+                              test_store_pause_resume_cancel, test_store_export));
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+LS_CHECK_MAIN(store_suite)

@@ -151,11 +151,10 @@ END_TEST
 Suite *drain_suite(void)
 {
     Suite *s = suite_create("drain");
-    TCase *tc = tcase_create("Core");
-    ls_add_tests(tc, LS_TESTS(test_drain_usr1_then_term_drains, test_drain_second_signal_kills,
-                              test_drain_second_sigint_kills, test_drain_flock_restarts,
-                              test_drain_block_signals));
-    suite_add_tcase(s, tc);
+    ls_add_case(s, "Core", NULL, NULL,
+                LS_TESTS(test_drain_usr1_then_term_drains, test_drain_second_signal_kills,
+                         test_drain_second_sigint_kills, test_drain_flock_restarts,
+                         test_drain_block_signals));
     return s;
 }
 

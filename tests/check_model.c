@@ -396,14 +396,12 @@ END_TEST
 Suite *model_suite(void)
 {
     Suite *s = suite_create("model");
-    TCase *tc = tcase_create("Gradients");
-    ls_add_tests(tc, LS_TESTS(test_model_gradients_1_layer, test_model_gradients_2_layers,
-                              test_model_gradients_3_layers));
-    suite_add_tcase(s, tc);
-    TCase *pad = tcase_create("Padding");
-    ls_add_tests(pad, LS_TESTS(test_lstm_padding_is_invisible, test_lstm_shared_scratchpad,
-                               test_lstm_shared_scratch_growth_failure));
-    suite_add_tcase(s, pad);
+    ls_add_case(s, "Gradients", NULL, NULL,
+                LS_TESTS(test_model_gradients_1_layer, test_model_gradients_2_layers,
+                         test_model_gradients_3_layers));
+    ls_add_case(s, "Padding", NULL, NULL,
+                LS_TESTS(test_lstm_padding_is_invisible, test_lstm_shared_scratchpad,
+                         test_lstm_shared_scratch_growth_failure));
     TCase *mem = tcase_create("Memory");
     tcase_add_test(mem, test_model_memory_estimate_matches);
     suite_add_tcase(s, mem);

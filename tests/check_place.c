@@ -401,23 +401,20 @@ END_TEST
 Suite *place_suite(void)
 {
     Suite *s = suite_create("place");
-    TCase *core = tcase_create("Core");
-    ls_add_tests(core, LS_TESTS(test_place_synthetic_topologies,
-                                test_place_k_threads_on_one_node_never_split,
-                                test_place_one_thread_jobs_use_every_core_of_both_nodes,
-                                test_place_skips_node_with_too_few_free_cores,
-                                test_place_memory_limit_and_too_big, test_place_largest_first,
-                                test_place_reservation_stops_small_jobs_overtaking_head,
-                                test_place_reservation_keeps_backfilling));
-    suite_add_tcase(s, core);
+    ls_add_case(s, "Core", NULL, NULL,
+                LS_TESTS(test_place_synthetic_topologies,
+                         test_place_k_threads_on_one_node_never_split,
+                         test_place_one_thread_jobs_use_every_core_of_both_nodes,
+                         test_place_skips_node_with_too_few_free_cores,
+                         test_place_memory_limit_and_too_big, test_place_largest_first,
+                         test_place_reservation_stops_small_jobs_overtaking_head,
+                         test_place_reservation_keeps_backfilling));
     TCase *lim = tcase_create("Limits");
     tcase_add_test(lim, test_place_init_rejects_bad_machines);
     suite_add_tcase(s, lim);
-    TCase *queue = tcase_create("Queue");
-    tcase_add_checked_fixture(queue, setup, teardown);
-    ls_add_tests(queue, LS_TESTS(test_queue_shard_loads_only_its_own_data,
-                                 test_queue_all_done_loads_no_data));
-    suite_add_tcase(s, queue);
+    ls_add_case(s, "Queue", setup, teardown,
+                LS_TESTS(test_queue_shard_loads_only_its_own_data,
+                         test_queue_all_done_loads_no_data));
     return s;
 }
 

@@ -309,16 +309,14 @@ END_TEST
 Suite *runner_suite(void)
 {
     Suite *s = suite_create("runner");
-    TCase *tc = tcase_create("Core");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    TCase *tc = ls_add_case(s, "Core", setup, teardown,
+                LS_TESTS(test_runner_every_job_once_and_resume_skips,
+                         test_runner_kill9_then_rerun_exactly_once,
+                         test_runner_sigterm_drains_and_resumes_from_checkpoint,
+                         test_runner_job_over_memory_limit_fails_alone,
+                         test_runner_places_jobs_inside_allowed_cpus,
+                         test_runner_results_error_with_null_err));
     tcase_set_timeout(tc, 300);
-    ls_add_tests(tc, LS_TESTS(test_runner_every_job_once_and_resume_skips,
-                              test_runner_kill9_then_rerun_exactly_once,
-                              test_runner_sigterm_drains_and_resumes_from_checkpoint,
-                              test_runner_job_over_memory_limit_fails_alone,
-                              test_runner_places_jobs_inside_allowed_cpus,
-                              test_runner_results_error_with_null_err));
-    suite_add_tcase(s, tc);
     return s;
 }
 

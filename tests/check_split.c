@@ -185,12 +185,10 @@ END_TEST
 Suite *split_suite(void)
 {
     Suite *s = suite_create("split");
-    TCase *tc = tcase_create("Core");
-    ls_add_tests(tc, LS_TESTS(test_split_default_sizes, test_split_bitcount_disjoint,
-                              test_split_bitcount_errors,
-                              test_split_images_first_of_training_file,
-                              test_split_images_errors));
-    suite_add_tcase(s, tc);
+    ls_add_case(s, "Core", NULL, NULL,
+                LS_TESTS(test_split_default_sizes, test_split_bitcount_disjoint,
+                         test_split_bitcount_errors, test_split_images_first_of_training_file,
+                         test_split_images_errors));
     return s;
 }
 

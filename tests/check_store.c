@@ -302,13 +302,11 @@ END_TEST
 Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
-    TCase *tc = tcase_create("Core");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    ls_add_tests(tc, LS_TESTS(test_store_order_and_resubmission, test_store_claim_and_fence,
-                              test_store_recovery_fences_stale_worker,
-                              test_store_kill9_loses_nothing, test_store_shared_job_runs_once,
-                              test_store_pause_resume_cancel, test_store_export));
-    suite_add_tcase(s, tc);
+    ls_add_case(s, "Core", setup, teardown,
+                LS_TESTS(test_store_order_and_resubmission, test_store_claim_and_fence,
+                         test_store_recovery_fences_stale_worker,
+                         test_store_kill9_loses_nothing, test_store_shared_job_runs_once,
+                         test_store_pause_resume_cancel, test_store_export));
     return s;
 }
 

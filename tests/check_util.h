@@ -27,6 +27,19 @@ static inline void ls_add_tests(TCase *tc, const TTest *const *tests)
         tcase_add_test(tc, *tests);
 }
 
+/* A case of suite s with its fixture (setup and teardown may be NULL)
+ * and tests, in one call: the usual shape of a suite. */
+static inline TCase *ls_add_case(Suite *s, const char *name, void (*setup)(void),
+                                 void (*teardown)(void), const TTest *const *tests)
+{
+    TCase *tc = tcase_create(name);
+    if (setup || teardown)
+        tcase_add_checked_fixture(tc, setup, teardown);
+    ls_add_tests(tc, tests);
+    suite_add_tcase(s, tc);
+    return tc;
+}
+
 /* A fresh directory /tmp/ls_<tag>_XXXXXX for one test (into dir, of
  * size len), and its removal with everything in it. */
 static inline void ls_test_mkdtemp(char *dir, size_t len, const char *tag)

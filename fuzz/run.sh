@@ -29,7 +29,7 @@ targets=${FUZZ_TARGETS:-sweep idx csv model}
 
 # The sources the four targets reach, directly or through each other.
 lib_sources="base/alloc base/error base/sysinfo base/rng sweep/job sweep/sweep
-             data/idx results/csv results/results results/schema results/merge
+             data/idx data/dataset results/csv results/results results/schema results/merge
              results/curves nn/lstm
              nn/model train/modelfile train/checkpoint"
 

@@ -10,6 +10,7 @@
 
 #include "check_util.h"
 #include "lstmsweep/api.h"
+#include "lstmsweep/alloc.h"
 #include "lstmsweep/curves.h"
 #include "lstmsweep/events.h"
 #include "lstmsweep/results.h"
@@ -42,7 +43,7 @@ static int fake_busy(void *ctx, const char *sweep)
 
 static int fake_curve(void *ctx, const char *id, ls_curve_point **pts, size_t *n, ls_err *err)
 {
-    *pts = calloc(2, sizeof **pts);
+    *pts = ls_calloc(2, sizeof **pts);
     (*pts)[0] = (ls_curve_point){1, 0.5, 0.25, -1, -1, 1.0};
     (*pts)[1] = (ls_curve_point){2, 0.4, 0.2, 0.1, 0.125, 2.0};
     *n = 2;

@@ -10,7 +10,9 @@
  * The counters count the bytes callers asked for, not the allocator's own
  * overhead (a 16-byte header and the round-up to 64 bytes per block).
  * Memory oneDNN allocates itself (primitive descriptors, memory objects)
- * and memory of other libraries (zlib, hwloc, libc stdio) is not counted.
+ * and memory of other libraries (zlib, hwloc, SQLite, jansson, libc stdio:
+ * getline's and open_memstream's buffers) is not counted; nor the HTTP
+ * response bodies, which libmicrohttpd frees with free().
  *
  * Ownership: every block is freed with ls_free (never free()), and every
  * ls_free'd block came from ls_alloc, ls_realloc or ls_strdup.

@@ -45,7 +45,9 @@
  * 500 when the store fails.
  *
  * Ownership: the api keeps pointers to the store, the events and the
- * hooks' ctx: they must outlive it.  A response's body is malloc'ed
+ * hooks' ctx: they must outlive it.  A response's body is malloc'ed, not
+ * ls_alloc'ed: it comes from jansson or stdio and goes to libmicrohttpd,
+ * which frees it with free()
  * (ls_api_response_free).  Threading: ls_api_handle may run in many
  * threads at once (the store and the events lock themselves; the hooks
  * must be thread-safe).  Errors: ls_api_create fails with LS_EINVAL (a
@@ -120,7 +122,7 @@ typedef struct ls_api_hooks {
     void (*node_status)(void *ctx, ls_node_status *out);
     /* Cores the sweep's running jobs hold now. */
     int (*busy_cores_of)(void *ctx, const char *sweep);
-    /* The job's curve so far: *pts malloc'ed (freed by the API), *n set. */
+    /* The job's curve so far: *pts from ls_alloc (ls_free'd by the API), *n set. */
     int (*curve_of)(void *ctx, const char *job_id, ls_curve_point **pts, size_t *n,
                     ls_err *err);
     /* The sweep's curves CSV, header first. */

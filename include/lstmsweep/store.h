@@ -80,10 +80,10 @@ typedef struct ls_sweep_info {
     size_t by_status[4];       /* done jobs per ls_status (results.h) */
 } ls_sweep_info;
 
-/* The sweep's INI text (malloc'ed, the caller frees it) and facts. */
+/* The sweep's INI text (ls_alloc'ed, the caller ls_frees it) and facts. */
 int ls_store_sweep(ls_store *s, const char *name, ls_sweep_info *info,
                    char **ini, ls_err *err);
-/* Every sweep, in submission order; *out malloc'ed. */
+/* Every sweep, in submission order; *out ls_alloc'ed (ls_free). */
 int ls_store_sweeps(ls_store *s, ls_sweep_info **out, size_t *n, ls_err *err);
 
 /* Pause (ACTIVE -> PAUSED), resume (PAUSED -> ACTIVE) or cancel (queued
@@ -135,7 +135,7 @@ int ls_store_jobs(ls_store *s, const char *sweep, const char *filter, size_t off
                   ls_err *err);
 
 /* Job id's entry in every sweep that lists it (up to max, submission
- * order; *n set, 0 if none) and its row (*row malloc'ed, the caller frees;
+ * order; *n set, 0 if none) and its row (*row ls_alloc'ed, the caller ls_frees;
  * NULL if it has none; row may be NULL). */
 int ls_store_job_of(ls_store *s, const char *id, ls_store_job_info *out, size_t max,
                  size_t *n, char **row, ls_err *err);

@@ -18,7 +18,7 @@
  * loaded, not when each job opens it, so whoever can rename directories
  * under a data root can redirect it (the operator, not a network client).
  *
- * Ownership: ls_submit_policy holds malloc'ed copies (ls_submit_policy_free).
+ * Ownership: ls_submit_policy holds ls_alloc'ed copies (ls_submit_policy_free).
  * Threading: a policy is read-only after init; any thread may use it.
  * Errors: LS_EINVAL with a message saying why, LS_ENOMEM.
  */

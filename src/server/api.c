@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "api_internal.h"
+#include "lstmsweep/alloc.h"
 #include "lstmsweep/metrics.h"
 #include "lstmsweep/results.h"
 
@@ -208,7 +209,7 @@ static void h_sweeps_list(ls_api *api, const ls_api_request *req, const char *ar
             json_decref(list);
             list = NULL;
         }
-    free(w);
+    ls_free(w);
     api_json(resp, 200, list ? json_pack("{s:o}", "sweeps", list) : NULL);
 }
 
@@ -316,7 +317,7 @@ static char *body_text(const ls_api_request *req, ls_api_response *resp)
         ls_api_error(resp, 400, "the body holds a NUL byte");
         return NULL;
     }
-    if (!(text = malloc(req->body_len + 1))) {
+    if (!(text = ls_alloc(req->body_len + 1))) {
         ls_api_error(resp, 500, "out of memory");
         return NULL;
     }
@@ -329,7 +330,7 @@ static char *body_text(const ls_api_request *req, ls_api_response *resp)
 static void add_sweep(ls_api *api, const ls_sweep *sw, const char *text, long priority,
                       ls_api_response *resp)
 {
-    ls_store_job *jobs = calloc(sw->njobs ? sw->njobs : 1, sizeof *jobs);
+    ls_store_job *jobs = ls_calloc(sw->njobs ? sw->njobs : 1, sizeof *jobs);
     ls_err err = {0};
     size_t fresh = 0;
     int rc = jobs ? 0 : ls_err_set(&err, LS_ENOMEM, "out of memory");
@@ -339,7 +340,7 @@ static void add_sweep(ls_api *api, const ls_sweep *sw, const char *text, long pr
     if (!rc)
         rc = ls_store_add_sweep(api->store, sw->name, text, (int)priority, jobs, sw->njobs,
                                 &fresh, &err);
-    free(jobs);
+    ls_free(jobs);
     if (rc) {
         api_fail(resp, rc, &err, 400);
         return;
@@ -372,7 +373,7 @@ static int resubmitted(ls_api *api, const char *name, const char *text,
                                       (json_int_t)(w.by_state[0] + w.by_state[1] +
                                                    w.by_state[2] + w.by_state[3]),
                                       "new_jobs", 0, "state", ls_sweep_state_name(w.state)));
-    free(ini);
+    ls_free(ini);
     return 1;
 }
 
@@ -393,7 +394,7 @@ static void h_submit(ls_api *api, const ls_api_request *req, const char *arg,
     else if (!resubmitted(api, sw->name, text, resp))
         add_sweep(api, sw, text, priority, resp);
     ls_sweep_destroy(sw);
-    free(text);
+    ls_free(text);
 }
 
 /* ---- health, metrics --------------------------------------------------------------- */
@@ -515,20 +516,20 @@ void ls_api_handle(ls_api *api, const ls_api_request *req, ls_api_response *resp
 
 int ls_api_create(ls_api **out, const ls_api_config *cfg, ls_err *err)
 {
-    ls_api *api = calloc(1, sizeof *api);
+    ls_api *api = ls_calloc(1, sizeof *api);
     int rc;
 
     *out = NULL;
     if (!api)
         return ls_err_set(err, LS_ENOMEM, "out of memory");
     if (strlen(cfg->token) >= sizeof api->token || !cfg->token[0]) {
-        free(api);
+        ls_free(api);
         return ls_err_set(err, LS_EINVAL, "the token must have 1 to %zu characters",
                           sizeof api->token - 1);
     }
     if ((rc = ls_submit_policy_init(&api->policy, cfg->state_dir, cfg->data_roots,
                                     cfg->ndata_roots, err))) {
-        free(api);
+        ls_free(api);
         return rc;
     }
     api->store = cfg->store;
@@ -546,7 +547,7 @@ void ls_api_destroy(ls_api *api)
     if (!api)
         return;
     ls_submit_policy_free(&api->policy);
-    free(api);
+    ls_free(api);
 }
 
 int ls_api_load_sweep(const ls_api *api, const char *ini, ls_sweep **out, ls_err *err)

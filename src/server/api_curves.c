@@ -4,6 +4,7 @@
  * missing file is no points, not an error (none of the sweep's jobs has
  * started yet). */
 #include "api_internal.h"
+#include "lstmsweep/alloc.h"
 
 #include <errno.h>
 #include <math.h>
@@ -27,7 +28,7 @@ static int on_row(void *ctx, const ls_curve_row *row, ls_err *err)
         return 0;
     if (pt->n == pt->cap) {
         size_t cap = pt->cap ? 2 * pt->cap : 64;
-        void *p = realloc(pt->p, cap * sizeof *pt->p);
+        void *p = ls_realloc(pt->p, cap * sizeof *pt->p);
         if (!p)
             return ls_err_set(err, LS_ENOMEM, "out of memory");
         pt->p = p;
@@ -52,7 +53,7 @@ int ls_curves_of_job(const char *path, const char *job_id, ls_curve_point **pts,
     if (access(path, F_OK) == 0 || errno != ENOENT)
         rc = ls_curve_read(path, on_row, &pt, NULL, err);
     if (rc) {
-        free(pt.p);
+        ls_free(pt.p);
         return rc;
     }
     *pts = pt.p;

@@ -47,7 +47,7 @@ int api_find_sweep(ls_api *api, const char *name, ls_sweep_info *info,
 
 api_handler api_jobs_list, api_job_get, api_results_csv, api_curves_csv, api_events;
 
-/* api_curves.c: the job's points in file order into *pts (malloc'ed, the
+/* api_curves.c: the job's points in file order into *pts (ls_alloc'ed, the
  * caller frees; NULL if none), *n set, errors -1 where the row leaves them
  * empty; and the file's header and whole rows to out (just the header if
  * it is missing).  LS_EIO, LS_EFORMAT (not a curves file), LS_ENOMEM. */

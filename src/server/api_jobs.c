@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api_internal.h"
+#include "lstmsweep/alloc.h"
 #include "lstmsweep/results.h"
 
 #define PAGE_DEFAULT 100
@@ -45,7 +46,7 @@ void api_jobs_list(ls_api *api, const ls_api_request *req, const char *name,
         api_query_long(req, "offset", 0, 0, 1L << 40, &offset, resp) ||
         api_query_long(req, "limit", PAGE_DEFAULT, 1, PAGE_MAX, &limit, resp))
         return;
-    if (!(jobs = malloc((size_t)limit * sizeof *jobs))) {
+    if (!(jobs = ls_alloc((size_t)limit * sizeof *jobs))) {
         ls_api_error(resp, 500, "out of memory");
         return;
     }
@@ -57,7 +58,7 @@ void api_jobs_list(ls_api *api, const ls_api_request *req, const char *name,
         api_json(resp, 200, json_pack("{s:s, s:I, s:I, s:I, s:o}", "sweep", name,
                                       "total", (json_int_t)total, "offset", (json_int_t)offset,
                                       "limit", (json_int_t)limit, "jobs", jobs_json(jobs, n)));
-    free(jobs);
+    ls_free(jobs);
 }
 
 /* ---- one job ------------------------------------------------------------------- */
@@ -116,7 +117,7 @@ static void next_field(const char **p, char *out)
 static json_t *row_json(const char *row)
 {
     char columns[] = LS_RESULTS_COLUMNS, *save = NULL;
-    char *field = malloc(strlen(row) + 1);
+    char *field = ls_alloc(strlen(row) + 1);
     json_t *o = json_object();
     const char *p = row;
 
@@ -128,7 +129,7 @@ static json_t *row_json(const char *row)
             o = NULL;
         }
     }
-    free(field);
+    ls_free(field);
     if (!field) {
         json_decref(o);
         return NULL;
@@ -168,13 +169,13 @@ static json_t *job_curve(ls_api *api, const char *id, const ls_store_job_info *i
             np = 0;   /* a curve that cannot be read is an empty one: the row stands */
     }
     for (size_t i = 0; !api->hooks.curve_of && !np && i < n; i++) {
-        free(pts);
+        ls_free(pts);
         ls_submit_path(&api->policy, in[i].sweep, "curves.csv", path, sizeof path);
         if (ls_curves_of_job(path, id, &pts, &np, &err))
             np = 0;
     }
     json_t *a = curve_json(pts, np);
-    free(pts);
+    ls_free(pts);
     return a;
 }
 
@@ -207,7 +208,7 @@ void api_job_get(ls_api *api, const ls_api_request *req, const char *id,
                                       "sweeps", jobs_json(entries, n),
                                       "row", row ? row_json(row) : json_null(),
                                       "curve", job_curve(api, id, entries, n)));
-    free(row);
+    ls_free(row);
 }
 
 /* ---- CSV files ------------------------------------------------------------------- */

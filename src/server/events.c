@@ -1,5 +1,6 @@
 /* events.c - the ring of live events; see include/lstmsweep/events.h. */
 #include "lstmsweep/events.h"
+#include "lstmsweep/alloc.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -22,11 +23,11 @@ struct ls_events {
 
 int ls_events_create(ls_events **out, size_t capacity, ls_err *err)
 {
-    ls_events *ev = calloc(1, sizeof *ev);
+    ls_events *ev = ls_calloc(1, sizeof *ev);
 
     *out = NULL;
-    if (!ev || capacity == 0 || !(ev->ring = calloc(capacity, sizeof *ev->ring))) {
-        free(ev);
+    if (!ev || capacity == 0 || !(ev->ring = ls_calloc(capacity, sizeof *ev->ring))) {
+        ls_free(ev);
         return capacity ? ls_err_set(err, LS_ENOMEM, "events: out of memory")
                         : ls_err_set(err, LS_EINVAL, "events: capacity 0");
     }
@@ -43,8 +44,8 @@ void ls_events_destroy(ls_events *ev)
         return;
     pthread_cond_destroy(&ev->more);
     pthread_mutex_destroy(&ev->lock);
-    free(ev->ring);
-    free(ev);
+    ls_free(ev->ring);
+    ls_free(ev);
 }
 
 int ls_events_push(ls_events *ev, const char *type, const char *data, uint64_t *id,

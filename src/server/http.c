@@ -6,6 +6,7 @@
  * (headers in) refuses early what needs no body: a bad token, a
  * Content-Length over the limit. */
 #include "lstmsweep/http.h"
+#include "lstmsweep/alloc.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -70,7 +71,7 @@ static void on_connection(void *cls, struct MHD_Connection *connection, void **s
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
         const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
-        if (!(c = calloc(1, sizeof *c)))
+        if (!(c = ls_calloc(1, sizeof *c)))
             return;   /* unguarded, still bounded by the idle timeout */
         c->fd = ci ? dup(ci->connect_fd) : -1;
         c->deadline = ls_mono_seconds() + h->o.request_timeout_ms / 1000.0;
@@ -88,7 +89,7 @@ static void on_connection(void *cls, struct MHD_Connection *connection, void **s
         pthread_mutex_unlock(&h->lock);
         if (c->fd >= 0)
             close(c->fd);
-        free(c);
+        ls_free(c);
         *socket_ctx = NULL;
     }
 }
@@ -162,7 +163,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 
 static struct MHD_Response *stream_response(ls_http *h, const ls_api_response *r)
 {
-    stream *s = calloc(1, sizeof *s);
+    stream *s = ls_calloc(1, sizeof *s);
     struct MHD_Response *resp;
 
     if (!s)
@@ -173,10 +174,12 @@ static struct MHD_Response *stream_response(ls_http *h, const ls_api_response *r
     if (r->stream_reset)
         s->len = (size_t)snprintf(s->buf, sizeof s->buf, "event: lost\ndata: "
                                   "{\"missed\":null,\"reason\":\"server restarted\"}\n\n");
+    /* libmicrohttpd frees the stream when the response ends: ls_free has
+     * the shape of its free callback. */
     resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, sizeof s->buf, stream_read, s,
-                                             free);
+                                             ls_free);
     if (!resp)
-        free(s);
+        ls_free(s);
     else
         MHD_add_response_header(resp, "Cache-Control", "no-store");
     return resp;
@@ -285,7 +288,7 @@ static int append_body(request *rq, const char *data, size_t n)
         size_t cap = rq->cap ? rq->cap : 4096;
         while (cap < rq->len + n)
             cap *= 2;
-        char *p = realloc(rq->body, cap);
+        char *p = ls_realloc(rq->body, cap);
         if (!p)
             return -1;
         rq->body = p;
@@ -315,7 +318,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         enum MHD_Result ok = early(h, c, url, method, &answered);
         if (answered)
             return ok;
-        if (!(rq = calloc(1, sizeof *rq)))
+        if (!(rq = ls_calloc(1, sizeof *rq)))
             return MHD_NO;
         *req_ctx = rq;
         return MHD_YES;
@@ -339,8 +342,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_ctx,
     request *rq = *req_ctx;
 
     if (rq) {
-        free(rq->body);
-        free(rq);
+        ls_free(rq->body);
+        ls_free(rq);
         *req_ctx = NULL;
     }
     set_deadline(h, conn_of(c), 1);      /* the next request on this connection */
@@ -459,7 +462,7 @@ static int start_daemon(ls_http *h, ls_err *err)
 int ls_http_start(ls_http **out, ls_api *api, ls_events *events, const ls_http_opts *o,
                   ls_err *err)
 {
-    ls_http *h = calloc(1, sizeof *h);
+    ls_http *h = ls_calloc(1, sizeof *h);
     int rc;
 
     *out = NULL;
@@ -511,5 +514,5 @@ void ls_http_stop(ls_http *h)
         unlink(h->unix_path);
     pthread_cond_destroy(&h->wake);
     pthread_mutex_destroy(&h->lock);
-    free(h);
+    ls_free(h);
 }

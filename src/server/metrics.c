@@ -1,5 +1,6 @@
 /* metrics.c - Prometheus text; see include/lstmsweep/metrics.h. */
 #include "lstmsweep/metrics.h"
+#include "lstmsweep/alloc.h"
 
 #include <stdlib.h>
 
@@ -71,7 +72,7 @@ int ls_metrics_write(ls_store *store, const ls_api_hooks *hooks, FILE *f, ls_err
     int rc = ls_store_sweeps(store, &w, &n, err);
 
     if (rc || (rc = ls_store_finished(store, finished, err))) {
-        free(w);     /* NULL if ls_store_sweeps failed */
+        ls_free(w);     /* NULL if ls_store_sweeps failed */
         return rc;
     }
     queue(f, w, n);
@@ -81,6 +82,6 @@ int ls_metrics_write(ls_store *store, const ls_api_hooks *hooks, FILE *f, ls_err
         fprintf(f, "lstmsweep_jobs_finished_total{status=\"%s\"} %zu\n",
                 ls_status_name((ls_status)s), finished[s]);
     per_sweep(f, w, n);
-    free(w);
+    ls_free(w);
     return 0;
 }

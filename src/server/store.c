@@ -5,6 +5,7 @@
  * used by one thread at a time; every write is one BEGIN IMMEDIATE
  * transaction that either commits whole or is rolled back. */
 #include "lstmsweep/store.h"
+#include "lstmsweep/alloc.h"
 
 #include <pthread.h>
 #include <sqlite3.h>
@@ -151,7 +152,7 @@ static int recover(ls_store *s, size_t *requeued, ls_err *err)
 
 int ls_store_open(ls_store **out, const char *path, size_t *requeued, ls_err *err)
 {
-    ls_store *s = calloc(1, sizeof *s);
+    ls_store *s = ls_calloc(1, sizeof *s);
     int rc;
 
     *out = NULL;
@@ -180,7 +181,7 @@ void ls_store_close(ls_store *s)
         return;
     sqlite3_close(s->db);
     pthread_mutex_destroy(&s->lock);
-    free(s);
+    ls_free(s);
 }
 
 /* ---- sweeps ---------------------------------------------------------------------- */
@@ -274,7 +275,7 @@ int ls_store_add_sweep(ls_store *s, const char *name, const char *ini, int prior
                        ls_err *err)
 {
     size_t dummy = 0;
-    ls_store_job *copy = malloc((n ? n : 1) * sizeof *copy);
+    ls_store_job *copy = ls_alloc((n ? n : 1) * sizeof *copy);
     int rc;
 
     if (!copy)
@@ -286,7 +287,7 @@ int ls_store_add_sweep(ls_store *s, const char *name, const char *ini, int prior
     if (!(rc = begin(s, err)))
         rc = end(s, add_sweep_tx(s, name, ini, priority, copy, n, new_jobs, err), err);
     pthread_mutex_unlock(&s->lock);
-    free(copy);
+    ls_free(copy);
     return rc;
 }
 
@@ -345,7 +346,7 @@ static int sweep_get(ls_store *s, const char *name, ls_sweep_info *info, char **
     r = sqlite3_step(st);
     if (r == SQLITE_ROW) {
         sweep_from_row(st, info);
-        if (ini && !(*ini = strdup((const char *)sqlite3_column_text(st, 5))))
+        if (ini && !(*ini = ls_strdup((const char *)sqlite3_column_text(st, 5))))
             rc = ls_err_set(err, LS_ENOMEM, "out of memory");
     } else {
         rc = r == SQLITE_DONE ? ls_err_set(err, LS_EINVAL, "no sweep named '%s'", name)
@@ -378,7 +379,7 @@ static int sweeps_all(ls_store *s, ls_sweep_info **out, size_t *n, ls_err *err)
         return rc;
     while (!rc && (r = sqlite3_step(st)) == SQLITE_ROW) {
         if (*n == cap) {
-            void *p = realloc(*out, (cap = cap ? 2 * cap : 16) * sizeof **out);
+            void *p = ls_realloc(*out, (cap = cap ? 2 * cap : 16) * sizeof **out);
             if (!p) {
                 rc = ls_err_set(err, LS_ENOMEM, "out of memory");
                 break;
@@ -403,7 +404,7 @@ int ls_store_sweeps(ls_store *s, ls_sweep_info **out, size_t *n, ls_err *err)
     int rc = sweeps_all(s, out, n, err);
     pthread_mutex_unlock(&s->lock);
     if (rc) {
-        free(*out);
+        ls_free(*out);
         *out = NULL;
         *n = 0;
     }
@@ -805,7 +806,7 @@ static int job_row(ls_store *s, const char *id, char **row, ls_err *err)
     r = sqlite3_step(st);
     if (r != SQLITE_ROW && r != SQLITE_DONE)
         rc = db_error(s, err);
-    else if (r == SQLITE_ROW && !(*row = strdup((const char *)sqlite3_column_text(st, 0))))
+    else if (r == SQLITE_ROW && !(*row = ls_strdup((const char *)sqlite3_column_text(st, 0))))
         rc = ls_err_set(err, LS_ENOMEM, "out of memory");
     sqlite3_finalize(st);
     return rc;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lstmsweep/dataset.h"
+#include "lstmsweep/alloc.h"
 #include "lstmsweep/cost.h"
 #include "lstmsweep/train.h"
 
@@ -24,23 +25,28 @@ int ls_submit_policy_init(ls_submit_policy *p, const char *state_dir,
         roots = default_root;
         nroots = 1;
     }
-    if (!(p->roots = calloc(nroots, sizeof *p->roots)))
+    if (!(p->roots = ls_calloc(nroots, sizeof *p->roots)))
         return ls_err_set(err, LS_ENOMEM, "out of memory");
-    for (size_t i = 0; i < nroots; i++, p->nroots++)
-        if (!(p->roots[i] = realpath(roots[i], NULL))) {
+    for (size_t i = 0; i < nroots; i++, p->nroots++) {
+        char real[PATH_MAX];
+        if (!realpath(roots[i], real)) {
             int e = errno;
             ls_submit_policy_free(p);
-            return ls_err_set(err, e == ENOMEM ? LS_ENOMEM : LS_EINVAL, "data root %s: %s",
-                              roots[i], strerror(e));
+            return ls_err_set(err, LS_EINVAL, "data root %s: %s", roots[i], strerror(e));
         }
+        if (!(p->roots[i] = ls_strdup(real))) {
+            ls_submit_policy_free(p);
+            return ls_err_set(err, LS_ENOMEM, "out of memory");
+        }
+    }
     return 0;
 }
 
 void ls_submit_policy_free(ls_submit_policy *p)
 {
     for (size_t i = 0; i < p->nroots; i++)
-        free(p->roots[i]);
-    free(p->roots);
+        ls_free(p->roots[i]);
+    ls_free(p->roots);
     p->roots = NULL;
     p->nroots = 0;
 }
@@ -81,9 +87,8 @@ static int check_data(const ls_submit_policy *p, const ls_sweep *sw, ls_err *err
         const ls_job *j = &sw->jobs[i];
         if (j->task != LS_TASK_MNIST || (last && !strcmp(last, j->data)))
             continue;
-        char *real = realpath(j->data, NULL);
-        int ok = real && under_roots(p, real);
-        free(real);
+        char real[PATH_MAX];
+        int ok = realpath(j->data, real) && under_roots(p, real);
         if (!ok)
             return ls_err_set(err, LS_EINVAL, "%s: [mnist] data: '%s' is not under a data "
                               "root of this server (%s%s)", LS_SUBMIT_FILE, j->data,

@@ -28,7 +28,7 @@ seconds=${FUZZ_SECONDS:-300}
 targets=${FUZZ_TARGETS:-sweep idx csv model}
 
 # The sources the four targets reach, directly or through each other.
-lib_sources="base/alloc base/error base/sysinfo base/rng sweep/job sweep/sweep
+lib_sources="base/alloc base/error base/sysinfo base/rng base/durable sweep/job sweep/sweep
              data/idx data/dataset results/csv results/results results/schema results/merge
              results/curves nn/lstm
              nn/model train/modelfile train/checkpoint"

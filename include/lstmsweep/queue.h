@@ -41,6 +41,7 @@ typedef struct ls_queue_entry {
     int skipped;           /* a final row exists: not run */
     int data;              /* index into ls_queue.data; -1 if skipped */
     int eval_every;
+    int attempt;           /* from ls_run_hooks.claim, else 0 */
     double end;            /* seconds since the run began (or simulated) */
     ls_result res;
 } ls_queue_entry;

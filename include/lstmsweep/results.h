@@ -62,6 +62,10 @@ typedef struct ls_result {
 /* Zero a result, with val_error = test_error = -1, numa_node = -1. */
 void ls_result_init(ls_result *r);
 
+/* One job row's text, without its newline, into buf (capacity len;
+ * truncated to fit).  Returns its length. */
+size_t ls_results_format(const ls_job *job, const ls_result *r, char *buf, size_t len);
+
 /* Append one job row to the results CSV at path (created if missing),
  * fsync'ed: the row is the job's commit point. */
 int ls_results_append(const char *path, const ls_job *job,

@@ -40,8 +40,29 @@
 #include <stdio.h>
 
 #include "lstmsweep/error.h"
+#include "lstmsweep/results.h"
 #include "lstmsweep/sweep.h"
 #include "lstmsweep/topo.h"
+
+/* What a front end other than the results file (the server's queue) says
+ * about a run's jobs.  Every hook may be NULL; they are called from the
+ * runner's threads, so they must be thread-safe.
+ *  - wanted: 0 drops the job before anything is loaded for it (done in the
+ *    queue already, or cancelled), like a final row in the results file;
+ *  - claim: just before the job starts (dispatcher thread, the runner's
+ *    lock held: keep it short): 0 and its attempt number, or non-zero to
+ *    leave it unstarted (counted in ls_run_summary.refused);
+ *  - ended: when the job has ended (worker thread), with its row's text (no
+ *    newline), before the row is appended to the results file: the front
+ *    end's record is the commit point.  Non-zero is like a failed append:
+ *    no row, the checkpoint is kept, no further job starts. */
+typedef struct ls_run_hooks {
+    void *ctx;
+    int (*wanted)(void *ctx, const char *id);
+    int (*claim)(void *ctx, const ls_job *job, const char *id, int *attempt);
+    int (*ended)(void *ctx, const ls_job *job, const char *id, int attempt,
+                 const ls_result *r, const char *row, ls_err *err);
+} ls_run_hooks;
 
 typedef struct ls_run_opts {
     int threads_per_job;            /* 0 = auto */
@@ -52,6 +73,7 @@ typedef struct ls_run_opts {
     FILE *log;                      /* progress, or NULL */
     int live;                       /* one refreshed status line (a TTY) */
     double checkpoint_interval_s;   /* periodic checkpoints; 0 = off */
+    const ls_run_hooks *hooks;      /* a front end's say, or NULL */
 } ls_run_opts;
 
 typedef struct ls_run_summary {
@@ -59,6 +81,7 @@ typedef struct ls_run_summary {
     size_t already_done;   /* skipped: final row found */
     size_t ok, diverged, failed, interrupted;
     size_t not_started;    /* left for a rerun (stop, or results error) */
+    size_t refused;        /* not started: the claim hook said no */
     double wall_s;
 } ls_run_summary;
 

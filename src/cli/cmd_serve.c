@@ -1,11 +1,9 @@
 /* cmd_serve.c - `lstmsweep serve`: the experiment server's HTTP API on its
  * durable store.
  *
- * STUB SCHEDULER: no job runs yet.  Sweeps can be submitted, listed,
- * paused, resumed, cancelled and exported, and every endpoint answers, but
- * until the scheduler's job source is wired in (it will take the store's
- * queued jobs, run them and push job_started / epoch / job_ended events),
- * the hooks below report an idle node and no curves. */
+ * The server runs the jobs of its queue through the same scheduler as
+ * `run` (jobsource.h): one sweep at a time, chosen by fair share.
+ */
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
@@ -20,6 +18,8 @@
 #include "lstmsweep/drain.h"
 #include "lstmsweep/events.h"
 #include "lstmsweep/http.h"
+#include "lstmsweep/jobsource.h"
+#include "lstmsweep/topo.h"
 #include "lstmsweep/store.h"
 #include "lstmsweep/token.h"
 
@@ -44,7 +44,8 @@ static void serve_usage(FILE *f)
         "  --listen HOST:PORT   or unix:PATH [" LS_HTTP_DEFAULT_LISTEN "]\n"
         "  --data-root DIR      where submitted sweeps may read data (repeatable)\n"
         "                       [data]\n\n"
-        "Not yet: running jobs (the scheduler is not wired in; see cmd_serve.c).\n"
+        "Jobs run through the same scheduler as `run`, one sweep at a time,\n"
+        "the next chosen by fair share (core-seconds used / 2^priority).\n"
         "SIGINT or SIGTERM stops the server.\n");
 }
 
@@ -85,18 +86,6 @@ static int parse_serve(int argc, char **argv, serve_cli *c)
     return 0;
 }
 
-/* STUB until the scheduler is wired: the CPUs, none busy. */
-static void stub_node_status(void *ctx, ls_node_status *out)
-{
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    *out = (ls_node_status){.total_cores = n > 0 ? (int)n : 1};
-}
-
-/* STUB until the scheduler is wired: nobody to tell. */
-static void stub_state_change(void *ctx, const char *sweep)
-{
-}
-
 /* Until the drain flag is set. */
 static void wait_for_stop(void)
 {
@@ -104,45 +93,53 @@ static void wait_for_stop(void)
         usleep(200 * 1000);
 }
 
-static int serve(const serve_cli *c, ls_store *store, ls_events *events, const char *token)
+/* Start the HTTP transport and the job source with the drain signals
+ * blocked, so that their threads (and the jobs' teams) never take them:
+ * they land on this thread, which then takes its own mask back. */
+static int start_threads(ls_http **http, ls_api *api, ls_events *events,
+                         const ls_http_opts *o, ls_jobsource *js, ls_err *err)
+{
+    sigset_t mask;
+    pthread_sigmask(SIG_SETMASK, NULL, &mask);
+    ls_drain_block_signals();
+    int rc = ls_http_start(http, api, events, o, err);
+    if (!rc)
+        rc = ls_jobsource_start(js, api, err);
+    pthread_sigmask(SIG_SETMASK, &mask, NULL);
+    return rc;
+}
+
+static int serve(const serve_cli *c, ls_store *store, ls_events *events, const char *token,
+                 ls_jobsource *js)
 {
     ls_api_config cfg = {.store = store, .events = events, .state_dir = c->state,
                          .data_roots = c->roots, .ndata_roots = (size_t)c->nroots,
                          .token = token,
-                         .hooks = {.node_status = stub_node_status,
-                                   .on_state_change = stub_state_change}};
+                         .hooks = {.ctx = js, .node_status = ls_jobsource_node,
+                                   .on_state_change = ls_jobsource_poke}};
     ls_http_opts o = {.listen = c->listen};
     ls_api *api = NULL;
     ls_http *http = NULL;
     ls_err err = {0};
+    int rc = 0;
 
-    if (ls_api_create(&api, &cfg, &err) || ls_drain_install(&err)) {
+    if (ls_api_create(&api, &cfg, &err) || ls_drain_install(&err) ||
+        start_threads(&http, api, events, &o, js, &err)) {
         cli_error("%s", err.msg);
-        ls_api_destroy(api);
-        return 1;
+        rc = 1;
+    } else {
+        if (ls_http_port(http))
+            printf("serving on port %d (token in %s/token)\n", ls_http_port(http), c->state);
+        else
+            printf("serving on %s (token in %s/token)\n", c->listen, c->state);
+        fflush(stdout);
+        wait_for_stop();
     }
-    /* the server's threads start with the signals blocked, so that they
-     * land on this thread, which then takes its own mask back */
-    sigset_t mask;
-    pthread_sigmask(SIG_SETMASK, NULL, &mask);
-    ls_drain_block_signals();
-    int rc = ls_http_start(&http, api, events, &o, &err);
-    pthread_sigmask(SIG_SETMASK, &mask, NULL);
-    if (rc) {
-        cli_error("%s", err.msg);
-        ls_api_destroy(api);
-        return 1;
-    }
-    if (ls_http_port(http))
-        printf("serving on port %d (token in %s/token)\n", ls_http_port(http), c->state);
-    else
-        printf("serving on %s (token in %s/token)\n", c->listen, c->state);
-    fflush(stdout);
-    wait_for_stop();
+    ls_jobsource_destroy(js);   /* drains the running sweep: its jobs checkpoint */
     ls_events_close(events);
     ls_http_stop(http);
     ls_api_destroy(api);
-    return 0;
+    return rc;
 }
 
 int cmd_serve(int argc, char **argv)
@@ -173,7 +170,15 @@ int cmd_serve(int argc, char **argv)
         printf("made a new token in %s/token\n", c.state);
     if (requeued)
         printf("requeued %zu jobs left running by an earlier server\n", requeued);
-    rc = serve(&c, store, events, token);
+    ls_topo *topo = NULL;
+    ls_jobsource *js = NULL;
+    if (ls_topo_load(&topo, &err) || ls_jobsource_create(&js, store, events, topo, stderr, &err)) {
+        cli_error("%s", err.msg);
+        rc = 1;
+    } else {
+        rc = serve(&c, store, events, token, js);   /* frees js */
+    }
+    ls_topo_destroy(topo);
     ls_events_destroy(events);
     ls_store_close(store);
     return rc;

@@ -21,7 +21,7 @@ static const command commands[] = {
     {"train", cmd_train, "train one model (one job) and report its result"},
     {"predict", cmd_predict, "classify bit strings or MNIST images with a saved model"},
     {"topo", cmd_topo, "show the cores and NUMA nodes the runner would use"},
-    {"serve", cmd_serve, "preview: the server's queue and HTTP API (it runs no job yet)"},
+    {"serve", cmd_serve, "the experiment server: a durable queue of sweeps, an HTTP API"},
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 

@@ -47,18 +47,34 @@ static void put_field(line *l, const char *v, int last)
         l->n = l->n + (size_t)w < sizeof l->buf ? l->n + (size_t)w : sizeof l->buf - 1;
 }
 
-int ls_results_append(const char *path, const ls_job *job, const ls_result *r,
-                      ls_err *err)
+/* The row, newline included, into l. */
+static void format_row(const ls_job *job, const ls_result *r, line *l)
 {
-    line local = {.n = 0}; /* each call formats into its own buffer */
     char v[1024];
     ls_job resolved = *job;
 
     resolved.val_size = ls_job_val_size(job);
     for (int i = 0; i < LS_NCOLUMNS; i++) {
         ls_column_format(ls_schema_at(i), LS_FORM_CSV, &resolved, r, v, sizeof v);
-        put_field(&local, v, i == LS_NCOLUMNS - 1);
+        put_field(l, v, i == LS_NCOLUMNS - 1);
     }
+}
+
+size_t ls_results_format(const ls_job *job, const ls_result *r, char *buf, size_t len)
+{
+    line local = {.n = 0};
+    format_row(job, r, &local);
+    if (local.n && local.buf[local.n - 1] == '\n')
+        local.buf[--local.n] = '\0';
+    snprintf(buf, len, "%s", local.buf);
+    return local.n < len ? local.n : (len ? len - 1 : 0);
+}
+
+int ls_results_append(const char *path, const ls_job *job, const ls_result *r,
+                      ls_err *err)
+{
+    line local = {.n = 0}; /* each call formats into its own buffer */
+    format_row(job, r, &local);
     return ls_csv_append_line(path, LS_RESULTS_COLUMNS, local.buf, 1, err);
 }
 

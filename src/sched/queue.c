@@ -142,8 +142,9 @@ static int mark_done(ls_queue *q, const ls_sweep *sw, const ls_run_opts *o,
 {
     done_set done = {0};
     int rc = read_done(sw, o, &done, err);
+    const ls_run_hooks *h = o->hooks;
     for (size_t i = 0; !rc && i < q->n; i++)
-        if (is_done(&done, q->e[i].id)) {
+        if (is_done(&done, q->e[i].id) || (h && h->wanted && !h->wanted(h->ctx, q->e[i].id))) {
             q->e[i].skipped = 1;
             q->pj[i].state = LS_PLACE_DONE;
             q->already_done++;

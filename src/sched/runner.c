@@ -152,6 +152,17 @@ static void account(runner *R, const entry *e, const ls_place_job *pj)
              e->res.message[0] ? " - " : "", e->res.message);
 }
 
+/* The front end's commit of a job's end (ls_run_hooks.ended), if any. */
+static int front_end_ended(runner *R, const entry *e, ls_err *err)
+{
+    const ls_run_hooks *h = R->o->hooks;
+    char row[8192];
+    if (!h || !h->ended)
+        return 0;
+    ls_results_format(&e->job, &e->res, row, sizeof row);
+    return h->ended(h->ctx, &e->job, e->id, e->attempt, &e->res, row, err);
+}
+
 /* Run one job on this worker's cores and record its row. */
 static void run_entry(worker *w, entry *e)
 {
@@ -179,7 +190,11 @@ static void run_entry(worker *w, entry *e)
     ls_topo_cpulist(R->topo, pj->cores, pj->k, e->res.cpus, sizeof e->res.cpus);
     e->res.numa_node = ls_topo_node_os_index(R->topo, pj->node);
     e->res.threads = pj->k;
-    rc = ls_results_append(R->sw->results, &e->job, &e->res, &werr);
+    /* The front end's record first: where there is one (the server's
+     * store), it is the commit point, and the results file its copy. */
+    rc = front_end_ended(R, e, &werr);
+    if (!rc)
+        rc = ls_results_append(R->sw->results, &e->job, &e->res, &werr);
     if (!rc && ds) /* the row is durable: a final job's checkpoint can go */
         ls_train_forget_checkpoint(ckpt, &e->res);
 
@@ -242,6 +257,21 @@ static void assign(runner *R, size_t i)
     abort(); /* unreachable: more running jobs than cores */
 }
 
+/* The front end's claim of job i (ls_run_hooks.claim): 0 to start it, else
+ * it gives its place back and stays unstarted.  Lock held. */
+static int refused(runner *R, size_t i)
+{
+    const ls_run_hooks *h = R->o->hooks;
+    entry *e = &R->q.e[i];
+    ls_job job = e->job;
+    job.threads = R->q.pj[i].k; /* the cores it is about to get */
+    if (!h || !h->claim || h->claim(h->ctx, &job, e->id, &e->attempt) == 0)
+        return 0;
+    ls_place_finish(&R->q.place, &R->q.pj[i]);
+    R->sum.refused++;
+    return 1;
+}
+
 /* Job i can never fit in the memory limit: its "failed" row.  Lock held. */
 static void fail_too_big(runner *R, size_t i)
 {
@@ -252,7 +282,8 @@ static void fail_too_big(runner *R, size_t i)
              "needs %.2f GiB, more than the memory limit of %.2f GiB",
              R->q.pj[i].mem / 1073741824.0, R->q.place.mem_limit / 1073741824.0);
     R->sum.failed++;
-    if (ls_results_append(R->sw->results, &e->job, &e->res, &werr)) {
+    if (front_end_ended(R, e, &werr) ||
+        ls_results_append(R->sw->results, &e->job, &e->res, &werr)) {
         R->results_failed = 1;
         R->results_err = werr;
     }
@@ -274,10 +305,12 @@ static void dispatch(runner *R)
         while (!stopping(R) &&
                (i = ls_place_next(p, R->q.pj, R->q.order, R->q.n,
                                   ls_sys_seconds() - R->t0)) >= 0) {
-            if (R->q.pj[i].k > 0)
-                assign(R, (size_t)i);
-            else
+            if (refused(R, (size_t)i))
+                continue;
+            if (R->q.pj[i].k == 0)
                 fail_too_big(R, (size_t)i);
+            else
+                assign(R, (size_t)i);
         }
         if (p->running == 0 && (stopping(R) || p->pending == 0))
             break;

@@ -7,7 +7,6 @@
 # run` of the same sweep file.  LS_SERVE_SEED replays the kill timings.
 # Skips (77) without curl.
 set -u
-src=${top_srcdir:-.}
 bld=${top_builddir:-.}
 ls=$bld/lstmsweep
 command -v curl >/dev/null 2>&1 || { echo "SKIP: no curl"; exit 77; }

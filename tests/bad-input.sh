@@ -16,6 +16,7 @@ sweep unknown-key.ini 'hiden = 8'
 sweep bad-number.ini 'hidden = 8, x12'
 sweep empty-list.ini 'hidden ='
 sweep zero-hidden.ini 'hidden = 0'
+sweep big-val.ini 'val_size = 156'
 sweep ok.ini $'hidden = 4\nepochs = 1'
 printf '[sweep]\nresults = %s/r.csv\n[mnist]\ndata = %s/nowhere\n' "$t" "$t" > missing-data.ini
 # IDX: 2 images of 28x28 announced, 100 bytes present
@@ -54,6 +55,9 @@ rows=(
 "layers 0|2|layers must be in 1..16, got 0|train --layers 0"
 "bits > 30|2|bits must be in 1..30, got 31|train --bits 31"
 "train size >= 2^bits|2|train_size must be in 1..255 for bits=8|train --bits 8 --train-size 256"
+"val_size leaving no test strings|2|val_size must be in 0..55 for bits=8 and train_size=200|train --bits 8 --train-size 200 --val-size 56"
+"negative val_size|2|val_size must be >= 0 (or -1 for the task's default), got -5|train --val-size -5"
+"sweep: val_size leaving no test strings|2|big-val.ini:7: [bitcount] val_size: val_size must be in 0..155|run big-val.ini"
 "dropout 1|2|dropout must be in [0, 1)|train --dropout 1"
 "not a number|2|lr: 'fast' is not a number|train --lr fast"
 "unknown task|2|task: 'cifar' is not bitcount or mnist|train --task cifar"

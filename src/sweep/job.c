@@ -76,6 +76,10 @@ int ls_job_validate(const ls_job *j, ls_err *err)
         return ls_err_set(err, LS_EINVAL, "lr must be a positive number, got %g", j->lr);
     if (!(j->dropout >= 0 && j->dropout < 1))
         return ls_err_set(err, LS_EINVAL, "dropout must be in [0, 1), got %g", j->dropout);
+    if (j->val_size < -1)
+        return ls_err_set(err, LS_EINVAL,
+                          "val_size must be >= 0 (or -1 for the task's default), got %ld",
+                          j->val_size);
     if (j->eval_every < 0)
         return ls_err_set(err, LS_EINVAL, "eval_every must be >= 0, got %d", j->eval_every);
     if (j->threads < 0 || j->threads > 4096)

@@ -159,17 +159,19 @@ static void fill(const ls_dataset *ds, ls_split split, const uint32_t *idx,
 {
     float scale[256];
 
-    if (ds->kind != LS_DATA_BITCOUNT)
+    /* One loop per kind: this runs every training step. */
+    if (ds->kind == LS_DATA_BITCOUNT) {
+        for (size_t j = 0; j < n; j++)
+            fill_bits(ds, storage_index(ds, split, idx ? idx[j] : first + j), j, n, x);
+    } else {
         init_scale(scale);
-    for (size_t j = 0; j < n; j++) {
-        size_t s = storage_index(ds, split, idx ? idx[j] : first + j);
-        if (ds->kind == LS_DATA_BITCOUNT)
-            fill_bits(ds, s, j, n, x);
-        else
-            fill_pixels(ds, scale, s, j, n, x);
-        if (y)
-            y[j] = ds->labels[s];
+        for (size_t j = 0; j < n; j++)
+            fill_pixels(ds, scale, storage_index(ds, split, idx ? idx[j] : first + j), j, n,
+                        x);
     }
+    if (y)
+        for (size_t j = 0; j < n; j++)
+            y[j] = ds->labels[storage_index(ds, split, idx ? idx[j] : first + j)];
 }
 
 void ls_dataset_fill(const ls_dataset *ds, ls_split split,

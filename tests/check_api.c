@@ -761,8 +761,10 @@ START_TEST(test_events_shapes)
     json_t *j;
 
     ck_assert(ls_events_job_started(events, "s4", "0123456789abcdef", 2, 1, &err) == 0);
-    ck_assert(ls_events_epoch(events, "s4", "0123456789abcdef", 3, 0.0 / 0.0, 0.25, -1, 1.5,
-                              &err) == 0);
+    ls_epoch_info ep = {.epoch = 3, .epochs = 9, .train_loss = 0.0 / 0.0, .train_error = 0.25,
+                        .val_error = 0.125, .test_error = -1, .elapsed_s = 1.5,
+                        .samples_per_s = 1000, .eta_s = -1};
+    ck_assert(ls_events_epoch(events, "s4", "0123456789abcdef", &ep, &err) == 0);
     ck_assert(ls_events_job_ended(events, "s4", "0123456789abcdef", 2, "diverged", &err) == 0);
     const char *want[] = {"job_started", "epoch", "job_ended"};
     for (uint64_t id = 0; id < 3; id++) {
@@ -773,6 +775,8 @@ START_TEST(test_events_shapes)
         if (id == 1) {
             ck_assert(json_is_null(json_object_get(j, "train_loss")));
             ck_assert(json_is_null(json_object_get(j, "test_error")));
+            ck_assert(json_real_value(json_object_get(j, "val_error")) == 0.125);
+            ck_assert_int_eq(json_integer_value(json_object_get(j, "epochs")), 9);
             ck_assert(json_real_value(json_object_get(j, "elapsed_s")) == 1.5);
         }
         if (id == 2)

@@ -34,7 +34,8 @@
  *          "jobs":{"total","queued","running","done","cancelled"},
  *          "results":{"ok","diverged","failed"},"busy_cores",
  *          "left_core_seconds","eta_seconds" (null unless active and the
- *          node has cores)}
+ *          node has cores),"error" (why the scheduler paused it: its data
+ *          or results could not be read; null otherwise)}
  * JOB   = {"sweep","id","pos","state","attempt","status","est_seconds"}
  * POINT = {"epoch","train_loss","train_error","test_error" (null if not
  *          evaluated),"elapsed_s"}

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "lstmsweep/error.h"
+#include "lstmsweep/train.h"
 
 #define LS_EVENT_DATA_MAX 512
 
@@ -47,15 +48,15 @@ int ls_events_push(ls_events *ev, const char *type, const char *data, uint64_t *
 
 /* The scheduler's events, in the one shape clients rely on:
  *   job_started {"sweep","job","attempt","threads"}
- *   epoch       {"sweep","job","epoch","train_loss","train_error",
- *                "test_error" (null if not evaluated),"elapsed_s"}
+ *   epoch       {"sweep","job","epoch","epochs","train_loss","train_error",
+ *                "val_error","test_error" (null if not evaluated this
+ *                epoch),"elapsed_s","samples_per_s","eta_s"}
  *   job_ended   {"sweep","job","attempt","status"}  (a results status)
  * sweep is a valid sweep name and job a job id (neither needs escaping). */
 int ls_events_job_started(ls_events *ev, const char *sweep, const char *job, int attempt,
                           int threads, ls_err *err);
-int ls_events_epoch(ls_events *ev, const char *sweep, const char *job, int epoch,
-                    double train_loss, double train_error, double test_error,
-                    double elapsed_s, ls_err *err);
+int ls_events_epoch(ls_events *ev, const char *sweep, const char *job,
+                    const ls_epoch_info *e, ls_err *err);
 int ls_events_job_ended(ls_events *ev, const char *sweep, const char *job, int attempt,
                         const char *status, ls_err *err);
 

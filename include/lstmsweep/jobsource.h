@@ -3,22 +3,29 @@
  * pinned, memory-budgeted, checkpointed and recorded exactly as under
  * `run`, and produces the same row.
  *
- * One thread picks the active sweep with queued jobs that has used the
- * least core-seconds for its weight (2^priority; ties: the earlier
- * submitted), loads it with the server's paths (ls_api_load_sweep) and
- * runs it with ls_runner_run, whose hooks (ls_run_hooks) consult the store:
- * only the sweep's queued jobs run, each is claimed (a new attempt) just
- * before it starts, and its row is recorded in the store, fenced on that
- * attempt, before its checkpoint goes.  The sweep's run is drained (jobs
- * checkpoint at their next step and go back to the queue) when the sweep is
- * paused or cancelled, or when the server stops.  Sweeps share the node one
- * at a time: fair share decides which runs next, not a split of the cores
- * between several at once.
+ * One thread runs one ls_runner_run for the server's lifetime and feeds it
+ * through the runner's hooks (ls_run_hooks):
+ *  - next_sweep: the active sweep with queued jobs, not in the run yet,
+ *    that has used the fewest core-seconds for its weight 2^priority (ties:
+ *    the earlier submitted), loaded with the server's paths
+ *    (ls_api_load_sweep).  Several sweeps are in the run at once: the
+ *    runner shares the cores between them by the same rule, job by job;
+ *  - share: each sweep's weight and whether it must drain (paused or
+ *    cancelled in the store: its running jobs checkpoint at their next step
+ *    and go back to the queue, or end cancelled);
+ *  - wanted / claim / ended: only the sweep's queued jobs run, each is
+ *    claimed (a new attempt) just before it starts, and its row is recorded
+ *    in the store, fenced on that attempt, before its checkpoint goes;
+ *  - epoch: every epoch of a running job is an "epoch" event (events.h);
+ *  - sweep_done: a sweep the run holds nothing of any more; one that could
+ *    not be added (its data unreadable) is paused in the store with the
+ *    reason (ls_store_fail_sweep), which its owner sees and fixes.
+ * A state change (ls_jobsource_poke) is seen at the runner's next turn, at
+ * most a second later.
  *
- * Threading: ls_jobsource_poke may be called from any thread (the API's);
- * start and stop from the server's main thread.  Errors: LS_ENOMEM, or
- * what pthread_create reports as LS_EINVAL; a sweep that cannot be loaded
- * or run is logged and skipped until its state changes.
+ * Threading: poke, node and busy_of may be called from any thread (the
+ * API's); start and destroy from the server's main thread.  Errors:
+ * LS_ENOMEM, or what pthread_create reports as LS_EINVAL.
  */
 #ifndef LSTMSWEEP_JOBSOURCE_H
 #define LSTMSWEEP_JOBSOURCE_H
@@ -47,7 +54,10 @@ void ls_jobsource_poke(void *js, const char *sweep);
 /* The node as the scheduler sees it: for ls_api_hooks.node_status. */
 void ls_jobsource_node(void *js, ls_node_status *out);
 
-/* Drain the running sweep, join the thread, free (NULL: no-op). */
+/* Cores the sweep's running jobs hold: for ls_api_hooks.busy_cores_of. */
+int ls_jobsource_busy_of(void *js, const char *sweep);
+
+/* Drain every running job, join the thread, free (NULL: no-op). */
 void ls_jobsource_destroy(ls_jobsource *js);
 
 #endif

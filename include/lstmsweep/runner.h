@@ -43,25 +43,51 @@
 #include "lstmsweep/results.h"
 #include "lstmsweep/sweep.h"
 #include "lstmsweep/topo.h"
+#include "lstmsweep/train.h"
 
 /* What a front end other than the results file (the server's queue) says
  * about a run's jobs.  Every hook may be NULL; they are called from the
- * runner's threads, so they must be thread-safe.
+ * runner's threads, so they must be thread-safe.  `sw` is the sweep the
+ * job belongs to (a run may hold several, see next_sweep).
  *  - wanted: 0 drops the job before anything is loaded for it (done in the
  *    queue already, or cancelled), like a final row in the results file;
  *  - claim: just before the job starts (dispatcher thread, the runner's
  *    lock held: keep it short): 0 and its attempt number, or non-zero to
  *    leave it unstarted (counted in ls_run_summary.refused);
+ *  - epoch: after each of its epochs (worker thread, no lock held);
  *  - ended: when the job has ended (worker thread), with its row's text (no
  *    newline), before the row is appended to the results file: the front
  *    end's record is the commit point.  Non-zero is like a failed append:
- *    no row, the checkpoint is kept, no further job starts. */
+ *    no row, the checkpoint is kept, no further job starts.
+ * A front end that feeds the run while it goes (the server) also sets:
+ *  - next_sweep: called by the dispatcher (no lock held) at every turn of
+ *    its loop: a sweep to add to the run now, or NULL; *used_s gets the
+ *    core-seconds it has already used (its fair share starts there).  The
+ *    sweep must stay valid until sweep_done is called for it.  With this
+ *    hook the run does not end when it runs out of jobs; it waits for
+ *    more, and ends only when *stop is set (all jobs drain);
+ *  - share: for each sweep of the run, at every turn (no lock held): its
+ *    weight (> 0; the dispatcher starts next the job of the sweep with the
+ *    fewest core-seconds used per unit of weight, then the largest), and
+ *    whether it must drain (paused, cancelled: its pending jobs are
+ *    dropped, its running ones checkpoint at their next step and end
+ *    "interrupted");
+ *  - sweep_done: the run holds nothing of the sweep any more (its jobs all
+ *    ended or were dropped, or the run ended): it may be freed, or returned
+ *    by next_sweep again.  why is NULL, or the error that kept a sweep from
+ *    next_sweep out of the run (its results file or data could not be
+ *    read). */
 typedef struct ls_run_hooks {
     void *ctx;
-    int (*wanted)(void *ctx, const char *id);
-    int (*claim)(void *ctx, const ls_job *job, const char *id, int *attempt);
-    int (*ended)(void *ctx, const ls_job *job, const char *id, int attempt,
-                 const ls_result *r, const char *row, ls_err *err);
+    int (*wanted)(void *ctx, const ls_sweep *sw, const char *id);
+    int (*claim)(void *ctx, const ls_sweep *sw, const ls_job *job, const char *id,
+                 int *attempt);
+    void (*epoch)(void *ctx, const ls_sweep *sw, const char *id, const ls_epoch_info *e);
+    int (*ended)(void *ctx, const ls_sweep *sw, const ls_job *job, const char *id,
+                 int attempt, const ls_result *r, const char *row, ls_err *err);
+    const ls_sweep *(*next_sweep)(void *ctx, double *used_s);
+    void (*share)(void *ctx, const ls_sweep *sw, double *weight, int *drain);
+    void (*sweep_done)(void *ctx, const ls_sweep *sw, const ls_err *why);
 } ls_run_hooks;
 
 typedef struct ls_run_opts {
@@ -85,6 +111,9 @@ typedef struct ls_run_summary {
     double wall_s;
 } ls_run_summary;
 
+/* Run sw (with the next_sweep hook, sw may be NULL: the run starts empty).
+ * 0 when every job ended or the run was drained; the error of a failed
+ * results append or a queue that could not be prepared otherwise. */
 int ls_runner_run(const ls_sweep *sw, ls_topo *topo, const ls_run_opts *o,
                   ls_run_summary *sum, ls_err *err);
 

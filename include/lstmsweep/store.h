@@ -42,7 +42,7 @@ typedef struct ls_store ls_store;
 
 typedef enum {
     LS_SWEEP_ACTIVE = 0,   /* has queued or running jobs, takes its share */
-    LS_SWEEP_PAUSED,       /* starts no job; running ones go on */
+    LS_SWEEP_PAUSED,       /* starts no job; the server drains running ones */
     LS_SWEEP_CANCELLED,    /* starts no job; running ones drain */
     LS_SWEEP_DONE          /* every job done or cancelled */
 } ls_sweep_state;
@@ -78,6 +78,7 @@ typedef struct ls_sweep_info {
     double submitted, core_s;  /* epoch seconds; core-seconds used */
     size_t by_state[4];        /* jobs per ls_job_state */
     size_t by_status[4];       /* done jobs per ls_status (results.h) */
+    char error[256];           /* why the scheduler paused it, "" if it did not */
 } ls_sweep_info;
 
 /* The sweep's INI text (ls_alloc'ed, the caller ls_frees it) and facts. */
@@ -90,6 +91,10 @@ int ls_store_sweeps(ls_store *s, ls_sweep_info **out, size_t *n, ls_err *err);
  * jobs become cancelled at once, running ones when they drain). */
 int ls_store_set_state(ls_store *s, const char *name, ls_sweep_state to, ls_err *err);
 int ls_store_set_priority(ls_store *s, const char *name, int priority, ls_err *err);
+/* The scheduler could not run an active sweep (its data or results file
+ * unreadable): pause it with the reason (ls_sweep_info.error), which any
+ * later change of state clears. */
+int ls_store_fail_sweep(ls_store *s, const char *name, const char *why, ls_err *err);
 
 /* The queued job ids of an active sweep, largest estimate first (at most
  * max; *n set); for the scheduler's job source. */

@@ -51,6 +51,9 @@ typedef struct ls_train_opts {
      * not for the end of an epoch.  (A step that ends an epoch finishes the
      * epoch first: evaluation, curve row.  The last epoch always ends.) */
     atomic_int *stop;
+    /* A second flag with the same effect, or NULL: the runner's per-sweep
+     * drain (the server's pause and cancel), beside the run's own stop. */
+    atomic_int *stop_sweep;
     /* Checkpoint file of this job, or NULL.  If it exists when the job
      * starts, training continues from it, at the step where it stopped (a
      * corrupt one is ignored with a note in the result's message); it is

@@ -116,6 +116,7 @@ static int serve(const serve_cli *c, ls_store *store, ls_events *events, const c
                          .data_roots = c->roots, .ndata_roots = (size_t)c->nroots,
                          .token = token,
                          .hooks = {.ctx = js, .node_status = ls_jobsource_node,
+                                   .busy_cores_of = ls_jobsource_busy_of,
                                    .on_state_change = ls_jobsource_poke}};
     ls_http_opts o = {.listen = c->listen};
     ls_api *api = NULL;

@@ -17,35 +17,35 @@
 #define OOM(err) ls_err_set(err, LS_ENOMEM, "out of memory")
 
 /* Step 1: every job with its id and its cost from the job alone. */
-static int list_jobs(ls_queue *q, const ls_sweep *sw, ls_err *err)
+static int list_jobs(ls_queue_stage *st, const ls_sweep *sw, ls_err *err)
 {
     size_t n = sw->njobs ? sw->njobs : 1;
-    q->e = ls_calloc(n, sizeof *q->e);
-    q->pj = ls_calloc(n, sizeof *q->pj);
-    if (!q->e || !q->pj)
+    st->e = ls_calloc(n, sizeof *st->e);
+    st->pj = ls_calloc(n, sizeof *st->pj);
+    if (!st->e || !st->pj)
         return OOM(err);
     /* ls_sweep_load rejects a sweep that lists the same job twice, so the
      * job ids are distinct here. */
     for (size_t i = 0; i < sw->njobs; i++) {
-        ls_queue_entry *e = &q->e[i];
+        ls_queue_entry *e = &st->e[i];
         e->job = sw->jobs[i];
         e->data = -1;
         ls_job_id(&e->job, e->id);
         ls_result_init(&e->res);
-        q->pj[i].est_s = ls_cost_job_seconds(&e->job, &e->eval_every);
-        q->pj[i].useful = ls_job_useful_threads(&e->job);
+        st->pj[i].est_s = ls_cost_job_seconds(&e->job, &e->eval_every);
+        st->pj[i].useful = ls_job_useful_threads(&e->job);
     }
-    q->n = sw->njobs;
+    st->n = sw->njobs;
     return 0;
 }
 
 /* Step 2: keep only shard o->shard_index of o->shard_count. */
-static int keep_shard(ls_queue *q, const ls_run_opts *o, ls_err *err)
+static int keep_shard(ls_queue_stage *st, const ls_run_opts *o, ls_err *err)
 {
     int rc = 0;
     if (o->shard_count <= 1)
         return 0;
-    size_t n = q->n ? q->n : 1;
+    size_t n = st->n ? st->n : 1;
     double *cost = ls_alloc(sizeof *cost * n);
     char (*ids)[LS_JOB_ID_LEN] = ls_alloc(sizeof *ids * n);
     int *shard = ls_alloc(sizeof *shard * n);
@@ -53,20 +53,20 @@ static int keep_shard(ls_queue *q, const ls_run_opts *o, ls_err *err)
         rc = OOM(err);
         goto out;
     }
-    for (size_t i = 0; i < q->n; i++) {
-        cost[i] = q->pj[i].est_s;
-        memcpy(ids[i], q->e[i].id, LS_JOB_ID_LEN);
+    for (size_t i = 0; i < st->n; i++) {
+        cost[i] = st->pj[i].est_s;
+        memcpy(ids[i], st->e[i].id, LS_JOB_ID_LEN);
     }
-    if ((rc = ls_shard_assign(cost, (const char (*)[LS_JOB_ID_LEN])ids, q->n,
+    if ((rc = ls_shard_assign(cost, (const char (*)[LS_JOB_ID_LEN])ids, st->n,
                               o->shard_count, shard, err)))
         goto out;
     size_t w = 0;
-    for (size_t i = 0; i < q->n; i++)
+    for (size_t i = 0; i < st->n; i++)
         if (shard[i] == o->shard_index) {
-            q->e[w] = q->e[i];
-            q->pj[w++] = q->pj[i];
+            st->e[w] = st->e[i];
+            st->pj[w++] = st->pj[i];
         }
-    q->n = w;
+    st->n = w;
 out:
     ls_free(cost);
     ls_free(ids);
@@ -137,17 +137,18 @@ static int read_done(const ls_sweep *sw, const ls_run_opts *o, done_set *d,
     return rc;
 }
 
-static int mark_done(ls_queue *q, const ls_sweep *sw, const ls_run_opts *o,
+static int mark_done(ls_queue_stage *st, const ls_sweep *sw, const ls_run_opts *o,
                      ls_err *err)
 {
     done_set done = {0};
     int rc = read_done(sw, o, &done, err);
     const ls_run_hooks *h = o->hooks;
-    for (size_t i = 0; !rc && i < q->n; i++)
-        if (is_done(&done, q->e[i].id) || (h && h->wanted && !h->wanted(h->ctx, q->e[i].id))) {
-            q->e[i].skipped = 1;
-            q->pj[i].state = LS_PLACE_DONE;
-            q->already_done++;
+    for (size_t i = 0; !rc && i < st->n; i++)
+        if (is_done(&done, st->e[i].id) ||
+            (h && h->wanted && !h->wanted(h->ctx, sw, st->e[i].id))) {
+            st->e[i].skipped = 1;
+            st->pj[i].state = LS_PLACE_DONE;
+            st->already_done++;
         }
     ls_free(done.ids);
     return rc;
@@ -166,106 +167,294 @@ static void data_key(const ls_job *j, char *buf, size_t len)
         snprintf(buf, len, "mnist:%ld:%s", ls_job_val_size(j), j->data);
 }
 
-/* Index of the job's data set, loading it the first time. */
-static int data_index(ls_queue *q, const ls_job *j, int nnodes, ls_err *err)
+static ls_queue_data *data_new(const char *key, int nnodes)
 {
-    char key[sizeof q->data[0].key];
-    data_key(j, key, sizeof key);
-    for (int i = 0; i < q->ndata; i++)
-        if (!strcmp(q->data[i].key, key))
-            return i;
-    ls_queue_data *d = ls_realloc(q->data, sizeof *d * (size_t)(q->ndata + 1));
+    ls_queue_data *d = ls_calloc(1, sizeof *d);
     if (!d)
-        return OOM(err);
-    q->data = d;
-    d = &q->data[q->ndata];
-    memset(d, 0, sizeof *d);
+        return NULL;
+    if (!(d->node = ls_calloc((size_t)nnodes, sizeof *d->node))) {
+        ls_free(d);
+        return NULL;
+    }
     snprintf(d->key, sizeof d->key, "%s", key);
+    d->nnodes = nnodes;
     pthread_mutex_init(&d->lock, NULL);
-    q->ndata++;
-    if (!(d->node = ls_calloc((size_t)nnodes, sizeof *d->node)))
-        return OOM(err);
-    int rc = ls_train_load_data(j, &d->main, err);
-    if (rc)
-        return rc;
-    q->data_bytes += ls_dataset_bytes(d->main);
-    return q->ndata - 1;
+    return d;
 }
 
-static int cost_exactly(ls_queue *q, size_t i, int nnodes, ls_err *err)
+static void data_free(ls_queue_data *d)
 {
-    ls_queue_entry *e = &q->e[i];
+    if (!d)
+        return;
+    ls_dataset_destroy(d->main);
+    /* node copies exist only where nnodes > 1; node is NULL-padded */
+    for (int nd = 0; nd < d->nnodes; nd++)
+        ls_dataset_destroy(d->node[nd]);
+    ls_free(d->node);
+    pthread_mutex_destroy(&d->lock);
+    ls_free(d);
+}
+
+/* The data set of index i: the queue's (i < ndata) or the stage's. */
+static ls_queue_data *data_at(const ls_queue *q, const ls_queue_stage *st, int i)
+{
+    return i < q->ndata ? q->data[i] : st->data[i - q->ndata];
+}
+
+/* Index of the job's data set, shared with the queue's jobs or loaded
+ * into the stage the first time. */
+static int data_index(ls_queue *q, ls_queue_stage *st, const ls_job *j, ls_err *err)
+{
+    char key[sizeof q->data[0]->key];
+    data_key(j, key, sizeof key);
+    for (int i = 0; i < q->ndata + st->ndata; i++) {
+        const ls_queue_data *d = data_at(q, st, i);
+        if (d && !strcmp(d->key, key))
+            return i;
+    }
+    ls_queue_data **a = ls_realloc(st->data, sizeof *a * (size_t)(st->ndata + 1));
+    if (!a)
+        return OOM(err);
+    st->data = a;
+    if (!(a[st->ndata] = data_new(key, q->nnodes)))
+        return OOM(err);
+    ls_queue_data *d = a[st->ndata++];
+    int rc = ls_train_load_data(j, &d->main, err);
+    return rc ? rc : q->ndata + st->ndata - 1;
+}
+
+static int cost_exactly(ls_queue *q, ls_queue_stage *st, size_t i, ls_err *err)
+{
+    ls_queue_entry *e = &st->e[i];
     const ls_job *j = &e->job;
-    int di = data_index(q, j, nnodes, err);
+    int di = data_index(q, st, j, err);
     if (di < 0)
         return di;
-    const ls_dataset *ds = q->data[di].main;
+    const ls_dataset *ds = data_at(q, st, di)->main;
     ls_model_config cfg;
     size_t n_train = ls_train_config(j, ds, &cfg);
     e->data = di;
     e->eval_every = j->eval_every > 0 ? j->eval_every : ls_train_auto_eval_every(ds);
-    q->pj[i].est_s = ls_cost_seconds(j, n_train, ls_dataset_size(ds, LS_SPLIT_EVAL),
-                                     e->eval_every);
-    q->pj[i].mem = ls_train_estimate_bytes(&cfg, ds, n_train);
-    if (q->pj[i].mem == 0)
+    st->pj[i].est_s = ls_cost_seconds(j, n_train, ls_dataset_size(ds, LS_SPLIT_EVAL),
+                                      e->eval_every);
+    st->pj[i].mem = ls_train_estimate_bytes(&cfg, ds, n_train);
+    if (st->pj[i].mem == 0)
         return ls_err_set(err, LS_EINVAL, "job %s: oneDNN rejects its shape", e->id);
     return 0;
 }
 
-/* ---- step 5: order and policy ------------------------------------------ */
+void ls_queue_stage_free(ls_queue_stage *st)
+{
+    for (int i = 0; i < st->ndata; i++)
+        data_free(st->data[i]);
+    ls_free(st->data);
+    ls_free(st->e);
+    ls_free(st->pj);
+    memset(st, 0, sizeof *st);
+}
 
-static int cmp_est_desc(const void *a, const void *b, void *ctx)
+int ls_queue_stage_sweep(ls_queue *q, ls_queue_stage *st, const ls_sweep *sw, double used_s,
+                   ls_err *err)
+{
+    int rc;
+    memset(st, 0, sizeof *st);
+    st->sw = sw;
+    st->used_s = used_s;
+    if (!(rc = list_jobs(st, sw, err)) && !(rc = keep_shard(st, q->o, err)))
+        rc = mark_done(st, sw, q->o, err);
+    for (size_t i = 0; !rc && i < st->n; i++)
+        if (!st->e[i].skipped)
+            rc = cost_exactly(q, st, i, err);
+    if (rc)
+        ls_queue_stage_free(st);
+    return rc;
+}
+
+/* ---- step 5: groups, order and policy ---------------------------------- */
+
+static int cmp_order(const void *a, const void *b, void *ctx)
 {
     const ls_queue *q = ctx;
     size_t i = *(const size_t *)a, k = *(const size_t *)b;
+    const ls_queue_group *gi = q->e[i].g, *gk = q->e[k].g;
+    if (gi != gk) {                   /* gone groups (NULL) last */
+        if (!gi || !gk)
+            return gi ? -1 : 1;
+        if (gi->key != gk->key)
+            return gi->key < gk->key ? -1 : 1;
+        return gi->seq < gk->seq ? -1 : 1;
+    }
     if (q->pj[i].est_s != q->pj[k].est_s)
         return q->pj[i].est_s > q->pj[k].est_s ? -1 : 1;
     return strcmp(q->e[i].id, q->e[k].id);
 }
 
-static int order_and_place(ls_queue *q, const ls_topo *topo, const ls_run_opts *o,
-                           ls_err *err)
+void ls_queue_order(ls_queue *q, double now)
 {
-    int ncores = ls_topo_ncores(topo);
-    q->order = ls_alloc(sizeof *q->order * (q->n ? q->n : 1));
-    q->core_node = ls_alloc(sizeof *q->core_node * (size_t)ncores);
-    if (!q->order || !q->core_node)
-        return OOM(err);
+    for (int g = 0; g < q->ngroups; g++)
+        q->groups[g]->key = q->groups[g]->used_s;
+    for (size_t i = 0; i < q->n; i++)
+        if (q->pj[i].state == LS_PLACE_RUNNING && q->e[i].g && now > q->pj[i].start)
+            q->e[i].g->key += q->pj[i].k * (now - q->pj[i].start);
+    for (int g = 0; g < q->ngroups; g++)
+        q->groups[g]->key /= q->groups[g]->weight;
     for (size_t i = 0; i < q->n; i++)
         q->order[i] = i;
-    qsort_r(q->order, q->n, sizeof *q->order, cmp_est_desc, q);
+    qsort_r(q->order, q->n, sizeof *q->order, cmp_order, q);
+}
+
+static void update_limit(ls_queue *q)
+{
+    q->place.mem_limit = q->mem_base > q->data_bytes ? q->mem_base - q->data_bytes : 0;
+}
+
+static int grow(ls_queue *q, size_t more)
+{
+    if (q->n + more <= q->cap)
+        return 0;
+    size_t cap = q->cap ? q->cap : 64;
+    while (cap < q->n + more)
+        cap *= 2;
+    ls_queue_entry *e = ls_realloc(q->e, cap * sizeof *e);
+    if (e)
+        q->e = e;
+    ls_place_job *pj = ls_realloc(q->pj, cap * sizeof *pj);
+    if (pj)
+        q->pj = pj;
+    size_t *order = ls_realloc(q->order, cap * sizeof *order);
+    if (order)
+        q->order = order;
+    if (!e || !pj || !order)
+        return LS_ENOMEM;
+    q->cap = cap;
+    return 0;
+}
+
+ls_queue_group *ls_queue_commit(ls_queue *q, ls_queue_stage *st)
+{
+    ls_queue_group *g = ls_calloc(1, sizeof *g);
+    ls_queue_group **gs = g ? ls_realloc(q->groups, sizeof *gs * (size_t)(q->ngroups + 1)) : NULL;
+    ls_queue_data **ds = gs ? ls_realloc(q->data, sizeof *ds * (size_t)(q->ndata + st->ndata + 1)) : NULL;
+    if (gs)
+        q->groups = gs;
+    if (ds)
+        q->data = ds;
+    if (!ds || grow(q, st->n)) {
+        ls_free(g);
+        ls_queue_stage_free(st);
+        return NULL;
+    }
+    *g = (ls_queue_group){.sw = st->sw, .seq = q->next_seq++, .used_s = st->used_s,
+                          .weight = 1};
+    q->groups[q->ngroups++] = g;
+    for (int i = 0; i < st->ndata; i++) {
+        q->data[q->ndata++] = st->data[i];
+        q->data_bytes += ls_dataset_bytes(st->data[i]->main);
+    }
+    for (size_t i = 0; i < st->n; i++) {
+        ls_queue_entry *e = &q->e[q->n];
+        *e = st->e[i];
+        e->g = g;
+        q->pj[q->n++] = st->pj[i];
+        if (!e->skipped) {
+            g->live++;
+            q->data[e->data]->users++;
+        }
+    }
+    q->already_done += st->already_done;
+    q->place.pending += g->live;
+    update_limit(q);
+    ls_free(st->data);
+    ls_free(st->e);
+    ls_free(st->pj);
+    memset(st, 0, sizeof *st);
+    ls_queue_order(q, 0);
+    return g;
+}
+
+int ls_queue_init(ls_queue *q, const ls_topo *topo, const ls_run_opts *o, ls_err *err)
+{
+    int ncores = ls_topo_ncores(topo);
+    memset(q, 0, sizeof *q);
+    q->o = o;
+    q->nnodes = ls_topo_nnodes(topo);
+    if (!(q->core_node = ls_alloc(sizeof *q->core_node * (size_t)(ncores > 0 ? ncores : 1))))
+        return OOM(err);
     for (int c = 0; c < ncores; c++)
         q->core_node[c] = ls_topo_core_node(topo, c);
-    size_t limit = o->mem_limit ? o->mem_limit : ls_sys_available_memory() / 10 * 9;
-    limit = limit > q->data_bytes ? limit - q->data_bytes : 0;
-    return ls_place_init(&q->place, ncores, ls_topo_nnodes(topo), q->core_node,
-                         limit, o->threads_per_job, q->pj, q->n, err);
+    q->mem_base = o->mem_limit ? o->mem_limit : ls_sys_available_memory() / 10 * 9;
+    return ls_place_init(&q->place, ncores, q->nnodes, q->core_node, q->mem_base,
+                         o->threads_per_job, NULL, 0, err);
 }
 
 int ls_queue_prepare(ls_queue *q, const ls_sweep *sw, const ls_topo *topo,
                      const ls_run_opts *o, ls_err *err)
 {
-    int rc;
-    memset(q, 0, sizeof *q);
-    if ((rc = list_jobs(q, sw, err)) || (rc = keep_shard(q, o, err)) ||
-        (rc = mark_done(q, sw, o, err)))
-        return rc;
+    ls_queue_stage st;
+    int rc = ls_queue_init(q, topo, o, err);
+    if (!rc && !(rc = ls_queue_stage_sweep(q, &st, sw, 0, err)) && !ls_queue_commit(q, &st))
+        rc = OOM(err);
+    return rc;
+}
+
+void ls_queue_release(ls_queue *q, size_t i)
+{
+    ls_queue_entry *e = &q->e[i];
+    if (e->g && e->g->live)
+        e->g->live--;
+    if (e->data >= 0 && q->data[e->data] && q->data[e->data]->users)
+        q->data[e->data]->users--;
+}
+
+/* Drop the entries of gone groups (nothing runs: no index is held). */
+static void compact(ls_queue *q)
+{
+    size_t w = 0;
     for (size_t i = 0; i < q->n; i++)
-        if (!q->e[i].skipped && (rc = cost_exactly(q, i, ls_topo_nnodes(topo), err)))
-            return rc;
-    return order_and_place(q, topo, o, err);
+        if (q->e[i].g) {
+            q->e[w] = q->e[i];
+            q->pj[w++] = q->pj[i];
+        }
+    q->n = w;
+    ls_queue_order(q, 0);
+}
+
+int ls_queue_reap(ls_queue *q, void (*done)(void *ctx, const ls_sweep *sw), void *ctx)
+{
+    int w = 0;
+    for (int g = 0; g < q->ngroups; g++) {
+        ls_queue_group *G = q->groups[g];
+        if (G->live) {
+            q->groups[w++] = G;
+            continue;
+        }
+        for (size_t i = 0; i < q->n; i++)
+            if (q->e[i].g == G)
+                q->e[i].g = NULL;
+        if (done)
+            done(ctx, G->sw);
+        ls_free(G);
+    }
+    q->ngroups = w;
+    for (int i = 0; i < q->ndata; i++)
+        if (q->data[i] && !q->data[i]->users) {
+            q->data_bytes -= ls_dataset_bytes(q->data[i]->main);
+            data_free(q->data[i]);
+            q->data[i] = NULL;
+        }
+    update_limit(q);
+    if (q->place.running == 0)
+        compact(q);
+    return w;
 }
 
 void ls_queue_free(ls_queue *q)
 {
-    for (int i = 0; i < q->ndata; i++) {
-        ls_dataset_destroy(q->data[i].main);
-        /* node copies exist only where nnodes > 1; node is NULL-padded */
-        for (int nd = 0; q->data[i].node && nd < q->place.nnodes; nd++)
-            ls_dataset_destroy(q->data[i].node[nd]);
-        ls_free(q->data[i].node);
-        pthread_mutex_destroy(&q->data[i].lock);
-    }
+    for (int i = 0; i < q->ndata; i++)
+        data_free(q->data[i]);
+    for (int g = 0; g < q->ngroups; g++)
+        ls_free(q->groups[g]);
+    ls_free(q->groups);
     ls_free(q->data);
     ls_free(q->e);
     ls_free(q->pj);

@@ -30,14 +30,15 @@ typedef struct worker {
     runner *R;
     pthread_t thread;
     pthread_cond_t cv;
-    entry *job;            /* assignment, NULL when idle */
+    long job;              /* index of its assignment in R->q, -1 when idle */
     int quit;
 } worker;
 
 struct runner {
-    const ls_sweep *sw;
     ls_topo *topo;
     const ls_run_opts *o;
+    const ls_run_hooks *h; /* the front end's, or NULL */
+    int feeding;           /* h->next_sweep: sweeps come and go */
     ls_queue q;
     double calib_sum;      /* sum of actual/estimated over finished jobs */
     int calib_n;
@@ -95,12 +96,12 @@ static void live_status(runner *R)
     char el[32], eta[32];
     double now = ls_sys_seconds() - R->t0;
     size_t done = R->sum.ok + R->sum.diverged + R->sum.failed + R->sum.interrupted;
-    if (!R->o->log || !R->o->live)
+    if (!R->o->log || !R->o->live || !R->q.ngroups)
         return;
     ls_sys_format_duration(now, el, sizeof el);
     ls_sys_format_duration(remaining_estimate(R, now), eta, sizeof eta);
     fprintf(R->o->log, "\r\033[K[%s] %zu/%zu done, %zu running, %zu queued, "
-            "%zu failed, %zu diverged | elapsed %s, ETA %s", R->sw->name,
+            "%zu failed, %zu diverged | elapsed %s, ETA %s", R->q.groups[0]->sw->name,
             done + R->sum.already_done, R->q.n, R->q.place.running, R->q.place.pending,
             R->sum.failed, R->sum.diverged, el, eta);
     fflush(R->o->log);
@@ -108,9 +109,8 @@ static void live_status(runner *R)
 
 /* The data set for a job on its node: the shared copy on a one-node
  * machine, else a node-local copy made by this (node-bound) thread. */
-static const ls_dataset *data_for(runner *R, const entry *e, int node, ls_err *err)
+static const ls_dataset *data_for(runner *R, ls_queue_data *d, int node, ls_err *err)
 {
-    ls_queue_data *d = &R->q.data[e->data];
     const ls_dataset *ds = d->main;
     if (R->q.place.nnodes == 1)
         return ds;
@@ -121,11 +121,6 @@ static const ls_dataset *data_for(runner *R, const entry *e, int node, ls_err *e
         ds = d->node[node];
     pthread_mutex_unlock(&d->lock);
     return ds;
-}
-
-static void checkpoint_path(const runner *R, const entry *e, char *buf, size_t len)
-{
-    snprintf(buf, len, "%s/%s.ckpt", R->sw->checkpoints, e->id);
 }
 
 /* Count a job that ended in the summary and the calibration of the
@@ -152,62 +147,104 @@ static void account(runner *R, const entry *e, const ls_place_job *pj)
              e->res.message[0] ? " - " : "", e->res.message);
 }
 
-/* The front end's commit of a job's end (ls_run_hooks.ended), if any. */
-static int front_end_ended(runner *R, const entry *e, ls_err *err)
+/* A job's end recorded: the front end's commit (ls_run_hooks.ended) first,
+ * where there is one (the server's store), then its copy in the sweep's
+ * results file. */
+static int record(runner *R, const ls_sweep *sw, const entry *e, ls_err *err)
 {
-    const ls_run_hooks *h = R->o->hooks;
+    const ls_run_hooks *h = R->h;
     char row[8192];
-    if (!h || !h->ended)
-        return 0;
-    ls_results_format(&e->job, &e->res, row, sizeof row);
-    return h->ended(h->ctx, &e->job, e->id, e->attempt, &e->res, row, err);
+    if (h && h->ended) {
+        ls_results_format(&e->job, &e->res, row, sizeof row);
+        int rc = h->ended(h->ctx, sw, &e->job, e->id, e->attempt, &e->res, row, err);
+        if (rc)
+            return rc;
+    }
+    return ls_results_append(sw->results, &e->job, &e->res, err);
 }
 
-/* Run one job on this worker's cores and record its row. */
-static void run_entry(worker *w, entry *e)
+/* What a worker needs of its job, copied under the lock: the queue's
+ * arrays may move (a sweep added) while the job trains. */
+typedef struct assignment {
+    entry e;
+    ls_place_job pj;
+    ls_queue_data *data;
+    runner *R;
+} assignment;
+
+static void on_epoch(void *ctx, const ls_job *job, const ls_epoch_info *info)
 {
-    runner *R = w->R;
-    ls_place_job *pj = &R->q.pj[e - R->q.e];
+    const assignment *a = ctx;
+    const ls_run_hooks *h = a->R->h;
+    (void)job;
+    h->epoch(h->ctx, a->e.g->sw, a->e.id, info);
+}
+
+/* Train the job of assignment a on its cores (no lock held). */
+static void train_assignment(assignment *a)
+{
+    runner *R = a->R;
+    entry *e = &a->e;
+    const ls_sweep *sw = e->g->sw;
     ls_job job = e->job;
-    ls_err err = {0}, werr = {0};
+    ls_err err = {0};
     char ckpt[LS_SWEEP_PATH_MAX + 32];
     const ls_dataset *ds = NULL;
-    int rc;
 
-    job.threads = pj->k;
-    checkpoint_path(R, e, ckpt, sizeof ckpt);
-    ls_train_opts opts = {.curve_path = R->sw->curves, .stop = R->o->stop,
-                          .checkpoint_path = ckpt,
-                          .checkpoint_interval_s = R->o->checkpoint_interval_s};
-    if ((rc = ls_topo_bind_team(R->topo, pj->cores, pj->k, &err)) ||
-        !(ds = data_for(R, e, pj->node, &err))) {
+    job.threads = a->pj.k;
+    snprintf(ckpt, sizeof ckpt, "%s/%s.ckpt", sw->checkpoints, e->id);
+    ls_train_opts opts = {.curve_path = sw->curves, .stop = R->o->stop,
+                          .stop_sweep = &e->g->stop, .checkpoint_path = ckpt,
+                          .checkpoint_interval_s = R->o->checkpoint_interval_s,
+                          .progress = R->h && R->h->epoch ? on_epoch : NULL, .ctx = a};
+    if (ls_topo_bind_team(R->topo, a->pj.cores, a->pj.k, &err) ||
+        !(ds = data_for(R, a->data, a->pj.node, &err))) {
         ls_result_init(&e->res);
         e->res.status = LS_STATUS_FAILED;
         snprintf(e->res.message, sizeof e->res.message, "%s", err.msg);
     } else {
         ls_train(&job, ds, &opts, &e->res, NULL, &err);
     }
-    ls_topo_cpulist(R->topo, pj->cores, pj->k, e->res.cpus, sizeof e->res.cpus);
-    e->res.numa_node = ls_topo_node_os_index(R->topo, pj->node);
-    e->res.threads = pj->k;
-    /* The front end's record first: where there is one (the server's
-     * store), it is the commit point, and the results file its copy. */
-    rc = front_end_ended(R, e, &werr);
-    if (!rc)
-        rc = ls_results_append(R->sw->results, &e->job, &e->res, &werr);
+    ls_topo_cpulist(R->topo, a->pj.cores, a->pj.k, e->res.cpus, sizeof e->res.cpus);
+    e->res.numa_node = ls_topo_node_os_index(R->topo, a->pj.node);
+    e->res.threads = a->pj.k;
+    ls_err werr = {0};
+    int rc = record(R, sw, e, &werr);
     if (!rc && ds) /* the row is durable: a final job's checkpoint can go */
         ls_train_forget_checkpoint(ckpt, &e->res);
-
-    pthread_mutex_lock(&R->lock);
     if (rc) {
+        pthread_mutex_lock(&R->lock);
         R->results_failed = 1;
         R->results_err = werr;
+        pthread_mutex_unlock(&R->lock);
     }
+}
+
+/* Run job i on this worker's cores and record its row. */
+static void run_entry(worker *w, size_t i)
+{
+    runner *R = w->R;
+    assignment a = {.R = R};
+
+    pthread_mutex_lock(&R->lock);
+    a.e = R->q.e[i];
+    a.pj = R->q.pj[i];
+    a.data = R->q.data[a.e.data];
+    pthread_mutex_unlock(&R->lock);
+
+    train_assignment(&a);
+
+    pthread_mutex_lock(&R->lock);
+    entry *e = &R->q.e[i];
+    ls_place_job *pj = &R->q.pj[i];
+    e->res = a.e.res;
     e->end = ls_sys_seconds() - R->t0;
+    e->g->used_s += pj->k * (e->end - pj->start);
     ls_place_finish(&R->q.place, pj);
+    ls_queue_release(&R->q, i);
     /* Idle again before the dispatcher hears of it: it may hand this
      * worker the next job at once (with one worker per core, it must). */
-    w->job = NULL;
+    w->job = -1;
     account(R, e, pj);
     pthread_cond_signal(&R->cv_done);
     pthread_mutex_unlock(&R->lock);
@@ -222,13 +259,13 @@ static void *worker_main(void *arg)
     ls_drain_block_signals();
     pthread_mutex_lock(&R->lock);
     for (;;) {
-        while (!w->job && !w->quit)
+        while (w->job < 0 && !w->quit)
             pthread_cond_wait(&w->cv, &R->lock);
-        if (!w->job)
+        if (w->job < 0)
             break;
-        entry *e = w->job;
+        size_t i = (size_t)w->job;
         pthread_mutex_unlock(&R->lock);
-        run_entry(w, e);                 /* clears w->job under the lock */
+        run_entry(w, i);                 /* sets w->job = -1 under the lock */
         pthread_mutex_lock(&R->lock);
     }
     pthread_mutex_unlock(&R->lock);
@@ -249,8 +286,8 @@ static void assign(runner *R, size_t i)
         log_line(R, "start %s %s on cpus %s (node %d), %.0f MiB", e->id, desc, cpus,
                  ls_topo_node_os_index(R->topo, pj->node), pj->mem / 1048576.0);
     for (int w = 0; w < R->q.place.ncores; w++)
-        if (!R->workers[w].job) {
-            R->workers[w].job = e;
+        if (R->workers[w].job < 0) {
+            R->workers[w].job = (long)i;
             pthread_cond_signal(&R->workers[w].cv);
             return;
         }
@@ -261,13 +298,14 @@ static void assign(runner *R, size_t i)
  * it gives its place back and stays unstarted.  Lock held. */
 static int refused(runner *R, size_t i)
 {
-    const ls_run_hooks *h = R->o->hooks;
+    const ls_run_hooks *h = R->h;
     entry *e = &R->q.e[i];
     ls_job job = e->job;
     job.threads = R->q.pj[i].k; /* the cores it is about to get */
-    if (!h || !h->claim || h->claim(h->ctx, &job, e->id, &e->attempt) == 0)
+    if (!h || !h->claim || h->claim(h->ctx, e->g->sw, &job, e->id, &e->attempt) == 0)
         return 0;
     ls_place_finish(&R->q.place, &R->q.pj[i]);
+    ls_queue_release(&R->q, i);
     R->sum.refused++;
     return 1;
 }
@@ -282,11 +320,11 @@ static void fail_too_big(runner *R, size_t i)
              "needs %.2f GiB, more than the memory limit of %.2f GiB",
              R->q.pj[i].mem / 1073741824.0, R->q.place.mem_limit / 1073741824.0);
     R->sum.failed++;
-    if (front_end_ended(R, e, &werr) ||
-        ls_results_append(R->sw->results, &e->job, &e->res, &werr)) {
+    if (record(R, e->g->sw, e, &werr)) {
         R->results_failed = 1;
         R->results_err = werr;
     }
+    ls_queue_release(&R->q, i);
     log_line(R, "fail  %s: %s", e->id, e->res.message);
 }
 
@@ -295,36 +333,25 @@ static int stopping(const runner *R)
     return (R->o->stop && atomic_load(R->o->stop)) || R->results_failed;
 }
 
-/* The dispatch loop: start what fits, wait for a job to end, repeat. */
-static void dispatch(runner *R)
+/* Start every job that fits now, in the order of the fair share.  Lock
+ * held. */
+static void start_what_fits(runner *R)
 {
     ls_place *p = &R->q.place;
-    pthread_mutex_lock(&R->lock);
-    for (;;) {
-        long i;
-        while (!stopping(R) &&
-               (i = ls_place_next(p, R->q.pj, R->q.order, R->q.n,
-                                  ls_sys_seconds() - R->t0)) >= 0) {
-            if (refused(R, (size_t)i))
-                continue;
-            if (R->q.pj[i].k == 0)
-                fail_too_big(R, (size_t)i);
-            else
-                assign(R, (size_t)i);
-        }
-        if (p->running == 0 && (stopping(R) || p->pending == 0))
-            break;
-        live_status(R);
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += 1;
-        pthread_cond_timedwait(&R->cv_done, &R->lock, &until);
+    double now = ls_sys_seconds() - R->t0;
+    long i;
+    if (stopping(R))
+        return;
+    if (R->feeding)
+        ls_queue_order(&R->q, now);
+    while (!stopping(R) && (i = ls_place_next(p, R->q.pj, R->q.order, R->q.n, now)) >= 0) {
+        if (refused(R, (size_t)i))
+            continue;
+        if (R->q.pj[i].k == 0)
+            fail_too_big(R, (size_t)i);
+        else
+            assign(R, (size_t)i);
     }
-    R->sum.not_started = p->pending;
-    live_status(R);
-    if (R->o->log && R->o->live)
-        fputc('\n', R->o->log);
-    pthread_mutex_unlock(&R->lock);
 }
 
 static int start_workers(runner *R, ls_err *err)
@@ -336,6 +363,7 @@ static int start_workers(runner *R, ls_err *err)
     for (int i = 0; i < n; i++) {
         worker *w = &R->workers[i];
         w->R = R;
+        w->job = -1;
         pthread_cond_init(&w->cv, NULL);
         if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
             w->R = NULL;
@@ -364,36 +392,136 @@ static void stop_workers(runner *R)
     ls_free(R->workers);
 }
 
-static void log_start(runner *R)
+/* Add sw to the run: its checkpoint directory, its entries staged without
+ * the lock (its results file read, its data loaded), then committed.
+ * Dispatcher thread only (see queue.h). */
+static int add_sweep(runner *R, const ls_sweep *sw, double used_s, ls_err *err)
 {
-    if (R->o->log)
-        log_line(R, "sweep %s: %zu job(s), %zu already done, %zu to run on "
-                 "%d core(s); results -> %s", R->sw->name, R->q.n,
-                 R->q.already_done, R->q.place.pending, R->q.place.ncores,
-                 R->sw->results);
+    ls_queue_stage st;
+    int rc;
+    /* The checkpoint directory exists before any job might need it. */
+    if (ls_sys_mkdirs(sw->checkpoints) != 0)
+        return ls_err_set(err, LS_EIO, "%s: cannot create: %s", sw->checkpoints,
+                          strerror(errno));
+    if ((rc = ls_queue_stage_sweep(&R->q, &st, sw, used_s, err)))
+        return rc;
+    size_t n = st.n, done = st.already_done;
+    pthread_mutex_lock(&R->lock);
+    if (!ls_queue_commit(&R->q, &st)) {
+        pthread_mutex_unlock(&R->lock);
+        return ls_err_set(err, LS_ENOMEM, "out of memory");
+    }
+    R->sum.jobs += n;
+    R->sum.already_done += done;
+    log_line(R, "sweep %s: %zu job(s), %zu already done, %zu to run on %d core(s); "
+             "results -> %s", sw->name, n, done, n - done, R->q.place.ncores, sw->results);
+    pthread_mutex_unlock(&R->lock);
+    return 0;
+}
+
+/* Drain group g: its pending jobs leave the queue, its running ones stop
+ * at their next step.  Lock held. */
+static void drain_group(runner *R, ls_queue_group *g)
+{
+    atomic_store(&g->stop, 1);
+    for (size_t i = 0; i < R->q.n; i++)
+        if (R->q.e[i].g == g && R->q.pj[i].state == LS_PLACE_PENDING) {
+            R->q.pj[i].state = LS_PLACE_DONE;
+            R->q.place.pending--;
+            ls_queue_release(&R->q, i);
+        }
+}
+
+static void group_done(void *ctx, const ls_sweep *sw)
+{
+    const runner *R = ctx;
+    R->h->sweep_done(R->h->ctx, sw, NULL);
+}
+
+/* One turn of the front end's say (dispatcher thread, no lock held): the
+ * sweeps the run holds nothing of any more are handed back, every sweep's
+ * weight and drain are asked, and new sweeps are added. */
+static void feed(runner *R)
+{
+    const ls_run_hooks *h = R->h;
+    pthread_mutex_lock(&R->lock);
+    ls_queue_reap(&R->q, h->sweep_done ? group_done : NULL, R);
+    pthread_mutex_unlock(&R->lock);
+    for (int i = 0; h->share && i < R->q.ngroups; i++) {
+        ls_queue_group *g = R->q.groups[i];
+        double weight = 1;
+        int drain = 0;
+        h->share(h->ctx, g->sw, &weight, &drain);
+        pthread_mutex_lock(&R->lock);
+        g->weight = weight > 0 ? weight : 1;
+        if (drain && !atomic_load(&g->stop))
+            drain_group(R, g);
+        pthread_mutex_unlock(&R->lock);
+    }
+    const ls_sweep *sw;
+    double used = 0;
+    while (!stopping(R) && (sw = h->next_sweep(h->ctx, &used))) {
+        ls_err err = {0};
+        if (add_sweep(R, sw, used, &err) && h->sweep_done)
+            h->sweep_done(h->ctx, sw, &err);
+    }
+}
+
+/* The dispatch loop: start what fits, wait for a job to end (or, fed by a
+ * front end, for a second to pass), repeat. */
+static void dispatch(runner *R)
+{
+    ls_place *p = &R->q.place;
+    pthread_mutex_lock(&R->lock);
+    for (;;) {
+        if (R->feeding) {
+            pthread_mutex_unlock(&R->lock);
+            feed(R);
+            pthread_mutex_lock(&R->lock);
+        }
+        start_what_fits(R);
+        if (p->running == 0 && (stopping(R) || (!R->feeding && p->pending == 0)))
+            break;
+        live_status(R);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 1;
+        pthread_cond_timedwait(&R->cv_done, &R->lock, &until);
+    }
+    R->sum.not_started = p->pending;
+    live_status(R);
+    if (R->o->log && R->o->live)
+        fputc('\n', R->o->log);
+    pthread_mutex_unlock(&R->lock);
+}
+
+/* The run is over: every sweep still held goes back to the front end. */
+static void hand_back(runner *R)
+{
+    if (!R->h || !R->h->sweep_done)
+        return;
+    for (int i = 0; i < R->q.ngroups; i++)
+        R->q.groups[i]->live = 0;
+    ls_queue_reap(&R->q, group_done, R);
 }
 
 int ls_runner_run(const ls_sweep *sw, ls_topo *topo, const ls_run_opts *o,
                   ls_run_summary *sum, ls_err *err)
 {
-    runner R = {.sw = sw, .topo = topo, .o = o};
+    runner R = {.topo = topo, .o = o, .h = o->hooks,
+                .feeding = o->hooks && o->hooks->next_sweep};
     int rc;
 
+    if (!sw && !R.feeding)
+        return ls_err_set(err, LS_EINVAL, "no sweep to run");
     R.t0 = ls_sys_seconds();
     pthread_mutex_init(&R.lock, NULL);
     pthread_cond_init(&R.cv_done, NULL);
-    /* The checkpoint directory exists before any job might need it. */
-    if (ls_sys_mkdirs(sw->checkpoints) != 0)
-        rc = ls_err_set(err, LS_EIO, "%s: cannot create: %s", sw->checkpoints,
-                        strerror(errno));
-    else if (!(rc = ls_queue_prepare(&R.q, sw, topo, o, err)) &&
-             !(rc = start_workers(&R, err))) {
-        R.sum.jobs = R.q.n;
-        R.sum.already_done = R.q.already_done;
-        log_start(&R);
+    if (!(rc = ls_queue_init(&R.q, topo, o, err)) && !(rc = start_workers(&R, err)) &&
+        !(sw && (rc = add_sweep(&R, sw, 0, err))))
         dispatch(&R);
-    }
     stop_workers(&R);
+    hand_back(&R);
     if (!rc && R.results_failed) {
         rc = R.results_err.code ? R.results_err.code : LS_EIO;
         if (err)

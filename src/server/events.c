@@ -88,18 +88,22 @@ int ls_events_job_started(ls_events *ev, const char *sweep, const char *job, int
     return ls_events_push(ev, "job_started", data, NULL, err);
 }
 
-int ls_events_epoch(ls_events *ev, const char *sweep, const char *job, int epoch,
-                    double train_loss, double train_error, double test_error,
-                    double elapsed_s, ls_err *err)
+int ls_events_epoch(ls_events *ev, const char *sweep, const char *job,
+                    const ls_epoch_info *e, ls_err *err)
 {
-    char data[LS_EVENT_DATA_MAX], loss[32], terr[32], test[32], el[32];
-    json_num(loss, sizeof loss, train_loss, 0);
-    json_num(terr, sizeof terr, train_error, 0);
-    json_num(test, sizeof test, test_error, test_error < 0);
-    json_num(el, sizeof el, elapsed_s, 0);
+    char data[LS_EVENT_DATA_MAX], loss[32], terr[32], val[32], test[32], el[32], sps[32],
+        eta[32];
+    json_num(loss, sizeof loss, e->train_loss, 0);
+    json_num(terr, sizeof terr, e->train_error, 0);
+    json_num(val, sizeof val, e->val_error, e->val_error < 0);
+    json_num(test, sizeof test, e->test_error, e->test_error < 0);
+    json_num(el, sizeof el, e->elapsed_s, 0);
+    json_num(sps, sizeof sps, e->samples_per_s, 0);
+    json_num(eta, sizeof eta, e->eta_s, e->eta_s < 0);
     snprintf(data, sizeof data, "{\"sweep\":\"%.63s\",\"job\":\"%.16s\",\"epoch\":%d,"
-             "\"train_loss\":%s,\"train_error\":%s,\"test_error\":%s,\"elapsed_s\":%s}",
-             sweep, job, epoch, loss, terr, test, el);
+             "\"epochs\":%d,\"train_loss\":%s,\"train_error\":%s,\"val_error\":%s,"
+             "\"test_error\":%s,\"elapsed_s\":%s,\"samples_per_s\":%s,\"eta_s\":%s}",
+             sweep, job, e->epoch, e->epochs, loss, terr, val, test, el, sps, eta);
     return ls_events_push(ev, "epoch", data, NULL, err);
 }
 

@@ -12,6 +12,14 @@
 #include "lstmsweep/runner.h"
 #include "lstmsweep/sweep.h"
 
+/* A sweep the source has handed to the run, or had back. */
+typedef struct held {
+    char name[64];
+    ls_sweep *sw;          /* non-NULL while the run holds it */
+    int busy;              /* cores of its running jobs */
+    unsigned back_gen;     /* js->gen when the run handed it back */
+} held;
+
 struct ls_jobsource {
     ls_store *store;
     ls_events *events;
@@ -20,149 +28,241 @@ struct ls_jobsource {
     const ls_api *api;
     pthread_t thread;
     int started;
-    pthread_mutex_t lock;
-    pthread_cond_t cv;
-    int quit, poked;
-    char running[64];        /* the sweep being run, "" if none */
-    atomic_int run_stop;     /* drains the running sweep */
-    atomic_int busy;         /* cores of jobs started and not ended */
+    atomic_int stop;       /* the server stops: the run drains and ends */
+    atomic_int busy;       /* cores of jobs started and not ended */
+    atomic_uint gen;       /* bumped by every poke and every job's end */
+    pthread_mutex_t lock;  /* guards held */
+    held *held;
+    size_t nheld;
 };
 
 int ls_jobsource_create(ls_jobsource **out, ls_store *store, ls_events *events,
                         ls_topo *topo, FILE *log, ls_err *err)
 {
-    ls_jobsource *js = ls_alloc(sizeof *js);
+    ls_jobsource *js = ls_calloc(1, sizeof *js);
     *out = NULL;
     if (!js)
         return ls_err_set(err, LS_ENOMEM, "out of memory");
     js->store = store, js->events = events, js->topo = topo, js->log = log;
     pthread_mutex_init(&js->lock, NULL);
-    pthread_cond_init(&js->cv, NULL);
     *out = js;
     return 0;
 }
 
-/* ---- the hooks the runner calls -------------------------------------------------- */
+/* The record of sweep `name`, or NULL.  Lock held. */
+static held *find(ls_jobsource *js, const char *name)
+{
+    for (size_t i = 0; i < js->nheld; i++)
+        if (!strcmp(js->held[i].name, name))
+            return &js->held[i];
+    return NULL;
+}
 
-typedef struct run_ctx {
-    ls_jobsource *js;
-    const char *sweep;
-} run_ctx;
+static void add_busy(ls_jobsource *js, const char *sweep, int k)
+{
+    pthread_mutex_lock(&js->lock);
+    held *h = find(js, sweep);
+    if (h)
+        h->busy += k;
+    pthread_mutex_unlock(&js->lock);
+    atomic_fetch_add(&js->busy, k);
+}
+
+/* ---- the hooks the runner calls -------------------------------------------------- */
 
 /* Only the sweep's queued jobs run: not those done (here or in another
  * sweep), cancelled, or claimed by a run still going. */
-static int wanted(void *ctx, const char *id)
+static int wanted(void *ctx, const ls_sweep *sw, const char *id)
 {
-    const run_ctx *c = ctx;
+    ls_jobsource *js = ctx;
     ls_store_job_info in[16];
     size_t n = 0;
-    if (ls_store_job_of(c->js->store, id, in, 16, &n, NULL, NULL))
+    if (ls_store_job_of(js->store, id, in, 16, &n, NULL, NULL))
         return 0;
     for (size_t i = 0; i < n; i++)
-        if (!strcmp(in[i].sweep, c->sweep))
+        if (!strcmp(in[i].sweep, sw->name))
             return in[i].state == LS_JOB_QUEUED;
     return 0;
 }
 
-static int claim(void *ctx, const ls_job *job, const char *id, int *attempt)
+static int claim(void *ctx, const ls_sweep *sw, const ls_job *job, const char *id,
+                 int *attempt)
 {
-    const run_ctx *c = ctx;
-    if (ls_store_claim(c->js->store, c->sweep, id, attempt, NULL))
+    ls_jobsource *js = ctx;
+    if (ls_store_claim(js->store, sw->name, id, attempt, NULL))
         return 1;
     int k = job->threads > 0 ? job->threads : 1;
-    atomic_fetch_add(&c->js->busy, k);
-    ls_events_job_started(c->js->events, c->sweep, id, *attempt, k, NULL);
+    add_busy(js, sw->name, k);
+    ls_events_job_started(js->events, sw->name, id, *attempt, k, NULL);
     return 0;
 }
 
-static int ended(void *ctx, const ls_job *job, const char *id, int attempt,
-                 const ls_result *r, const char *row, ls_err *err)
+static void epoch(void *ctx, const ls_sweep *sw, const char *id, const ls_epoch_info *e)
 {
-    const run_ctx *c = ctx;
+    ls_jobsource *js = ctx;
+    ls_events_epoch(js->events, sw->name, id, e, NULL);
+}
+
+static int ended(void *ctx, const ls_sweep *sw, const ls_job *job, const char *id,
+                 int attempt, const ls_result *r, const char *row, ls_err *err)
+{
+    ls_jobsource *js = ctx;
     int k = r->threads > 0 ? r->threads : 1;
-    int rc = ls_store_finish(c->js->store, c->sweep, id, attempt, ls_status_name(r->status),
+    int rc = ls_store_finish(js->store, sw->name, id, attempt, ls_status_name(r->status),
                              row, r->wall_s * k, err);
-    atomic_fetch_sub(&c->js->busy, k);
-    ls_events_job_ended(c->js->events, c->sweep, id, attempt, ls_status_name(r->status), NULL);
+    (void)job;
+    add_busy(js, sw->name, -k);
+    atomic_fetch_add(&js->gen, 1);
+    ls_events_job_ended(js->events, sw->name, id, attempt, ls_status_name(r->status), NULL);
     return rc;
 }
 
-/* ---- choosing and running a sweep --------------------------------------------- */
+static double weight_of(int priority)
+{
+    return ldexp(1.0, priority < -30 ? -30 : priority > 30 ? 30 : priority);
+}
 
-/* The active sweep with queued jobs that used the fewest core-seconds for
- * its weight 2^priority (the list is in submission order: the earlier wins
- * a tie).  0 and its name in name, or -1 if none. */
-static int next_sweep(ls_jobsource *js, char name[64])
+/* Whether the run should get sweep w now: active with queued jobs, not in
+ * the run already, and not handed back since the last change (a sweep whose
+ * queued jobs were all refused - claimed in another sweep - waits for a job
+ * to end or a poke instead of being loaded again at once).  Lock held. */
+static int candidate(ls_jobsource *js, const ls_sweep_info *w)
+{
+    const held *h = find(js, w->name);
+    if (w->state != LS_SWEEP_ACTIVE || !w->by_state[LS_JOB_QUEUED])
+        return 0;
+    return !h || (!h->sw && h->back_gen != atomic_load(&js->gen));
+}
+
+/* The candidate that used the fewest core-seconds for its weight (the list
+ * is in submission order: the earlier wins a tie); 0, or -1 if none. */
+static int pick(ls_jobsource *js, char name[64], double *used_s)
 {
     ls_sweep_info *w = NULL;
     size_t n = 0;
     double best = INFINITY;
     if (ls_store_sweeps(js->store, &w, &n, NULL))
         return -1;
+    pthread_mutex_lock(&js->lock);
     for (size_t i = 0; i < n; i++) {
-        if (w[i].state != LS_SWEEP_ACTIVE || !w[i].by_state[LS_JOB_QUEUED])
-            continue;
-        double use = w[i].core_s / ldexp(1.0, w[i].priority < -30 ? -30
-                                                : w[i].priority > 30 ? 30 : w[i].priority);
-        if (use < best) {
+        double use = w[i].core_s / weight_of(w[i].priority);
+        if (candidate(js, &w[i]) && use < best) {
             best = use;
+            *used_s = w[i].core_s;
             snprintf(name, 64, "%s", w[i].name);
         }
     }
+    pthread_mutex_unlock(&js->lock);
     ls_free(w);
     return isinf(best) ? -1 : 0;
 }
 
-static void run_sweep(ls_jobsource *js, const char *name)
+/* Remember that the run holds sw (a new record, or the old one reused). */
+static int hold(ls_jobsource *js, ls_sweep *sw)
 {
-    ls_sweep_info info;
-    ls_sweep *sw = NULL;
-    char *ini = NULL;
-    ls_err err = {0};
-    run_ctx ctx = {js, name};
-    ls_run_hooks hooks = {.ctx = &ctx, .wanted = wanted, .claim = claim, .ended = ended};
-    ls_run_opts o = {.stop = &js->run_stop, .log = js->log, .checkpoint_interval_s = 300,
-                     .hooks = &hooks};
-    ls_run_summary sum = {0};
-
-    if (ls_store_sweep(js->store, name, &info, &ini, &err) ||
-        ls_api_load_sweep(js->api, ini, &sw, &err) ||
-        ls_runner_run(sw, js->topo, &o, &sum, &err)) {
-        if (js->log)
-            fprintf(js->log, "lstmsweep: serve: sweep %s: %s\n", name, err.msg);
-        /* a sweep that cannot run now waits for a change of its state */
-        ls_store_set_state(js->store, name, LS_SWEEP_PAUSED, NULL);
+    pthread_mutex_lock(&js->lock);
+    held *h = find(js, sw->name);
+    if (!h) {
+        held *a = ls_realloc(js->held, sizeof *a * (js->nheld + 1));
+        if (!a) {
+            pthread_mutex_unlock(&js->lock);
+            return LS_ENOMEM;
+        }
+        js->held = a;
+        h = &a[js->nheld++];
+        memset(h, 0, sizeof *h);
+        snprintf(h->name, sizeof h->name, "%s", sw->name);
     }
-    ls_sweep_destroy(sw);
-    ls_free(ini);
+    h->sw = sw;
+    h->busy = 0;
+    pthread_mutex_unlock(&js->lock);
+    return 0;
 }
 
+/* A sweep that cannot run is paused with the reason, for its owner to see
+ * (GET /api/v1/sweeps/NAME: "error") and fix; resuming it retries. */
+static void fail_sweep(ls_jobsource *js, const char *name, const char *why)
+{
+    if (js->log)
+        fprintf(js->log, "lstmsweep: serve: sweep %s paused: %s\n", name, why);
+    ls_sweep_info w;
+    char data[LS_EVENT_DATA_MAX];
+    if (ls_store_fail_sweep(js->store, name, why, NULL) ||
+        ls_store_sweep(js->store, name, &w, NULL, NULL))
+        return;
+    /* the same shape as the API's sweep_state events (api.c: changed) */
+    snprintf(data, sizeof data, "{\"sweep\":\"%s\",\"state\":\"%s\",\"priority\":%d}",
+             name, ls_sweep_state_name(w.state), w.priority);
+    ls_events_push(js->events, "sweep_state", data, NULL, NULL);
+}
+
+static const ls_sweep *next_sweep(void *ctx, double *used_s)
+{
+    ls_jobsource *js = ctx;
+    ls_sweep_info info;
+    ls_sweep *sw = NULL;
+    char name[64], *ini = NULL;
+    ls_err err = {0};
+
+    if (pick(js, name, used_s))
+        return NULL;
+    if (ls_store_sweep(js->store, name, &info, &ini, &err) ||
+        ls_api_load_sweep(js->api, ini, &sw, &err) || hold(js, sw)) {
+        fail_sweep(js, name, err.msg[0] ? err.msg : "out of memory");
+        ls_sweep_destroy(sw);
+        sw = NULL;
+    }
+    ls_free(ini);
+    return sw;
+}
+
+static void share(void *ctx, const ls_sweep *sw, double *weight, int *drain)
+{
+    ls_jobsource *js = ctx;
+    ls_sweep_info info;
+    if (ls_store_sweep(js->store, sw->name, &info, NULL, NULL))
+        return;                      /* keep going as it was */
+    *weight = weight_of(info.priority);
+    *drain = info.state != LS_SWEEP_ACTIVE;
+}
+
+static void sweep_done(void *ctx, const ls_sweep *sw, const ls_err *why)
+{
+    ls_jobsource *js = ctx;
+    if (why)
+        fail_sweep(js, sw->name, why->msg);
+    pthread_mutex_lock(&js->lock);
+    held *h = find(js, sw->name);
+    if (h && h->sw == sw) {
+        h->sw = NULL;
+        h->busy = 0;
+        h->back_gen = atomic_load(&js->gen);
+    }
+    pthread_mutex_unlock(&js->lock);
+    ls_sweep_destroy((ls_sweep *)sw);
+}
+
+/* ---- the scheduler thread ------------------------------------------------------ */
+
+/* One run for the server's lifetime, fed sweep by sweep; started again
+ * after a failure (the store could not record a row), a second later. */
 static void *loop(void *arg)
 {
     ls_jobsource *js = arg;
-    char name[64];
-    pthread_mutex_lock(&js->lock);
-    while (!js->quit) {
-        js->poked = 0;
-        pthread_mutex_unlock(&js->lock);
-        int found = next_sweep(js, name) == 0;
-        pthread_mutex_lock(&js->lock);
-        if (!found || js->quit) {
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_sec += 1;
-            if (!js->poked && !js->quit)
-                pthread_cond_timedwait(&js->cv, &js->lock, &until);
-            continue;
+    ls_run_hooks hooks = {.ctx = js, .wanted = wanted, .claim = claim, .epoch = epoch,
+                          .ended = ended, .next_sweep = next_sweep, .share = share,
+                          .sweep_done = sweep_done};
+    ls_run_opts o = {.stop = &js->stop, .log = js->log, .checkpoint_interval_s = 300,
+                     .hooks = &hooks};
+    while (!atomic_load(&js->stop)) {
+        ls_err err = {0};
+        if (ls_runner_run(NULL, js->topo, &o, NULL, &err) && !atomic_load(&js->stop)) {
+            if (js->log)
+                fprintf(js->log, "lstmsweep: serve: the scheduler stopped: %s; "
+                        "starting again\n", err.msg);
+            nanosleep(&(struct timespec){1, 0}, NULL);
         }
-        snprintf(js->running, sizeof js->running, "%s", name);
-        atomic_store(&js->run_stop, 0);
-        pthread_mutex_unlock(&js->lock);
-        run_sweep(js, name);
-        pthread_mutex_lock(&js->lock);
-        js->running[0] = '\0';
     }
-    pthread_mutex_unlock(&js->lock);
     return NULL;
 }
 
@@ -178,15 +278,8 @@ int ls_jobsource_start(ls_jobsource *js, const ls_api *api, ls_err *err)
 void ls_jobsource_poke(void *ctx, const char *sweep)
 {
     ls_jobsource *js = ctx;
-    ls_sweep_info info;
-    pthread_mutex_lock(&js->lock);
-    js->poked = 1;
-    /* the running sweep paused or cancelled: drain it */
-    if (js->running[0] && !strcmp(js->running, sweep) &&
-        !ls_store_sweep(js->store, sweep, &info, NULL, NULL) && info.state != LS_SWEEP_ACTIVE)
-        atomic_store(&js->run_stop, 1);
-    pthread_cond_signal(&js->cv);
-    pthread_mutex_unlock(&js->lock);
+    (void)sweep;
+    atomic_fetch_add(&js->gen, 1);
 }
 
 void ls_jobsource_node(void *ctx, ls_node_status *out)
@@ -196,18 +289,24 @@ void ls_jobsource_node(void *ctx, ls_node_status *out)
                             .busy_cores = atomic_load(&js->busy)};
 }
 
+int ls_jobsource_busy_of(void *ctx, const char *sweep)
+{
+    ls_jobsource *js = ctx;
+    pthread_mutex_lock(&js->lock);
+    const held *h = find(js, sweep);
+    int busy = h ? h->busy : 0;
+    pthread_mutex_unlock(&js->lock);
+    return busy;
+}
+
 void ls_jobsource_destroy(ls_jobsource *js)
 {
     if (!js)
         return;
-    pthread_mutex_lock(&js->lock);
-    js->quit = 1;
-    atomic_store(&js->run_stop, 1);
-    pthread_cond_signal(&js->cv);
-    pthread_mutex_unlock(&js->lock);
+    atomic_store(&js->stop, 1);
     if (js->started)
         pthread_join(js->thread, NULL);
-    pthread_cond_destroy(&js->cv);
     pthread_mutex_destroy(&js->lock);
+    ls_free(js->held);
     ls_free(js);
 }

@@ -31,7 +31,7 @@ static const char schema_sql[] =
     "  seq INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE,"
     "  ini TEXT NOT NULL, priority INTEGER NOT NULL DEFAULT 0,"
     "  state INTEGER NOT NULL DEFAULT 0, submitted REAL NOT NULL,"
-    "  core_s REAL NOT NULL DEFAULT 0);"
+    "  core_s REAL NOT NULL DEFAULT 0, error TEXT);"
     /* pos: the sweep's order, largest estimate first.  row: the latest
      * non-final row (interrupted, cancelled); final rows are in results. */
     "CREATE TABLE IF NOT EXISTS jobs("
@@ -150,6 +150,19 @@ static int recover(ls_store *s, size_t *requeued, ls_err *err)
     return end(s, rc, err);
 }
 
+/* A database of an earlier version gets the columns added since. */
+static int migrate(ls_store *s, ls_err *err)
+{
+    sqlite3_stmt *st;
+    int has_error = 0, rc = prep(s, &st, "SELECT 1 FROM pragma_table_info('sweeps') "
+                                 "WHERE name = 'error'", err);
+    if (rc)
+        return rc;
+    has_error = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return has_error ? 0 : exec(s, "ALTER TABLE sweeps ADD COLUMN error TEXT", err);
+}
+
 int ls_store_open(ls_store **out, const char *path, size_t *requeued, ls_err *err)
 {
     ls_store *s = ls_calloc(1, sizeof *s);
@@ -167,7 +180,8 @@ int ls_store_open(ls_store **out, const char *path, size_t *requeued, ls_err *er
         return rc;
     }
     sqlite3_busy_timeout(s->db, 10000);
-    if ((rc = exec(s, schema_sql, err)) || (rc = recover(s, requeued, err))) {
+    if ((rc = exec(s, schema_sql, err)) || (rc = migrate(s, err)) ||
+        (rc = recover(s, requeued, err))) {
         ls_store_close(s);
         return rc;
     }
@@ -293,7 +307,8 @@ int ls_store_add_sweep(ls_store *s, const char *name, const char *ini, int prior
 
 /* ---- reading sweeps ------------------------------------------------------------ */
 
-static const char sweep_cols[] = "SELECT name, priority, state, submitted, core_s FROM sweeps";
+static const char sweep_cols[] =
+    "SELECT name, priority, state, submitted, core_s, error FROM sweeps";
 
 static void sweep_from_row(sqlite3_stmt *st, ls_sweep_info *info)
 {
@@ -303,6 +318,8 @@ static void sweep_from_row(sqlite3_stmt *st, ls_sweep_info *info)
     info->state = (ls_sweep_state)sqlite3_column_int(st, 2);
     info->submitted = sqlite3_column_double(st, 3);
     info->core_s = sqlite3_column_double(st, 4);
+    if (sqlite3_column_type(st, 5) == SQLITE_TEXT)
+        snprintf(info->error, sizeof info->error, "%s", (const char *)sqlite3_column_text(st, 5));
 }
 
 /* Jobs of the sweep by state, and its done jobs by result status. */
@@ -339,14 +356,14 @@ static int sweep_get(ls_store *s, const char *name, ls_sweep_info *info, char **
     sqlite3_stmt *st;
     int rc, r;
 
-    if ((rc = prep(s, &st, "SELECT name, priority, state, submitted, core_s, ini "
+    if ((rc = prep(s, &st, "SELECT name, priority, state, submitted, core_s, error, ini "
                    "FROM sweeps WHERE name = ?", err)))
         return rc;
     bind_text(st, 1, name);
     r = sqlite3_step(st);
     if (r == SQLITE_ROW) {
         sweep_from_row(st, info);
-        if (ini && !(*ini = ls_strdup((const char *)sqlite3_column_text(st, 5))))
+        if (ini && !(*ini = ls_strdup((const char *)sqlite3_column_text(st, 6))))
             rc = ls_err_set(err, LS_ENOMEM, "out of memory");
     } else {
         rc = r == SQLITE_DONE ? ls_err_set(err, LS_EINVAL, "no sweep named '%s'", name)
@@ -434,7 +451,8 @@ static int set_state_tx(ls_store *s, const char *name, ls_sweep_state to, ls_err
     if (!(from_mask[to] & 1u << info.state))
         return ls_err_set(err, LS_ECONFLICT, "sweep '%s' is %s", name,
                           ls_sweep_state_name(info.state));
-    if ((rc = prep(s, &st, "UPDATE sweeps SET state = ? WHERE name = ?", err)))
+    /* A new state clears what made the scheduler stop the sweep. */
+    if ((rc = prep(s, &st, "UPDATE sweeps SET state = ?, error = NULL WHERE name = ?", err)))
         return rc;
     sqlite3_bind_int(st, 1, (int)to);
     bind_text(st, 2, name);
@@ -452,6 +470,28 @@ int ls_store_set_state(ls_store *s, const char *name, ls_sweep_state to, ls_err 
     int rc = begin(s, err);
     if (!rc)
         rc = end(s, set_state_tx(s, name, to, err), err);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+static int fail_tx(ls_store *s, const char *name, const char *why, ls_err *err)
+{
+    sqlite3_stmt *st;
+    int rc = prep(s, &st, "UPDATE sweeps SET state = 1, error = ? WHERE name = ? AND state = 0",
+                  err);
+    if (rc)
+        return rc;
+    bind_text(st, 1, why);
+    bind_text(st, 2, name);
+    return run_done(s, st, err);
+}
+
+int ls_store_fail_sweep(ls_store *s, const char *name, const char *why, ls_err *err)
+{
+    pthread_mutex_lock(&s->lock);
+    int rc = begin(s, err);
+    if (!rc)
+        rc = end(s, fail_tx(s, name, why, err), err);
     pthread_mutex_unlock(&s->lock);
     return rc;
 }

@@ -152,7 +152,8 @@ typedef struct run {
 
 static int stop_requested(const run *r)
 {
-    return r->o && r->o->stop && atomic_load(r->o->stop);
+    return r->o && ((r->o->stop && atomic_load(r->o->stop)) ||
+                    (r->o->stop_sweep && atomic_load(r->o->stop_sweep)));
 }
 
 /* One training step on samples perm[first, first + n). */

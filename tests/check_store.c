@@ -10,6 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+#include <unistd.h>
+
 #include "check_util.h"
 #include "lstmsweep/results.h"
 #include "lstmsweep/store.h"
@@ -270,6 +273,47 @@ START_TEST(test_store_pause_resume_cancel)
 }
 END_TEST
 
+/* A sweep the scheduler cannot run is paused with its reason; a later
+ * change of state (the owner resumes it) clears the reason.  A database of
+ * the first schema (no error column) gets the column at open. */
+START_TEST(test_store_failed_sweep_and_migration)
+{
+    ls_store *s = open_store(NULL);
+    ls_err err = {0};
+
+    add(s, "a", "x", 2, 0, 2);
+    ck_assert_str_eq(info_of(s, "a").error, "");
+    ck_assert_int_eq(ls_store_fail_sweep(s, "a", "data: cannot read", &err), 0);
+    ls_sweep_info in = info_of(s, "a");
+    ck_assert_int_eq(in.state, LS_SWEEP_PAUSED);
+    ck_assert_str_eq(in.error, "data: cannot read");
+    ck_assert_int_eq(ls_store_set_state(s, "a", LS_SWEEP_ACTIVE, &err), 0);
+    ck_assert_str_eq(info_of(s, "a").error, "");
+    /* only an active sweep is failed: a cancelled one stays cancelled */
+    ck_assert_int_eq(ls_store_set_state(s, "a", LS_SWEEP_CANCELLED, &err), 0);
+    ck_assert_int_eq(ls_store_fail_sweep(s, "a", "late", &err), 0);
+    ck_assert_int_eq(info_of(s, "a").state, LS_SWEEP_CANCELLED);
+    ls_store_close(s);
+
+    /* the first schema, as round 2's first server wrote it */
+    sqlite3 *old;
+    unlink(db);
+    ck_assert(sqlite3_open(db, &old) == SQLITE_OK);
+    ck_assert(sqlite3_exec(old, "CREATE TABLE sweeps(seq INTEGER PRIMARY KEY AUTOINCREMENT, "
+                           "name TEXT NOT NULL UNIQUE, ini TEXT NOT NULL, priority INTEGER "
+                           "NOT NULL DEFAULT 0, state INTEGER NOT NULL DEFAULT 0, submitted "
+                           "REAL NOT NULL, core_s REAL NOT NULL DEFAULT 0); INSERT INTO "
+                           "sweeps(name, ini, submitted) VALUES('old', 'x', 1);",
+                           NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(old);
+    s = open_store(NULL);
+    ck_assert_str_eq(info_of(s, "old").error, "");
+    ck_assert_int_eq(ls_store_fail_sweep(s, "old", "why", &err), 0);
+    ck_assert_str_eq(info_of(s, "old").error, "why");
+    ls_store_close(s);
+}
+END_TEST
+
 /* The export is a results CSV: the header, then each job's row in the
  * sweep's order (a drained job's interrupted row until it ends). */
 START_TEST(test_store_export)
@@ -306,7 +350,8 @@ Suite *store_suite(void)
                 LS_TESTS(test_store_order_and_resubmission, test_store_claim_and_fence,
                          test_store_recovery_fences_stale_worker,
                          test_store_kill9_loses_nothing, test_store_shared_job_runs_once,
-                         test_store_pause_resume_cancel, test_store_export));
+                         test_store_pause_resume_cancel, test_store_export,
+                         test_store_failed_sweep_and_migration));
     return s;
 }
 

@@ -377,6 +377,18 @@ START_TEST(test_api_data_roots)
     ck_assert(mkdir(p, 0700) == 0);
     submit_data(p, 400, "not under a data root");
     submit_data("/", 400, "not under a data root");
+    /* outside, the answer is the same whether the path exists or not: a
+     * client learns nothing of what exists there */
+    submit_data("/nonexistent/secret", 400, "not under a data root");
+    snprintf(p, sizeof p, "%s/../nonexistent", root);
+    submit_data(p, 400, "not under a data root");
+    /* inside, it may say more */
+    snprintf(p, sizeof p, "%s/missing", root);
+    submit_data(p, 400, "/missing' not found");
+    snprintf(p, sizeof p, "%s/a-file", root);
+    FILE *f = fopen(p, "w");
+    ck_assert(f && fclose(f) == 0);
+    submit_data(p, 400, "is not a directory");
     /* one refused value in a list refuses the sweep */
     snprintf(p, sizeof p, "%s/mnist, %s/outside", root, dir);
     submit_data(p, 400, "not under a data root");

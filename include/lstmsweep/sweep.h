@@ -69,6 +69,10 @@ void ls_sweep_destroy(ls_sweep *s);
 /* ls_sweep_load_text flag: refuse results, curves and checkpoints in
  * [sweep] (a sweep submitted over the network must not choose paths). */
 #define LS_SWEEP_NO_PATHS 1u
+/* ... and do not look at the mnist data directories: the caller does, after
+ * a check of its own that must come first (the server's data roots: a
+ * client must not learn whether a path outside them exists). */
+#define LS_SWEEP_DATA_UNCHECKED 2u
 
 /* As ls_sweep_load, from the NUL-terminated text of a sweep file; name
  * stands for the file in messages ("<submitted>:3: [sweep] ...") and in

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "lstmsweep/dataset.h"
 #include "lstmsweep/alloc.h"
@@ -79,6 +80,50 @@ static int under_roots(const ls_submit_policy *p, const char *real)
     return 0;
 }
 
+/* The deepest ancestor of path that exists, resolved, into real (the
+ * current directory's for a relative path with none). */
+static void deepest_ancestor(const char *path, char real[PATH_MAX])
+{
+    char copy[PATH_MAX];
+    snprintf(copy, sizeof copy, "%s", path);
+    for (;;) {
+        char *slash = strrchr(copy, '/');
+        if (!slash) {
+            if (!realpath(".", real))
+                real[0] = '\0';
+            return;
+        }
+        *(slash == copy ? slash + 1 : slash) = '\0';
+        if (realpath(copy, real))
+            return;
+    }
+}
+
+/* One data directory: under a root first, then there and a directory.  A
+ * path that does not exist is refused as "not under a data root" unless
+ * its deepest existing ancestor is under one, so the answer about a path
+ * outside the roots is the same whether it exists or not. */
+static int check_dir(const ls_submit_policy *p, const char *dir, ls_err *err)
+{
+    char real[PATH_MAX];
+    struct stat st;
+    int exists = realpath(dir, real) != NULL;
+
+    if (!exists)
+        deepest_ancestor(dir, real);
+    if (!real[0] || !under_roots(p, real))
+        return ls_err_set(err, LS_EINVAL, "%s: [mnist] data: '%s' is not under a data "
+                          "root of this server (%s%s)", LS_SUBMIT_FILE, dir,
+                          p->roots[0], p->nroots > 1 ? ", ..." : "");
+    if (!exists)
+        return ls_err_set(err, LS_EINVAL, "%s: [mnist] data: directory '%s' not found",
+                          LS_SUBMIT_FILE, dir);
+    if (stat(real, &st) != 0 || !S_ISDIR(st.st_mode))
+        return ls_err_set(err, LS_EINVAL, "%s: [mnist] data: '%s' is not a directory",
+                          LS_SUBMIT_FILE, dir);
+    return 0;
+}
+
 static int check_data(const ls_submit_policy *p, const ls_sweep *sw, ls_err *err)
 {
     const char *last = NULL;    /* jobs come in runs of the same directory */
@@ -87,12 +132,9 @@ static int check_data(const ls_submit_policy *p, const ls_sweep *sw, ls_err *err
         const ls_job *j = &sw->jobs[i];
         if (j->task != LS_TASK_MNIST || (last && !strcmp(last, j->data)))
             continue;
-        char real[PATH_MAX];
-        int ok = realpath(j->data, real) && under_roots(p, real);
-        if (!ok)
-            return ls_err_set(err, LS_EINVAL, "%s: [mnist] data: '%s' is not under a data "
-                              "root of this server (%s%s)", LS_SUBMIT_FILE, j->data,
-                              p->roots[0], p->nroots > 1 ? ", ..." : "");
+        int rc = check_dir(p, j->data, err);
+        if (rc)
+            return rc;
         last = j->data;
     }
     return 0;
@@ -115,7 +157,8 @@ int ls_submit_load(const ls_submit_policy *p, const char *text, ls_sweep **out,
                    ls_err *err)
 {
     ls_sweep *sw = NULL;
-    int rc = ls_sweep_load_text(&sw, LS_SUBMIT_FILE, text, LS_SWEEP_NO_PATHS, NULL, 0, err);
+    int rc = ls_sweep_load_text(&sw, LS_SUBMIT_FILE, text,
+                                LS_SWEEP_NO_PATHS | LS_SWEEP_DATA_UNCHECKED, NULL, 0, err);
 
     *out = NULL;
     if (rc)

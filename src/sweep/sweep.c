@@ -707,7 +707,8 @@ static int build(parser *p, ls_sweep *s)
     for (int sec = SEC_BITCOUNT; sec < NSECTIONS; sec++)
         if (p->sec[sec].line && expand_section(p, sec, s))
             return p->rc;
-    return check_data_dirs(p);
+    /* The server checks its data roots before anything exists or not. */
+    return (p->flags & LS_SWEEP_DATA_UNCHECKED) ? 0 : check_data_dirs(p);
 }
 
 /* ---- public ------------------------------------------------------------ */

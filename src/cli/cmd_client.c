@@ -89,8 +89,34 @@ static int add_set(client_cli *c, const char *arg)
     return 0;
 }
 
+/* "-3" is a priority, not an option: negative numbers go after a "--"
+ * (unless there is one already), keeping their order after NAME.  args has
+ * room for argc + 2. */
+static int numbers_last(int argc, char **argv, char **args)
+{
+    int n = 0, k = 0;
+    char *nums[64];
+
+    for (int i = 0; i < argc; i++)
+        if (!strcmp(argv[i], "--"))
+            return memcpy(args, argv, (size_t)argc * sizeof *args), argc;
+    for (int i = 0; i < argc; i++) {
+        int num = i > 0 && argv[i][0] == '-' && argv[i][1] &&
+                  strspn(argv[i] + 1, "0123456789") == strlen(argv[i] + 1);
+        if (num && k < 64)
+            nums[k++] = argv[i];
+        else
+            args[n++] = argv[i];
+    }
+    if (k)
+        args[n++] = "--";
+    memcpy(args + n, nums, (size_t)k * sizeof *args);
+    args[n + k] = NULL;
+    return n + k;
+}
+
 /* 0: go on; -1: --help shown; else the exit code. */
-static int parse_client(int argc, char **argv, client_cli *c, int min_args, int max_args)
+static int parse_args(int argc, char **argv, client_cli *c, int min_args, int max_args)
 {
     static const struct option opts[] = {
         {"server", required_argument, NULL, 'S'}, {"state", required_argument, NULL, 'd'},
@@ -128,6 +154,21 @@ static int parse_client(int argc, char **argv, client_cli *c, int min_args, int 
         cli_error("%s: expected %s (see lstmsweep %s --help)", c->cmd, c->synopsis, c->cmd);
         return EXIT_USAGE;
     }
+    return rc;
+}
+
+static int parse_client(int argc, char **argv, client_cli *c, int min_args, int max_args)
+{
+    char **args = ls_calloc((size_t)argc + 2, sizeof *args);
+    int rc;
+
+    if (!args) {
+        cli_error("out of memory");
+        return EXIT_REFUSED;
+    }
+    /* getopt permutes args (not argv): c's strings still point into argv */
+    rc = parse_args(numbers_last(argc, argv, args), args, c, min_args, max_args);
+    ls_free(args);
     return rc;
 }
 
@@ -466,6 +507,7 @@ int cmd_fetch(int argc, char **argv)
 
 typedef struct watch {
     ls_client *c;
+    const client_cli *cli;    /* to find the server again */
     const char *name;
     int tty;
     char shown[512];          /* the last line printed (without the ETA) */
@@ -574,6 +616,13 @@ static int stream_lost(watch *w, const char *why)
         return no_server(w->c, why);
     }
     sleep(1);
+    /* a restarted server may listen elsewhere (port 0) with a new token:
+     * look it up again, as at the start */
+    ls_client *again = NULL;
+    if (!open_client(w->cli, 30000, &again)) {
+        ls_client_destroy(w->c);
+        w->c = again;
+    }
     return 0;
 }
 
@@ -607,7 +656,7 @@ static int watch_loop(watch *w)
 int cmd_watch(int argc, char **argv)
 {
     client_cli cc = {.cmd = "watch", .synopsis = "watch NAME"};
-    watch w = {.tty = isatty(STDOUT_FILENO)};
+    watch w = {.tty = isatty(STDOUT_FILENO), .cli = &cc};
     cli_sweep s;
     int rc = parse_client(argc, argv, &cc, 1, 1);
 

@@ -64,7 +64,9 @@ static int token_from_file(ls_client *c)
     if (!c->state[0])
         return -1;
     if (ls_token_read(c->state, c->token, &e)) {
-        snprintf(c->token_note, sizeof c->token_note, "%s", e.msg);
+        c->token[0] = '\0';
+        snprintf(c->token_note, sizeof c->token_note, "no token: LSTMSWEEP_TOKEN is unset "
+                 "and %s", e.msg);
         return -1;
     }
     snprintf(c->token_note, sizeof c->token_note, "token from %s/token", c->state);

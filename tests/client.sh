@@ -75,6 +75,9 @@ expect "submit: --set and --priority" 0 '^s2: 6 jobs, 6 new' \
     "$ls" submit "$t/s1.ini" --set sweep.name=s2 --set "bitcount.hidden=3, 5" \
     --set "sweep.seeds=1,2,3" --priority 2
 expect "status s2: its priority" 0 '^sweep s2: [a-z]+, priority 2' "$ls" status s2
+expect "submit: a negative --priority" 0 '^s3: 1 jobs, 1 new' \
+    "$ls" submit --priority -1 "$t/s1.ini" --set sweep.name=s3 --set bitcount.hidden=3
+expect "status s3: its priority" 0 '^sweep s3: [a-z]+, priority -1' "$ls" status s3
 expect "status s2: its jobs" 0 'jobs: +6 in all' "$ls" status s2
 
 # watch to the end (not a TTY: a line per change, the last one done)
@@ -132,7 +135,7 @@ kill -TERM "$upid"; wait "$upid"; upid=
 ok "a clean stop removes server.url"
 
 # watch across a kill -9 of the server: it reconnects and sees the end
-ini r 1500 "4, 5, 6, 7, 8, 9" >"$t/r.ini"
+ini r 4000 "4, 5, 6, 7, 8, 9" >"$t/r.ini"
 "$ls" submit "$t/r.ini" >/dev/null || fail "submit r"
 timeout 120 "$ls" watch r >"$t/watch.out" 2>"$t/watch.err" &
 wpid=$!

@@ -42,7 +42,7 @@ enum {
 #define OPT_OUT 4u
 
 typedef struct client_cli {
-    const char *cmd, *synopsis;
+    const char *cmd, *synopsis, *what;   /* what: the usage's description */
     unsigned allowed;
     const char *server, *state;
     const char *sets[MAX_SETS];
@@ -55,7 +55,7 @@ typedef struct client_cli {
 
 static void client_usage(FILE *f, const client_cli *c)
 {
-    fprintf(f, "usage: lstmsweep %s\n\n", c->synopsis);
+    fprintf(f, "usage: lstmsweep %s\n\n%s\n\n", c->synopsis, c->what);
     if (c->allowed & OPT_SET)
         fprintf(f, "  --set SECTION.KEY=VALUES  override a key of the sweep file before it is\n"
                    "                            sent, as `run --set` does (repeatable)\n");
@@ -89,9 +89,9 @@ static int add_set(client_cli *c, const char *arg)
     return 0;
 }
 
-/* "-3" is a priority, not an option: negative numbers go after a "--"
- * (unless there is one already), keeping their order after NAME.  args has
- * room for argc + 2. */
+/* "-3" is a priority, not an option: negative numbers that are not an
+ * option's value go after a "--" (unless there is one already), keeping
+ * their order after NAME.  args has room for argc + 2. */
 static int numbers_last(int argc, char **argv, char **args)
 {
     int n = 0, k = 0;
@@ -101,7 +101,9 @@ static int numbers_last(int argc, char **argv, char **args)
         if (!strcmp(argv[i], "--"))
             return memcpy(args, argv, (size_t)argc * sizeof *args), argc;
     for (int i = 0; i < argc; i++) {
-        int num = i > 0 && argv[i][0] == '-' && argv[i][1] &&
+        /* ... unless it is an option's value: --priority -3 */
+        int value = i > 0 && argv[i - 1][0] == '-' && !strchr(argv[i - 1], '=');
+        int num = i > 0 && !value && argv[i][0] == '-' && argv[i][1] &&
                   strspn(argv[i] + 1, "0123456789") == strlen(argv[i] + 1);
         if (num && k < 64)
             nums[k++] = argv[i];
@@ -330,7 +332,9 @@ static int check_priority(const char *s)
 int cmd_submit(int argc, char **argv)
 {
     client_cli cc = {.cmd = "submit", .allowed = OPT_SET | OPT_PRIORITY,
-                     .synopsis = "submit SWEEP.ini [--priority N] [--set S.K=V ...]"};
+                     .synopsis = "submit SWEEP.ini [--priority N] [--set S.K=V ...]",
+                     .what = "Send a sweep file to the server's queue; print its name, its jobs\n"
+                             "and how many are new (0 when the same sweep is there already)."};
     ls_sweep_edit ed = {0};
     unsigned char *text = NULL;
     size_t len;
@@ -391,7 +395,9 @@ static int status_all(ls_client *c)
 
 int cmd_status(int argc, char **argv)
 {
-    client_cli cc = {.cmd = "status", .synopsis = "status [NAME]"};
+    client_cli cc = {.cmd = "status", .synopsis = "status [NAME]",
+                     .what = "The server's sweeps as a table (state, priority, jobs done, running,\n"
+                             "queued, failed, busy cores, ETA), or sweep NAME in detail."};
     ls_client *c = NULL;
     cli_sweep s;
     int rc = parse_client(argc, argv, &cc, 0, 1);
@@ -411,7 +417,10 @@ int cmd_status(int argc, char **argv)
 /* POST /api/v1/sweeps/NAME/TAIL and print the sweep's new state. */
 static int change(int argc, char **argv, const char *cmd, const char *synopsis, int nargs)
 {
-    client_cli cc = {.cmd = cmd, .synopsis = synopsis};
+    client_cli cc = {.cmd = cmd, .synopsis = synopsis,
+                     .what = "Pause, resume or cancel a sweep on the server, or set its priority\n"
+                             "(running jobs of a paused or cancelled sweep drain to their\n"
+                             "checkpoints); print its new state."};
     ls_client *c = NULL;
     ls_client_reply r;
     cli_sweep s;
@@ -488,7 +497,9 @@ static int fetch_one(ls_client *c, const char *name, const char *tail, const cha
 int cmd_fetch(int argc, char **argv)
 {
     client_cli cc = {.cmd = "fetch", .allowed = OPT_OUT,
-                     .synopsis = "fetch NAME [-o results.csv] [--curves curves.csv]"};
+                     .synopsis = "fetch NAME [-o results.csv] [--curves curves.csv]",
+                     .what = "Write a sweep's results CSV (the file `run` writes) and, with\n"
+                             "--curves, its per-epoch curves CSV; each file is replaced whole."};
     ls_client *c = NULL;
     int rc = parse_client(argc, argv, &cc, 1, 1);
 
@@ -655,7 +666,10 @@ static int watch_loop(watch *w)
 
 int cmd_watch(int argc, char **argv)
 {
-    client_cli cc = {.cmd = "watch", .synopsis = "watch NAME"};
+    client_cli cc = {.cmd = "watch", .synopsis = "watch NAME",
+                     .what = "Follow a sweep on the server's event stream until it is done or\n"
+                             "cancelled (exit 0): one redrawn line on a terminal, else a line per\n"
+                             "change.  A lost stream is reconnected (for up to 2 minutes)."};
     watch w = {.tty = isatty(STDOUT_FILENO), .cli = &cc};
     cli_sweep s;
     int rc = parse_client(argc, argv, &cc, 1, 1);

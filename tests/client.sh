@@ -76,7 +76,7 @@ expect "submit: --set and --priority" 0 '^s2: 6 jobs, 6 new' \
     --set "sweep.seeds=1,2,3" --priority 2
 expect "status s2: its priority" 0 '^sweep s2: [a-z]+, priority 2' "$ls" status s2
 expect "submit: a negative --priority" 0 '^s3: 1 jobs, 1 new' \
-    "$ls" submit --priority -1 "$t/s1.ini" --set sweep.name=s3 --set bitcount.hidden=3
+    "$ls" submit --priority -1 "$t/s1.ini" --set sweep.name=s3 --set bitcount.hidden=2
 expect "status s3: its priority" 0 '^sweep s3: [a-z]+, priority -1' "$ls" status s3
 expect "status s2: its jobs" 0 'jobs: +6 in all' "$ls" status s2
 

@@ -350,7 +350,12 @@ int cmd_submit(int argc, char **argv)
         cli_error("%s", err.msg);
         return EXIT_REFUSED;
     }
-    if (ls_sweep_edit_apply(&ed, (char *)text, cc.sets, cc.nsets, &err)) {
+    if (strlen((char *)text) != len) {
+        /* the text would be cut there: the server would run another sweep */
+        cli_error("%s: a NUL byte at offset %zu: not a sweep file", cc.args[0],
+                  strlen((char *)text));
+        rc = EXIT_REFUSED;
+    } else if (ls_sweep_edit_apply(&ed, (char *)text, cc.sets, cc.nsets, &err)) {
         cli_error("%s", err.msg);
         rc = err.code == LS_EINVAL ? EXIT_USAGE : EXIT_REFUSED;
     } else if (!(rc = open_client(&cc, 0, &c))) {

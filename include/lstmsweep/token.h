@@ -22,6 +22,10 @@
 int ls_token_load(const char *state_dir, char token[LS_TOKEN_LEN], int *created,
                   ls_err *err);
 
+/* Read STATE/token without making one (a client's side): LS_EIO if there
+ * is none, the same refusals as ls_token_load otherwise. */
+int ls_token_read(const char *state_dir, char token[LS_TOKEN_LEN], ls_err *err);
+
 /* 1 if a and b (NUL-terminated) are equal, compared in time that depends
  * only on their lengths, not on where they differ. */
 int ls_token_equal(const char *a, const char *b);

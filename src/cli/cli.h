@@ -15,6 +15,15 @@ int cmd_merge(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_slurm(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+/* The server's clients (cmd_client.c); their exit codes are in --help. */
+int cmd_submit(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_cancel(int argc, char **argv);
+int cmd_pause(int argc, char **argv);
+int cmd_resume(int argc, char **argv);
+int cmd_priority(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
+int cmd_fetch(int argc, char **argv);
 
 /* Print "lstmsweep: " + message to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

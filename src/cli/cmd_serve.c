@@ -19,6 +19,8 @@
 #include "lstmsweep/events.h"
 #include "lstmsweep/http.h"
 #include "lstmsweep/jobsource.h"
+#include "lstmsweep/statedir.h"
+#include "lstmsweep/sysinfo.h"
 #include "lstmsweep/topo.h"
 #include "lstmsweep/store.h"
 #include "lstmsweep/token.h"
@@ -28,6 +30,7 @@
 
 typedef struct serve_cli {
     const char *state, *listen;
+    char state_default[LS_STATE_URL_MAX];
     const char *roots[MAX_ROOTS];
     int nroots;
 } serve_cli;
@@ -40,13 +43,17 @@ static void serve_usage(FILE *f)
         "events, Prometheus /metrics).  Every endpoint but /healthz wants\n"
         "'Authorization: Bearer TOKEN'; the token is made at the first start and\n"
         "kept in STATE/token (mode 0600).\n\n"
-        "  --state DIR          state directory: state.db, token, sweeps/ [state]\n"
+        "  --state DIR          state directory: state.db, token, server.url,\n"
+        "                       sweeps/ [$XDG_STATE_HOME/lstmsweep, else\n"
+        "                       ~/.local/state/lstmsweep]\n"
         "  --listen HOST:PORT   or unix:PATH [" LS_HTTP_DEFAULT_LISTEN "]\n"
         "  --data-root DIR      where submitted sweeps may read data (repeatable)\n"
         "                       [data]\n\n"
         "Jobs run through the same scheduler as `run`, one sweep at a time,\n"
         "the next chosen by fair share (core-seconds used / 2^priority).\n"
-        "SIGINT or SIGTERM stops the server.\n");
+        "SIGINT or SIGTERM stops the server.  STATE/server.url says where it\n"
+        "listens (the real port when --listen asks for port 0), so that the\n"
+        "clients (submit, status, watch, fetch...) find it.\n");
 }
 
 /* 0: serve; 1: --help shown; -1: bad usage. */
@@ -60,7 +67,7 @@ static int parse_serve(int argc, char **argv, serve_cli *c)
         {NULL, 0, NULL, 0}};
     int ch;
 
-    c->state = "state";
+    c->state = NULL;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (ch == 's')
@@ -83,7 +90,23 @@ static int parse_serve(int argc, char **argv, serve_cli *c)
         cli_error("serve: unexpected argument '%s'", argv[optind]);
         return -1;
     }
+    if (!c->state) {
+        ls_err err = {0};
+        if (ls_state_dir_default(c->state_default, sizeof c->state_default, &err)) {
+            cli_error("serve: %s", err.msg);
+            return -1;
+        }
+        c->state = c->state_default;
+    }
     return 0;
+}
+
+/* Tell clients where we listen: STATE/server.url. */
+static int publish_url(const serve_cli *c, const ls_http *http, char *url, size_t len,
+                       ls_err *err)
+{
+    int rc = ls_state_url_for(c->listen, ls_http_port(http), url, len, err);
+    return rc ? rc : ls_state_url_write(c->state, url, err);
 }
 
 /* Until the drain flag is set. */
@@ -122,10 +145,12 @@ static int serve(const serve_cli *c, ls_store *store, ls_events *events, const c
     ls_api *api = NULL;
     ls_http *http = NULL;
     ls_err err = {0};
+    char url[LS_STATE_URL_MAX] = "";
     int rc = 0;
 
     if (ls_api_create(&api, &cfg, &err) || ls_drain_install(&err) ||
-        start_threads(&http, api, events, &o, js, &err)) {
+        start_threads(&http, api, events, &o, js, &err) ||
+        publish_url(c, http, url, sizeof url, &err)) {
         cli_error("%s", err.msg);
         rc = 1;
     } else {
@@ -133,14 +158,34 @@ static int serve(const serve_cli *c, ls_store *store, ls_events *events, const c
             printf("serving on port %d (token in %s/token)\n", ls_http_port(http), c->state);
         else
             printf("serving on %s (token in %s/token)\n", c->listen, c->state);
+        printf("clients find it through %s/%s: %s\n", c->state, LS_STATE_URL_FILE, url);
         fflush(stdout);
         wait_for_stop();
+        ls_state_url_remove(c->state, url);
     }
     ls_jobsource_destroy(js);   /* drains the running sweep: its jobs checkpoint */
     ls_events_close(events);
     ls_http_stop(http);
     ls_api_destroy(api);
     return rc;
+}
+
+/* mkdir STATE, mode 0700; its parents (the default's ~/.local/state) as
+ * mkdir -p would.  0, or -1 with errno. */
+static int make_state_dir(const char *dir)
+{
+    char parent[LS_STATE_URL_MAX];
+    const char *slash = strrchr(dir, '/');
+
+    if (mkdir(dir, 0700) == 0 || errno == EEXIST)
+        return 0;
+    if (errno != ENOENT || !slash || slash == dir ||
+        (size_t)(slash - dir) >= sizeof parent)
+        return -1;
+    snprintf(parent, sizeof parent, "%.*s", (int)(slash - dir), dir);
+    if (ls_sys_mkdirs(parent) != 0)
+        return -1;
+    return mkdir(dir, 0700) == 0 || errno == EEXIST ? 0 : -1;
 }
 
 int cmd_serve(int argc, char **argv)
@@ -155,7 +200,7 @@ int cmd_serve(int argc, char **argv)
 
     if ((rc = parse_serve(argc, argv, &c)))
         return rc > 0 ? 0 : 2;
-    if (mkdir(c.state, 0700) != 0 && errno != EEXIST) {
+    if (make_state_dir(c.state) != 0) {
         cli_error("%s: %s", c.state, strerror(errno));
         return 1;
     }

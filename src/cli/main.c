@@ -22,6 +22,14 @@ static const command commands[] = {
     {"predict", cmd_predict, "classify bit strings or MNIST images with a saved model"},
     {"topo", cmd_topo, "show the cores and NUMA nodes the runner would use"},
     {"serve", cmd_serve, "the experiment server: a durable queue of sweeps, an HTTP API"},
+    {"submit", cmd_submit, "send a sweep file to the server's queue"},
+    {"status", cmd_status, "the server's sweeps, or one sweep in detail"},
+    {"watch", cmd_watch, "follow a sweep's progress on the server until it ends"},
+    {"fetch", cmd_fetch, "a sweep's results (and curves) CSV from the server"},
+    {"pause", cmd_pause, "pause a sweep on the server (running jobs drain)"},
+    {"resume", cmd_resume, "resume a paused sweep on the server"},
+    {"cancel", cmd_cancel, "cancel a sweep on the server (running jobs drain)"},
+    {"priority", cmd_priority, "set a sweep's priority on the server"},
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 

@@ -76,6 +76,15 @@ int ls_token_load(const char *state_dir, char token[LS_TOKEN_LEN], int *created,
     return read_token(path, token, err);
 }
 
+int ls_token_read(const char *state_dir, char token[LS_TOKEN_LEN], ls_err *err)
+{
+    char path[1024];
+
+    if ((size_t)snprintf(path, sizeof path, "%s/token", state_dir) >= sizeof path)
+        return ls_err_set(err, LS_EINVAL, "%s: path too long", state_dir);
+    return read_token(path, token, err);
+}
+
 int ls_token_equal(const char *a, const char *b)
 {
     size_t na = strlen(a), nb = strlen(b);

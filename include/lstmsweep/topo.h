@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "lstmsweep/alloc.h"
 #include "lstmsweep/error.h"
 
 typedef struct ls_topo ls_topo;
@@ -39,6 +40,8 @@ int ls_topo_ncores(const ls_topo *t);
  * nodes in turn); for SLURM_CPUS_PER_TASK when the allocation's cpuset is
  * wider than the task's share.  n < 1 or n >= ncores changes nothing. */
 void ls_topo_limit_cores(ls_topo *t, int n);
+/* NUMA nodes of the machine, those without usable cores included. */
+int ls_topo_machine_nnodes(const ls_topo *t);
 int ls_topo_nnodes(const ls_topo *t);
 /* NUMA node index (0..nnodes-1) of core c, and its OS number. */
 int ls_topo_core_node(const ls_topo *t, int c);
@@ -60,5 +63,14 @@ void ls_topo_cpulist(const ls_topo *t, const int *cores, int n, char *buf,
 /* Human-readable description: machine, NUMA nodes with their cores and
  * PUs, memory. */
 void ls_topo_print(const ls_topo *t, FILE *f);
+
+/* The NUMA nodes that hold pages of the n areas (hwloc's
+ * hwloc_get_area_memlocation: move_pages(2) on Linux), as an OS-index list
+ * ("1", "0-1") into buf: the count of such nodes, 0 if none is known (no
+ * page touched yet, or the system cannot tell). */
+int ls_topo_area_nodes(const ls_topo *t, const ls_area *areas, size_t n, char *buf,
+                       size_t cap);
+/* The index of the one node that holds all their touched pages, or -1. */
+int ls_topo_area_node(const ls_topo *t, const ls_area *areas, size_t n);
 
 #endif

@@ -12,7 +12,8 @@
 
 struct ls_topo {
     hwloc_topology_t topo;
-    int ncores, nnodes;
+    int ncores, nnodes;  /* usable cores; NUMA nodes that hold some of them */
+    int machine_nodes;   /* NUMA nodes the machine has, with cores or not */
     int *core_pu;        /* [ncores] OS index of the PU used for each core */
     int *core_node;      /* [ncores] node index */
     int *node_os;        /* [nnodes] OS index of each NUMA node */
@@ -36,19 +37,29 @@ static int collect(ls_topo *t, ls_err *err)
     hwloc_obj_type_t unit = ncores > 0 ? HWLOC_OBJ_CORE : HWLOC_OBJ_PU;
     int nunits = ncores > 0 ? ncores : npus;
 
-    t->nnodes = hwloc_get_nbobjs_by_type(t->topo, HWLOC_OBJ_NUMANODE);
-    if (nunits < 1 || t->nnodes < 1)
+    int all = hwloc_get_nbobjs_by_type(t->topo, HWLOC_OBJ_NUMANODE);
+    t->machine_nodes = all;
+    if (nunits < 1 || all < 1)
         return ls_err_set(err, LS_EINVAL, "topology: no usable cores");
     t->core_pu = ls_alloc(sizeof(int) * (size_t)nunits);
     t->core_node = ls_alloc(sizeof(int) * (size_t)nunits);
-    t->node_os = ls_alloc(sizeof(int) * (size_t)t->nnodes);
-    t->nodes = ls_alloc(sizeof(hwloc_obj_t) * (size_t)t->nnodes);
+    t->node_os = ls_alloc(sizeof(int) * (size_t)all);
+    t->nodes = ls_alloc(sizeof(hwloc_obj_t) * (size_t)all);
     if (!t->core_pu || !t->core_node || !t->node_os || !t->nodes)
         return ls_err_set(err, LS_ENOMEM, "topology: out of memory");
-    for (int n = 0; n < t->nnodes; n++) {
-        t->nodes[n] = hwloc_get_obj_by_type(t->topo, HWLOC_OBJ_NUMANODE, (unsigned)n);
-        t->node_os[n] = (int)t->nodes[n]->os_index;
+    /* Only nodes with usable cores are the scheduler's: a memory-only node
+     * (CXL, HBM) or one that taskset leaves no core of gets no job and no
+     * copy of the data. */
+    t->nnodes = 0;
+    for (int n = 0; n < all; n++) {
+        hwloc_obj_t nd = hwloc_get_obj_by_type(t->topo, HWLOC_OBJ_NUMANODE, (unsigned)n);
+        if (!nd->cpuset || hwloc_bitmap_iszero(nd->cpuset))
+            continue;
+        t->nodes[t->nnodes] = nd;
+        t->node_os[t->nnodes++] = (int)nd->os_index;
     }
+    if (t->nnodes < 1)
+        return ls_err_set(err, LS_EINVAL, "topology: no NUMA node with usable cores");
     /* Order cores node by node so that consecutive cores share a node. */
     int c = 0;
     for (int n = 0; n < t->nnodes; n++)
@@ -136,6 +147,7 @@ void ls_topo_limit_cores(ls_topo *t, int n)
         t->ncores = n;
 }
 int ls_topo_nnodes(const ls_topo *t) { return t->nnodes; }
+int ls_topo_machine_nnodes(const ls_topo *t) { return t->machine_nodes; }
 int ls_topo_core_node(const ls_topo *t, int c) { return t->core_node[c]; }
 int ls_topo_node_os_index(const ls_topo *t, int n) { return t->node_os[n]; }
 int ls_topo_core_pu(const ls_topo *t, int c) { return t->core_pu[c]; }
@@ -216,4 +228,49 @@ void ls_topo_print(const ls_topo *t, FILE *f)
                 t->node_os[n], k, list,
                 (double)t->nodes[n]->attr->numanode.local_memory / (1 << 30));
     }
+}
+
+/* The union of the nodes holding pages of the areas, into set. */
+static void area_nodeset(const ls_topo *t, const ls_area *areas, size_t n, hwloc_bitmap_t set)
+{
+    hwloc_bitmap_t one = hwloc_bitmap_alloc();
+    hwloc_bitmap_zero(set);
+    for (size_t i = 0; one && i < n; i++)
+        if (hwloc_get_area_memlocation(t->topo, areas[i].addr, areas[i].bytes, one,
+                                       HWLOC_MEMBIND_BYNODESET) == 0)
+            hwloc_bitmap_or(set, set, one);
+    hwloc_bitmap_free(one);
+}
+
+int ls_topo_area_nodes(const ls_topo *t, const ls_area *areas, size_t n, char *buf,
+                       size_t cap)
+{
+    hwloc_bitmap_t set = hwloc_bitmap_alloc();
+    int count = 0;
+    if (cap)
+        buf[0] = '\0';
+    if (set) {
+        area_nodeset(t, areas, n, set);
+        count = hwloc_bitmap_weight(set);
+        if (count > 0)
+            hwloc_bitmap_list_snprintf(buf, cap, set);
+        count = count > 0 ? count : 0;
+    }
+    hwloc_bitmap_free(set);
+    return count;
+}
+
+int ls_topo_area_node(const ls_topo *t, const ls_area *areas, size_t n)
+{
+    hwloc_bitmap_t set = hwloc_bitmap_alloc();
+    int node = -1;
+    if (set) {
+        area_nodeset(t, areas, n, set);
+        if (hwloc_bitmap_weight(set) == 1)
+            for (int i = 0; i < t->nnodes; i++)
+                if (t->node_os[i] == hwloc_bitmap_first(set))
+                    node = i;
+    }
+    hwloc_bitmap_free(set);
+    return node;
 }

@@ -194,8 +194,8 @@ static void log_placement(assignment *a, const ls_epoch_info *info)
     ls_topo_area_nodes(R->topo, m, nm, mn, sizeof mn);
     snprintf(want, sizeof want, "%d", node);
     pthread_mutex_lock(&R->lock);
-    log_line(R, "numa  %s on node %d: data copy at %p (%.1f MiB) on node %s, model on node %s%s",
-             a->e.id, node, nd ? d[big].addr : NULL, nd ? d[big].bytes / 1048576.0 : 0.0,
+    log_line(R, "numa  %s on node %d: data copy at %p (%zu bytes) on node %s, model on node %s%s",
+             a->e.id, node, nd ? d[big].addr : NULL, nd ? d[big].bytes : 0,
              dn[0] ? dn : "?", mn[0] ? mn : "?",
              strcmp(dn, want) || strcmp(mn, want) ? " - NOT LOCAL" : "");
     pthread_mutex_unlock(&R->lock);
@@ -308,9 +308,9 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-/* Hand job i (just started by the policy) to an idle worker.  There is
- * always one: each running job holds at least one core and there is a
- * worker per core.  Lock held. */
+/* Hand job i (just started by the policy) to an idle worker of its node.
+ * There is always one: each running job holds at least one core and there
+ * is a worker per core.  Lock held. */
 static void assign(runner *R, size_t i)
 {
     entry *e = &R->q.e[i];
@@ -321,13 +321,22 @@ static void assign(runner *R, size_t i)
     if (!R->o->live)
         log_line(R, "start %s %s on cpus %s (node %d), %.0f MiB", e->id, desc, cpus,
                  ls_topo_node_os_index(R->topo, pj->node), pj->mem / 1048576.0);
+    /* Worker w lives on the node of core w: its malloc arena, and so a
+     * small job's buffers, stay on that node from job to job.  A job on
+     * node n holds a free core of n, so an idle worker of n is there. */
+    int any = -1;
     for (int w = 0; w < R->q.place.ncores; w++)
         if (R->workers[w].job < 0) {
-            R->workers[w].job = (long)i;
-            pthread_cond_signal(&R->workers[w].cv);
-            return;
+            if (R->q.core_node[w] == pj->node) {
+                any = w;
+                break;
+            }
+            any = any < 0 ? w : any;
         }
-    abort(); /* unreachable: more running jobs than cores */
+    if (any < 0)
+        abort(); /* unreachable: more running jobs than cores */
+    R->workers[any].job = (long)i;
+    pthread_cond_signal(&R->workers[any].cv);
 }
 
 /* The front end's claim of job i (ls_run_hooks.claim): 0 to start it, else

@@ -161,6 +161,64 @@ START_TEST(test_place_one_thread_jobs_use_every_core_of_both_nodes)
 }
 END_TEST
 
+/* The machines lstmsweep's users have, as hwloc synthetic descriptions:
+ * cores (not hardware threads), NUMA nodes with cores, and the cores per
+ * node.  The last has a memory-only node (HBM, CXL) beside each socket's
+ * DDR node: it holds no core, so it is not the scheduler's. */
+static const struct big_server {
+    const char *what, *desc;
+    int ncores, nnodes, per_node;
+} big_servers[] = {
+    {"2-socket AMD EPYC, NPS4, SMT", "pack:2 numa:4 l3:2 core:8 pu:2", 128, 8, 16},
+    {"2-socket Xeon, sub-NUMA clustering", "pack:2 numa:2 l3:1 core:14 pu:2", 56, 4, 14},
+    {"4-socket server", "pack:4 numa:1 core:24 pu:2", 96, 4, 24},
+    {"memory-only nodes beside DDR", "pack:2 [numa(memory=64GB)] [numa(memory=16GB)] core:8 pu:2",
+     16, 2, 8},
+};
+
+/* On each: one-thread jobs fill every core once, never one per hardware
+ * thread; node-wide jobs (threads_per_job = cores per node) get one whole
+ * node each and never span two; and a wider request is cut to a node. */
+START_TEST(test_place_big_servers)
+{
+    enum { N = 300 };
+    static ls_place_job jobs[N];
+    static size_t order[N];
+    for (size_t b = 0; b < sizeof big_servers / sizeof *big_servers; b++) {
+        const struct big_server *bs = &big_servers[b];
+        machine m = make_machine(bs->desc);
+        ck_assert_msg(m.ncores == bs->ncores && m.nnodes == bs->nnodes, "%s: %d cores, %d nodes",
+                      bs->what, m.ncores, m.nnodes);
+        for (int tpj = 1; tpj <= bs->per_node + 1; tpj += bs->per_node) {
+            ls_place p;
+            ls_err err = {0};
+            int used[256] = {0}, jobs_on[16] = {0}, started = 0;
+            size_t n = (size_t)m.ncores + 5;
+            for (size_t i = 0; i < n; i++)
+                jobs[i] = job(1000 - (double)i, 1, 1024);
+            identity(order, n);
+            ck_assert(ls_place_init(&p, m.ncores, m.nnodes, m.core_node, 1u << 30, tpj, jobs, n,
+                                    &err) == 0);
+            for (long i; (i = ls_place_next(&p, jobs, order, n, 0)) >= 0; started++) {
+                const ls_place_job *j = &jobs[i];
+                ck_assert_int_eq(j->k, tpj == 1 ? 1 : bs->per_node);
+                assert_on_one_node(&m, j);
+                jobs_on[j->node]++;
+                for (int c = 0; c < j->k; c++)
+                    used[j->cores[c]]++;
+            }
+            ck_assert_int_eq(started, tpj == 1 ? m.ncores : m.nnodes);
+            for (int c = 0; c < m.ncores; c++)
+                ck_assert_int_eq(used[c], 1);
+            for (int nd = 0; nd < m.nnodes; nd++)
+                ck_assert_int_eq(jobs_on[nd], tpj == 1 ? bs->per_node : 1);
+            ls_place_free(&p);
+        }
+        ls_topo_destroy(m.topo);
+    }
+}
+END_TEST
+
 START_TEST(test_place_skips_node_with_too_few_free_cores)
 {
     ls_place_job jobs[1] = {job(100, 1, 4)};
@@ -402,7 +460,7 @@ Suite *place_suite(void)
 {
     Suite *s = suite_create("place");
     ls_add_case(s, "Core", NULL, NULL,
-                LS_TESTS(test_place_synthetic_topologies,
+                LS_TESTS(test_place_synthetic_topologies, test_place_big_servers,
                          test_place_k_threads_on_one_node_never_split,
                          test_place_one_thread_jobs_use_every_core_of_both_nodes,
                          test_place_skips_node_with_too_few_free_cores,

@@ -32,6 +32,14 @@ int ls_topo_load(ls_topo **out, ls_err *err);
  * (ls_topo_bind_team): its cores are not this machine's.  LS_EINVAL for a
  * description hwloc rejects. */
 int ls_topo_load_synthetic(ls_topo **out, const char *description, ls_err *err);
+/* A machine you are not on, for planning: an XML file that lstopo wrote
+ * (`lstopo FILE.xml` on that machine) if `what` names a file, else an hwloc
+ * synthetic description ("pack:2 numa:4 core:16 pu:2").  No binding. */
+int ls_topo_load_described(ls_topo **out, const char *what, ls_err *err);
+/* Bytes of node n (hwloc's local memory; 0 if unknown), and of every NUMA
+ * node of the machine, memory-only ones included. */
+size_t ls_topo_node_memory(const ls_topo *t, int n);
+size_t ls_topo_memory(const ls_topo *t);
 void ls_topo_destroy(ls_topo *t);
 
 int ls_topo_ncores(const ls_topo *t);

@@ -5,6 +5,7 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <hwloc.h>
 
@@ -29,6 +30,28 @@ static int node_of(const ls_topo *t, hwloc_obj_t pu)
     return 0;
 }
 
+/* Only the nodes that hold usable cores are the scheduler's: a node of
+ * memory only (CXL, HBM beside DDR: hwloc gives it the cpuset of its
+ * neighbours, and a core goes to the first node that holds it) or one that
+ * taskset leaves no core of gets no job and no copy of the data. */
+static void drop_coreless_nodes(ls_topo *t)
+{
+    int w = 0;
+    for (int n = 0; n < t->nnodes; n++) {
+        int has = 0;
+        for (int c = 0; c < t->ncores && !has; c++)
+            has = t->core_node[c] == n;
+        if (!has)
+            continue;
+        for (int c = 0; c < t->ncores; c++)
+            if (t->core_node[c] == n)
+                t->core_node[c] = w;
+        t->nodes[w] = t->nodes[n];
+        t->node_os[w++] = t->node_os[n];
+    }
+    t->nnodes = w;
+}
+
 static int collect(ls_topo *t, ls_err *err)
 {
     int ncores = hwloc_get_nbobjs_by_type(t->topo, HWLOC_OBJ_CORE);
@@ -47,22 +70,14 @@ static int collect(ls_topo *t, ls_err *err)
     t->nodes = ls_alloc(sizeof(hwloc_obj_t) * (size_t)all);
     if (!t->core_pu || !t->core_node || !t->node_os || !t->nodes)
         return ls_err_set(err, LS_ENOMEM, "topology: out of memory");
-    /* Only nodes with usable cores are the scheduler's: a memory-only node
-     * (CXL, HBM) or one that taskset leaves no core of gets no job and no
-     * copy of the data. */
-    t->nnodes = 0;
     for (int n = 0; n < all; n++) {
-        hwloc_obj_t nd = hwloc_get_obj_by_type(t->topo, HWLOC_OBJ_NUMANODE, (unsigned)n);
-        if (!nd->cpuset || hwloc_bitmap_iszero(nd->cpuset))
-            continue;
-        t->nodes[t->nnodes] = nd;
-        t->node_os[t->nnodes++] = (int)nd->os_index;
+        t->nodes[n] = hwloc_get_obj_by_type(t->topo, HWLOC_OBJ_NUMANODE, (unsigned)n);
+        t->node_os[n] = (int)t->nodes[n]->os_index;
     }
-    if (t->nnodes < 1)
-        return ls_err_set(err, LS_EINVAL, "topology: no NUMA node with usable cores");
+    t->nnodes = all;
     /* Order cores node by node so that consecutive cores share a node. */
     int c = 0;
-    for (int n = 0; n < t->nnodes; n++)
+    for (int n = 0; n < all; n++)
         for (int u = 0; u < nunits; u++) {
             hwloc_obj_t obj = hwloc_get_obj_by_type(t->topo, unit, (unsigned)u);
             hwloc_obj_t pu = unit == HWLOC_OBJ_PU ? obj
@@ -75,11 +90,15 @@ static int collect(ls_topo *t, ls_err *err)
             c++;
         }
     t->ncores = c;
-    return c > 0 ? 0 : ls_err_set(err, LS_EINVAL, "topology: no usable cores");
+    if (c < 1)
+        return ls_err_set(err, LS_EINVAL, "topology: no usable cores");
+    drop_coreless_nodes(t);
+    return 0;
 }
 
-/* This machine (synthetic == NULL) or an hwloc synthetic description. */
-static int load(ls_topo **out, const char *synthetic, ls_err *err)
+/* This machine (synthetic and xml NULL), an hwloc synthetic description,
+ * or a machine described by an XML file (lstopo FILE.xml writes one). */
+static int load(ls_topo **out, const char *synthetic, const char *xml, ls_err *err)
 {
     ls_topo *t = ls_alloc(sizeof *t);
     int rc;
@@ -93,6 +112,11 @@ static int load(ls_topo **out, const char *synthetic, ls_err *err)
         return ls_err_set(err, LS_EINVAL, "hwloc: cannot initialise: %s",
                           strerror(errno));
     }
+    if (xml && hwloc_topology_set_xml(t->topo, xml) != 0) {
+        rc = ls_err_set(err, LS_EINVAL, "hwloc: cannot read the topology in %s: %s", xml,
+                        strerror(errno));
+        goto fail;
+    }
     if (synthetic && hwloc_topology_set_synthetic(t->topo, synthetic) != 0) {
         rc = ls_err_set(err, LS_EINVAL, "hwloc: bad synthetic topology '%s'",
                         synthetic);
@@ -100,7 +124,7 @@ static int load(ls_topo **out, const char *synthetic, ls_err *err)
     }
     /* Only what cgroups allow (hwloc's default) and what our CPU binding
      * (taskset, srun) allows. */
-    if (!synthetic)
+    if (!synthetic && !xml)
         hwloc_topology_set_flags(t->topo, HWLOC_TOPOLOGY_FLAG_IS_THISSYSTEM |
                                               HWLOC_TOPOLOGY_FLAG_RESTRICT_TO_CPUBINDING);
     if (hwloc_topology_load(t->topo) != 0) {
@@ -119,12 +143,35 @@ fail:
 
 int ls_topo_load(ls_topo **out, ls_err *err)
 {
-    return load(out, NULL, err);
+    return load(out, NULL, NULL, err);
 }
 
 int ls_topo_load_synthetic(ls_topo **out, const char *description, ls_err *err)
 {
-    return load(out, description, err);
+    return load(out, description, NULL, err);
+}
+
+int ls_topo_load_described(ls_topo **out, const char *what, ls_err *err)
+{
+    struct stat st;
+    if (stat(what, &st) == 0 && S_ISREG(st.st_mode))
+        return load(out, NULL, what, err);
+    return load(out, what, NULL, err);
+}
+
+size_t ls_topo_node_memory(const ls_topo *t, int n)
+{
+    return (size_t)t->nodes[n]->attr->numanode.local_memory;
+}
+
+size_t ls_topo_memory(const ls_topo *t)
+{
+    size_t sum = 0;
+    int all = hwloc_get_nbobjs_by_type(t->topo, HWLOC_OBJ_NUMANODE);
+    for (int n = 0; n < all; n++)
+        sum += (size_t)hwloc_get_obj_by_type(t->topo, HWLOC_OBJ_NUMANODE, (unsigned)n)
+                   ->attr->numanode.local_memory;
+    return sum;
 }
 
 void ls_topo_destroy(ls_topo *t)

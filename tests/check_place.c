@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <hwloc.h>
+
 #include "check_util.h"
 #include "lstmsweep/cost.h"
 #include "lstmsweep/place.h"
@@ -216,6 +218,35 @@ START_TEST(test_place_big_servers)
         }
         ls_topo_destroy(m.topo);
     }
+}
+END_TEST
+
+/* A machine read from the XML that lstopo writes (here exported by hwloc
+ * from a synthetic one) is the same machine; anything else that is not a
+ * file is taken as a synthetic description, and a bad one is refused. */
+START_TEST(test_topo_from_xml_file)
+{
+    char dir[64], path[128];
+    hwloc_topology_t h;
+    ls_topo *t;
+    ls_err err = {0};
+    ls_test_mkdtemp(dir, sizeof dir, "topoxml");
+    snprintf(path, sizeof path, "%s/epyc.xml", dir);
+    ck_assert(hwloc_topology_init(&h) == 0);
+    ck_assert(hwloc_topology_set_synthetic(h, big_servers[0].desc) == 0);
+    ck_assert(hwloc_topology_load(h) == 0);
+    ck_assert(hwloc_topology_export_xml(h, path, 0) == 0);
+    hwloc_topology_destroy(h);
+    ck_assert_msg(ls_topo_load_described(&t, path, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(ls_topo_ncores(t), 128);
+    ck_assert_int_eq(ls_topo_nnodes(t), 8);
+    ck_assert(ls_topo_memory(t) > 0);
+    ls_topo_destroy(t);
+    ck_assert_msg(ls_topo_load_described(&t, "numa:2 core:3 pu:1", &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(ls_topo_ncores(t), 6);
+    ls_topo_destroy(t);
+    ck_assert_int_eq(ls_topo_load_described(&t, "/nonexistent.xml", &err), LS_EINVAL);
+    ls_test_rmtree(dir);
 }
 END_TEST
 
@@ -461,6 +492,7 @@ Suite *place_suite(void)
     Suite *s = suite_create("place");
     ls_add_case(s, "Core", NULL, NULL,
                 LS_TESTS(test_place_synthetic_topologies, test_place_big_servers,
+                         test_topo_from_xml_file,
                          test_place_k_threads_on_one_node_never_split,
                          test_place_one_thread_jobs_use_every_core_of_both_nodes,
                          test_place_skips_node_with_too_few_free_cores,

@@ -250,6 +250,55 @@ START_TEST(test_topo_from_xml_file)
 }
 END_TEST
 
+/* The critical path: a job longer than the machine's share of the work
+ * gets the threads that shorten the makespan's bound most (here all of a
+ * node's 8 on 32 cores; both cores of a 2-core machine, where one thread
+ * would end 1000 s after the start and two end the whole sweep by 885);
+ * many equally long jobs are not widened past an even split of the cores,
+ * so none waits (36 on 64 cores: all start at once, on one or two cores). */
+START_TEST(test_place_widens_the_critical_path)
+{
+    enum { N = 64 };
+    static ls_place_job jobs[N];
+    static size_t order[N];
+    static const struct { const char *desc; int nshort, want_k; } cases[] = {
+        {"pack:2 numa:2 core:8 pu:1", 40, 8}, {"numa:1 core:2 pu:1", 40, 2}};
+    for (int c = 0; c < 2; c++) {
+        machine m = make_machine(cases[c].desc);
+        ls_place p;
+        ls_err err = {0};
+        size_t n = 1 + (size_t)cases[c].nshort;
+        jobs[0] = job(1000, 1, 16);
+        for (size_t i = 1; i < n; i++)
+            jobs[i] = job(10, 1, 1);
+        identity(order, n);
+        ck_assert(ls_place_init(&p, m.ncores, m.nnodes, m.core_node, 1u << 30, 0, jobs, n,
+                                &err) == 0);
+        ck_assert_int_eq(ls_place_next(&p, jobs, order, n, 0), 0);
+        ck_assert_int_eq(jobs[0].k, cases[c].want_k);
+        assert_on_one_node(&m, &jobs[0]);
+        ls_place_free(&p);
+        ls_topo_destroy(m.topo);
+    }
+    machine m = make_machine("pack:2 numa:4 core:8 pu:1");
+    ls_place p;
+    ls_err err = {0};
+    for (int i = 0; i < 36; i++)
+        jobs[i] = job(100, 1, 16);
+    identity(order, 36);
+    ck_assert(ls_place_init(&p, m.ncores, m.nnodes, m.core_node, 1u << 30, 0, jobs, 36, &err) == 0);
+    int cores = 0;
+    for (int i = 0; i < 36; i++) {
+        ck_assert_int_eq(ls_place_next(&p, jobs, order, 36, 0), i);
+        ck_assert_int_le(jobs[i].k, 2);   /* the idle cores, split */
+        cores += jobs[i].k;
+    }
+    ck_assert_int_le(cores, 64);
+    ls_place_free(&p);
+    ls_topo_destroy(m.topo);
+}
+END_TEST
+
 START_TEST(test_place_skips_node_with_too_few_free_cores)
 {
     ls_place_job jobs[1] = {job(100, 1, 4)};
@@ -492,7 +541,7 @@ Suite *place_suite(void)
     Suite *s = suite_create("place");
     ls_add_case(s, "Core", NULL, NULL,
                 LS_TESTS(test_place_synthetic_topologies, test_place_big_servers,
-                         test_topo_from_xml_file,
+                         test_topo_from_xml_file, test_place_widens_the_critical_path,
                          test_place_k_threads_on_one_node_never_split,
                          test_place_one_thread_jobs_use_every_core_of_both_nodes,
                          test_place_skips_node_with_too_few_free_cores,

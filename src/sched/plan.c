@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "lstmsweep/cost.h"
 #include "lstmsweep/plan.h"
 #include "lstmsweep/queue.h"
 #include "lstmsweep/sysinfo.h"
@@ -131,7 +132,7 @@ int ls_runner_plan(const ls_sweep *sw, ls_topo *topo, const ls_run_opts *o,
 {
     ls_queue q;
     char est[32], at[32];
-    double work = 0, longest = 0;
+    double work = 0, longest = 0, fastest = 0;
     int rc = ls_queue_prepare(&q, sw, topo, o, err);
 
     if (!rc) {
@@ -139,6 +140,11 @@ int ls_runner_plan(const ls_sweep *sw, ls_topo *topo, const ls_run_opts *o,
             if (q.pj[i].state == LS_PLACE_PENDING) {
                 work += q.pj[i].est_s;
                 longest = fmax(q.pj[i].est_s, longest);
+                /* as fast as it can go: all the threads that help, in a node */
+                int k = q.place.threads_per_job > 0 ? q.place.threads_per_job
+                        : q.pj[i].useful < q.place.max_node_cores ? q.pj[i].useful
+                        : q.place.max_node_cores;
+                fastest = fmax(q.pj[i].est_s / ls_cost_speedup(k), fastest);
             }
         double makespan = ls_plan_simulate(&q.place, q.pj, q.order, q.n);
         fprintf(out, "sweep %s: %zu job(s), %zu already done; results %s\n",
@@ -147,12 +153,17 @@ int ls_runner_plan(const ls_sweep *sw, ls_topo *topo, const ls_run_opts *o,
                 "est_1core", "memory", "thr", "cpus", "node", "starts_at");
         for (size_t i = 0; i < q.n; i++)
             print_job(&q, topo, q.order[i], out);
-        double bound = fmax(work / q.place.ncores, longest);
+        /* No schedule beats the work on every core (widening only adds
+         * work) nor its longest job at its widest (cost.h's speedup). */
+        double bound = fmax(work / q.place.ncores, fastest);
         ls_sys_format_duration(makespan, est, sizeof est);
         ls_sys_format_duration(bound, at, sizeof at);
         fprintf(out, "estimated makespan %s on %d core(s) (lower bound %s); "
                 "estimates are from a fixed cost model, real times vary by machine\n",
                 est, q.place.ncores, at);
+        fprintf(out, "work %.2f core-hours, longest job %.2f h on one core, %.2f h at its "
+                "widest; makespan %.3f h, lower bound %.3f h\n", work / 3600, longest / 3600,
+                fastest / 3600, makespan / 3600, bound / 3600);
         print_nodes(&q, topo, out);
     }
     ls_queue_free(&q);

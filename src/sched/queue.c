@@ -377,10 +377,10 @@ ls_queue_group *ls_queue_commit(ls_queue *q, ls_queue_stage *st)
         if (!e->skipped) {
             g->live++;
             q->data[e->data]->users++;
+            ls_place_add(&q->place, &q->pj[q->n - 1]);
         }
     }
     q->already_done += st->already_done;
-    q->place.pending += g->live;
     update_limit(q);
     ls_free(st->data);
     ls_free(st->e);

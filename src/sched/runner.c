@@ -471,8 +471,7 @@ static void drain_group(runner *R, ls_queue_group *g)
     atomic_store(&g->stop, 1);
     for (size_t i = 0; i < R->q.n; i++)
         if (R->q.e[i].g == g && R->q.pj[i].state == LS_PLACE_PENDING) {
-            R->q.pj[i].state = LS_PLACE_DONE;
-            R->q.place.pending--;
+            ls_place_drop(&R->q.place, &R->q.pj[i]);
             ls_queue_release(&R->q, i);
         }
 }

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <hwloc.h>
+
 #include "check_util.h"
 #include "lstmsweep/cost.h"
 #include "lstmsweep/place.h"
@@ -158,6 +160,142 @@ START_TEST(test_place_one_thread_jobs_use_every_core_of_both_nodes)
     ck_assert_int_eq(per_node[1], 4);
     ck_assert_int_eq(next(&w, jobs, 9, 0), -1); /* machine full */
     world_free(&w);
+}
+END_TEST
+
+/* The machines lstmsweep's users have, as hwloc synthetic descriptions:
+ * cores (not hardware threads), NUMA nodes with cores, and the cores per
+ * node.  The last has a memory-only node (HBM, CXL) beside each socket's
+ * DDR node: it holds no core, so it is not the scheduler's. */
+static const struct big_server {
+    const char *what, *desc;
+    int ncores, nnodes, per_node;
+} big_servers[] = {
+    {"2-socket AMD EPYC, NPS4, SMT", "pack:2 numa:4 l3:2 core:8 pu:2", 128, 8, 16},
+    {"2-socket Xeon, sub-NUMA clustering", "pack:2 numa:2 l3:1 core:14 pu:2", 56, 4, 14},
+    {"4-socket server", "pack:4 numa:1 core:24 pu:2", 96, 4, 24},
+    {"memory-only nodes beside DDR", "pack:2 [numa(memory=64GB)] [numa(memory=16GB)] core:8 pu:2",
+     16, 2, 8},
+};
+
+/* On each: one-thread jobs fill every core once, never one per hardware
+ * thread; node-wide jobs (threads_per_job = cores per node) get one whole
+ * node each and never span two; and a wider request is cut to a node. */
+START_TEST(test_place_big_servers)
+{
+    enum { N = 300 };
+    static ls_place_job jobs[N];
+    static size_t order[N];
+    for (size_t b = 0; b < sizeof big_servers / sizeof *big_servers; b++) {
+        const struct big_server *bs = &big_servers[b];
+        machine m = make_machine(bs->desc);
+        ck_assert_msg(m.ncores == bs->ncores && m.nnodes == bs->nnodes, "%s: %d cores, %d nodes",
+                      bs->what, m.ncores, m.nnodes);
+        for (int tpj = 1; tpj <= bs->per_node + 1; tpj += bs->per_node) {
+            ls_place p;
+            ls_err err = {0};
+            int used[256] = {0}, jobs_on[16] = {0}, started = 0;
+            size_t n = (size_t)m.ncores + 5;
+            for (size_t i = 0; i < n; i++)
+                jobs[i] = job(1000 - (double)i, 1, 1024);
+            identity(order, n);
+            ck_assert(ls_place_init(&p, m.ncores, m.nnodes, m.core_node, 1u << 30, tpj, jobs, n,
+                                    &err) == 0);
+            for (long i; (i = ls_place_next(&p, jobs, order, n, 0)) >= 0; started++) {
+                const ls_place_job *j = &jobs[i];
+                ck_assert_int_eq(j->k, tpj == 1 ? 1 : bs->per_node);
+                assert_on_one_node(&m, j);
+                jobs_on[j->node]++;
+                for (int c = 0; c < j->k; c++)
+                    used[j->cores[c]]++;
+            }
+            ck_assert_int_eq(started, tpj == 1 ? m.ncores : m.nnodes);
+            for (int c = 0; c < m.ncores; c++)
+                ck_assert_int_eq(used[c], 1);
+            for (int nd = 0; nd < m.nnodes; nd++)
+                ck_assert_int_eq(jobs_on[nd], tpj == 1 ? bs->per_node : 1);
+            ls_place_free(&p);
+        }
+        ls_topo_destroy(m.topo);
+    }
+}
+END_TEST
+
+/* A machine read from the XML that lstopo writes (here exported by hwloc
+ * from a synthetic one) is the same machine; anything else that is not a
+ * file is taken as a synthetic description, and a bad one is refused. */
+START_TEST(test_topo_from_xml_file)
+{
+    char dir[64], path[128];
+    hwloc_topology_t h;
+    ls_topo *t;
+    ls_err err = {0};
+    ls_test_mkdtemp(dir, sizeof dir, "topoxml");
+    snprintf(path, sizeof path, "%s/epyc.xml", dir);
+    ck_assert(hwloc_topology_init(&h) == 0);
+    ck_assert(hwloc_topology_set_synthetic(h, big_servers[0].desc) == 0);
+    ck_assert(hwloc_topology_load(h) == 0);
+    ck_assert(hwloc_topology_export_xml(h, path, 0) == 0);
+    hwloc_topology_destroy(h);
+    ck_assert_msg(ls_topo_load_described(&t, path, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(ls_topo_ncores(t), 128);
+    ck_assert_int_eq(ls_topo_nnodes(t), 8);
+    ck_assert(ls_topo_memory(t) > 0);
+    ls_topo_destroy(t);
+    ck_assert_msg(ls_topo_load_described(&t, "numa:2 core:3 pu:1", &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(ls_topo_ncores(t), 6);
+    ls_topo_destroy(t);
+    ck_assert_int_eq(ls_topo_load_described(&t, "/nonexistent.xml", &err), LS_EINVAL);
+    ls_test_rmtree(dir);
+}
+END_TEST
+
+/* The critical path: a job longer than the machine's share of the work
+ * gets the threads that shorten the makespan's bound most (here all of a
+ * node's 8 on 32 cores; both cores of a 2-core machine, where one thread
+ * would end 1000 s after the start and two end the whole sweep by 885);
+ * many equally long jobs are not widened past an even split of the cores,
+ * so none waits (36 on 64 cores: all start at once, on one or two cores). */
+START_TEST(test_place_widens_the_critical_path)
+{
+    enum { N = 64 };
+    static ls_place_job jobs[N];
+    static size_t order[N];
+    static const struct { const char *desc; int nshort, want_k; } cases[] = {
+        {"pack:2 numa:2 core:8 pu:1", 40, 8}, {"numa:1 core:2 pu:1", 40, 2}};
+    for (int c = 0; c < 2; c++) {
+        machine m = make_machine(cases[c].desc);
+        ls_place p;
+        ls_err err = {0};
+        size_t n = 1 + (size_t)cases[c].nshort;
+        jobs[0] = job(1000, 1, 16);
+        for (size_t i = 1; i < n; i++)
+            jobs[i] = job(10, 1, 1);
+        identity(order, n);
+        ck_assert(ls_place_init(&p, m.ncores, m.nnodes, m.core_node, 1u << 30, 0, jobs, n,
+                                &err) == 0);
+        ck_assert_int_eq(ls_place_next(&p, jobs, order, n, 0), 0);
+        ck_assert_int_eq(jobs[0].k, cases[c].want_k);
+        assert_on_one_node(&m, &jobs[0]);
+        ls_place_free(&p);
+        ls_topo_destroy(m.topo);
+    }
+    machine m = make_machine("pack:2 numa:4 core:8 pu:1");
+    ls_place p;
+    ls_err err = {0};
+    for (int i = 0; i < 36; i++)
+        jobs[i] = job(100, 1, 16);
+    identity(order, 36);
+    ck_assert(ls_place_init(&p, m.ncores, m.nnodes, m.core_node, 1u << 30, 0, jobs, 36, &err) == 0);
+    int cores = 0;
+    for (int i = 0; i < 36; i++) {
+        ck_assert_int_eq(ls_place_next(&p, jobs, order, 36, 0), i);
+        ck_assert_int_le(jobs[i].k, 2);   /* the idle cores, split */
+        cores += jobs[i].k;
+    }
+    ck_assert_int_le(cores, 64);
+    ls_place_free(&p);
+    ls_topo_destroy(m.topo);
 }
 END_TEST
 
@@ -402,7 +540,8 @@ Suite *place_suite(void)
 {
     Suite *s = suite_create("place");
     ls_add_case(s, "Core", NULL, NULL,
-                LS_TESTS(test_place_synthetic_topologies,
+                LS_TESTS(test_place_synthetic_topologies, test_place_big_servers,
+                         test_topo_from_xml_file, test_place_widens_the_critical_path,
                          test_place_k_threads_on_one_node_never_split,
                          test_place_one_thread_jobs_use_every_core_of_both_nodes,
                          test_place_skips_node_with_too_few_free_cores,

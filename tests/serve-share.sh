@@ -28,7 +28,7 @@ sweep() { # NAME EPOCHS HIDDEN...
 }
 sweep a 30 "4, 8, 12, 16"
 sweep b 30 "5, 6"
-sweep slow 4000 "7"
+sweep slow 1500 "7"
 mkdir -p "$t/data/empty"
 printf '[sweep]\nname = broken\n[mnist]\ndata = %s/data/empty\nhidden = 4\n' "$t" >"$t/broken.ini"
 
@@ -49,8 +49,8 @@ submit() { api -H 'Content-Type: text/plain' --data-binary "@$t/$1.ini" "$url/sw
 field() { # SWEEP KEY: a top-level number or string of GET /sweeps/SWEEP
     api "$url/sweeps/$1" | grep -o "\"$2\":[^,}]*" | head -1 | cut -d: -f2- | tr -d '"'
 }
-wait_for() { # SWEEP KEY VALUE
-    for _ in $(seq 240); do
+wait_for() { # SWEEP KEY VALUE, for up to 2 minutes (the cores may be shared)
+    for _ in $(seq 480); do
         [ "$(field "$1" "$2")" = "$3" ] && return 0
         sleep 0.25
     done

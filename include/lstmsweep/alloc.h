@@ -63,4 +63,11 @@ long ls_alloc_calls(void);
  * included) from now on (n >= 1) returns NULL, once; n = 0 disarms. */
 void ls_alloc_fail_at(long n);
 
+/* A block of memory, for asking where its pages are (topo.h:
+ * ls_topo_area_nodes); the modules that own large buffers list them. */
+typedef struct ls_area {
+    const void *addr;
+    size_t bytes;
+} ls_area;
+
 #endif

@@ -50,6 +50,9 @@ double ls_cost_seconds(const ls_job *job, size_t n_train, size_t n_eval,
                        int eval_every);
 
 /* Speed-up of a k-thread job over one thread (measured ~1.44 at k = 2). */
+/* The exponent of the speedup model: k threads run a job k^0.55 times as
+ * fast (measured on 2 cores: a 2-thread job ~1.4x). */
+#define LS_COST_SPEEDUP_EXP 0.55
 double ls_cost_speedup(int k);
 
 /* A job's estimate from the job alone (ls_cost_samples, then

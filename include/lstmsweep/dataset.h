@@ -33,6 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lstmsweep/alloc.h"
 #include "lstmsweep/error.h"
 
 /* LS_SPLIT_EVAL is what an evaluation reads: the validation samples, then
@@ -113,5 +114,8 @@ void ls_dataset_fill(const ls_dataset *ds, ls_split split,
 /* Same for the contiguous range [first, first + n) of `split`. */
 void ls_dataset_fill_range(const ls_dataset *ds, ls_split split, size_t first,
                            size_t n, float *x, int32_t *y);
+
+/* The data set's sample buffers (up to max into out): how many. */
+size_t ls_dataset_areas(const ls_dataset *ds, ls_area *out, size_t max);
 
 #endif

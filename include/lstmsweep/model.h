@@ -32,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lstmsweep/alloc.h"
 #include "lstmsweep/error.h"
 
 typedef struct ls_model_config {
@@ -126,5 +127,9 @@ double ls_model_flops_per_sample(const ls_model_config *cfg);
  * 0 on failure. */
 size_t ls_model_estimate_bytes(const ls_model_config *cfg, size_t n_train,
                                size_t n_test);
+
+/* The model's large buffers: parameters, gradients, Adam's moments and
+ * the shared oneDNN scratchpad (up to max into out): how many. */
+size_t ls_model_areas(const ls_model *m, ls_area *out, size_t max);
 
 #endif

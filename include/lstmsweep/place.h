@@ -13,7 +13,13 @@
  *  - Threads: threads_per_job if > 0, else one, or at the tail (fewer
  *    pending jobs than free cores, job over 10 calibrated seconds) an
  *    equal share of the free cores; never more than ls_job_useful_threads
- *    (the job's `useful`), never more than one node holds.
+ *    (the job's `useful`), never more than one node holds.  And on a big
+ *    machine, the critical path: a pending job longer than the machine's
+ *    share of the pending work (pending_work / ncores) would end the sweep
+ *    alone on one core, so it gets the threads that bring it down to that
+ *    share (est / speedup(k) <= share), but no more than the free cores
+ *    split evenly between the pending jobs that long, so that widening
+ *    them never leaves one of them waiting for cores.
  *  - Cores: all k on ONE node, the node with the fewest free cores that
  *    still has k (best fit keeps whole nodes free for wide jobs); a node
  *    with too few free cores is skipped.
@@ -76,6 +82,7 @@ typedef struct ls_place {
     int reserve;            /* reservation for the head: 1 (init), 0 = off */
     double calib;           /* actual / estimated seconds; 1 (init) */
     size_t pending, running;
+    double pending_work;    /* est_s summed over the pending jobs */
     struct ls_place_end *ends; /* [ncores] scratch for the shadow time */
 } ls_place;
 
@@ -94,6 +101,11 @@ void ls_place_free(ls_place *p);
  * if nothing can start now.  Call until -1 after every event. */
 long ls_place_next(ls_place *p, ls_place_job *jobs, const size_t *order,
                    size_t n, double now);
+
+/* A job joins the pending ones (a sweep added to a running queue). */
+void ls_place_add(ls_place *p, const ls_place_job *job);
+/* A pending job leaves without running (its sweep drained); it becomes DONE. */
+void ls_place_drop(ls_place *p, ls_place_job *job);
 
 /* A running job ended: give back its cores and bytes; it becomes DONE. */
 void ls_place_finish(ls_place *p, ls_place_job *job);

@@ -74,9 +74,12 @@ typedef struct ls_queue_entry {
 typedef struct ls_queue_data {
     char key[LS_JOB_PATH_MAX + 64];
     ls_dataset *main;      /* loaded by the dispatcher thread */
-    ls_dataset **node;     /* [nnodes] node-local copies (several nodes only) */
+    ls_dataset **node;     /* [nnodes] node-local copies (several nodes only);
+                              node[k] == main where main's pages are all on k */
     int nnodes;
     size_t users;          /* entries pending or running on it */
+    size_t charged;        /* bytes of the memory limit it takes: one copy
+                              per node that may need one */
     pthread_mutex_t lock;
 } ls_queue_data;
 
@@ -95,6 +98,7 @@ typedef struct ls_queue {
     size_t mem_base;       /* the memory limit before the data sets */
     int *core_node;        /* [ncores] node index of each core */
     int nnodes;
+    const ls_topo *topo;
     const ls_run_opts *o;
     ls_place place;
 } ls_queue;

@@ -120,7 +120,8 @@ int ls_runner_run(const ls_sweep *sw, ls_topo *topo, const ls_run_opts *o,
 /* Dry run: list every job, whether it is already done, its estimated time,
  * memory, threads, the cores it would run on and when (simulating the
  * scheduler with the estimates), then the estimated makespan and its lower
- * bound max(total work / cores, longest job). */
+ * bound max(total work / cores, longest job at its widest), and per NUMA
+ * node the peak memory of its jobs and its data copies. */
 int ls_runner_plan(const ls_sweep *sw, ls_topo *topo, const ls_run_opts *o,
                    FILE *out, ls_err *err);
 

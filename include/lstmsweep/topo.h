@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "lstmsweep/alloc.h"
 #include "lstmsweep/error.h"
 
 typedef struct ls_topo ls_topo;
@@ -31,6 +32,14 @@ int ls_topo_load(ls_topo **out, ls_err *err);
  * (ls_topo_bind_team): its cores are not this machine's.  LS_EINVAL for a
  * description hwloc rejects. */
 int ls_topo_load_synthetic(ls_topo **out, const char *description, ls_err *err);
+/* A machine you are not on, for planning: an XML file that lstopo wrote
+ * (`lstopo FILE.xml` on that machine) if `what` names a file, else an hwloc
+ * synthetic description ("pack:2 numa:4 core:16 pu:2").  No binding. */
+int ls_topo_load_described(ls_topo **out, const char *what, ls_err *err);
+/* Bytes of node n (hwloc's local memory; 0 if unknown), and of every NUMA
+ * node of the machine, memory-only ones included. */
+size_t ls_topo_node_memory(const ls_topo *t, int n);
+size_t ls_topo_memory(const ls_topo *t);
 void ls_topo_destroy(ls_topo *t);
 
 int ls_topo_ncores(const ls_topo *t);
@@ -39,6 +48,8 @@ int ls_topo_ncores(const ls_topo *t);
  * nodes in turn); for SLURM_CPUS_PER_TASK when the allocation's cpuset is
  * wider than the task's share.  n < 1 or n >= ncores changes nothing. */
 void ls_topo_limit_cores(ls_topo *t, int n);
+/* NUMA nodes of the machine, those without usable cores included. */
+int ls_topo_machine_nnodes(const ls_topo *t);
 int ls_topo_nnodes(const ls_topo *t);
 /* NUMA node index (0..nnodes-1) of core c, and its OS number. */
 int ls_topo_core_node(const ls_topo *t, int c);
@@ -60,5 +71,14 @@ void ls_topo_cpulist(const ls_topo *t, const int *cores, int n, char *buf,
 /* Human-readable description: machine, NUMA nodes with their cores and
  * PUs, memory. */
 void ls_topo_print(const ls_topo *t, FILE *f);
+
+/* The NUMA nodes that hold pages of the n areas (hwloc's
+ * hwloc_get_area_memlocation: move_pages(2) on Linux), as an OS-index list
+ * ("1", "0-1") into buf: the count of such nodes, 0 if none is known (no
+ * page touched yet, or the system cannot tell). */
+int ls_topo_area_nodes(const ls_topo *t, const ls_area *areas, size_t n, char *buf,
+                       size_t cap);
+/* The index of the one node that holds all their touched pages, or -1. */
+int ls_topo_area_node(const ls_topo *t, const ls_area *areas, size_t n);
 
 #endif

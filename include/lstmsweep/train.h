@@ -33,6 +33,8 @@ typedef struct ls_epoch_info {
     double elapsed_s;       /* since the job started */
     double samples_per_s;   /* training throughput so far */
     double eta_s;           /* estimated seconds to the last epoch */
+    const ls_model *model;  /* the model, for inspection during the callback */
+    const ls_dataset *data; /* the data set it trains on, likewise */
 } ls_epoch_info;
 
 typedef struct ls_train_opts {

@@ -33,7 +33,12 @@ static void run_usage(FILE *f)
         "  --shard I/N                run only shard I (0-based) of N\n"
         "  --checkpoint-every SECONDS also checkpoint running jobs periodically\n"
         "                             [300; 0 = only on SIGINT/SIGTERM]\n"
-        "  --quiet                    no progress output\n\n"
+        "  --quiet                    no progress output\n"
+        "  --topology FILE.xml|DESC   plan only: for another machine, from the XML\n"
+        "                             that `lstopo FILE.xml` writes there, or an\n"
+        "                             hwloc synthetic description such as\n"
+        "                             'pack:2 numa:4 core:16 pu:2' (memory: 90%% of\n"
+        "                             the machine's unless --mem-limit)\n\n"
         "Exit status: 0 every job has a final row and none failed; 1 some job\n"
         "failed or an error; 2 bad usage; 3 stopped early (rerun to continue).\n");
 }
@@ -43,7 +48,7 @@ typedef struct run_cli {
     const char *sets[MAX_SETS];
     int nsets, dry_run, quiet;
     ls_run_opts o;
-    const char *threads_arg, *mem_arg;
+    const char *threads_arg, *mem_arg, *topology;
 } run_cli;
 
 static int parse_shard(const char *s, ls_run_opts *o)
@@ -68,6 +73,7 @@ static int parse_run(int argc, char **argv, run_cli *c)
         {"shard", required_argument, NULL, 'S'},
         {"checkpoint-every", required_argument, NULL, 'c'},
         {"quiet", no_argument, NULL, 'q'},
+        {"topology", required_argument, NULL, 'T'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int ch;
@@ -102,6 +108,7 @@ static int parse_run(int argc, char **argv, run_cli *c)
             }
             break;
         case 'q': c->quiet = 1; break;
+        case 'T': c->topology = optarg; break;
         case 'h': run_usage(stdout); return -1;
         default: run_usage(stderr); return 2;
         }
@@ -155,16 +162,24 @@ static int do_run(int argc, char **argv, int dry_run)
     }
     if ((rc = apply_settings(&c, sw)))
         goto out;
-    if (ls_topo_load(&topo, &err)) {
-        cli_error("%s", err.msg);
-        rc = 1;
+    if (c.topology && !c.dry_run) {
+        cli_error("run: --topology describes another machine: use it with plan");
+        rc = 2;
         goto out;
     }
+    if (c.topology ? ls_topo_load_described(&topo, c.topology, &err) : ls_topo_load(&topo, &err)) {
+        cli_error("%s", err.msg);
+        rc = c.topology ? 2 : 1;
+        goto out;
+    }
+    /* Another machine's memory is its own: 90% of it, as auto is here. */
+    if (c.topology && !c.o.mem_limit)
+        c.o.mem_limit = ls_topo_memory(topo) / 10 * 9;
     /* Inside a Slurm allocation the cgroup/cpuset is already the limit;
      * SLURM_CPUS_PER_TASK also caps it when the cpuset is wider (no
      * task/cgroup or task/affinity plugin). */
     const char *slurm_cpus = getenv("SLURM_CPUS_PER_TASK");
-    if (slurm_cpus && atoi(slurm_cpus) > 0)
+    if (!c.topology && slurm_cpus && atoi(slurm_cpus) > 0)
         ls_topo_limit_cores(topo, atoi(slurm_cpus));
     c.o.log = c.quiet ? NULL : stderr;
     c.o.live = !c.quiet && isatty(STDERR_FILENO);
@@ -206,17 +221,21 @@ int cmd_topo(int argc, char **argv)
     ls_topo *topo = NULL;
     ls_err err = {0};
     char cpus[64];
+    const char *described = NULL;
 
-    if (argc > 1) {
-        if (!strcmp(argv[1], "--help")) {
-            printf("usage: lstmsweep topo\n\nPrint the CPUs and NUMA nodes this "
-                   "process may use and how the runner places 1-thread jobs.\n");
-            return 0;
-        }
-        cli_error("topo: takes no arguments");
+    if (argc > 1 && !strcmp(argv[1], "--help")) {
+        printf("usage: lstmsweep topo [--topology FILE.xml|DESC]\n\nPrint the CPUs and NUMA "
+               "nodes this process may use (or those of the machine\ndescribed) and how the "
+               "runner places 1-thread jobs.\n");
+        return 0;
+    }
+    if (argc == 3 && !strcmp(argv[1], "--topology"))
+        described = argv[2];
+    else if (argc > 1) {
+        cli_error("topo: expected no argument or --topology FILE.xml|DESC");
         return 2;
     }
-    if (ls_topo_load(&topo, &err)) {
+    if (described ? ls_topo_load_described(&topo, described, &err) : ls_topo_load(&topo, &err)) {
         cli_error("%s", err.msg);
         return 1;
     }

@@ -32,6 +32,18 @@ size_t ls_dataset_bytes(const ls_dataset *ds)
            n * (ds->pixels ? (size_t)ds->T * ds->I : 0) + (ds->labels ? n : 0);
 }
 
+size_t ls_dataset_areas(const ls_dataset *ds, ls_area *out, size_t max)
+{
+    size_t n = ls_dataset_samples(ds), k = 0;
+    const ls_area all[3] = {{ds->codes, ds->codes ? n * sizeof *ds->codes : 0},
+                            {ds->pixels, ds->pixels ? n * (size_t)ds->T * ds->I : 0},
+                            {ds->labels, ds->labels ? n : 0}};
+    for (int i = 0; i < 3; i++)
+        if (all[i].addr && all[i].bytes && k < max)
+            out[k++] = all[i];
+    return k;
+}
+
 /* ls_alloc + memcpy, NULL for a NULL source. */
 static void *dup_bytes(const void *src, size_t n, int *failed)
 {

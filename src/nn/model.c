@@ -653,3 +653,14 @@ int ls_model_predict(ls_model *m, const float *x, int n, float *probs,
     memcpy(probs, s->logits, (size_t)n * m->cfg.C * sizeof(float));
     return 0;
 }
+
+size_t ls_model_areas(const ls_model *m, ls_area *out, size_t max)
+{
+    size_t bytes = m->nparams * sizeof(float), k = 0;
+    const ls_area all[5] = {{m->p, bytes}, {m->g, bytes}, {m->adam_m, bytes},
+                            {m->adam_v, bytes}, {m->scratch.buf, m->scratch.bytes}};
+    for (int i = 0; i < 5; i++)
+        if (all[i].addr && all[i].bytes && k < max)
+            out[k++] = all[i];
+    return k;
+}

@@ -2,6 +2,7 @@
 #include "lstmsweep/place.h"
 #include "lstmsweep/alloc.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,8 +51,30 @@ int ls_place_init(ls_place *p, int ncores, int nnodes, const int *core_node,
             return ls_err_set(err, LS_EINVAL, "placement: core %d on node %d of %d",
                               i, core_node[i], nnodes);
     for (size_t i = 0; i < n; i++)
-        p->pending += jobs[i].state == LS_PLACE_PENDING;
+        if (jobs[i].state == LS_PLACE_PENDING)
+            ls_place_add(p, &jobs[i]);
     return 0;
+}
+
+void ls_place_add(ls_place *p, const ls_place_job *j)
+{
+    p->pending++;
+    p->pending_work += j->est_s;
+}
+
+/* j leaves the pending jobs. */
+static void unpend(ls_place *p, const ls_place_job *j)
+{
+    p->pending--;
+    p->pending_work -= j->est_s;
+    if (p->pending == 0 || p->pending_work < 0)
+        p->pending_work = 0;          /* no rounding left behind */
+}
+
+void ls_place_drop(ls_place *p, ls_place_job *j)
+{
+    unpend(p, j);
+    j->state = LS_PLACE_DONE;
 }
 
 void ls_place_free(ls_place *p)
@@ -70,16 +93,64 @@ static int free_cores(const ls_place *p, int node)
     return c;
 }
 
+/* Pending jobs longer than `share` calibrated seconds: the critical ones. */
+static int critical_jobs(const ls_place *p, const ls_place_job *jobs, size_t n, double share)
+{
+    int c = 0;
+    for (size_t i = 0; i < n; i++)
+        c += jobs[i].state == LS_PLACE_PENDING && jobs[i].est_s * p->calib > share;
+    return c;
+}
+
+/* Core-seconds the running jobs still need, by their estimates. */
+static double running_left(const ls_place *p, const ls_place_job *jobs, size_t n, double now)
+{
+    double left = 0;
+    for (size_t i = 0; i < n; i++)
+        if (jobs[i].state == LS_PLACE_RUNNING)
+            left += fmax(0, ls_place_est_end(p, &jobs[i]) - now) * jobs[i].k;
+    return left;
+}
+
+/* Threads for a critical job (see place.h), or 0 if j is not one.  Wider
+ * is not free: k threads do k / speedup(k) times the work, so the k chosen
+ * is the one that makes the bound on the makespan, the longer of the job
+ * itself and the work left (that extra included) over the cores, the
+ * least.  Calibrated seconds throughout. */
+static int critical_k(const ls_place *p, const ls_place_job *j, const ls_place_job *jobs,
+                      size_t n, int nfree, double now)
+{
+    double est = j->est_s * p->calib;
+    if (j->useful < 2 || est <= 0)
+        return 0;
+    double work = p->pending_work * p->calib + running_left(p, jobs, n, now);
+    double share = work / p->ncores;
+    if (est <= share)
+        return 0;
+    int ncrit = critical_jobs(p, jobs, n, share);
+    int cap = nfree / (ncrit > 0 ? ncrit : 1), best = 1;
+    double best_bound = INFINITY;
+    for (int k = 1; k <= cap && k <= j->useful && k <= p->max_node_cores; k++) {
+        double s = ls_cost_speedup(k), extra = ncrit * est * (k / s - 1);
+        double bound = fmax(est / s, (work + extra) / p->ncores);
+        if (bound < best_bound - 1e-9)
+            best = k, best_bound = bound;
+    }
+    return best;
+}
+
 /* Threads for a job about to start; see place.h. */
-static int choose_k(const ls_place *p, const ls_place_job *j)
+static int choose_k(const ls_place *p, const ls_place_job *j, const ls_place_job *jobs,
+                    size_t n, double now)
 {
     int k = 1;
     if (p->threads_per_job > 0) {
         k = p->threads_per_job;
     } else {
-        int nfree = free_cores(p, -1);
+        int nfree = free_cores(p, -1), wide = critical_k(p, j, jobs, n, nfree, now);
         if (p->pending < (size_t)nfree && j->est_s * p->calib > 10)
             k = nfree / (int)p->pending;
+        k = wide > k ? wide : k;
         if (k > j->useful)
             k = j->useful; /* a small step runs slower on more threads */
     }
@@ -156,7 +227,7 @@ static void take(ls_place *p, ls_place_job *j, int k, int node, double now)
     j->start = now;
     j->state = LS_PLACE_RUNNING;
     p->mem_used += j->mem;
-    p->pending--;
+    unpend(p, j);
     p->running++;
 }
 
@@ -170,8 +241,7 @@ long ls_place_next(ls_place *p, ls_place_job *jobs, const size_t *order,
             continue;
         if (j->mem > p->mem_limit) {
             j->k = 0;
-            j->state = LS_PLACE_DONE;
-            p->pending--;
+            ls_place_drop(p, j);
             return (long)order[i];
         }
         if (p->mem_used + j->mem > p->mem_limit) {
@@ -179,7 +249,7 @@ long ls_place_next(ls_place *p, ls_place_job *jobs, const size_t *order,
                 r = reserve_for(p, jobs, n, j->mem, now);
             continue;                  /* a smaller job may fit */
         }
-        int k = choose_k(p, j), node = best_node(p, k);
+        int k = choose_k(p, j, jobs, n, now), node = best_node(p, k);
         if (node < 0 || !backfill_ok(p, &r, j, k, now))
             continue;
         take(p, j, k, node, now);

@@ -189,7 +189,8 @@ static void data_free(ls_queue_data *d)
     ls_dataset_destroy(d->main);
     /* node copies exist only where nnodes > 1; node is NULL-padded */
     for (int nd = 0; nd < d->nnodes; nd++)
-        ls_dataset_destroy(d->node[nd]);
+        if (d->node[nd] != d->main)
+            ls_dataset_destroy(d->node[nd]);
     ls_free(d->node);
     pthread_mutex_destroy(&d->lock);
     ls_free(d);
@@ -220,7 +221,17 @@ static int data_index(ls_queue *q, ls_queue_stage *st, const ls_job *j, ls_err *
         return OOM(err);
     ls_queue_data *d = a[st->ndata++];
     int rc = ls_train_load_data(j, &d->main, err);
-    return rc ? rc : q->ndata + st->ndata - 1;
+    if (rc)
+        return rc;
+    /* On several nodes, the copy loaded here serves the node it landed on
+     * (first touch by this unbound thread); the others get their own. */
+    if (q->nnodes > 1) {
+        ls_area ar[4];
+        int k = ls_topo_area_node(q->topo, ar, ls_dataset_areas(d->main, ar, 4));
+        if (k >= 0)
+            d->node[k] = d->main;
+    }
+    return q->ndata + st->ndata - 1;
 }
 
 static int cost_exactly(ls_queue *q, ls_queue_stage *st, size_t i, ls_err *err)
@@ -348,8 +359,15 @@ ls_queue_group *ls_queue_commit(ls_queue *q, ls_queue_stage *st)
                           .weight = 1};
     q->groups[q->ngroups++] = g;
     for (int i = 0; i < st->ndata; i++) {
-        q->data[q->ndata++] = st->data[i];
-        q->data_bytes += ls_dataset_bytes(st->data[i]->main);
+        ls_queue_data *d = st->data[i];
+        int aliased = 0;
+        for (int k = 0; k < d->nnodes; k++)
+            aliased |= d->node[k] == d->main;
+        /* one copy a node, and the loaded one beside them unless it is one */
+        d->charged = ls_dataset_bytes(d->main) *
+                     (size_t)(d->nnodes > 1 ? d->nnodes + !aliased : 1);
+        q->data[q->ndata++] = d;
+        q->data_bytes += d->charged;
     }
     for (size_t i = 0; i < st->n; i++) {
         ls_queue_entry *e = &q->e[q->n];
@@ -359,10 +377,10 @@ ls_queue_group *ls_queue_commit(ls_queue *q, ls_queue_stage *st)
         if (!e->skipped) {
             g->live++;
             q->data[e->data]->users++;
+            ls_place_add(&q->place, &q->pj[q->n - 1]);
         }
     }
     q->already_done += st->already_done;
-    q->place.pending += g->live;
     update_limit(q);
     ls_free(st->data);
     ls_free(st->e);
@@ -377,6 +395,7 @@ int ls_queue_init(ls_queue *q, const ls_topo *topo, const ls_run_opts *o, ls_err
     int ncores = ls_topo_ncores(topo);
     memset(q, 0, sizeof *q);
     q->o = o;
+    q->topo = topo;
     q->nnodes = ls_topo_nnodes(topo);
     if (!(q->core_node = ls_alloc(sizeof *q->core_node * (size_t)(ncores > 0 ? ncores : 1))))
         return OOM(err);
@@ -438,7 +457,7 @@ int ls_queue_reap(ls_queue *q, void (*done)(void *ctx, const ls_sweep *sw), void
     q->ngroups = w;
     for (int i = 0; i < q->ndata; i++)
         if (q->data[i] && !q->data[i]->users) {
-            q->data_bytes -= ls_dataset_bytes(q->data[i]->main);
+            q->data_bytes -= q->data[i]->charged;
             data_free(q->data[i]);
             q->data[i] = NULL;
         }

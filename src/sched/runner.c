@@ -170,14 +170,48 @@ typedef struct assignment {
     ls_place_job pj;
     ls_queue_data *data;
     runner *R;
+    int placement_logged;
 } assignment;
+
+/* On a machine of several NUMA nodes (usable or not), where a job's memory
+ * really is, once per run of the job (after its first epoch, when its
+ * buffers are all touched): the nodes holding pages of its data set copy
+ * and of its model (hwloc, move_pages(2)), against the node of its cores.
+ * The copy's address lets an outside check (tests/numa-guest.sh) ask the
+ * kernel about the same pages. */
+static void log_placement(assignment *a, const ls_epoch_info *info)
+{
+    runner *R = a->R;
+    ls_area d[4], m[8];
+    char dn[64], mn[64], want[16];
+    size_t nd = ls_dataset_areas(info->data, d, 4), nm = ls_model_areas(info->model, m, 8);
+    int node = ls_topo_node_os_index(R->topo, a->pj.node);
+
+    size_t big = 0;                  /* the largest buffer: the one to look up */
+    for (size_t i = 1; i < nd; i++)
+        big = d[i].bytes > d[big].bytes ? i : big;
+    ls_topo_area_nodes(R->topo, d, nd, dn, sizeof dn);
+    ls_topo_area_nodes(R->topo, m, nm, mn, sizeof mn);
+    snprintf(want, sizeof want, "%d", node);
+    pthread_mutex_lock(&R->lock);
+    log_line(R, "numa  %s on node %d: data copy at %p (%zu bytes) on node %s, model on node %s%s",
+             a->e.id, node, nd ? d[big].addr : NULL, nd ? d[big].bytes : 0,
+             dn[0] ? dn : "?", mn[0] ? mn : "?",
+             strcmp(dn, want) || strcmp(mn, want) ? " - NOT LOCAL" : "");
+    pthread_mutex_unlock(&R->lock);
+}
 
 static void on_epoch(void *ctx, const ls_job *job, const ls_epoch_info *info)
 {
-    const assignment *a = ctx;
+    assignment *a = ctx;
     const ls_run_hooks *h = a->R->h;
     (void)job;
-    h->epoch(h->ctx, a->e.g->sw, a->e.id, info);
+    if (!a->placement_logged && ls_topo_machine_nnodes(a->R->topo) > 1) {
+        a->placement_logged = 1;
+        log_placement(a, info);
+    }
+    if (h && h->epoch)
+        h->epoch(h->ctx, a->e.g->sw, a->e.id, info);
 }
 
 /* Train the job of assignment a on its cores (no lock held). */
@@ -196,7 +230,9 @@ static void train_assignment(assignment *a)
     ls_train_opts opts = {.curve_path = sw->curves, .stop = R->o->stop,
                           .stop_sweep = &e->g->stop, .checkpoint_path = ckpt,
                           .checkpoint_interval_s = R->o->checkpoint_interval_s,
-                          .progress = R->h && R->h->epoch ? on_epoch : NULL, .ctx = a};
+                          .progress = (R->h && R->h->epoch) || ls_topo_machine_nnodes(R->topo) > 1
+                                          ? on_epoch : NULL,
+                          .ctx = a};
     if (ls_topo_bind_team(R->topo, a->pj.cores, a->pj.k, &err) ||
         !(ds = data_for(R, a->data, a->pj.node, &err))) {
         ls_result_init(&e->res);
@@ -272,9 +308,9 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-/* Hand job i (just started by the policy) to an idle worker.  There is
- * always one: each running job holds at least one core and there is a
- * worker per core.  Lock held. */
+/* Hand job i (just started by the policy) to an idle worker of its node.
+ * There is always one: each running job holds at least one core and there
+ * is a worker per core.  Lock held. */
 static void assign(runner *R, size_t i)
 {
     entry *e = &R->q.e[i];
@@ -285,13 +321,22 @@ static void assign(runner *R, size_t i)
     if (!R->o->live)
         log_line(R, "start %s %s on cpus %s (node %d), %.0f MiB", e->id, desc, cpus,
                  ls_topo_node_os_index(R->topo, pj->node), pj->mem / 1048576.0);
+    /* Worker w lives on the node of core w: its malloc arena, and so a
+     * small job's buffers, stay on that node from job to job.  A job on
+     * node n holds a free core of n, so an idle worker of n is there. */
+    int any = -1;
     for (int w = 0; w < R->q.place.ncores; w++)
         if (R->workers[w].job < 0) {
-            R->workers[w].job = (long)i;
-            pthread_cond_signal(&R->workers[w].cv);
-            return;
+            if (R->q.core_node[w] == pj->node) {
+                any = w;
+                break;
+            }
+            any = any < 0 ? w : any;
         }
-    abort(); /* unreachable: more running jobs than cores */
+    if (any < 0)
+        abort(); /* unreachable: more running jobs than cores */
+    R->workers[any].job = (long)i;
+    pthread_cond_signal(&R->workers[any].cv);
 }
 
 /* The front end's claim of job i (ls_run_hooks.claim): 0 to start it, else
@@ -426,8 +471,7 @@ static void drain_group(runner *R, ls_queue_group *g)
     atomic_store(&g->stop, 1);
     for (size_t i = 0; i < R->q.n; i++)
         if (R->q.e[i].g == g && R->q.pj[i].state == LS_PLACE_PENDING) {
-            R->q.pj[i].state = LS_PLACE_DONE;
-            R->q.place.pending--;
+            ls_place_drop(&R->q.place, &R->q.pj[i]);
             ls_queue_release(&R->q, i);
         }
 }

@@ -5,6 +5,7 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <hwloc.h>
 
@@ -12,7 +13,8 @@
 
 struct ls_topo {
     hwloc_topology_t topo;
-    int ncores, nnodes;
+    int ncores, nnodes;  /* usable cores; NUMA nodes that hold some of them */
+    int machine_nodes;   /* NUMA nodes the machine has, with cores or not */
     int *core_pu;        /* [ncores] OS index of the PU used for each core */
     int *core_node;      /* [ncores] node index */
     int *node_os;        /* [nnodes] OS index of each NUMA node */
@@ -28,6 +30,28 @@ static int node_of(const ls_topo *t, hwloc_obj_t pu)
     return 0;
 }
 
+/* Only the nodes that hold usable cores are the scheduler's: a node of
+ * memory only (CXL, HBM beside DDR: hwloc gives it the cpuset of its
+ * neighbours, and a core goes to the first node that holds it) or one that
+ * taskset leaves no core of gets no job and no copy of the data. */
+static void drop_coreless_nodes(ls_topo *t)
+{
+    int w = 0;
+    for (int n = 0; n < t->nnodes; n++) {
+        int has = 0;
+        for (int c = 0; c < t->ncores && !has; c++)
+            has = t->core_node[c] == n;
+        if (!has)
+            continue;
+        for (int c = 0; c < t->ncores; c++)
+            if (t->core_node[c] == n)
+                t->core_node[c] = w;
+        t->nodes[w] = t->nodes[n];
+        t->node_os[w++] = t->node_os[n];
+    }
+    t->nnodes = w;
+}
+
 static int collect(ls_topo *t, ls_err *err)
 {
     int ncores = hwloc_get_nbobjs_by_type(t->topo, HWLOC_OBJ_CORE);
@@ -36,22 +60,24 @@ static int collect(ls_topo *t, ls_err *err)
     hwloc_obj_type_t unit = ncores > 0 ? HWLOC_OBJ_CORE : HWLOC_OBJ_PU;
     int nunits = ncores > 0 ? ncores : npus;
 
-    t->nnodes = hwloc_get_nbobjs_by_type(t->topo, HWLOC_OBJ_NUMANODE);
-    if (nunits < 1 || t->nnodes < 1)
+    int all = hwloc_get_nbobjs_by_type(t->topo, HWLOC_OBJ_NUMANODE);
+    t->machine_nodes = all;
+    if (nunits < 1 || all < 1)
         return ls_err_set(err, LS_EINVAL, "topology: no usable cores");
     t->core_pu = ls_alloc(sizeof(int) * (size_t)nunits);
     t->core_node = ls_alloc(sizeof(int) * (size_t)nunits);
-    t->node_os = ls_alloc(sizeof(int) * (size_t)t->nnodes);
-    t->nodes = ls_alloc(sizeof(hwloc_obj_t) * (size_t)t->nnodes);
+    t->node_os = ls_alloc(sizeof(int) * (size_t)all);
+    t->nodes = ls_alloc(sizeof(hwloc_obj_t) * (size_t)all);
     if (!t->core_pu || !t->core_node || !t->node_os || !t->nodes)
         return ls_err_set(err, LS_ENOMEM, "topology: out of memory");
-    for (int n = 0; n < t->nnodes; n++) {
+    for (int n = 0; n < all; n++) {
         t->nodes[n] = hwloc_get_obj_by_type(t->topo, HWLOC_OBJ_NUMANODE, (unsigned)n);
         t->node_os[n] = (int)t->nodes[n]->os_index;
     }
+    t->nnodes = all;
     /* Order cores node by node so that consecutive cores share a node. */
     int c = 0;
-    for (int n = 0; n < t->nnodes; n++)
+    for (int n = 0; n < all; n++)
         for (int u = 0; u < nunits; u++) {
             hwloc_obj_t obj = hwloc_get_obj_by_type(t->topo, unit, (unsigned)u);
             hwloc_obj_t pu = unit == HWLOC_OBJ_PU ? obj
@@ -64,11 +90,15 @@ static int collect(ls_topo *t, ls_err *err)
             c++;
         }
     t->ncores = c;
-    return c > 0 ? 0 : ls_err_set(err, LS_EINVAL, "topology: no usable cores");
+    if (c < 1)
+        return ls_err_set(err, LS_EINVAL, "topology: no usable cores");
+    drop_coreless_nodes(t);
+    return 0;
 }
 
-/* This machine (synthetic == NULL) or an hwloc synthetic description. */
-static int load(ls_topo **out, const char *synthetic, ls_err *err)
+/* This machine (synthetic and xml NULL), an hwloc synthetic description,
+ * or a machine described by an XML file (lstopo FILE.xml writes one). */
+static int load(ls_topo **out, const char *synthetic, const char *xml, ls_err *err)
 {
     ls_topo *t = ls_alloc(sizeof *t);
     int rc;
@@ -82,6 +112,11 @@ static int load(ls_topo **out, const char *synthetic, ls_err *err)
         return ls_err_set(err, LS_EINVAL, "hwloc: cannot initialise: %s",
                           strerror(errno));
     }
+    if (xml && hwloc_topology_set_xml(t->topo, xml) != 0) {
+        rc = ls_err_set(err, LS_EINVAL, "hwloc: cannot read the topology in %s: %s", xml,
+                        strerror(errno));
+        goto fail;
+    }
     if (synthetic && hwloc_topology_set_synthetic(t->topo, synthetic) != 0) {
         rc = ls_err_set(err, LS_EINVAL, "hwloc: bad synthetic topology '%s'",
                         synthetic);
@@ -89,7 +124,7 @@ static int load(ls_topo **out, const char *synthetic, ls_err *err)
     }
     /* Only what cgroups allow (hwloc's default) and what our CPU binding
      * (taskset, srun) allows. */
-    if (!synthetic)
+    if (!synthetic && !xml)
         hwloc_topology_set_flags(t->topo, HWLOC_TOPOLOGY_FLAG_IS_THISSYSTEM |
                                               HWLOC_TOPOLOGY_FLAG_RESTRICT_TO_CPUBINDING);
     if (hwloc_topology_load(t->topo) != 0) {
@@ -108,12 +143,35 @@ fail:
 
 int ls_topo_load(ls_topo **out, ls_err *err)
 {
-    return load(out, NULL, err);
+    return load(out, NULL, NULL, err);
 }
 
 int ls_topo_load_synthetic(ls_topo **out, const char *description, ls_err *err)
 {
-    return load(out, description, err);
+    return load(out, description, NULL, err);
+}
+
+int ls_topo_load_described(ls_topo **out, const char *what, ls_err *err)
+{
+    struct stat st;
+    if (stat(what, &st) == 0 && S_ISREG(st.st_mode))
+        return load(out, NULL, what, err);
+    return load(out, what, NULL, err);
+}
+
+size_t ls_topo_node_memory(const ls_topo *t, int n)
+{
+    return (size_t)t->nodes[n]->attr->numanode.local_memory;
+}
+
+size_t ls_topo_memory(const ls_topo *t)
+{
+    size_t sum = 0;
+    int all = hwloc_get_nbobjs_by_type(t->topo, HWLOC_OBJ_NUMANODE);
+    for (int n = 0; n < all; n++)
+        sum += (size_t)hwloc_get_obj_by_type(t->topo, HWLOC_OBJ_NUMANODE, (unsigned)n)
+                   ->attr->numanode.local_memory;
+    return sum;
 }
 
 void ls_topo_destroy(ls_topo *t)
@@ -136,6 +194,7 @@ void ls_topo_limit_cores(ls_topo *t, int n)
         t->ncores = n;
 }
 int ls_topo_nnodes(const ls_topo *t) { return t->nnodes; }
+int ls_topo_machine_nnodes(const ls_topo *t) { return t->machine_nodes; }
 int ls_topo_core_node(const ls_topo *t, int c) { return t->core_node[c]; }
 int ls_topo_node_os_index(const ls_topo *t, int n) { return t->node_os[n]; }
 int ls_topo_core_pu(const ls_topo *t, int c) { return t->core_pu[c]; }
@@ -216,4 +275,49 @@ void ls_topo_print(const ls_topo *t, FILE *f)
                 t->node_os[n], k, list,
                 (double)t->nodes[n]->attr->numanode.local_memory / (1 << 30));
     }
+}
+
+/* The union of the nodes holding pages of the areas, into set. */
+static void area_nodeset(const ls_topo *t, const ls_area *areas, size_t n, hwloc_bitmap_t set)
+{
+    hwloc_bitmap_t one = hwloc_bitmap_alloc();
+    hwloc_bitmap_zero(set);
+    for (size_t i = 0; one && i < n; i++)
+        if (hwloc_get_area_memlocation(t->topo, areas[i].addr, areas[i].bytes, one,
+                                       HWLOC_MEMBIND_BYNODESET) == 0)
+            hwloc_bitmap_or(set, set, one);
+    hwloc_bitmap_free(one);
+}
+
+int ls_topo_area_nodes(const ls_topo *t, const ls_area *areas, size_t n, char *buf,
+                       size_t cap)
+{
+    hwloc_bitmap_t set = hwloc_bitmap_alloc();
+    int count = 0;
+    if (cap)
+        buf[0] = '\0';
+    if (set) {
+        area_nodeset(t, areas, n, set);
+        count = hwloc_bitmap_weight(set);
+        if (count > 0)
+            hwloc_bitmap_list_snprintf(buf, cap, set);
+        count = count > 0 ? count : 0;
+    }
+    hwloc_bitmap_free(set);
+    return count;
+}
+
+int ls_topo_area_node(const ls_topo *t, const ls_area *areas, size_t n)
+{
+    hwloc_bitmap_t set = hwloc_bitmap_alloc();
+    int node = -1;
+    if (set) {
+        area_nodeset(t, areas, n, set);
+        if (hwloc_bitmap_weight(set) == 1)
+            for (int i = 0; i < t->nnodes; i++)
+                if (t->node_os[i] == hwloc_bitmap_first(set))
+                    node = i;
+    }
+    hwloc_bitmap_free(set);
+    return node;
 }

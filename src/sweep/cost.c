@@ -80,7 +80,7 @@ double ls_cost_seconds(const ls_job *j, size_t n_train, size_t n_eval,
 
 double ls_cost_speedup(int k)
 {
-    return pow((double)k, 0.55);
+    return pow((double)k, LS_COST_SPEEDUP_EXP);
 }
 
 double ls_cost_job_seconds(const ls_job *j, int *eval_every)

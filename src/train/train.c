@@ -224,7 +224,8 @@ static int epoch_done(run *r, int epoch, double loss, double error,
 {
     ls_epoch_info e = {.epoch = epoch, .epochs = r->job->epochs,
                        .train_loss = loss, .train_error = error,
-                       .test_error = test_error, .val_error = val_error};
+                       .test_error = test_error, .val_error = val_error,
+                       .model = r->m, .data = r->ds};
     ls_result *res = r->res;
 
     res->epochs_run = epoch;

@@ -15,7 +15,7 @@ ls_model_config ls_cost_shape(const ls_job *j)
 {
     int bit = j->task == LS_TASK_BITCOUNT;
     return (ls_model_config){.T = bit ? j->bits : 28, .I = bit ? 1 : 28,
-                             .H = j->hidden, .L = j->layers,
+                             .H = j->hidden, .L = j->layers, .cell = j->cell,
                              .C = bit ? j->bits + 1 : 10};
 }
 
@@ -33,9 +33,9 @@ int ls_job_useful_threads(const ls_job *j)
      * same, 80-100 MFLOP 1.1-1.3x, 290+ MFLOP 1.65x: a thread pays off
      * for each ~40 MFLOP of a step. */
     ls_model_config c = ls_cost_shape(j);
-    double Hp = ls_lstm_padded_hidden(c.H), f = 0;
+    double Hp = ls_lstm_padded_hidden(c.H), f = 0, G = ls_cell_gates(c.cell);
     for (int l = 0; l < c.L; l++)
-        f += 2.0 * c.T * 4.0 * Hp * (ls_model_layer_in(&c, l) + Hp);
+        f += 2.0 * c.T * G * Hp * (ls_model_layer_in(&c, l) + Hp);
     double step = 3.0 * f * j->batch;
     int k = (int)(step / 40e6);
     return k < 1 ? 1 : k;

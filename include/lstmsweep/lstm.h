@@ -22,7 +22,8 @@
  * The initial states h0 (and c0 for the LSTM) are zero.  They are passed
  * to oneDNN as explicit zero tensors, never as NULL: oneDNN 2.6.3 computes
  * a wrong diff_weights_iter when the initial state is omitted, for the
- * LSTM and (measured by tests/check_model.c) for every other cell as well
+ * LSTM and (measured by tests/check_model.c) for the tanh RNN; the GRUs'
+ * gradients were right either way, and get explicit states all the same
  * (shared/docs/onednn-2.6.md; check_model catches a regression).
  * LSTMSWEEP_IMPLICIT_STATES=1 in the environment at creation passes NULL
  * instead, to reproduce the trap in tests; never use it otherwise.

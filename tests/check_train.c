@@ -595,6 +595,40 @@ START_TEST(test_checkpoint_resume_is_bit_identical)
 }
 END_TEST
 
+/* A GRU job resumes bit-identically too; its checkpoint is the LSTM
+ * job's format (the cell is in the job id, which the checkpoint checks,
+ * and in the parameter count), and an LSTM job with the same other keys
+ * refuses it and starts afresh. */
+START_TEST(test_checkpoint_resume_cells)
+{
+    ls_job j = small_job();
+    ls_result r;
+    char ckpt[128];
+    j.epochs = 6;
+    j.cell = LS_CELL_LBR_GRU;
+    snprintf(ckpt, sizeof ckpt, "%s/job.ckpt", tmpdir);
+    ls_model *full = train_ckpt(&j, NULL, 0, &r);
+    ls_model_destroy(train_ckpt(&j, ckpt, 1, &r));
+    ck_assert_int_eq(r.status, LS_STATUS_INTERRUPTED);
+    static unsigned char b[1 << 16];
+    char other[160];
+    snprintf(other, sizeof other, "%s/lstm.ckpt", tmpdir);
+    write_bytes(other, b, read_bytes(ckpt, b, sizeof b));
+    ls_job lstm = j;
+    lstm.cell = LS_CELL_LSTM;
+    ls_model_destroy(train_ckpt(&lstm, other, 0, &r));
+    ck_assert_msg(strstr(r.message, "restarted from epoch 0"), "%s", r.message);
+    ls_model *rest = train_ckpt(&j, ckpt, 0, &r);
+    ck_assert_int_eq(r.status, LS_STATUS_OK);
+    ck_assert_int_eq(r.epochs_run, 6);
+    ck_assert_msg(!strstr(r.message, "restarted"), "%s", r.message);
+    ck_assert(memcmp(ls_model_params(full), ls_model_params(rest),
+                     ls_model_nparams(full) * sizeof(float)) == 0);
+    ls_model_destroy(full);
+    ls_model_destroy(rest);
+}
+END_TEST
+
 /* Stopped twice inside the same epoch (after its 4th and 6th batches; 480
  * samples in batches of 50 make 10 steps an epoch, the last one of 30),
  * the job ends exactly as an uninterrupted one: parameters, and the final
@@ -726,6 +760,7 @@ Suite *train_suite(void)
     ls_add_tests(files, LS_TESTS(test_modelfile_round_trip, test_modelfile_cells,
                                  test_modelfile_rejects_bad_files,
                                  test_checkpoint_resume_is_bit_identical,
+                                 test_checkpoint_resume_cells,
                                  test_checkpoint_corrupt_restarts_from_scratch,
                                  test_checkpoint_mid_epoch_resume_is_bit_identical,
                                  test_checkpoint_version_1_still_loads));

@@ -1,5 +1,9 @@
-/* lstm.c - one LSTM layer on oneDNN 2.6's lstm primitive (op-descriptor C
- * API).  See include/lstmsweep/lstm.h for the contract.
+/* lstm.c - one recurrent layer on oneDNN 2.6's lstm, gru, lbr_gru or
+ * vanilla_rnn primitive (op-descriptor C API).  See include/lstmsweep/lstm.h
+ * for the contract.  The cells differ only in their descriptors
+ * (fwd_desc_init, bwd_desc_init), their gate counts (the weight and bias
+ * shapes) and whether there is a cell state c (memories for it exist for
+ * the LSTM alone); everything below holds for each.
  *
  * Layout decisions, measured on Debian's oneDNN 2.6.3:
  *  - forward accepts the plain ldigo weights the model keeps, so forward

@@ -7,8 +7,9 @@
  * and compares the losses: the gradient test checks one step's derivatives;
  * this checks the whole step (loss, gradients, Adam) over many.
  *
- * usage: onestep DIR [T I H L C N STEPS]   (defaults: a 2-layer MNIST-like
- *        shape, 28 28 64 2 10 100 30) */
+ * usage: onestep DIR [T I H L C N STEPS [CELL]]   (defaults: a 2-layer
+ *        MNIST-like shape, 28 28 64 2 10 100 30, lstm; CELL as cell.h
+ *        names it: lstm, gru, lbr-gru, rnn) */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -30,14 +31,16 @@ static int dump(const char *dir, const char *name, const void *p, size_t size,
 int main(int argc, char **argv)
 {
     int v[7] = {28, 28, 64, 2, 10, 100, 30};
-    if (argc != 2 && argc != 9) {
-        fprintf(stderr, "usage: onestep DIR [T I H L C N STEPS]\n");
+    ls_cell cell = LS_CELL_LSTM;
+    if ((argc != 2 && argc != 9 && argc != 10) ||
+        (argc == 10 && ls_cell_parse(argv[9], &cell))) {
+        fprintf(stderr, "usage: onestep DIR [T I H L C N STEPS [CELL]]\n");
         return 2;
     }
-    for (int i = 0; argc == 9 && i < 7; i++)
+    for (int i = 0; argc >= 9 && i < 7; i++)
         v[i] = atoi(argv[2 + i]);
-    ls_model_config c = {.T = v[0], .I = v[1], .H = v[2], .L = v[3], .C = v[4],
-                         .batch = v[5], .seed = 1};
+    ls_model_config c = {.T = v[0], .I = v[1], .H = v[2], .L = v[3], .cell = cell,
+                         .C = v[4], .batch = v[5], .seed = 1};
     int n = v[5], steps = v[6];
     ls_model *m;
     ls_err err = {0};

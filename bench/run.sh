@@ -182,9 +182,11 @@ cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
     else
         tmp=$(mktemp -d)
         echo '```'
-        env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=1 \
-            "$py" "$here/peer_check.py" "$build/bench/onestep" "$tmp" ||
-            echo "peer_check.py: losses differ (exit $?)"
+        for cell in lstm gru lbr-gru rnn; do
+            env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=1 \
+                "$py" "$here/peer_check.py" --cell "$cell" "$build/bench/onestep" "$tmp" ||
+                echo "peer_check.py --cell $cell: losses differ (exit $?)"
+        done
         echo '```'
         rm -rf "$tmp"
     fi

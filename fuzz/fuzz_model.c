@@ -24,8 +24,8 @@
 #define CKPT_ID_AT 12        /* after magic and version */
 #define CKPT_NTRAIN_AT 160   /* last fixed field, before the arrays */
 #define MAX_TRAIN 4096
-#define MODEL_HEADER_END 64  /* magic, version, header bytes, 48-byte header */
-#define MODEL_NPARAMS_AT 56  /* u64, last header field */
+#define MODEL_HEADER_END 68  /* magic, version, header bytes, 52-byte header */
+#define MODEL_NPARAMS_AT 56  /* u64, before the cell */
 #define CKPT_NPARAMS_AT 152
 #define CKPT_FIXED_END 168
 

@@ -61,6 +61,7 @@ rows=(
 "dropout 1|2|dropout must be in [0, 1)|train --dropout 1"
 "not a number|2|lr: 'fast' is not a number|train --lr fast"
 "unknown task|2|task: 'cifar' is not bitcount or mnist|train --task cifar"
+"unknown cell|2|cell: 'gruu' is not lstm, gru, lbr-gru or rnn|train --cell gruu"
 "more memory than exists|1|GiB of memory, only|train --hidden 8192 --batch 100000 --epochs 1"
 "--threads-per-job 0|2|--threads-per-job '0'|run ok.ini --threads-per-job 0"
 "--shard out of range|2|--shard '3/2'|run ok.ini --shard 3/2"

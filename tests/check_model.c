@@ -1,8 +1,11 @@
 /* check_model.c - the classifier's gradients against central finite
- * differences of an independent double-precision reference (ref_lstm.c),
- * for every parameter section and the input, at 1, 2 and 3 layers with
- * input size != hidden size.  Catches oneDNN's zero-initial-state trap,
- * which corrupts diff_weights_iter. */
+ * differences of an independent double-precision reference (ref_lstm.c,
+ * ref_rnn.c), for every parameter section and the input, for every cell
+ * (lstm, gru, lbr-gru, rnn), at 1, 2 and 3 layers with input size !=
+ * hidden size, at padded (H 4 -> 16) and unpadded hidden sizes.  Mutation
+ * checks show that it fails when it should: against the other GRU's
+ * reference, and with oneDNN's implicit-initial-state trap, which
+ * corrupts diff_weights_iter. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,11 +28,11 @@ typedef struct fixture {
     double *pd, *xd;
 } fixture;
 
-static void fixture_init(fixture *f, int layers)
+static void fixture_init(fixture *f, int layers, ls_cell cell, int H)
 {
     ls_err err = {0};
     ls_rng r;
-    f->cfg = (ls_model_config){.T = T_, .I = I_, .H = H_, .L = layers,
+    f->cfg = (ls_model_config){.T = T_, .I = I_, .H = H, .L = layers, .cell = cell,
                                .C = C_, .batch = N_, .seed = 7};
     ck_assert_msg(ls_model_create(&f->m, &f->cfg, &err) == 0, "%s", err.msg);
     ls_rng_seed(&r, 99, 0);
@@ -92,40 +95,134 @@ static double section_error(fixture *f, double *v, const float *grad,
     return worst / scale;
 }
 
-static void check_gradients(int layers)
+/* The largest relative error over every section and the input of a model
+ * of this shape; the section it is in goes to worst_at.  Every section's
+ * numeric gradient must be clearly nonzero (else it tests nothing), and
+ * the loss must match the reference's unless `mutated`. */
+static double gradient_error(int layers, ls_cell cell, int H, int mutated,
+                             char *worst_at, size_t len)
 {
     fixture f;
     ls_err err = {0};
-    double loss, ref, scale;
+    double loss, ref, scale, worst = 0;
 
-    fixture_init(&f, layers);
+    fixture_init(&f, layers, cell, H);
     ck_assert_msg(ls_model_forward_backward(f.m, f.x, f.y, N_, 0, &loss, NULL,
                                             &err) == 0, "%s", err.msg);
     ref = ref_lstm_loss(&f.cfg, f.pd, f.xd, f.y, N_);
-    ck_assert_msg(fabs(loss - ref) < 1e-5 * fabs(ref) + 1e-6,
-                  "loss %.9g vs reference %.9g", loss, ref);
-
-    for (int k = 0; k < ls_model_nviews(f.m); k++) {
-        ls_param_view v = ls_model_view(f.m, k);
-        double e = section_error(&f, f.pd, ls_model_grads(f.m), v.offset,
-                                 v.count, &scale);
-        ck_assert_msg(scale > 1e-4, "L=%d %s[%d]: numeric gradient all ~0",
-                      layers, v.name, v.layer);
-        ck_assert_msg(e < 1e-3, "L=%d %s[%d]: relative error %.3g",
-                      layers, v.name, v.layer, e);
+    ck_assert_msg(mutated || fabs(loss - ref) < 1e-5 * fabs(ref) + 1e-6,
+                  "%s L=%d H=%d: loss %.9g vs reference %.9g", ls_cell_name(cell),
+                  layers, H, loss, ref);
+    snprintf(worst_at, len, "-");
+    for (int k = 0; k <= ls_model_nviews(f.m); k++) {
+        int input = k == ls_model_nviews(f.m);
+        ls_param_view v = input ? (ls_param_view){"input", -1, 0, T_ * N_ * I_}
+                                : ls_model_view(f.m, k);
+        double e = section_error(&f, input ? f.xd : f.pd,
+                                 input ? ls_model_input_grad(f.m) : ls_model_grads(f.m),
+                                 v.offset, v.count, &scale);
+        ck_assert_msg(scale > 1e-4, "%s L=%d %s[%d]: numeric gradient all ~0",
+                      ls_cell_name(cell), layers, v.name, v.layer);
+        if (e > worst) {
+            worst = e;
+            snprintf(worst_at, len, "%s[%d]", v.name, v.layer);
+        }
     }
-    double e = section_error(&f, f.xd, ls_model_input_grad(f.m), 0,
-                             T_ * N_ * I_, &scale);
-    ck_assert_msg(e < 1e-3, "L=%d input gradient: relative error %.3g",
-                  layers, e);
     fixture_free(&f);
+    return worst;
 }
 
-START_TEST(test_model_gradients_1_layer) { check_gradients(1); }
+static void check_gradients(int layers, ls_cell cell, int H)
+{
+    char at[64];
+    double e = gradient_error(layers, cell, H, 0, at, sizeof at);
+    printf("gradients %-7s L=%d H=%-2d (primitives at %d): max relative error %.2e (%s)\n",
+           ls_cell_name(cell), layers, H, ls_lstm_padded_hidden(H), e, at);
+    ck_assert_msg(e < 1e-3, "%s L=%d H=%d: %s relative error %.3g",
+                  ls_cell_name(cell), layers, H, at, e);
+}
+
+/* Every cell at H = 4, which the layers pad to 16 (8 with AVX2), and at
+ * H = 4 with padding off (LSTMSWEEP_PAD=0; check forks each test, so the
+ * setting stays in it). */
+static void check_all_cells(int layers)
+{
+    for (int c = 0; c < LS_NCELLS; c++) {
+        unsetenv("LSTMSWEEP_PAD");
+        ck_assert_int_gt(ls_lstm_padded_hidden(H_), H_);
+        check_gradients(layers, (ls_cell)c, H_);
+        setenv("LSTMSWEEP_PAD", "0", 1);
+        ck_assert_int_eq(ls_lstm_padded_hidden(H_), H_);
+        check_gradients(layers, (ls_cell)c, H_);
+        unsetenv("LSTMSWEEP_PAD");
+    }
+}
+
+START_TEST(test_model_gradients_1_layer) { check_all_cells(1); }
 END_TEST
-START_TEST(test_model_gradients_2_layers) { check_gradients(2); }
+START_TEST(test_model_gradients_2_layers) { check_all_cells(2); }
 END_TEST
-START_TEST(test_model_gradients_3_layers) { check_gradients(3); }
+START_TEST(test_model_gradients_3_layers) { check_all_cells(3); }
+END_TEST
+
+/* A hidden size that is a multiple of the vector width, unpadded as it
+ * is, with two layers (I != H below, H = H above). */
+START_TEST(test_model_gradients_unpadded_16)
+{
+    for (int c = 0; c < LS_NCELLS; c++) {
+        ck_assert_int_eq(ls_lstm_padded_hidden(16), 16);
+        check_gradients(2, (ls_cell)c, 16);
+    }
+}
+END_TEST
+
+/* Mutation: the GRU checked against the other GRU's equations (reset
+ * before vs after the recurrent product) must fail, or the check could
+ * not tell the two forms apart. */
+START_TEST(test_model_gradients_catch_wrong_gru_form)
+{
+    static const ls_cell gru[2] = {LS_CELL_GRU, LS_CELL_LBR_GRU};
+    for (int i = 0; i < 2; i++) {
+        char at[64];
+        ref_mutation = REF_MUTATE_GRU_FORM;
+        double e = gradient_error(1, gru[i], H_, 1, at, sizeof at);
+        ref_mutation = REF_MUTATE_NONE;
+        printf("mutation: %s against the other GRU's reference: %.2e (%s)\n",
+               ls_cell_name(gru[i]), e, at);
+        ck_assert_msg(e > 1e-2, "%s: the wrong GRU form passed (%.3g)",
+                      ls_cell_name(gru[i]), e);
+    }
+}
+END_TEST
+
+/* oneDNN 2.6.3's trap, reproduced (LSTMSWEEP_IMPLICIT_STATES=1: the
+ * layers leave the initial states NULL) and measured for every cell: it
+ * corrupts w_iter's gradient of the LSTM and of the tanh RNN, and the
+ * check catches it there (worst section: a recurrent weight); the GRUs'
+ * gradients stay right.  The figures are printed. */
+START_TEST(test_model_gradients_catch_implicit_state_trap)
+{
+    for (int c = 0; c < LS_NCELLS; c++) {
+        for (int layers = 1; layers <= 2; layers++) {
+            char at[64];
+            setenv("LSTMSWEEP_IMPLICIT_STATES", "1", 1);
+            double e = gradient_error(layers, (ls_cell)c, H_, 1, at, sizeof at);
+            unsetenv("LSTMSWEEP_IMPLICIT_STATES");
+            printf("trap: %-7s L=%d with implicit initial states: %.2e (%s)\n",
+                   ls_cell_name((ls_cell)c), layers, e, at);
+            /* measured on 2.6.3: lstm 0.46 (L=1) and 1.7 (L=2), rnn 1.5
+             * and 1.7, all in w_iter; gru and lbr-gru unaffected (1e-7,
+             * as with explicit states).  Every cell still gets explicit
+             * zero states. */
+            if (c == LS_CELL_LSTM || c == LS_CELL_RNN) {
+                ck_assert_msg(e > 1e-2, "%s L=%d: implicit states passed (%.3g)",
+                              ls_cell_name((ls_cell)c), layers, e);
+                ck_assert_msg(strstr(at, "w_iter"), "%s: worst in %s",
+                              ls_cell_name((ls_cell)c), at);
+            }
+        }
+    }
+}
 END_TEST
 
 /* ---- padding of the hidden size inside ls_lstm ---- */
@@ -354,10 +451,10 @@ END_TEST
  * oneDNN allocates itself (primitives and their descriptors, memory
  * objects, the engine and stream), a few KB a layer.  Destroying the model
  * gives every byte back. */
-static void check_estimate(int H, int L, float dropout, int batch, int n_train,
-                           int eval_batch, int n_test)
+static void check_estimate(ls_cell cell, int H, int L, float dropout, int batch,
+                           int n_train, int eval_batch, int n_test)
 {
-    ls_model_config c = {.T = 6, .I = 3, .H = H, .L = L, .C = 4, .batch = batch,
+    ls_model_config c = {.T = 6, .I = 3, .H = H, .L = L, .cell = cell, .C = 4, .batch = batch,
                          .eval_batch = eval_batch, .dropout = dropout, .seed = 1};
     ls_model *m;
     ls_err err = {0};
@@ -377,7 +474,8 @@ static void check_estimate(int H, int L, float dropout, int batch, int n_train,
         ck_assert(ls_model_predict(m, x, n, probs, &err) == 0);
     }
     size_t live = ls_alloc_live_bytes() - start;
-    ck_assert_msg(est == live, "H=%d L=%d: estimate %zu, allocated %zu", H, L, est, live);
+    ck_assert_msg(est == live, "%s H=%d L=%d: estimate %zu, allocated %zu",
+                  ls_cell_name(cell), H, L, est, live);
     ls_model_destroy(m);
     ck_assert_uint_eq(ls_alloc_live_bytes(), start);
     free(x);
@@ -387,9 +485,13 @@ static void check_estimate(int H, int L, float dropout, int batch, int n_train,
 
 START_TEST(test_model_memory_estimate_matches)
 {
-    check_estimate(8, 1, 0, 10, 25, 16, 40);     /* partial train and eval batches */
-    check_estimate(16, 3, 0.5f, 10, 20, 20, 20); /* dropout buffers, exact batches */
-    check_estimate(12, 2, 0, 32, 20, 64, 50);    /* fewer samples than one batch */
+    check_estimate(LS_CELL_LSTM, 8, 1, 0, 10, 25, 16, 40);     /* partial train and eval batches */
+    check_estimate(LS_CELL_LSTM, 16, 3, 0.5f, 10, 20, 20, 20); /* dropout buffers, exact batches */
+    check_estimate(LS_CELL_LSTM, 12, 2, 0, 32, 20, 64, 50);    /* fewer samples than one batch */
+    for (int cell = 1; cell < LS_NCELLS; cell++) { /* no cell state c */
+        check_estimate((ls_cell)cell, 8, 1, 0, 10, 25, 16, 40);
+        check_estimate((ls_cell)cell, 12, 2, 0.5f, 10, 20, 20, 20);
+    }
 }
 END_TEST
 
@@ -398,7 +500,9 @@ Suite *model_suite(void)
     Suite *s = suite_create("model");
     ls_add_case(s, "Gradients", NULL, NULL,
                 LS_TESTS(test_model_gradients_1_layer, test_model_gradients_2_layers,
-                         test_model_gradients_3_layers));
+                         test_model_gradients_3_layers, test_model_gradients_unpadded_16,
+                         test_model_gradients_catch_wrong_gru_form,
+                         test_model_gradients_catch_implicit_state_trap));
     ls_add_case(s, "Padding", NULL, NULL,
                 LS_TESTS(test_lstm_padding_is_invisible, test_lstm_shared_scratchpad,
                          test_lstm_shared_scratch_growth_failure));

@@ -45,6 +45,8 @@ static void job_of(ls_job *j, int hidden, int layers, int seed)
     j->epochs = 5;
 }
 
+static ls_cell add_cell; /* the cell of the rows add() writes */
+
 /* Append one job row to dir/name; err < 0 leaves test_error empty. */
 static void add(const char *name, int hidden, int layers, int seed, ls_status st,
                 double err, double wall, double sps, const char *msg)
@@ -53,6 +55,7 @@ static void add(const char *name, int hidden, int layers, int seed, ls_status st
     ls_result r;
     ls_err e = {0};
     job_of(&j, hidden, layers, seed);
+    j.cell = add_cell;
     ls_result_init(&r);
     r.status = st;
     r.epochs_run = st == LS_STATUS_OK ? 5 : 2;
@@ -132,7 +135,7 @@ START_TEST(test_report_best_configuration_and_seed_stats)
     ck_assert_double_eq_tol(c.err_min, 0.25, 1e-12);
     ck_assert_double_eq_tol(c.err_max, 0.75, 1e-12);
     ck_assert_double_eq_tol(c.sps_mean, 200, 1e-9);
-    ck_assert_msg(strstr(c.desc, "hidden=8 batch=1000 layers=1 epochs=5") != NULL, "%s", c.desc);
+    ck_assert_msg(strstr(c.desc, "hidden=8 batch=1000 layers=1 cell=lstm epochs=5") != NULL, "%s", c.desc);
     ck_assert_int_eq(ls_report_ranked(r, "bitcount", NULL, 4, &c), LS_EINVAL);
     ck_assert_int_eq(ls_report_ranked(r, "mnist", NULL, 0, &c), LS_EINVAL);
 
@@ -146,6 +149,41 @@ START_TEST(test_report_best_configuration_and_seed_stats)
     o.peak_gflops = 10; /* fastest: A at 2 GFLOP/s */
     text = render(r, &o);
     ck_assert_msg(strstr(text, "= 20.0% of the peak 10.00 GFLOP/s") != NULL, "%s", text);
+    free(text);
+    ls_report_destroy(r);
+}
+END_TEST
+
+/* Results of several cells: the cell is a configuration key, shown where
+ * it varies, and the default pivot makes one table per cell instead of
+ * averaging over them. */
+START_TEST(test_report_cells_are_a_key)
+{
+    ls_report *r;
+    ls_report_opts o;
+    add_cell = LS_CELL_LSTM;
+    add("c.csv", 8, 1, 1, LS_STATUS_OK, 0.5, 2, 100, NULL);
+    add("c.csv", 8, 1, 2, LS_STATUS_OK, 0.25, 2, 100, NULL);
+    add_cell = LS_CELL_GRU;
+    add("c.csv", 8, 1, 1, LS_STATUS_OK, 0.125, 2, 80, NULL);
+    add_cell = LS_CELL_RNN;
+    add("c.csv", 8, 1, 1, LS_STATUS_OK, 0.75, 2, 150, NULL);
+    add_cell = LS_CELL_LSTM;
+    r = load1("c.csv");
+    ls_report_opts_init(&o);
+    o.format = LS_REPORT_CSV;
+    char *csv = render(r, &o);
+    ck_assert_msg(strstr(csv, "\nsummary,configurations,3\n"), "%s", csv);
+    ck_assert(strstr(csv, "\npivot,task,data,metric,hidden,layers,batch,cell,jobs,values,mean\n"));
+    ck_assert(strstr(csv, "\npivot,bitcount,,test_error,8,1,1000,lstm,2,2,0.375\n"));
+    ck_assert(strstr(csv, "\npivot,bitcount,,test_error,8,1,1000,gru,1,1,0.125\n"));
+    ck_assert(strstr(csv, "\npivot,bitcount,,test_error,8,1,1000,rnn,1,1,0.75\n"));
+    free(csv);
+    o.format = LS_REPORT_TEXT;
+    char *text = render(r, &o);
+    ck_assert_msg(strstr(text, "best: hidden=8 batch=1000 layers=1 cell=gru: test error 12.5%"),
+                  "%s", text);
+    ck_assert_msg(strstr(text, "test error (%), batch=1000 cell=rnn"), "%s", text);
     free(text);
     ls_report_destroy(r);
 }
@@ -168,7 +206,7 @@ START_TEST(test_report_pivot_cells)
     ck_assert(strstr(csv, "\npivot,bitcount,,test_error,16,2,1000,2,1,0.3\n"));
     ck_assert(strstr(csv, "\npivot,bitcount,,samples_per_s,8,1,1000,3,3,200\n"));
     ck_assert(!strstr(csv, "\npivot,bitcount,,test_error,32,2,")); /* no such jobs */
-    ck_assert(strstr(csv, "\nconfigs,bitcount,,1,32,1000,1,5,"));
+    ck_assert(strstr(csv, "\nconfigs,bitcount,,1,32,1000,1,lstm,5,"));
     ck_assert(strstr(csv, "\nsummary,configurations,4\n"));
     free(csv);
 
@@ -513,6 +551,7 @@ Suite *report_suite(void)
     tcase_add_checked_fixture(lim, setup, teardown);
     tcase_set_timeout(core, 60); /* gnuplot draws 6 files */
     ls_add_tests(core, LS_TESTS(test_report_best_configuration_and_seed_stats,
+                                test_report_cells_are_a_key,
                                 test_report_pivot_cells, test_report_lists_problem_jobs,
                                 test_report_best_row_per_job,
                                 test_report_mnist_data_sets_kept_apart,

@@ -514,6 +514,51 @@ START_TEST(test_job_ids_pinned)
 }
 END_TEST
 
+/* The cell key (issue #18) leaves every LSTM job as it was: `cell = lstm`
+ * written out or not, the canonical text and the id are those pinned
+ * above, and the text has no "cell=".  Another cell appends " cell=NAME"
+ * to the text, so it is a different job; those ids are pinned too. */
+START_TEST(test_job_ids_cell)
+{
+    static const struct { const char *cell, *id; } want[] = {
+        {"lstm", "d886531723b6c5b7"}, /* pinned_ids[3] */
+        {"gru", "db73bef3777910b8"},
+        {"lbr-gru", "34ea9f8776edaa01"},
+        {"rnn", "39086af3abfe62ca"},
+    };
+    char plain[1024];
+    ls_job j;
+    ls_err err = {0};
+
+    ls_job_defaults(&j, LS_TASK_BITCOUNT);
+    j.bits = 16, j.train_size = 10000, j.batch = 1000, j.epochs = 60, j.hidden = 24;
+    ls_job_canonical(&j, plain, sizeof plain);
+    ck_assert_str_eq(plain, "task=bitcount hidden=24 batch=1000 layers=1 epochs=60 "
+                            "lr=0.001 dropout=0 seed=1 eval_every=0 target_error=-1 "
+                            "bits=16 train_size=10000 val_size=10000");
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        char text[1024], expect[1100], id[LS_JOB_ID_LEN];
+        ck_assert_msg(ls_job_set(&j, "cell", want[i].cell, &err) == 0, "%s", err.msg);
+        ck_assert(ls_job_validate(&j, &err) == 0);
+        ls_job_canonical(&j, text, sizeof text);
+        if (i == 0)
+            snprintf(expect, sizeof expect, "%s", plain);
+        else
+            snprintf(expect, sizeof expect, "%s cell=%s", plain, want[i].cell);
+        ck_assert_str_eq(text, expect);
+        ls_job_id(&j, id);
+        ck_assert_msg(!strcmp(id, want[i].id), "cell %s: id %s, pinned %s",
+                      want[i].cell, id, want[i].id);
+        char v[32];
+        ls_job_get(&j, "cell", v, sizeof v);
+        ck_assert_str_eq(v, want[i].cell);
+    }
+    ck_assert_int_eq(ls_job_set(&j, "cell", "LSTM", &err), LS_EINVAL);
+    ck_assert_msg(strstr(err.msg, "cell"), "%s", err.msg);
+    ck_assert_int_eq(ls_job_set(&j, "cell", "", &err), LS_EINVAL);
+}
+END_TEST
+
 /* The sweep files of experiments/ load (where data/mnist is missing, the
  * only acceptable error is that). */
 START_TEST(test_sweep_experiments_load)
@@ -521,6 +566,7 @@ START_TEST(test_sweep_experiments_load)
     static const struct { const char *file; size_t njobs; } files[] = {
         {"quick.ini", 24}, {"seeds.ini", 27}, {"grid.ini", 180},
         {"mnist-tutorial.ini", 3}, {"bitcount-5000.ini", 3}, {"bitcount-reference.ini", 3},
+        {"cells.ini", 24},
     };
     const char *top = getenv("top_srcdir");
 
@@ -547,7 +593,7 @@ Suite *sweep_suite(void)
     TCase *core = tcase_create("Core"), *limits = tcase_create("Limits");
 
     tcase_add_checked_fixture(core, tmp_setup, tmp_teardown);
-    ls_add_tests(core, LS_TESTS(test_job_useful_threads, test_job_ids_pinned,
+    ls_add_tests(core, LS_TESTS(test_job_useful_threads, test_job_ids_pinned, test_job_ids_cell,
                                 test_sweep_expands_in_order,
                                 test_sweep_ids_stable_and_distinct,
                                 test_sweep_defaults_of_sweep_keys, test_sweep_sweep_keys,

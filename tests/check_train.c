@@ -64,7 +64,7 @@ END_TEST
  * errors as the plain one, sample by sample, for 1 to 3 layers, padded and unpadded hidden
  * sizes, and chunks from 2 to the largest allowed; and hold exactly the
  * bytes it estimated. */
-static void check_prefix(int bits, int H, int L, int epochs)
+static void check_prefix_cell(ls_cell cell, int bits, int H, int L, int epochs)
 {
     ls_job j = small_job();
     ls_dataset *ds = NULL;
@@ -72,7 +72,7 @@ static void check_prefix(int bits, int H, int L, int epochs)
     ls_result r;
     ls_err err = {0};
 
-    j.bits = bits, j.hidden = H, j.layers = L, j.epochs = epochs;
+    j.bits = bits, j.hidden = H, j.layers = L, j.epochs = epochs, j.cell = cell;
     j.train_size = (1L << bits) / 3;
     ck_assert(ls_train_load_data(&j, &ds, &err) == 0);
     ck_assert_msg(ls_train(&j, ds, NULL, &r, &m, &err) == 0, "%s", err.msg);
@@ -81,8 +81,8 @@ static void check_prefix(int bits, int H, int L, int epochs)
     ck_assert(ls_evaluate(m, ds, &plain, &plain_val, &err) == 0);
     ck_assert_uint_gt(ds->n_val, 0);
     /* a model between chance and perfect, so that errors are counted */
-    ck_assert_msg(plain > 0.01 && plain < 0.7, "bits %d H %d L %d: error %g",
-                  bits, H, L, plain);
+    ck_assert_msg(plain > 0.01 && plain < 0.7, "%s bits %d H %d L %d: error %g",
+                  ls_cell_name(cell), bits, H, L, plain);
     int biggest = ls_prefix_eval_chunk(ds, c);
     ck_assert_int_eq(biggest, 1 << (bits - 2));
     for (int nmax = 2; nmax <= biggest; nmax *= 4) {
@@ -94,8 +94,8 @@ static void check_prefix(int bits, int H, int L, int epochs)
                           ls_prefix_eval_estimate_bytes(c, bits, nmax));
         ck_assert_msg(ls_prefix_evaluate(p, m, &tree, &tree_val, &err) == 0, "%s", err.msg);
         ck_assert_msg(fabs(tree - plain) * (double)ds->n_test < 0.5,
-                      "bits %d H %d L %d chunk %d: prefix tree %.6f, plain %.6f",
-                      bits, H, L, nmax, tree, plain);
+                      "%s bits %d H %d L %d chunk %d: prefix tree %.6f, plain %.6f",
+                      ls_cell_name(cell), bits, H, L, nmax, tree, plain);
         ck_assert_msg(fabs(tree_val - plain_val) * (double)ds->n_val < 0.5,
                       "bits %d H %d L %d chunk %d: validation, prefix tree %.6f, plain %.6f",
                       bits, H, L, nmax, tree_val, plain_val);
@@ -104,6 +104,21 @@ static void check_prefix(int bits, int H, int L, int epochs)
     ls_model_destroy(m);
     ls_dataset_destroy(ds);
 }
+
+static void check_prefix(int bits, int H, int L, int epochs)
+{
+    check_prefix_cell(LS_CELL_LSTM, bits, H, L, epochs);
+}
+
+/* The cells without a cell state carry h alone down the tree. */
+START_TEST(test_prefix_eval_matches_plain_cells)
+{
+    for (int c = 1; c < LS_NCELLS; c++) {
+        check_prefix_cell((ls_cell)c, 10, 5, 1, 20);
+        check_prefix_cell((ls_cell)c, 8, 16, 3, 30);
+    }
+}
+END_TEST
 
 START_TEST(test_prefix_eval_matches_plain)
 {
@@ -392,6 +407,87 @@ static void expect_load_error(const char *path, const char *what)
                   "message '%s' lacks '%s'", err.msg, what);
 }
 
+/* A model file says its cell: a GRU comes back a GRU with the same
+ * predictions; a file of version 1 (no cell field, from before the
+ * other cells) loads as the LSTM it is. */
+START_TEST(test_modelfile_cells)
+{
+    static unsigned char b[1 << 16];
+    enum { CELL_AT = 16 + 48 }; /* after the prefix and version 1's header */
+    ls_job j = small_job();
+    ls_model *m, *back;
+    ls_modelfile_info info;
+    ls_err err = {0};
+    char path[128];
+    float pa[11 * 4], pb[11 * 4], x[10 * 4];
+
+    for (int i = 0; i < 40; i++)
+        x[i] = (float)((i * 5) % 3 == 0);
+    j.epochs = 2;
+    snprintf(path, sizeof path, "%s/c.lsm", tmpdir);
+    for (int c = 0; c < LS_NCELLS; c++) {
+        j.cell = (ls_cell)c;
+        run_job(&j, &m, 0);
+        ck_assert(ls_modelfile_save(path, m, &j, &err) == 0);
+        ck_assert_msg(ls_modelfile_load(path, &back, &info, &err) == 0, "%s", err.msg);
+        ck_assert_int_eq(info.cfg.cell, c);
+        ck_assert_uint_eq(ls_model_nparams(back), ls_model_nparams(m));
+        ck_assert(ls_model_predict(m, x, 4, pa, &err) == 0);
+        ck_assert(ls_model_predict(back, x, 4, pb, &err) == 0);
+        ck_assert(memcmp(pa, pb, sizeof pa) == 0);
+        ls_model_destroy(back);
+        if (c != LS_CELL_LSTM) {
+            ls_model_destroy(m);
+            continue;
+        }
+        /* the LSTM's file as version 1 wrote it */
+        size_t n = read_bytes(path, b, sizeof b);
+        ck_assert(b[8] == 2 && b[12] == 52 && b[CELL_AT] == 0);
+        b[8] = 1, b[12] = 48;
+        memmove(b + CELL_AT, b + CELL_AT + 4, n - CELL_AT - 4);
+        n -= 4;
+        uint32_t crc = ls_crc32(b, n - 4);
+        for (int i = 0; i < 4; i++)
+            b[n - 4 + i] = (unsigned char)(crc >> (8 * i));
+        write_bytes(path, b, n);
+        ck_assert_msg(ls_modelfile_load(path, &back, &info, &err) == 0, "%s", err.msg);
+        ck_assert_int_eq(info.cfg.cell, LS_CELL_LSTM);
+        ck_assert(memcmp(ls_model_params(m), ls_model_params(back),
+                         ls_model_nparams(m) * sizeof(float)) == 0);
+        ls_model_destroy(back);
+        ls_model_destroy(m);
+    }
+    /* an unknown cell is refused by name */
+    j.cell = LS_CELL_GRU;
+    run_job(&j, &m, 0);
+    ck_assert(ls_modelfile_save(path, m, &j, &err) == 0);
+    ls_model_destroy(m);
+    size_t n = read_bytes(path, b, sizeof b);
+    b[CELL_AT] = 9;
+    uint32_t crc = ls_crc32(b, n - 4);
+    for (int i = 0; i < 4; i++)
+        b[n - 4 + i] = (unsigned char)(crc >> (8 * i));
+    write_bytes(path, b, n);
+    expect_load_error(path, "unknown cell");
+}
+END_TEST
+
+/* Every cell learns the small bitcount problem (chance: ~75% error). */
+START_TEST(test_train_cells_learn_bitcount)
+{
+    for (int c = 0; c < LS_NCELLS; c++) {
+        ls_job j = small_job();
+        j.cell = (ls_cell)c;
+        ls_result r = run_job(&j, NULL, 0);
+        printf("%-7s bits 10 H16 60 epochs: test error %.4f, loss %.4f\n",
+               ls_cell_name(j.cell), r.test_error, r.train_loss);
+        ck_assert_int_eq(r.status, LS_STATUS_OK);
+        ck_assert_msg(r.test_error >= 0 && r.test_error < 0.25, "%s: test error %.3f",
+                      ls_cell_name(j.cell), r.test_error);
+    }
+}
+END_TEST
+
 START_TEST(test_modelfile_rejects_bad_files)
 {
     static unsigned char b[1 << 16];
@@ -494,6 +590,40 @@ START_TEST(test_checkpoint_resume_is_bit_identical)
     ck_assert(access(ckpt, F_OK) == 0);
     ls_train_forget_checkpoint(ckpt, &r);
     ck_assert(access(ckpt, F_OK) != 0);
+    ls_model_destroy(full);
+    ls_model_destroy(rest);
+}
+END_TEST
+
+/* A GRU job resumes bit-identically too; its checkpoint is the LSTM
+ * job's format (the cell is in the job id, which the checkpoint checks,
+ * and in the parameter count), and an LSTM job with the same other keys
+ * refuses it and starts afresh. */
+START_TEST(test_checkpoint_resume_cells)
+{
+    ls_job j = small_job();
+    ls_result r;
+    char ckpt[128];
+    j.epochs = 6;
+    j.cell = LS_CELL_LBR_GRU;
+    snprintf(ckpt, sizeof ckpt, "%s/job.ckpt", tmpdir);
+    ls_model *full = train_ckpt(&j, NULL, 0, &r);
+    ls_model_destroy(train_ckpt(&j, ckpt, 1, &r));
+    ck_assert_int_eq(r.status, LS_STATUS_INTERRUPTED);
+    static unsigned char b[1 << 16];
+    char other[160];
+    snprintf(other, sizeof other, "%s/lstm.ckpt", tmpdir);
+    write_bytes(other, b, read_bytes(ckpt, b, sizeof b));
+    ls_job lstm = j;
+    lstm.cell = LS_CELL_LSTM;
+    ls_model_destroy(train_ckpt(&lstm, other, 0, &r));
+    ck_assert_msg(strstr(r.message, "restarted from epoch 0"), "%s", r.message);
+    ls_model *rest = train_ckpt(&j, ckpt, 0, &r);
+    ck_assert_int_eq(r.status, LS_STATUS_OK);
+    ck_assert_int_eq(r.epochs_run, 6);
+    ck_assert_msg(!strstr(r.message, "restarted"), "%s", r.message);
+    ck_assert(memcmp(ls_model_params(full), ls_model_params(rest),
+                     ls_model_nparams(full) * sizeof(float)) == 0);
     ls_model_destroy(full);
     ls_model_destroy(rest);
 }
@@ -618,7 +748,8 @@ Suite *train_suite(void)
     TCase *files = tcase_create("ModelFile");
 
     ls_add_tests(core, LS_TESTS(test_train_learns_bitcount, test_train_deterministic,
-                                test_prefix_eval_matches_plain,
+                                test_prefix_eval_matches_plain, test_prefix_eval_matches_plain_cells,
+                                test_train_cells_learn_bitcount,
                                 test_prefix_eval_refuses_images,
                                 test_train_memory_estimate_is_the_peak,
                                 test_train_allocation_failures, test_train_partial_batch,
@@ -626,8 +757,10 @@ Suite *train_suite(void)
                                 test_train_target_error_stops_early,
                                 test_train_stop_flag_interrupts, test_train_invalid_job_fails));
     tcase_add_checked_fixture(files, tmp_setup, tmp_teardown);
-    ls_add_tests(files, LS_TESTS(test_modelfile_round_trip, test_modelfile_rejects_bad_files,
+    ls_add_tests(files, LS_TESTS(test_modelfile_round_trip, test_modelfile_cells,
+                                 test_modelfile_rejects_bad_files,
                                  test_checkpoint_resume_is_bit_identical,
+                                 test_checkpoint_resume_cells,
                                  test_checkpoint_corrupt_restarts_from_scratch,
                                  test_checkpoint_mid_epoch_resume_is_bit_identical,
                                  test_checkpoint_version_1_still_loads));

@@ -58,12 +58,22 @@ double ref_lstm_loss(const ls_model_config *c, const double *p,
                        malloc(sizeof(double) * T * n * H)};
     double loss = 0;
 
+    /* gates of the weights and of the bias of each cell, by hand here
+     * (not from cell.c): (i f c~ o), (u r o), (u r o) + u', one */
+    int G = c->cell == LS_CELL_LSTM ? 4 : c->cell == LS_CELL_RNN ? 1 : 3;
+    int Gb = c->cell == LS_CELL_LBR_GRU ? 4 : G;
     for (int l = 0; l < c->L; l++) {
         int I = l == 0 ? c->I : H;
-        const double *wl = p + off, *wi = wl + (size_t)I * 4 * H;
-        const double *b = wi + (size_t)H * 4 * H;
-        off += (size_t)I * 4 * H + (size_t)H * 4 * H + 4 * (size_t)H;
-        ref_layer(T, n, I, H, wl, wi, b, in, bufs[l % 2]);
+        const double *wl = p + off, *wi = wl + (size_t)I * G * H;
+        const double *b = wi + (size_t)H * G * H;
+        off += (size_t)I * G * H + (size_t)H * G * H + (size_t)Gb * H;
+        if (c->cell == LS_CELL_LSTM)
+            ref_layer(T, n, I, H, wl, wi, b, in, bufs[l % 2]);
+        else if (c->cell == LS_CELL_RNN)
+            ref_rnn_layer(T, n, I, H, wl, wi, b, in, bufs[l % 2]);
+        else
+            ref_gru_layer(c->cell == LS_CELL_LBR_GRU, T, n, I, H, wl, wi, b, in,
+                          bufs[l % 2]);
         in = bufs[l % 2];
     }
     const double *w = p + off, *bd = w + (size_t)H * C;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# valgrind.sh - memcheck on a short `train` (with --save and --results) and
-# a short sweep: no invalid accesses, no definite leaks.  Skips (77)
+# valgrind.sh - memcheck on a short `train` (with --save and --results), one
+# of a GRU, and a short sweep: no invalid accesses, no definite leaks.  Skips (77)
 # without valgrind, and under the sanitizer build (ASan and valgrind do not
 # mix).
 set -uo pipefail
@@ -14,7 +14,10 @@ fail=0
 "${vg[@]}" "$ls" train --task bitcount --bits 8 --train-size 100 --hidden 8 --batch 32 \
     --epochs 2 --threads 1 --quiet --save "$t/m.lsm" --results "$t/r.csv" || fail=$((fail + 1))
 "${vg[@]}" "$ls" predict --model "$t/m.lsm" 01010011 >/dev/null || fail=$((fail + 1))
+# a cell without a cell state: no c memories, h alone down the prefix tree
+"${vg[@]}" "$ls" train --task bitcount --bits 8 --train-size 100 --hidden 8 --batch 32 \
+    --epochs 2 --threads 1 --quiet --cell lbr-gru || fail=$((fail + 1))
 printf '[sweep]\nresults = %s/s.csv\n[bitcount]\nbits = 8\ntrain_size = 100\nbatch = 32\nhidden = 4, 8\nepochs = 2\n' "$t" > "$t/s.ini"
 "${vg[@]}" "$ls" run "$t/s.ini" --quiet || fail=$((fail + 1))
-echo "valgrind: $((3 - fail)) passed, $fail failed"
+echo "valgrind: $((4 - fail)) passed, $fail failed"
 [ "$fail" = 0 ]

@@ -14,7 +14,8 @@
  * adds the position in the epoch; version 1 files (epoch boundaries only)
  * still load, as position 0.  Written with ls_file_replace (durable.h), so
  * a crash leaves the old checkpoint or the new one, never a mix.  Loading
- * verifies length, checksum, job id and shapes: a truncated or corrupt file
+ * verifies length, checksum, job id and shapes (the cell is in the job id
+ * and the parameter count, so no field of its own): a truncated or corrupt file
  * is LS_EFORMAT, and the caller starts the job from scratch with a warning
  * instead of loading garbage.  Errors: LS_EIO, LS_EFORMAT, LS_ENOMEM, with
  * the path in the message.  Threading: none; one caller per file.

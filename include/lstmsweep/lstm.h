@@ -1,4 +1,7 @@
-/* lstm.h - one unidirectional LSTM layer on oneDNN's `lstm` primitive.
+/* lstm.h - one unidirectional recurrent layer on oneDNN's RNN primitives:
+ * an LSTM (`lstm`), or with ls_lstm_create_cell a GRU (`gru`), a
+ * linear-before-reset GRU (`lbr_gru`) or a tanh RNN (`vanilla_rnn`), see
+ * cell.h.  The name stays ls_lstm; every function takes any cell.
  *
  * An ls_lstm holds the primitives, layouts, workspace and scratchpad of one
  * layer for one (T, N, I, H) shape, created once and executed every step:
@@ -10,14 +13,20 @@
  * dnnl_memory_set_data_handle, which costs nothing):
  *   src      (T, N, I)  tnc      input sequence
  *   dst      (T, N, H)  tnc      hidden state of every step
- *   w_layer  (I, 4, H)  ldigo    input weights, gates in oneDNN order
- *                                (i, f, c~, o)
- *   w_iter   (H, 4, H)  ldigo    recurrent weights
- *   bias     (4, H)     ldgo
- * The initial states h0 and c0 are zero.  They are passed to oneDNN as
- * explicit zero tensors, never as NULL: oneDNN 2.6.3 computes a wrong
- * diff_weights_iter when the initial state is omitted (see
- * shared/docs/onednn-2.6.md; tests/check_model.c catches a regression).
+ *   w_layer  (I, G, H)  ldigo    input weights, gates in oneDNN order
+ *                                (i, f, c~, o) for the LSTM, G = 4;
+ *                                (u, r, o) for the GRUs, G = 3; G = 1 RNN
+ *   w_iter   (H, G, H)  ldigo    recurrent weights
+ *   bias     (Gb, H)    ldgo     Gb = G, but 4 for lbr-gru (u, r, o, u')
+ * (G and Gb: ls_cell_gates, ls_cell_bias_gates.)
+ * The initial states h0 (and c0 for the LSTM) are zero.  They are passed
+ * to oneDNN as explicit zero tensors, never as NULL: oneDNN 2.6.3 computes
+ * a wrong diff_weights_iter when the initial state is omitted, for the
+ * LSTM and (measured by tests/check_model.c) for the tanh RNN; the GRUs'
+ * gradients were right either way, and get explicit states all the same
+ * (shared/docs/onednn-2.6.md; check_model catches a regression).
+ * LSTMSWEEP_IMPLICIT_STATES=1 in the environment at creation passes NULL
+ * instead, to reproduce the trap in tests; never use it otherwise.
  *
  * Errors: LS_EDNNL with dnnl_status2str() text, LS_ENOMEM.  Not thread-safe:
  * one ls_lstm is used by one thread (whose OpenMP team oneDNN then uses).
@@ -29,9 +38,19 @@
 
 #include <oneapi/dnnl/dnnl.h>
 
+#include "lstmsweep/cell.h"
 #include "lstmsweep/error.h"
 
 typedef struct ls_lstm ls_lstm;
+struct ls_lstm_scratch;
+
+/* The general constructor: a layer of `cell` with Hp >= H hidden units in
+ * its primitives (0: ls_lstm_padded_hidden(H)), its scratchpad on
+ * `scratch` if non-NULL (see ls_lstm_create_shared), else its own.  The
+ * three below are it for the LSTM. */
+int ls_lstm_create_cell(ls_lstm **out, dnnl_engine_t engine, ls_cell cell,
+                        int T, int N, int I, int H, int Hp, int training,
+                        struct ls_lstm_scratch *scratch, ls_err *err);
 
 int ls_lstm_create(ls_lstm **out, dnnl_engine_t engine, int T, int N, int I,
                    int H, int training, ls_err *err);
@@ -85,6 +104,10 @@ void ls_lstm_set_last_step_only(ls_lstm *l, int on);
  * there: what ls_lstm_create_shared needs of its ls_lstm_scratch. */
 size_t ls_lstm_estimate_bytes(dnnl_engine_t engine, int T, int N, int I,
                               int H, int training, size_t *scratch);
+/* The same for a layer of any cell (ls_lstm_create_cell with Hp = 0). */
+size_t ls_lstm_estimate_bytes_cell(dnnl_engine_t engine, ls_cell cell, int T,
+                                   int N, int I, int H, int training,
+                                   size_t *scratch);
 
 /* dst = LSTM(src).  In a training layer this also fills the workspace the
  * next ls_lstm_backward needs. */
@@ -95,7 +118,8 @@ int ls_lstm_forward(ls_lstm *l, dnnl_stream_t s, const float *src,
 /* Forward on an inference layer from given initial states h0, c0 (N, H)
  * instead of zero; also returns the final cell state c_last (N, H) (the
  * final hidden state is dst's last step).  For evaluations that continue
- * shared prefixes (prefix.h). */
+ * shared prefixes (prefix.h).  Cells without a cell state (all but the
+ * LSTM) ignore c0 and c_last, which may then be NULL. */
 int ls_lstm_forward_states(ls_lstm *l, dnnl_stream_t s, const float *src,
                            const float *w_layer, const float *w_iter,
                            const float *bias, const float *h0, const float *c0,

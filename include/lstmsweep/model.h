@@ -1,4 +1,7 @@
-/* model.h - an L-layer LSTM sequence classifier trained with Adam.
+/* model.h - an L-layer recurrent sequence classifier trained with Adam;
+ * the recurrent cell is an LSTM (the default) or a GRU, a
+ * linear-before-reset GRU or a tanh RNN (cell.h).  "LSTM layer" below
+ * stands for a layer of any of them.
  *
  *   x (T, N, I) -> LSTM layer 0 -> [dropout] -> ... -> LSTM layer L-1
  *     -> [dropout] -> h at the last step (N, H) -> dense (H -> C) -> softmax
@@ -10,17 +13,22 @@
  *
  * Parameters live in one flat float array, so Adam is one loop and a model
  * file is one block.  Sections, in this order (see ls_model_param_view):
- *   for each layer l:  w_layer[l] (I_l, 4, H) ldigo, w_iter[l] (H, 4, H)
- *                      ldigo, bias[l] (4, H) ldgo; I_0 = I, I_l = H after;
- *                      gate order (i, f, c~, o)
+ *   for each layer l:  w_layer[l] (I_l, G, H) ldigo, w_iter[l] (H, G, H)
+ *                      ldigo, bias[l] (Gb, H) ldgo; I_0 = I, I_l = H after;
+ *                      G = 4, gate order (i, f, c~, o) for the LSTM;
+ *                      G = 3 (u, r, o) for gru and lbr-gru, whose bias
+ *                      has Gb = 4 rows (u, r, o, u'); G = Gb = 1 for rnn
  *   dense w (H, C) row-major, dense b (C).
  * Gradients use the same layout.
  *
- * Initialization: the LSTM as Keras/TensorFlow do (with a uniform
- * recurrent matrix in place of the orthogonal one): w_layer ~
- * U(+-sqrt(6/(I_l+4H))), w_iter ~ U(+-sqrt(6/(H+4H))), bias 0 except the
- * forget gate at 1.0; the dense layer as the bitcount reference tutorial
- * does: w ~ N(0, 1) truncated at 2 sigma, b = 0.1.
+ * Initialization, every cell the same way: Keras/TensorFlow's
+ * glorot_uniform over the whole kernel for the input weights, w_layer ~
+ * U(+-sqrt(6/(I_l+G H))); a uniform recurrent matrix in place of Keras'
+ * orthogonal one, w_iter ~ U(+-sqrt(6/(H+G H))); bias 0, except the LSTM's
+ * forget gate at 1.0 (Keras' unit_forget_bias); the dense layer as the
+ * bitcount reference tutorial does: w ~ N(0, 1) truncated at 2 sigma,
+ * b = 0.1.  The LSTM's is unchanged from before the other cells (same
+ * draws, same order).
  *
  * Errors: LS_EINVAL (bad shape), LS_ENOMEM, LS_EDNNL (oneDNN status text).
  * A model is used by one thread at a time; its oneDNN calls run on that
@@ -33,6 +41,7 @@
 #include <stdint.h>
 
 #include "lstmsweep/alloc.h"
+#include "lstmsweep/cell.h"
 #include "lstmsweep/error.h"
 
 typedef struct ls_model_config {
@@ -40,6 +49,7 @@ typedef struct ls_model_config {
     int I;          /* input features per step */
     int H;          /* hidden units per layer */
     int L;          /* LSTM layers */
+    ls_cell cell;   /* recurrent cell (0 = lstm) */
     int C;          /* classes */
     int batch;      /* training mini-batch size */
     int eval_batch; /* inference batch size (0: chosen from the shape) */

@@ -1,12 +1,15 @@
 /* modelfile.h - saving and loading trained models.
  *
- * Format (version 1, little-endian):
+ * Format (version 2, little-endian):
  *   "LSTMSWP\0"  8-byte magic
- *   u32 version, u32 header_bytes (= 48)
+ *   u32 version, u32 header_bytes (= 52)
  *   header: i32 task, bits, T, I, H, L, C; f32 dropout; u64 seed;
- *           u64 nparams
- *   f32 params[nparams]    layout of model.h
+ *           u64 nparams; i32 cell (cell.h: 0 lstm, 1 gru, 2 lbr-gru,
+ *           3 rnn)
+ *   f32 params[nparams]    layout of model.h (for that cell)
  *   u32 crc32 (zlib) of every byte before it
+ * Version 1 (header_bytes 48, no cell: written before the other cells
+ * existed) still loads, as an LSTM.  Saving writes version 2.
  * Saving goes through ls_file_replace (durable.h), so a crash never leaves
  * a half-written model under the real name.  Loading checks
  * magic, version, length, checksum and that nparams matches the shape; each

@@ -19,6 +19,9 @@
  * Every oneDNN call is an inference LSTM primitive with N = nmax, so
  * memory is bounded: one chunk of states per level.
  *
+ * Every cell (cell.h) works: the LSTM carries (h, c) down the tree, the
+ * GRUs and the RNN h alone (no cell-state buffers are allocated for them).
+ *
  * Ownership: an ls_prefix_eval holds its own oneDNN layers and buffers
  * (their bytes estimated exactly beforehand by
  * ls_prefix_eval_estimate_bytes) and reads the model's parameters at each

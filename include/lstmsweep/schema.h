@@ -8,7 +8,7 @@
  *
  *   name   the column's name; also the ls_job / ls_result field it holds
  *          (the row writer and reader reach the field through it)
- *   type   TEXT (CSV-quoted as needed), TASK, STATUS (their names), INT,
+ *   type   TEXT (CSV-quoted as needed), TASK, STATUS, CELL (their names), INT,
  *          LONG, U64 (%d %ld %llu), REAL (formatted with csv)
  *   from   where the value lives:
  *            GEN      computed as the row is written (job id, host facts);
@@ -25,6 +25,9 @@
  *                      canonical text)
  *            BITCOUNT  the column belongs to that task: other tasks' rows
  *            MNIST     leave it empty, and their canonical text leaves it out
+ *            DEFAULT   never empty in the row, but the canonical text leaves
+ *                      it out while it holds its default (cell = lstm), so
+ *                      the jobs from before the column keep their ids
  *   id     place in the canonical job text (1 first), 0 if not part of the
  *          job's identity.  Changing it, or adding an identity column,
  *          changes every job id (tests/check_sweep.c pins them).
@@ -60,6 +63,8 @@
       "training mini-batch size") SEP                                          \
     X(layers,        INT,    KEY,     NEVER,    4, "",                         \
       "stacked LSTM layers") SEP                                               \
+    X(cell,          CELL,   KEY,     DEFAULT,  15, "",                        \
+      "lstm | gru (Keras) | lbr-gru (PyTorch, cuDNN) | rnn (tanh)") SEP         \
     X(epochs,        INT,    KEY,     NEVER,    5, "",                         \
       "maximum epochs") SEP                                                    \
     X(lr,            REAL,   KEY,     NEVER,    6, "%.6g",                     \
@@ -112,7 +117,7 @@
 enum { LS_RESULTS_SCHEMA(LS_SCHEMA_ENUM_, ) LS_NCOLUMNS };
 
 typedef enum {
-    LS_TYPE_TEXT, LS_TYPE_TASK, LS_TYPE_STATUS,
+    LS_TYPE_TEXT, LS_TYPE_TASK, LS_TYPE_STATUS, LS_TYPE_CELL,
     LS_TYPE_INT, LS_TYPE_LONG, LS_TYPE_U64, LS_TYPE_REAL
 } ls_col_type;
 
@@ -121,7 +126,8 @@ typedef enum {
 } ls_col_from;
 
 typedef enum {
-    LS_EMPTY_NEVER, LS_EMPTY_OPT, LS_EMPTY_BITCOUNT, LS_EMPTY_MNIST
+    LS_EMPTY_NEVER, LS_EMPTY_OPT, LS_EMPTY_BITCOUNT, LS_EMPTY_MNIST,
+    LS_EMPTY_DEFAULT
 } ls_col_empty;
 
 /* One column, as readers see it (a report's column table, a checker). */
@@ -163,7 +169,7 @@ typedef enum {
  * job's; a column whose struct is not given is "" (job must be given for
  * GEN columns: the job id).  Returns the length, or -1 with buf "" when
  * the column does not apply to job's task (BITCOUNT, MNIST; LS_FORM_KEY
- * always applies). */
+ * always applies) or, in LS_FORM_CANON, holds its default (DEFAULT). */
 int ls_column_format(const ls_column *c, ls_form form, const struct ls_job *job,
                      const struct ls_result *r, char *buf, size_t len);
 

@@ -21,7 +21,7 @@ static void train_usage(FILE *f)
     ls_job_defaults(&defs[0], LS_TASK_BITCOUNT);
     ls_job_defaults(&defs[1], LS_TASK_MNIST);
     fprintf(f, "usage: lstmsweep train --task bitcount|mnist [OPTIONS]\n\n"
-               "Train one LSTM classifier and report its test error.\n\n"
+               "Train one recurrent classifier (LSTM, GRU or RNN: --cell) and report its test error.\n\n"
                "Job options (defaults: bitcount / mnist):\n");
     for (int i = 1; i < ls_job_key_count(); i++) {
         const ls_job_key *k = ls_job_key_at(i);
@@ -152,8 +152,10 @@ static void summary(const train_cli *c, const ls_result *r, const ls_dataset *ds
     char id[LS_JOB_ID_LEN], wall[32];
     ls_job_id(&c->job, id);
     ls_sys_format_duration(r->wall_s, wall, sizeof wall);
-    fprintf(stderr, "%s %s H%d B%d L%d: %s after %d epochs", id,
+    fprintf(stderr, "%s %s H%d B%d L%d%s%s: %s after %d epochs", id,
             ls_task_name(c->job.task), c->job.hidden, c->job.batch, c->job.layers,
+            c->job.cell == LS_CELL_LSTM ? "" : " ",
+            c->job.cell == LS_CELL_LSTM ? "" : ls_cell_name(c->job.cell),
             ls_status_name(r->status), r->epochs_run);
     if (r->val_error >= 0)
         fprintf(stderr, ", validation error %.4f%% of %zu", 100 * r->val_error,

@@ -1,5 +1,9 @@
-/* lstm.c - one LSTM layer on oneDNN 2.6's lstm primitive (op-descriptor C
- * API).  See include/lstmsweep/lstm.h for the contract.
+/* lstm.c - one recurrent layer on oneDNN 2.6's lstm, gru, lbr_gru or
+ * vanilla_rnn primitive (op-descriptor C API).  See include/lstmsweep/lstm.h
+ * for the contract.  The cells differ only in their descriptors
+ * (fwd_desc_init, bwd_desc_init), their gate counts (the weight and bias
+ * shapes) and whether there is a cell state c (memories for it exist for
+ * the LSTM alone); everything below holds for each.
  *
  * Layout decisions, measured on Debian's oneDNN 2.6.3:
  *  - forward accepts the plain ldigo weights the model keeps, so forward
@@ -31,6 +35,9 @@
 #define MAX_OWN 32
 
 struct ls_lstm {
+    ls_cell cell;
+    int G, Gb; /* gates of the weights and of the bias (cell.h) */
+    int trap;  /* LSTMSWEEP_IMPLICIT_STATES: initial states left NULL */
     int T, N, I, H, training;
     int Hp; /* hidden size of the primitives: H, or H padded (> H) */
     int last_only; /* ls_lstm_set_last_step_only */
@@ -113,31 +120,33 @@ static int buf_own(ls_lstm *l, float **out, size_t count, ls_err *err)
 
 /* Floats of the padded copies a layer of this shape holds (0 if Hp == H);
  * the one formula both the allocation and the estimate use. */
-static size_t pad_floats(int T, int N, int I, int H, int Hp, int training)
+static size_t pad_floats(ls_cell cell, int T, int N, int I, int H, int Hp,
+                         int training)
 {
+    size_t G = (size_t)ls_cell_gates(cell), Gb = (size_t)ls_cell_bias_gates(cell);
     if (Hp == H)
         return 0;
-    size_t w = (size_t)I * 4 * Hp + (size_t)Hp * 4 * Hp + 4 * (size_t)Hp;
+    size_t w = (size_t)I * G * Hp + (size_t)Hp * G * Hp + Gb * (size_t)Hp;
     size_t seq = (size_t)T * N * Hp;
     return training ? 2 * w + 2 * seq : w + seq;
 }
 
 static int create_padded(ls_lstm *l, ls_err *err)
 {
-    size_t T = l->T, N = l->N, I = l->I, Hp = l->Hp;
+    size_t T = l->T, N = l->N, I = l->I, Hp = l->Hp, G = l->G, Gb = l->Gb;
     int rc;
 
     if (l->Hp == l->H)
         return 0;
-    if ((rc = buf_own(l, &l->pw_layer, I * 4 * Hp, err)) ||
-        (rc = buf_own(l, &l->pw_iter, Hp * 4 * Hp, err)) ||
-        (rc = buf_own(l, &l->pbias, 4 * Hp, err)) ||
+    if ((rc = buf_own(l, &l->pw_layer, I * G * Hp, err)) ||
+        (rc = buf_own(l, &l->pw_iter, Hp * G * Hp, err)) ||
+        (rc = buf_own(l, &l->pbias, Gb * Hp, err)) ||
         (rc = buf_own(l, &l->pdst, T * N * Hp, err)))
         return rc;
     if (l->training &&
-        ((rc = buf_own(l, &l->pg_w_layer, I * 4 * Hp, err)) ||
-         (rc = buf_own(l, &l->pg_w_iter, Hp * 4 * Hp, err)) ||
-         (rc = buf_own(l, &l->pg_bias, 4 * Hp, err)) ||
+        ((rc = buf_own(l, &l->pg_w_layer, I * G * Hp, err)) ||
+         (rc = buf_own(l, &l->pg_w_iter, Hp * G * Hp, err)) ||
+         (rc = buf_own(l, &l->pg_bias, Gb * Hp, err)) ||
          (rc = buf_own(l, &l->pdiff_dst, T * N * Hp, err))))
         return rc;
     return 0;
@@ -173,10 +182,10 @@ static void copy_rows(float *restrict to, size_t to_ld,
 static void pack_weights(ls_lstm *l, const float *w_layer, const float *w_iter,
                          const float *bias)
 {
-    size_t H = l->H, Hp = l->Hp;
-    copy_rows(l->pw_layer, Hp, w_layer, H, (size_t)l->I * 4, H);
-    copy_rows(l->pw_iter, Hp, w_iter, H, H * 4, H);
-    copy_rows(l->pbias, Hp, bias, H, 4, H);
+    size_t H = l->H, Hp = l->Hp, G = l->G;
+    copy_rows(l->pw_layer, Hp, w_layer, H, (size_t)l->I * G, H);
+    copy_rows(l->pw_iter, Hp, w_iter, H, H * G, H);
+    copy_rows(l->pbias, Hp, bias, H, (size_t)l->Gb, H);
 }
 
 int ls_lstm_padded_hidden(int H)
@@ -238,10 +247,12 @@ struct lstm_mds {
     dnnl_memory_desc_t w_layer_any, w_iter_any;
 };
 
-static void lstm_mds_init(struct lstm_mds *d, int T, int N, int I, int H)
+static void lstm_mds_init(struct lstm_mds *d, ls_cell cell, int T, int N,
+                          int I, int H)
 {
+    int G = ls_cell_gates(cell), Gb = ls_cell_bias_gates(cell);
     dnnl_dims_t src = {T, N, I}, dst = {T, N, H}, iter = {1, 1, N, H};
-    dnnl_dims_t wl = {1, 1, I, 4, H}, wi = {1, 1, H, 4, H}, b = {1, 1, 4, H};
+    dnnl_dims_t wl = {1, 1, I, G, H}, wi = {1, 1, H, G, H}, b = {1, 1, Gb, H};
 
     md_init(&d->src, 3, src, dnnl_tnc);
     md_init(&d->dst, 3, dst, dnnl_tnc);
@@ -251,6 +262,68 @@ static void lstm_mds_init(struct lstm_mds *d, int T, int N, int I, int H)
     md_init(&d->bias, 4, b, dnnl_ldgo);
     md_init(&d->w_layer_any, 5, wl, dnnl_format_tag_any);
     md_init(&d->w_iter_any, 5, wi, dnnl_format_tag_any);
+}
+
+/* The forward descriptor of `cell`.  With trap set, the initial states
+ * are left implicit (NULL): oneDNN's own zero state, which gives wrong
+ * LSTM gradients in 2.6.3; only tests ask for it. */
+static dnnl_status_t fwd_desc_init(dnnl_rnn_desc_t *desc, ls_cell cell,
+                                   dnnl_prop_kind_t prop,
+                                   const struct lstm_mds *d, int trap)
+{
+    const dnnl_memory_desc_t *s0 = trap ? NULL : &d->iter;
+    dnnl_rnn_direction_t dir = dnnl_unidirectional_left2right;
+
+    switch (cell) {
+    case LS_CELL_LSTM:
+        return dnnl_lstm_forward_desc_init(desc, prop, dir, &d->src, s0, s0,
+            &d->w_layer, &d->w_iter, &d->bias, &d->dst, &d->iter, &d->iter, 0);
+    case LS_CELL_GRU:
+        return dnnl_gru_forward_desc_init(desc, prop, dir, &d->src, s0,
+            &d->w_layer, &d->w_iter, &d->bias, &d->dst, &d->iter, 0);
+    case LS_CELL_LBR_GRU:
+        return dnnl_lbr_gru_forward_desc_init(desc, prop, dir, &d->src, s0,
+            &d->w_layer, &d->w_iter, &d->bias, &d->dst, &d->iter, 0);
+    case LS_CELL_RNN:
+        return dnnl_vanilla_rnn_forward_desc_init(desc, prop, dnnl_eltwise_tanh,
+            dir, &d->src, s0, &d->w_layer, &d->w_iter, &d->bias, &d->dst,
+            &d->iter, 0, 0.0f, 0.0f);
+    }
+    return dnnl_invalid_arguments;
+}
+
+/* The backward descriptor of `cell`, with `any` weights and weight
+ * gradients; trap as in fwd_desc_init (diff_src_iter NULL as well). */
+static dnnl_status_t bwd_desc_init(dnnl_rnn_desc_t *desc, ls_cell cell,
+                                   const struct lstm_mds *d, int trap)
+{
+    const dnnl_memory_desc_t *s0 = trap ? NULL : &d->iter;
+    dnnl_rnn_direction_t dir = dnnl_unidirectional_left2right;
+
+    switch (cell) {
+    case LS_CELL_LSTM:
+        return dnnl_lstm_backward_desc_init(desc, dnnl_backward, dir, &d->src,
+            s0, s0, &d->w_layer_any, &d->w_iter_any, &d->bias, &d->dst,
+            &d->iter, &d->iter, &d->src, s0, s0, &d->w_layer_any,
+            &d->w_iter_any, &d->bias, &d->dst, &d->iter, &d->iter, 0);
+    case LS_CELL_GRU:
+        return dnnl_gru_backward_desc_init(desc, dnnl_backward, dir, &d->src,
+            s0, &d->w_layer_any, &d->w_iter_any, &d->bias, &d->dst, &d->iter,
+            &d->src, s0, &d->w_layer_any, &d->w_iter_any, &d->bias, &d->dst,
+            &d->iter, 0);
+    case LS_CELL_LBR_GRU:
+        return dnnl_lbr_gru_backward_desc_init(desc, dnnl_backward, dir,
+            &d->src, s0, &d->w_layer_any, &d->w_iter_any, &d->bias, &d->dst,
+            &d->iter, &d->src, s0, &d->w_layer_any, &d->w_iter_any, &d->bias,
+            &d->dst, &d->iter, 0);
+    case LS_CELL_RNN:
+        return dnnl_vanilla_rnn_backward_desc_init(desc, dnnl_backward,
+            dnnl_eltwise_tanh, dir, &d->src, s0, &d->w_layer_any,
+            &d->w_iter_any, &d->bias, &d->dst, &d->iter, &d->src, s0,
+            &d->w_layer_any, &d->w_iter_any, &d->bias, &d->dst, &d->iter, 0,
+            0.0f, 0.0f);
+    }
+    return dnnl_invalid_arguments;
 }
 
 /* Forward primitive and every memory it uses. */
@@ -263,9 +336,7 @@ static int create_forward(ls_lstm *l, const struct lstm_mds *d,
     dnnl_prop_kind_t prop = l->training ? dnnl_forward_training
                                         : dnnl_forward_inference;
 
-    DNNL_TRY(dnnl_lstm_forward_desc_init(&desc, prop,
-        dnnl_unidirectional_left2right, &d->src, &d->iter, &d->iter,
-        &d->w_layer, &d->w_iter, &d->bias, &d->dst, &d->iter, &d->iter, 0));
+    DNNL_TRY(fwd_desc_init(&desc, l->cell, prop, d, l->trap));
     DNNL_TRY(dnnl_primitive_desc_create(fwd_pd, &desc, attr, l->engine, NULL));
     DNNL_TRY(dnnl_primitive_create(&l->fwd, *fwd_pd));
     if ((rc = mem_user(l, &l->src, &d->src, err)) ||
@@ -274,9 +345,10 @@ static int create_forward(ls_lstm *l, const struct lstm_mds *d,
         (rc = mem_user(l, &l->bias, &d->bias, err)) ||
         (rc = mem_user(l, &l->dst, &d->dst, err)) ||
         (rc = mem_own(l, &l->zero_iter, &d->iter, err)) ||
-        (rc = mem_own(l, &l->zero_iter_c, &d->iter, err)) ||
         (rc = mem_own(l, &l->dst_iter, &d->iter, err)) ||
-        (rc = mem_own(l, &l->dst_iter_c, &d->iter, err)))
+        (ls_cell_has_c(l->cell) &&
+         ((rc = mem_own(l, &l->zero_iter_c, &d->iter, err)) ||
+          (rc = mem_own(l, &l->dst_iter_c, &d->iter, err)))))
         goto out;
     if (l->training) {
         const dnnl_memory_desc_t *ws =
@@ -298,11 +370,7 @@ static int create_backward(ls_lstm *l, const struct lstm_mds *d,
     const dnnl_memory_desc_t *md;
     int rc = 0;
 
-    DNNL_TRY(dnnl_lstm_backward_desc_init(&desc, dnnl_backward,
-        dnnl_unidirectional_left2right, &d->src, &d->iter, &d->iter,
-        &d->w_layer_any, &d->w_iter_any, &d->bias, &d->dst, &d->iter,
-        &d->iter, &d->src, &d->iter, &d->iter, &d->w_layer_any,
-        &d->w_iter_any, &d->bias, &d->dst, &d->iter, &d->iter, 0));
+    DNNL_TRY(bwd_desc_init(&desc, l->cell, d, l->trap));
     DNNL_TRY(dnnl_primitive_desc_create(bwd_pd, &desc, attr, l->engine, fwd_pd));
     DNNL_TRY(dnnl_primitive_create(&l->bwd, *bwd_pd));
 
@@ -328,9 +396,10 @@ static int create_backward(ls_lstm *l, const struct lstm_mds *d,
         (rc = mem_user(l, &l->g_w_iter, &d->w_iter, err)) ||
         (rc = mem_user(l, &l->g_bias, &d->bias, err)) ||
         (rc = mem_own(l, &l->diff_src_iter, &d->iter, err)) ||
-        (rc = mem_own(l, &l->diff_src_iter_c, &d->iter, err)) ||
         (rc = mem_own(l, &l->zero_diff_iter, &d->iter, err)) ||
-        (rc = mem_own(l, &l->zero_diff_iter_c, &d->iter, err)))
+        (ls_cell_has_c(l->cell) &&
+         ((rc = mem_own(l, &l->diff_src_iter_c, &d->iter, err)) ||
+          (rc = mem_own(l, &l->zero_diff_iter_c, &d->iter, err)))))
         goto out;
 out:
     return rc;
@@ -375,30 +444,35 @@ void ls_lstm_scratch_release(ls_lstm_scratch *scratch)
 int ls_lstm_create(ls_lstm **out, dnnl_engine_t engine, int T, int N, int I,
                    int H, int training, ls_err *err)
 {
-    return ls_lstm_create_padded(out, engine, T, N, I, H,
-                                 ls_lstm_padded_hidden(H), training, err);
+    return ls_lstm_create_cell(out, engine, LS_CELL_LSTM, T, N, I, H, 0,
+                               training, NULL, err);
 }
-
-static int create_layer(ls_lstm **out, dnnl_engine_t engine, int T, int N,
-                        int I, int H, int Hp, int training,
-                        ls_lstm_scratch *shared, ls_err *err);
 
 int ls_lstm_create_padded(ls_lstm **out, dnnl_engine_t engine, int T, int N,
                           int I, int H, int Hp, int training, ls_err *err)
 {
-    return create_layer(out, engine, T, N, I, H, Hp, training, NULL, err);
+    return ls_lstm_create_cell(out, engine, LS_CELL_LSTM, T, N, I, H, Hp,
+                               training, NULL, err);
 }
 
 int ls_lstm_create_shared(ls_lstm **out, dnnl_engine_t engine, int T, int N,
                           int I, int H, int training, ls_lstm_scratch *scratch,
                           ls_err *err)
 {
-    return create_layer(out, engine, T, N, I, H, ls_lstm_padded_hidden(H),
-                        training, scratch, err);
+    return ls_lstm_create_cell(out, engine, LS_CELL_LSTM, T, N, I, H, 0,
+                               training, scratch, err);
 }
 
-static int create_layer(ls_lstm **out, dnnl_engine_t engine, int T, int N,
-                        int I, int H, int Hp, int training,
+/* LSTMSWEEP_IMPLICIT_STATES=1 reproduces oneDNN's implicit-initial-state
+ * trap (tests only: check_model measures which cells it hits). */
+static int trap_requested(void)
+{
+    const char *env = getenv("LSTMSWEEP_IMPLICIT_STATES");
+    return env && strcmp(env, "1") == 0;
+}
+
+int ls_lstm_create_cell(ls_lstm **out, dnnl_engine_t engine, ls_cell cell,
+                        int T, int N, int I, int H, int Hp, int training,
                         ls_lstm_scratch *shared, ls_err *err)
 {
     struct lstm_mds d;
@@ -408,17 +482,22 @@ static int create_layer(ls_lstm **out, dnnl_engine_t engine, int T, int N,
     int rc = 0;
 
     *out = NULL;
-    if (T < 1 || N < 1 || I < 1 || H < 1 || Hp < H)
+    if (Hp == 0)
+        Hp = ls_lstm_padded_hidden(H);
+    if (T < 1 || N < 1 || I < 1 || H < 1 || Hp < H || !ls_cell_gates(cell))
         return ls_err_set(err, LS_EINVAL,
-                          "lstm: bad shape T=%d N=%d I=%d H=%d (padded %d)",
-                          T, N, I, H, Hp);
+                          "lstm: bad shape T=%d N=%d I=%d H=%d (padded %d) cell %d",
+                          T, N, I, H, Hp, (int)cell);
     l = ls_alloc(sizeof *l);
     if (!l)
         return ls_err_set(err, LS_ENOMEM, "lstm: out of memory");
+    l->cell = cell;
+    l->G = ls_cell_gates(cell), l->Gb = ls_cell_bias_gates(cell);
+    l->trap = trap_requested();
     l->T = T, l->N = N, l->I = I, l->H = H, l->Hp = Hp, l->training = training;
     l->engine = engine;
     l->shared = shared;
-    lstm_mds_init(&d, T, N, I, Hp);
+    lstm_mds_init(&d, cell, T, N, I, Hp);
 
     DNNL_TRY(dnnl_primitive_attr_create(&attr));
     DNNL_TRY(dnnl_primitive_attr_set_scratchpad_mode(attr,
@@ -451,8 +530,8 @@ static size_t pd_bytes(dnnl_primitive_desc_t pd, dnnl_query_t what, int idx)
 
 /* Bytes of the primitives' own buffers at hidden size H (no padding); the
  * scratchpad goes to *scratch_out if that is non-NULL, else into the sum. */
-static size_t estimate_primitives(dnnl_engine_t engine, int T, int N,
-                                  int I, int H, int training,
+static size_t estimate_primitives(dnnl_engine_t engine, ls_cell cell, int T,
+                                  int N, int I, int H, int training,
                                   size_t *scratch_out)
 {
     struct lstm_mds d;
@@ -460,31 +539,28 @@ static size_t estimate_primitives(dnnl_engine_t engine, int T, int N,
     dnnl_primitive_attr_t attr = NULL;
     dnnl_primitive_desc_t fpd = NULL, bpd = NULL;
     size_t bytes = 0, scratch = 0;
-    size_t iter = sizeof(float) * (size_t)N * H;
+    /* the zero and final states: h, and c for the LSTM */
+    size_t iter = sizeof(float) * (size_t)N * H * (ls_cell_has_c(cell) ? 2 : 1);
+    int trap = trap_requested();
 
-    lstm_mds_init(&d, T, N, I, H);
+    lstm_mds_init(&d, cell, T, N, I, H);
     if (dnnl_primitive_attr_create(&attr) != dnnl_success)
         return 0;
     dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
-    if (dnnl_lstm_forward_desc_init(&fdesc,
-            training ? dnnl_forward_training : dnnl_forward_inference,
-            dnnl_unidirectional_left2right, &d.src, &d.iter, &d.iter,
-            &d.w_layer, &d.w_iter, &d.bias, &d.dst, &d.iter, &d.iter, 0) != dnnl_success ||
+    if (fwd_desc_init(&fdesc, cell,
+                      training ? dnnl_forward_training : dnnl_forward_inference,
+                      &d, trap) != dnnl_success ||
         dnnl_primitive_desc_create(&fpd, &fdesc, attr, engine, NULL) != dnnl_success)
         goto out;
-    bytes = 4 * iter + pd_bytes(fpd, dnnl_query_workspace_md, 0);
+    bytes = 2 * iter + pd_bytes(fpd, dnnl_query_workspace_md, 0);
     scratch = pd_bytes(fpd, dnnl_query_scratchpad_md, 0);
     if (training) {
-        if (dnnl_lstm_backward_desc_init(&bdesc, dnnl_backward,
-                dnnl_unidirectional_left2right, &d.src, &d.iter, &d.iter,
-                &d.w_layer_any, &d.w_iter_any, &d.bias, &d.dst, &d.iter,
-                &d.iter, &d.src, &d.iter, &d.iter, &d.w_layer_any,
-                &d.w_iter_any, &d.bias, &d.dst, &d.iter, &d.iter, 0) != dnnl_success ||
+        if (bwd_desc_init(&bdesc, cell, &d, trap) != dnnl_success ||
             dnnl_primitive_desc_create(&bpd, &bdesc, attr, engine, fpd) != dnnl_success) {
             bytes = 0;
             goto out;
         }
-        bytes += 4 * iter + pd_bytes(bpd, dnnl_query_weights_md, 0) +
+        bytes += 2 * iter + pd_bytes(bpd, dnnl_query_weights_md, 0) +
                  pd_bytes(bpd, dnnl_query_weights_md, 1) +
                  pd_bytes(bpd, dnnl_query_diff_weights_md, 0) +
                  pd_bytes(bpd, dnnl_query_diff_weights_md, 1);
@@ -502,14 +578,23 @@ out:
     return bytes;
 }
 
+size_t ls_lstm_estimate_bytes_cell(dnnl_engine_t engine, ls_cell cell, int T,
+                                   int N, int I, int H, int training,
+                                   size_t *scratch)
+{
+    int Hp = ls_lstm_padded_hidden(H);
+    size_t padded = sizeof(float) * pad_floats(cell, T, N, I, H, Hp, training);
+    size_t bytes = !ls_cell_gates(cell) ? 0
+                 : estimate_primitives(engine, cell, T, N, I, Hp, training, scratch);
+
+    return bytes ? sizeof(ls_lstm) + bytes + padded : 0;
+}
+
 size_t ls_lstm_estimate_bytes(dnnl_engine_t engine, int T, int N, int I,
                               int H, int training, size_t *scratch)
 {
-    int Hp = ls_lstm_padded_hidden(H);
-    size_t padded = sizeof(float) * pad_floats(T, N, I, H, Hp, training);
-    size_t bytes = estimate_primitives(engine, T, N, I, Hp, training, scratch);
-
-    return bytes ? sizeof(ls_lstm) + bytes + padded : 0;
+    return ls_lstm_estimate_bytes_cell(engine, LS_CELL_LSTM, T, N, I, H,
+                                       training, scratch);
 }
 
 void ls_lstm_destroy(ls_lstm *l)
@@ -619,21 +704,25 @@ int ls_lstm_forward_states(ls_lstm *l, dnnl_stream_t s, const float *src,
                            float *dst, float *c_last, ls_err *err)
 {
     size_t N = l->N, H = l->H, Hp = l->Hp;
-    float *zh = handle_of(l->zero_iter), *zc = handle_of(l->zero_iter_c);
+    int has_c = ls_cell_has_c(l->cell);
+    float *zh = handle_of(l->zero_iter);
+    float *zc = has_c ? handle_of(l->zero_iter_c) : NULL;
     int rc;
 
-    if (l->training)
+    if (l->training || l->trap)
         return ls_err_set(err, LS_EINVAL,
                           "lstm: initial states on a training layer");
     /* The zero-state buffers carry the states for this one call and are
      * zero again before it returns, so ls_lstm_forward is unaffected. */
     copy_rows(zh, Hp, h0, H, N, H);
-    copy_rows(zc, Hp, c0, H, N, H);
+    if (has_c)
+        copy_rows(zc, Hp, c0, H, N, H);
     rc = ls_lstm_forward(l, s, src, w_layer, w_iter, bias, dst, err);
-    if (rc == 0)
+    if (rc == 0 && has_c)
         copy_rows(c_last, H, handle_of(l->dst_iter_c), Hp, N, H);
     memset(zh, 0, N * Hp * sizeof(float));
-    memset(zc, 0, N * Hp * sizeof(float));
+    if (has_c)
+        memset(zc, 0, N * Hp * sizeof(float));
     return rc;
 }
 
@@ -701,7 +790,7 @@ int ls_lstm_backward(ls_lstm *l, dnnl_stream_t s, const float *src,
     /* oneDNN accumulates into the weight and bias gradients. */
     zero_memory(l->bdw_layer);
     zero_memory(l->bdw_iter);
-    memset(gb, 0, sizeof(float) * 4 * Hp);
+    memset(gb, 0, sizeof(float) * (size_t)l->Gb * Hp);
     DNNL_TRY(dnnl_primitive_execute(l->bwd, s, (int)(sizeof args / sizeof *args),
                                     args));
     if ((rc = exec_reorder(l->reo_dwl, s, l->bdw_layer, l->g_w_layer, err)) ||
@@ -709,9 +798,9 @@ int ls_lstm_backward(ls_lstm *l, dnnl_stream_t s, const float *src,
         return rc;
     DNNL_TRY(dnnl_stream_wait(s));
     if (padded) {
-        copy_rows(grad_w_layer, H, gwl, Hp, (size_t)l->I * 4, H);
-        copy_rows(grad_w_iter, H, gwi, Hp, H * 4, H);
-        copy_rows(grad_bias, H, gb, Hp, 4, H);
+        copy_rows(grad_w_layer, H, gwl, Hp, (size_t)l->I * l->G, H);
+        copy_rows(grad_w_iter, H, gwi, Hp, H * l->G, H);
+        copy_rows(grad_bias, H, gb, Hp, (size_t)l->Gb, H);
     }
 out:
     return rc;

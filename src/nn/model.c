@@ -64,11 +64,12 @@ int ls_model_nviews(const ls_model *m)
 ls_param_view ls_model_view(const ls_model *m, int k)
 {
     const ls_model_config *c = &m->cfg;
-    size_t off = 0, H = (size_t)c->H;
+    size_t off = 0, H = (size_t)c->H, G = (size_t)ls_cell_gates(c->cell);
+    size_t Gb = (size_t)ls_cell_bias_gates(c->cell);
     ls_param_view v = {0};
 
     for (int l = 0; l < c->L; l++) {
-        size_t sizes[3] = {(size_t)ls_model_layer_in(c, l) * 4 * H, H * 4 * H, 4 * H};
+        size_t sizes[3] = {(size_t)ls_model_layer_in(c, l) * G * H, H * G * H, Gb * H};
         static const char *names[3] = {"w_layer", "w_iter", "bias"};
         for (int j = 0; j < 3; j++, k--) {
             if (k == 0)
@@ -98,17 +99,21 @@ static float *section(const ls_model *m, float *base, int k)
 
 double ls_model_flops_per_sample(const ls_model_config *c)
 {
-    double f = 0;
+    /* The gates' matrix products; the lbr-gru's extra bias gate is an
+     * addition, not a product, and the element-wise work is not counted
+     * for any cell. */
+    double f = 0, G = ls_cell_gates(c->cell);
     for (int l = 0; l < c->L; l++)
-        f += 2.0 * c->T * 4.0 * c->H * (ls_model_layer_in(c, l) + c->H);
+        f += 2.0 * c->T * G * c->H * (ls_model_layer_in(c, l) + c->H);
     return f + 2.0 * c->H * c->C;
 }
 
-/* Keras/TensorFlow defaults for the LSTM, the reference tutorial's for the
- * dense layer; see model.h. */
+/* Keras/TensorFlow defaults for the recurrent layers, the reference
+ * tutorial's for the dense layer; see model.h. */
 static void init_params(ls_model *m)
 {
     const ls_model_config *c = &m->cfg;
+    double G = ls_cell_gates(c->cell);
     ls_rng r;
     ls_rng_seed(&r, c->seed, RNG_STREAM_INIT);
     for (int k = 0; k < ls_model_nviews(m); k++) {
@@ -116,12 +121,12 @@ static void init_params(ls_model *m)
         float *p = m->p + v.offset;
         double limit = 0;
         if (!strcmp(v.name, "w_layer"))
-            limit = sqrt(6.0 / (ls_model_layer_in(c, v.layer) + 4.0 * c->H));
+            limit = sqrt(6.0 / (ls_model_layer_in(c, v.layer) + G * c->H));
         else if (!strcmp(v.name, "w_iter"))
-            limit = sqrt(6.0 / (5.0 * c->H));
+            limit = sqrt(6.0 / ((G + 1.0) * c->H));
         for (size_t i = 0; i < v.count; i++)
             p[i] = (float)((2.0 * ls_rng_float(&r) - 1.0) * limit);
-        if (!strcmp(v.name, "bias"))
+        if (!strcmp(v.name, "bias") && c->cell == LS_CELL_LSTM)
             for (int h = 0; h < c->H; h++)
                 p[1 * c->H + h] = 1.0f; /* forget gate (i, f, c~, o) */
         if (!strcmp(v.name, "dense_w"))
@@ -238,9 +243,9 @@ static int stack_create(ls_model *m, int n, int train, stack **out,
         goto fail;
     }
     for (int l = 0; l < c->L; l++) {
-        rc = ls_lstm_create_shared(&s->layer[l], m->engine, c->T, n,
-                                   ls_model_layer_in(c, l), c->H, train,
-                                   &m->scratch, err);
+        rc = ls_lstm_create_cell(&s->layer[l], m->engine, c->cell, c->T, n,
+                                 ls_model_layer_in(c, l), c->H, 0, train,
+                                 &m->scratch, err);
         if (rc)
             goto fail;
         /* Only the top layer's last step feeds the dense layer. */
@@ -291,10 +296,10 @@ static int get_stack(ls_model *m, int n, int train, stack **out, ls_err *err)
 static int check_config(const ls_model_config *c, ls_err *err)
 {
     if (c->T < 1 || c->I < 1 || c->H < 1 || c->L < 1 || c->C < 2 ||
-        c->batch < 1)
+        c->batch < 1 || !ls_cell_gates(c->cell))
         return ls_err_set(err, LS_EINVAL,
-                          "model: bad shape T=%d I=%d H=%d L=%d C=%d batch=%d",
-                          c->T, c->I, c->H, c->L, c->C, c->batch);
+                          "model: bad shape T=%d I=%d H=%d L=%d C=%d batch=%d cell %d",
+                          c->T, c->I, c->H, c->L, c->C, c->batch, (int)c->cell);
     if (!(c->dropout >= 0 && c->dropout < 1))
         return ls_err_set(err, LS_EINVAL, "model: dropout %g not in [0, 1)",
                           c->dropout);
@@ -380,8 +385,9 @@ static size_t stack_estimate(const ls_model_config *c, dnnl_engine_t e, int n,
     size_t b = stack_own_bytes(c, n, train);
     for (int l = 0; l < c->L; l++) {
         size_t ls = 0;
-        size_t lb = ls_lstm_estimate_bytes(e, c->T, n, ls_model_layer_in(c, l),
-                                           c->H, train, &ls);
+        size_t lb = ls_lstm_estimate_bytes_cell(e, c->cell, c->T, n,
+                                                ls_model_layer_in(c, l), c->H,
+                                                train, &ls);
         if (!lb)
             return 0;
         b += lb;

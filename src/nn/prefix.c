@@ -42,11 +42,15 @@ static void buf_sizes(const ls_model_config *c, int m, int nmax, int levels,
                       size_t n[NBUF])
 {
     size_t N = (size_t)nmax, H = (size_t)c->H, L = (size_t)c->L;
+    int has_c = ls_cell_has_c(c->cell);
     n[B_XA] = (size_t)m * N;
     n[B_XB] = N;
     n[B_DST0] = n[B_DST1] = (size_t)m * N * H;
-    n[B_LEVEL_H] = n[B_LEVEL_C] = (size_t)levels * L * N * H;
-    n[B_STAGE_H] = n[B_STAGE_C] = L * N * H;
+    n[B_LEVEL_H] = (size_t)levels * L * N * H;
+    n[B_STAGE_H] = L * N * H;
+    /* only the LSTM has a cell state to carry down the tree */
+    n[B_LEVEL_C] = has_c ? n[B_LEVEL_H] : 0;
+    n[B_STAGE_C] = has_c ? n[B_STAGE_H] : 0;
     n[B_ZERO] = N * H;
     n[B_LOGITS] = N * (size_t)c->C;
 }
@@ -86,7 +90,8 @@ int ls_prefix_eval_chunk(const ls_dataset *ds, const ls_model_config *c)
      * H24: 0.62 s at 512 (13 MB) vs 1.25 s at 16384 (512 MB);
      * H64: 1.72 s at 256 (13 MB) vs 2.04 s at 4096 (237 MB);
      * H128: 5.0 s at 128 (12 MB) vs 5.8 s at 2048 (227 MB). */
-    size_t per = 4 * (size_t)ls_lstm_padded_hidden(c->H) * sizeof(float);
+    size_t per = (size_t)ls_cell_gates(c->cell) *
+                 (size_t)ls_lstm_padded_hidden(c->H) * sizeof(float);
     size_t n = ((size_t)256 << 10) / per;
     int m = log2_floor(n < 2 ? 2 : n);
     if (m > ds->bits - 2)
@@ -97,6 +102,7 @@ int ls_prefix_eval_chunk(const ls_dataset *ds, const ls_model_config *c)
 static int check_shape(const ls_model_config *c, int bits, int nmax)
 {
     return c->L >= 1 && c->L <= MAX_LAYERS && c->I == 1 && c->T == bits &&
+           ls_cell_gates(c->cell) > 0 &&
            nmax >= 2 && (nmax & (nmax - 1)) == 0 && log2_floor(nmax) <= bits - 1;
 }
 
@@ -118,8 +124,9 @@ size_t ls_prefix_eval_estimate_bytes(const ls_model_config *c, int bits,
     size_t scratch = 0;
     for (int l = 0; l < c->L && b; l++) {
         size_t st = 0, ss = 0;
-        size_t t = ls_lstm_estimate_bytes(e, m, nmax, ls_model_layer_in(c, l), c->H, 0, &st);
-        size_t s = ls_lstm_estimate_bytes(e, 1, nmax, ls_model_layer_in(c, l), c->H, 0, &ss);
+        int in = ls_model_layer_in(c, l);
+        size_t t = ls_lstm_estimate_bytes_cell(e, c->cell, m, nmax, in, c->H, 0, &st);
+        size_t s = ls_lstm_estimate_bytes_cell(e, c->cell, 1, nmax, in, c->H, 0, &ss);
         b = t && s ? b + t + s : 0;
         scratch = st > scratch ? st : scratch;
         scratch = ss > scratch ? ss : scratch;
@@ -165,7 +172,7 @@ static int create_buffers(ls_prefix_eval *p, const ls_dataset *ds)
 
     buf_sizes(&p->cfg, p->m, p->nmax, p->levels, n);
     for (int i = 0; i < NBUF; i++) {
-        if (!(p->buf[i] = ls_alloc(n[i] * sizeof(float))))
+        if (n[i] && !(p->buf[i] = ls_alloc(n[i] * sizeof(float))))
             return LS_ENOMEM;
     }
     if (!(p->is_train = ls_alloc(codes / 8 + 1)) || !(p->is_val = ls_alloc(codes / 8 + 1)))
@@ -215,12 +222,11 @@ int ls_prefix_eval_create(ls_prefix_eval **out, const ls_model_config *cfg,
         goto fail;
     }
     for (int l = 0; l < cfg->L; l++) {
-        if ((rc = ls_lstm_create_shared(&p->top[l], p->engine, p->m, nmax,
-                                        ls_model_layer_in(cfg, l), cfg->H, 0,
-                                        &p->scratch, err)) ||
-            (rc = ls_lstm_create_shared(&p->step[l], p->engine, 1, nmax,
-                                        ls_model_layer_in(cfg, l), cfg->H, 0,
-                                        &p->scratch, err)))
+        int in = ls_model_layer_in(cfg, l);
+        if ((rc = ls_lstm_create_cell(&p->top[l], p->engine, cfg->cell, p->m, nmax,
+                                      in, cfg->H, 0, 0, &p->scratch, err)) ||
+            (rc = ls_lstm_create_cell(&p->step[l], p->engine, cfg->cell, 1, nmax,
+                                      in, cfg->H, 0, 0, &p->scratch, err)))
             goto fail;
     }
     *out = p;
@@ -250,9 +256,19 @@ static float *level_h(const ls_prefix_eval *p, int d, int l)
     return p->buf[B_LEVEL_H] + ((size_t)d * p->cfg.L + l) * p->nmax * p->cfg.H;
 }
 
+/* Cell states likewise; NULL for cells without one (then never read). */
 static float *level_c(const ls_prefix_eval *p, int d, int l)
 {
+    if (!p->buf[B_LEVEL_C])
+        return NULL;
     return p->buf[B_LEVEL_C] + ((size_t)d * p->cfg.L + l) * p->nmax * p->cfg.H;
+}
+
+static float *stage(const ls_prefix_eval *p, int b, int l)
+{
+    if (!p->buf[b])
+        return NULL;
+    return p->buf[b] + (size_t)l * p->nmax * p->cfg.H;
 }
 
 /* Depth m: all 2^m prefixes as one m-step batch from zero states. */
@@ -280,16 +296,17 @@ static int run_top(walk *w, ls_err *err)
 static int run_step(walk *w, int d, int half, ls_err *err)
 {
     ls_prefix_eval *p = w->p;
-    size_t H = (size_t)p->cfg.H, nH = (size_t)p->nmax * H;
+    size_t H = (size_t)p->cfg.H;
     int rc;
 
     for (int l = 0; l < p->cfg.L; l++) {
         const float *ph = level_h(p, d, l), *pc = level_c(p, d, l);
-        float *sh = p->buf[B_STAGE_H] + l * nH, *sc = p->buf[B_STAGE_C] + l * nH;
+        float *sh = stage(p, B_STAGE_H, l), *sc = stage(p, B_STAGE_C, l);
         for (int c = 0; c < p->nmax; c++) {
             size_t parent = (size_t)half * (p->nmax / 2) + (size_t)c / 2;
             memcpy(sh + c * H, ph + parent * H, H * sizeof(float));
-            memcpy(sc + c * H, pc + parent * H, H * sizeof(float));
+            if (sc)
+                memcpy(sc + c * H, pc + parent * H, H * sizeof(float));
         }
     }
     for (int l = 0; l < p->cfg.L; l++) {
@@ -297,8 +314,8 @@ static int run_step(walk *w, int d, int half, ls_err *err)
         if ((rc = ls_lstm_forward_states(p->step[l], p->stream, in,
                                          layer_param(w, l, 0), layer_param(w, l, 1),
                                          layer_param(w, l, 2),
-                                         p->buf[B_STAGE_H] + l * nH,
-                                         p->buf[B_STAGE_C] + l * nH,
+                                         stage(p, B_STAGE_H, l),
+                                         stage(p, B_STAGE_C, l),
                                          level_h(p, d + 1, l), level_c(p, d + 1, l),
                                          err)))
             return rc;
@@ -355,7 +372,8 @@ int ls_prefix_evaluate(ls_prefix_eval *p, ls_model *m, double *error,
     const ls_model_config *c = ls_model_config_of(m);
     int rc;
 
-    if (c->H != p->cfg.H || c->L != p->cfg.L || c->C != p->cfg.C)
+    if (c->H != p->cfg.H || c->L != p->cfg.L || c->C != p->cfg.C ||
+        c->cell != p->cfg.cell)
         return ls_err_set(err, LS_EINVAL, "prefix evaluation: model shape differs");
     if ((rc = run_top(&w, err)) || (rc = descend(&w, 0, 0, err)))
         return rc;

@@ -34,7 +34,7 @@
  * are contiguous in the row (schema.h); HP_x is column x's place among them. */
 #define HP_(name) (LS_COLUMN_##name - LS_COLUMN_task)
 enum { HP_TASK = HP_(task), HP_HIDDEN = HP_(hidden), HP_BATCH = HP_(batch),
-       HP_LAYERS = HP_(layers), HP_EPOCHS = HP_(epochs), HP_SEED = HP_(seed),
+       HP_LAYERS = HP_(layers), HP_CELL = HP_(cell), HP_EPOCHS = HP_(epochs), HP_SEED = HP_(seed),
        HP_DATA = HP_(data), NHP = HP_(eval_every) + 1 };
 /* The name of hyperparameter k (its column's). */
 #define rep_hp_name(k) (ls_schema_at(LS_COLUMN_task + (k))->name)

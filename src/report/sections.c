@@ -578,12 +578,23 @@ static void pivot_text(writer *w, size_t gi, const pivot *p)
         }
 }
 
-static const char *const default_by[] = {"hidden", "layers", "batch"};
+/* By default one table per batch size, and per cell where the results
+ * hold several (cells are never averaged together unasked). */
+static const char *const default_by[] = {"hidden", "layers", "batch", "cell"};
+
+static int cells_vary(const ls_report *r)
+{
+    for (size_t g = 0; g < r->ngroups; g++)
+        if (r->groups[g].varies[HP_CELL])
+            return 1;
+    return 0;
+}
 
 static int write_pivots(writer *w, ls_err *err)
 {
     const ls_report_opts *o = w->o;
-    int keys[LS_REPORT_MAX_BY], nk = o->nby ? o->nby : 3, header_done = 0;
+    int keys[LS_REPORT_MAX_BY], header_done = 0;
+    int nk = o->nby ? o->nby : 3 + cells_vary(w->r);
     for (int i = 0; i < nk; i++) {
         const char *name = o->nby ? o->by[i] : default_by[i];
         keys[i] = hp_index(name);
@@ -686,7 +697,7 @@ static int write_speed(writer *w, ls_err *err)
             c[n++] = i;
     qsort_r(c, n, sizeof *c, cmp_gflops, (void *)r);
     for (size_t g = 0; g < r->ngroups; g++)
-        for (int key = HP_EPOCHS; key < NHP; key++)
+        for (int key = HP_CELL; key < NHP; key++)
             other |= key != HP_SEED && key != HP_DATA && r->groups[g].varies[key];
     heading(w, "Speed");
     if (!n) {

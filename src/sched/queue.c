@@ -484,8 +484,10 @@ void ls_queue_free(ls_queue *q)
 
 void ls_queue_describe(const ls_queue_entry *e, char *buf, size_t len)
 {
-    snprintf(buf, len, "%-8s H%-4d B%-5d L%d drop%-4g seed%-3llu %5d ep",
-             ls_task_name(e->job.task), e->job.hidden, e->job.batch,
-             e->job.layers, e->job.dropout, (unsigned long long)e->job.seed,
-             e->job.epochs);
+    int n = snprintf(buf, len, "%-8s H%-4d B%-5d L%d drop%-4g seed%-3llu %5d ep",
+                     ls_task_name(e->job.task), e->job.hidden, e->job.batch,
+                     e->job.layers, e->job.dropout, (unsigned long long)e->job.seed,
+                     e->job.epochs);
+    if (e->job.cell != LS_CELL_LSTM && n > 0 && (size_t)n < len)
+        snprintf(buf + n, len - (size_t)n, " %s", ls_cell_name(e->job.cell));
 }

@@ -15,7 +15,7 @@ ls_model_config ls_cost_shape(const ls_job *j)
 {
     int bit = j->task == LS_TASK_BITCOUNT;
     return (ls_model_config){.T = bit ? j->bits : 28, .I = bit ? 1 : 28,
-                             .H = j->hidden, .L = j->layers,
+                             .H = j->hidden, .L = j->layers, .cell = j->cell,
                              .C = bit ? j->bits + 1 : 10};
 }
 
@@ -33,9 +33,9 @@ int ls_job_useful_threads(const ls_job *j)
      * same, 80-100 MFLOP 1.1-1.3x, 290+ MFLOP 1.65x: a thread pays off
      * for each ~40 MFLOP of a step. */
     ls_model_config c = ls_cost_shape(j);
-    double Hp = ls_lstm_padded_hidden(c.H), f = 0;
+    double Hp = ls_lstm_padded_hidden(c.H), f = 0, G = ls_cell_gates(c.cell);
     for (int l = 0; l < c.L; l++)
-        f += 2.0 * c.T * 4.0 * Hp * (ls_model_layer_in(&c, l) + Hp);
+        f += 2.0 * c.T * G * Hp * (ls_model_layer_in(&c, l) + Hp);
     double step = 3.0 * f * j->batch;
     int k = (int)(step / 40e6);
     return k < 1 ? 1 : k;
@@ -59,7 +59,9 @@ void ls_cost_samples(const ls_job *j, size_t *n_train, size_t *n_eval)
  * GFLOP/s per core): a training step costs its FLOPs at ~60 GFLOP/s plus
  * ~56 ns per (sample, unit) per step and layer (the element-wise gate work
  * that dominates small H) plus ~20 us per step and layer; inference costs
- * ~0.4 of a training step per sample. */
+ * ~0.4 of a training step per sample.  Fitted on the LSTM; the other cells'
+ * element-wise work is taken as G/4 of it (bitcount H24 B1000 training,
+ * measured against the LSTM: gru 0.7x, lbr-gru 0.85x, rnn 0.3x the time). */
 #define COST_FLOPS 60e9
 #define COST_ELEM 56e-9
 #define COST_STEP 20e-6
@@ -70,7 +72,8 @@ double ls_cost_seconds(const ls_job *j, size_t n_train, size_t n_eval,
 {
     ls_model_config c = ls_cost_shape(j);
     double per_sample = 3 * ls_model_flops_per_sample(&c) / COST_FLOPS +
-                        (double)c.T * c.L * (COST_ELEM * c.H + COST_STEP / j->batch);
+                        (double)c.T * c.L * (COST_ELEM * c.H * ls_cell_gates(c.cell) / 4.0 +
+                                             COST_STEP / j->batch);
     int evals = j->epochs / eval_every + (j->epochs % eval_every != 0);
     double infer = j->task == LS_TASK_BITCOUNT /* down the prefix tree */
                        ? COST_INFER * ls_prefix_eval_cost(j->bits) : COST_INFER;

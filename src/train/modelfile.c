@@ -8,13 +8,19 @@
 #include "lstmsweep/durable.h"
 
 #define MAGIC "LSTMSWP"  /* + NUL = 8 bytes */
-#define FORMAT_VERSION 1
-#define HEADER_BYTES 48
+#define FORMAT_VERSION 2
+#define HEADER_BYTES 52     /* version 2: version 1's and the cell */
+#define HEADER_BYTES_V1 48  /* version 1: no cell, an LSTM */
 #define PREFIX_BYTES 16  /* magic + version + header_bytes */
 
-static size_t file_bytes(size_t nparams)
+static size_t header_bytes(uint32_t version)
 {
-    return PREFIX_BYTES + HEADER_BYTES + 4 * nparams + 4;
+    return version == 1 ? HEADER_BYTES_V1 : HEADER_BYTES;
+}
+
+static size_t file_bytes(uint32_t version, size_t nparams)
+{
+    return PREFIX_BYTES + header_bytes(version) + 4 * nparams + 4;
 }
 
 typedef struct save_ctx {
@@ -41,6 +47,7 @@ static int write_model(int fd, void *ctx, ls_err *err)
     ls_out_u32(&o, ls_f2u(c->dropout));
     ls_out_u64(&o, c->seed);
     ls_out_u64(&o, np);
+    ls_out_u32(&o, (uint32_t)c->cell);
     ls_out_f32s(&o, ls_model_params((ls_model *)s->m), np);
     return ls_out_finish(&o);
 }
@@ -58,20 +65,23 @@ static int decode_header(const char *path, const unsigned char *b, size_t len,
 {
     const unsigned char *h = b + PREFIX_BYTES;
     ls_model_config *c = &info->cfg;
+    uint32_t version;
 
     if (len < 8 || memcmp(b, MAGIC, 8) != 0)
         return ls_err_set(err, LS_EFORMAT, "%s: not an lstmsweep model file", path);
-    if (len < PREFIX_BYTES + HEADER_BYTES + 4)
+    if (len < PREFIX_BYTES + HEADER_BYTES_V1 + 4)
         return ls_err_set(err, LS_EFORMAT, "%s: truncated (%zu bytes)", path, len);
-    if (ls_get32(b + 8) != FORMAT_VERSION || ls_get32(b + 12) != HEADER_BYTES)
+    version = ls_get32(b + 8);
+    if ((version != 1 && version != FORMAT_VERSION) ||
+        ls_get32(b + 12) != header_bytes(version))
         return ls_err_set(err, LS_EFORMAT,
-                          "%s: model file version %u; this lstmsweep reads version %d",
-                          path, ls_get32(b + 8), FORMAT_VERSION);
+                          "%s: model file version %u; this lstmsweep reads versions 1 and %d",
+                          path, version, FORMAT_VERSION);
     uint64_t np = ls_get64(h + 40);
-    if (np > ((uint64_t)1 << 40) || len != file_bytes((size_t)np))
+    if (np > ((uint64_t)1 << 40) || len != file_bytes(version, (size_t)np))
         return ls_err_set(err, LS_EFORMAT,
                           "%s: truncated or padded: %zu bytes, header implies %llu",
-                          path, len, (unsigned long long)file_bytes((size_t)np));
+                          path, len, (unsigned long long)file_bytes(version, (size_t)np));
     if (ls_get32(b + len - 4) != ls_crc32(b, len - 4))
         return ls_err_set(err, LS_EFORMAT, "%s: checksum mismatch: file is corrupt", path);
     memset(info, 0, sizeof *info);
@@ -81,7 +91,10 @@ static int decode_header(const char *path, const unsigned char *b, size_t len,
     c->L = (int)ls_get32(h + 20), c->C = (int)ls_get32(h + 24);
     c->dropout = ls_u2f(ls_get32(h + 28));
     c->seed = ls_get64(h + 32);
+    c->cell = version == 1 ? LS_CELL_LSTM : (ls_cell)ls_get32(h + 48);
     c->batch = 1;
+    if (!ls_cell_gates(c->cell))
+        return ls_err_set(err, LS_EFORMAT, "%s: unknown cell %u", path, ls_get32(h + 48));
     if ((info->task != LS_TASK_BITCOUNT && info->task != LS_TASK_MNIST) ||
         c->T < 1 || c->I < 1 || c->H < 1 || c->L < 1 || c->C < 2 ||
         c->T > 100000 || c->I > 100000 || c->H > 8192 || c->L > 16 || c->C > 100000 ||
@@ -112,6 +125,7 @@ int ls_modelfile_load(const char *path, ls_model **out, ls_modelfile_info *info,
     if ((rc = ls_model_create(&m, &info->cfg, err)))
         goto out;
     size_t np = (size_t)ls_get64(b + PREFIX_BYTES + 40);
+    size_t hb = header_bytes(ls_get32(b + 8));
     if (np != ls_model_nparams(m)) {
         rc = ls_err_set(err, LS_EFORMAT,
                         "%s: holds %zu parameters, but its shape needs %zu",
@@ -120,7 +134,7 @@ int ls_modelfile_load(const char *path, ls_model **out, ls_modelfile_info *info,
     }
     float *p = ls_model_params(m);
     for (size_t i = 0; i < np; i++)
-        p[i] = ls_u2f(ls_get32(b + PREFIX_BYTES + HEADER_BYTES + 4 * i));
+        p[i] = ls_u2f(ls_get32(b + PREFIX_BYTES + hb + 4 * i));
     *out = m;
     m = NULL;
 out:

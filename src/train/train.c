@@ -383,7 +383,8 @@ size_t ls_train_config(const ls_job *j, const ls_dataset *ds,
 {
     size_t n_train = ls_dataset_size(ds, LS_SPLIT_TRAIN);
     *cfg = (ls_model_config){.T = ds->T, .I = ds->I, .H = j->hidden,
-                             .L = j->layers, .C = ds->classes, .batch = j->batch,
+                             .L = j->layers, .cell = j->cell, .C = ds->classes,
+                             .batch = j->batch,
                              .dropout = (float)j->dropout, .seed = j->seed};
     cfg->eval_batch = ls_train_eval_batch(cfg, ls_dataset_size(ds, LS_SPLIT_EVAL));
     if (j->task == LS_TASK_MNIST && j->train_size > 0 &&

@@ -98,9 +98,9 @@ wait
 [ "$(wc -l < "$dir/cal.csv")" -eq 3 ] || fail "calibration runs"
 sps=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "samples_per_s") c = i }
                NR > 1 && (s == "" || $c < s) { s = $c } END { print s }' "$dir/cal.csv")
-n=$(awk -v s="$sps" 'BEGIN { n = int(s * 45); if (n > 1040000) n = 1040000;
+n=$(awk -v s="$sps" 'BEGIN { n = int(s * 60); if (n > 1040000) n = 1040000;
                             if (n < 20000) n = 20000; print n }')
-say "calibration: $sps samples/s on one thread: train_size $n for a ~45 s epoch"
+say "calibration: $sps samples/s on one thread: train_size $n for a ~60 s epoch (at least 20 s even if the machine gets 3x faster meanwhile)"
 sweep long 20 "$n" 1 24 1
 sweep ref 20 "$n" 1 24 1
 run ref --quiet

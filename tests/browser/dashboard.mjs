@@ -1,0 +1,275 @@
+// dashboard.mjs URL TOKEN - the dashboard in headless Debian chromium
+// (puppeteer-core: no browser of its own), against a server that
+// tests/dashboard.sh started on loopback.  Each check prints "ok: ..." or
+// "FAIL: ..."; the last line is "dashboard: N passed, N failed".
+// Environment: CHROMIUM (the browser, default /usr/bin/chromium),
+// DASHBOARD_SCREENSHOTS=DIR (PNG screenshots of the views into DIR),
+// DASHBOARD_BIG=0 (skip the 10,000-job measurement).
+import puppeteer from "puppeteer-core";
+import { writeFileSync } from "node:fs";
+
+const [url, token] = process.argv.slice(2);
+const shots = process.env.DASHBOARD_SCREENSHOTS || "";
+const big = process.env.DASHBOARD_BIG !== "0";
+const auth = { Authorization: `Bearer ${token}` };
+let pass = 0, fail = 0;
+const figures = {};
+
+function check(what, ok, detail = "") {
+  if (ok) { pass++; console.log(`ok: ${what}${detail ? `: ${detail}` : ""}`); }
+  else { fail++; console.log(`FAIL: ${what}${detail ? `: ${detail}` : ""}`); }
+}
+
+async function api(path, opts = {}) {
+  const r = await fetch(url + path, { ...opts, headers: { ...auth, ...(opts.headers || {}) },
+                                      signal: AbortSignal.timeout(60000) });
+  return { status: r.status, body: await r.text() };
+}
+
+async function submit(ini) {
+  return api("/api/v1/sweeps", { method: "POST", body: ini, headers: { "Content-Type": "text/plain" } });
+}
+
+async function sweep(name) {
+  return JSON.parse((await api(`/api/v1/sweeps/${name}`)).body);
+}
+
+async function until(what, fn, ms = 60000) {
+  const t0 = Date.now();
+  for (;;) {
+    try { if (await fn()) return true; } catch { /* not yet */ }
+    if (Date.now() - t0 > ms) { check(what, false, `not within ${ms} ms`); return false; }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const ini = (name, body) => `[sweep]\nname = ${name}\n${body}`;
+// 12 small jobs of a few seconds each, on one core each: the node runs two
+// at a time, so the page sees them queued, running and done.
+const demo = ini("demo", "seeds = 1, 2\n[bitcount]\nbits = 12\ntrain_size = 2000\n" +
+                 "hidden = 4, 8, 16\nlayers = 1, 2\nepochs = 12\nthreads = 1\n");
+const slow = ini("tocancel", "[bitcount]\nbits = 12\ntrain_size = 4000\nhidden = 32, 48, 64\n" +
+                 "epochs = 200\nthreads = 1\n");
+
+const browser = await puppeteer.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  headless: true,
+  args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+         "--disable-extensions", "--disable-background-networking", "--proxy-server=direct://",
+         "--proxy-bypass-list=*"],
+  protocolTimeout: 60000,
+});
+const shot = async (page, name) => {
+  if (!shots) return;
+  await page.screenshot({ path: `${shots}/dashboard-${name}.png` });
+  console.log(`screenshot: ${shots}/dashboard-${name}.png`);
+};
+const ready = (page, hash) => page.waitForFunction((h) => document.body.dataset.ready === h,
+                                                   { timeout: 30000 }, hash);
+
+try {
+  // 1. Without the token: the login page and nothing else.
+  const anon = await browser.createBrowserContext();
+  const p0 = await anon.newPage();
+  const r0 = await p0.goto(`${url}/`, { waitUntil: "load", timeout: 30000 });
+  const anonPage = await p0.evaluate(() => ({
+    form: !!document.querySelector("form[action='/login'] input[name=token]"),
+    app: !!document.getElementById("view"), scripts: document.scripts.length,
+    text: document.body.innerText }));
+  const anonApp = await p0.evaluate(async () => (await fetch("/app.js")).status);
+  const anonApi = await p0.evaluate(async () => (await fetch("/api/v1/sweeps")).status);
+  check("a page opened without the token shows only the login",
+        r0.status() === 200 && anonPage.form && !anonPage.app && anonPage.scripts === 0 &&
+        anonApp === 401 && anonApi === 401,
+        `form ${anonPage.form}, app ${anonPage.app}, scripts ${anonPage.scripts}, /app.js ${anonApp}, /api ${anonApi}`);
+  await shot(p0, "login");
+  // a wrong token typed in: still the login
+  await p0.type("input[name=token]", "0".repeat(64));
+  await Promise.all([p0.waitForNavigation({ timeout: 30000 }), p0.click("button[type=submit]")]);
+  check("a wrong token is refused", await p0.evaluate(() =>
+    !!document.querySelector("form[action='/login']") && /not this server/.test(document.body.innerText)));
+  // the right one typed in signs in
+  await p0.type("input[name=token]", token);
+  await Promise.all([p0.waitForNavigation({ timeout: 30000 }), p0.click("button[type=submit]")]);
+  await ready(p0, "#/");
+  check("the token typed into the login signs in", await p0.evaluate(() => !!document.getElementById("sweeps")));
+  await anon.close();
+
+  // 2. The ?token= link: the cookie, then the token is gone from the URL.
+  const page = await browser.newPage();
+  await page.setViewport({ width: 1280, height: 860 });
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+  await page.goto(`${url}/?token=${token}`, { waitUntil: "load", timeout: 30000 });
+  await ready(page, "#/");
+  const cookies = await page.cookies();
+  const c = cookies.find((k) => k.name.startsWith("lstmsweep"));
+  check("the ?token= link sets an HttpOnly SameSite=Strict cookie and leaves the URL",
+        c && c.httpOnly && c.sameSite === "Strict" && !page.url().includes("token="),
+        `${c && c.name} httpOnly=${c && c.httpOnly} sameSite=${c && c.sameSite}, url ${page.url()}`);
+  await page.evaluate(() => { window.notReloaded = true; });
+  await page.waitForFunction(() => document.getElementById("live").textContent === "live",
+                             { timeout: 15000 }).catch(() => {});
+
+  // 3. A sweep submitted now appears on the open page.
+  const s = await submit(demo);
+  check("the demo sweep is accepted", s.status === 201, s.body);
+  const appeared = await page.waitForSelector("tr[data-sweep=demo]", { timeout: 20000 }).then(() => true, () => false);
+  check("the sweep appears on the page without a reload", appeared &&
+        await page.evaluate(() => window.notReloaded === true));
+
+  // 4. Its page: a job's status changes without a reload.
+  await page.click("tr[data-sweep=demo] a");
+  await ready(page, "#/sweep/demo");
+  await page.waitForSelector("tr[data-job]", { timeout: 20000 });
+  const states0 = await page.$$eval("tr[data-job]", (rs) => rs.map((r) => r.dataset.job + "=" + r.children[1].innerText));
+  let changed = "";
+  await until("a job's state changes on the page", async () => {
+    const now = await page.$$eval("tr[data-job]", (rs) => rs.map((r) => r.dataset.job + "=" + r.children[1].innerText));
+    const m = new Map(states0.map((x) => x.split("=")));
+    for (const x of now) {
+      const [id, st] = x.split("=");
+      if (m.has(id) && m.get(id) !== st) { changed = `${id}: ${m.get(id)} -> ${st}`; return true; }
+    }
+    return false;
+  }, 90000);
+  check("a job's status changes on the page without a reload",
+        changed !== "" && await page.evaluate(() => window.notReloaded === true), changed);
+
+  // the sweep ends; the best table and the charts fill in
+  await until("the demo sweep ends", async () => (await sweep("demo")).state === "done", 240000);
+  await page.waitForSelector("#best tbody tr", { timeout: 20000 }).catch(() => {});
+  await page.waitForFunction(() => document.querySelectorAll(".charts .chart canvas").length >= 2,
+                             { timeout: 20000 }).catch(() => {});
+  const sweepPage = await page.evaluate(() => ({
+    best: document.querySelectorAll("#best tbody tr").length,
+    charts: document.querySelectorAll(".charts .chart canvas").length }));
+  check("the sweep page shows the best configurations and two charts",
+        sweepPage.best > 0 && sweepPage.charts >= 2, JSON.stringify(sweepPage));
+  // sorting by a column, in SQL: the first row has the lowest validation error
+  await page.evaluate(() => [...document.querySelectorAll(".gh th button")].find((b) => b.textContent.startsWith("val_error")).click());
+  await page.waitForFunction(() => document.querySelector(".gh th[aria-sort=ascending]"), { timeout: 10000 });
+  await new Promise((r) => setTimeout(r, 800));
+  const sorted = await page.$$eval("tr[data-job]", (rs) => rs.map((r) => r.dataset.job));
+  const best1 = JSON.parse((await api("/api/v1/sweeps/demo/jobs?sort=val_error&limit=1")).body).jobs[0].id;
+  check("sorting the table by val_error", sorted[0] === best1, `${sorted[0]} vs ${best1}`);
+  await shot(page, "sweep");
+
+  // 5. A job's page: its curve chart draws.
+  await page.click(`tr[data-job="${best1}"] a`);
+  await ready(page, `#/job/${best1}`);
+  await page.waitForSelector(".chart canvas", { timeout: 20000 });
+  const ink = await page.$eval(".chart canvas", (cv) => {
+    const d = cv.getContext("2d").getImageData(0, 0, cv.width, cv.height).data;
+    let n = 0;
+    for (let i = 3; i < d.length; i += 4) if (d[i]) n++;
+    return { n, w: cv.width, h: cv.height };
+  });
+  check("a job's curve chart draws (non-empty canvas)", ink.n > 500, `${ink.n} painted pixels of ${ink.w}x${ink.h}`);
+  await shot(page, "job");
+
+  // 6. Cancel from the page.
+  await page.goto(`${url}/#/`, { waitUntil: "load" });
+  await ready(page, "#/");
+  const s2 = await submit(slow);
+  check("the sweep to cancel is accepted", s2.status === 201, s2.body);
+  await page.waitForSelector("tr[data-sweep=tocancel] button[data-action=cancel]", { timeout: 20000 });
+  // a job of it starts: the node view shows it running
+  await until("a job of tocancel runs", async () => (await sweep("tocancel")).jobs.running > 0, 60000);
+  await page.goto(`${url}/#/node`, { waitUntil: "load" });
+  await ready(page, "#/node");
+  await page.waitForSelector("#running tbody tr", { timeout: 20000 }).catch(() => {});
+  check("the node view lists the running job", await page.$$eval("#running tbody tr", (r) => r.length) > 0);
+  await shot(page, "node");
+  await page.goto(`${url}/#/`, { waitUntil: "load" });
+  await ready(page, "#/");
+  await shot(page, "sweeps");
+  await page.click("tr[data-sweep=tocancel] button[data-action=cancel]");
+  const cancelled = await page.waitForFunction(() => {
+    const r = document.querySelector("tr[data-sweep=tocancel] .state");
+    return r && r.textContent === "cancelled";
+  }, { timeout: 20000 }).then(() => true, () => false);
+  check("cancel works from the page", cancelled && (await sweep("tocancel")).state === "cancelled");
+  // a cookie POST without the CSRF header, as another site's form would send it
+  const forged = await page.evaluate(async () => (await fetch("/api/v1/sweeps/demo/pause", { method: "POST" })).status);
+  check("a cookie POST without the CSRF header is refused", forged === 403, `status ${forged}`);
+
+  // 7. A lost connection: the page reconnects (EventSource sends
+  // Last-Event-ID) and catches up with what happened meanwhile.
+  check("the page follows the event stream", await page.evaluate(() => (window.lsEvents || 0) > 0));
+  await page.setOfflineMode(true);
+  const dropped = await page.waitForFunction(() => document.getElementById("live").textContent !== "live",
+                                             { timeout: 15000 }).then(() => true, () => false);
+  const s4 = await submit(ini("whileaway", "[bitcount]\nbits = 8\ntrain_size = 100\nhidden = 2\nepochs = 1\n"));
+  await page.setOfflineMode(false);
+  const caught = await page.waitForSelector("tr[data-sweep=whileaway]", { timeout: 30000 }).then(() => true, () => false);
+  check("a lost connection reconnects and catches up (no reload)",
+        dropped && s4.status === 201 && caught && await page.evaluate(() => window.notReloaded === true),
+        `dropped ${dropped}, caught up ${caught}`);
+
+  // 8. 10,000 jobs: load time and scrolling.
+  if (big) {
+    const hidden = Array.from({ length: 100 }, (_, i) => i + 1).join(", ");
+    const seeds = Array.from({ length: 100 }, (_, i) => i + 1).join(", ");
+    const t0 = Date.now();
+    const s3 = await submit(ini("big", `seeds = ${seeds}\n[bitcount]\nbits = 8\ntrain_size = 100\n` +
+                                `hidden = ${hidden}\nepochs = 1\nthreads = 1\n`));
+    figures.submit_ms = Date.now() - t0;
+    await api("/api/v1/sweeps/big/pause", { method: "POST" });
+    check("a sweep of 10,000 jobs is accepted", s3.status === 201 && JSON.parse(s3.body).jobs === 10000,
+          `${s3.body.slice(0, 80)} in ${figures.submit_ms} ms`);
+    for (const q of ["", "&sort=-val_error", "&sort=hidden&seed=7", "&offset=9800&sort=-seed"]) {
+      const t = Date.now();
+      const r = await api(`/api/v1/sweeps/big/jobs?limit=200&columns=all${q}`);
+      figures[`api${q || "&sort=pos"}`] = Date.now() - t;
+      if (r.status !== 200) check(`jobs API ${q}`, false, r.body);
+    }
+    const t1 = Date.now();
+    await page.goto(`${url}/#/sweep/big`, { waitUntil: "domcontentloaded", timeout: 30000 });
+    await page.waitForSelector("tr[data-job]", { timeout: 30000 });
+    const loadMs = await page.evaluate(() => performance.now());
+    figures.sweep_page_load_ms = Math.round(loadMs);
+    figures.sweep_page_wall_ms = Date.now() - t1;
+    check("the sweep page of 10,000 jobs shows its table in under 2 s", loadMs < 2000,
+          `${Math.round(loadMs)} ms from navigation to the first rows`);
+    const scroll = await page.evaluate(() => new Promise((done) => {
+      const gb = document.querySelector(".gb");
+      const times = [];
+      let last = performance.now();
+      const t0 = last;
+      function step(now) {
+        times.push(now - last);
+        last = now;
+        gb.scrollTop += 28 * 8;         // 8 rows a frame: ~480 rows a second
+        if (now - t0 < 4000) requestAnimationFrame(step); else {
+          times.shift();
+          const s = [...times].sort((a, b) => a - b);
+          done({ frames: times.length, mean: times.reduce((a, b) => a + b, 0) / times.length,
+                 p95: s[Math.floor(0.95 * s.length)], max: s[s.length - 1],
+                 over50: times.filter((t) => t > 50).length, top: gb.scrollTop,
+                 rows: document.querySelectorAll("tr[data-job]").length });
+        }
+      }
+      requestAnimationFrame(step);
+    }));
+    await new Promise((r) => setTimeout(r, 1500));
+    const filled = await page.$$eval("tr[data-job]", (r) => r.length);
+    Object.assign(figures, { scroll_frames: scroll.frames, scroll_mean_ms: +scroll.mean.toFixed(1),
+                             scroll_p95_ms: +scroll.p95.toFixed(1), scroll_max_ms: +scroll.max.toFixed(1),
+                             scroll_frames_over_50ms: scroll.over50, scrolled_px: scroll.top });
+    check("scrolling 10,000 jobs stays smooth (95% of frames within 50 ms)", scroll.p95 < 50,
+          `${scroll.frames} frames, mean ${scroll.mean.toFixed(1)} ms, p95 ${scroll.p95.toFixed(1)} ms, max ${scroll.max.toFixed(1)} ms`);
+    check("rows are there after the scroll", filled > 10, `${filled} rows in the DOM`);
+    await api("/api/v1/sweeps/big/cancel", { method: "POST" });
+    console.log(`figures: ${JSON.stringify(figures)}`);
+    if (process.env.DASHBOARD_FIGURES) writeFileSync(process.env.DASHBOARD_FIGURES, JSON.stringify(figures, null, 1) + "\n");
+  }
+  check("no script error on the pages", errors.length === 0, errors.slice(0, 3).join(" | "));
+} catch (e) {
+  check("the browser session", false, e.stack || String(e));
+} finally {
+  await browser.close();
+}
+console.log(`dashboard: ${pass} passed, ${fail} failed`);
+process.exit(fail ? 1 : 0);

@@ -21,25 +21,47 @@ chromium=${CHROMIUM:-$(command -v chromium || true)}
 command -v node >/dev/null 2>&1 || { echo "SKIP: no node"; exit 77; }
 [ -d "$browser_dir/node_modules/puppeteer-core" ] ||
     { echo "SKIP: no $browser_dir/node_modules/puppeteer-core (scripts/install-deps --browser)"; exit 77; }
+# start_server STATE_DIR LISTEN WEB_ROOT: in the background, its pid in
+# STATE_DIR/../pid, its output in STATE_DIR/../log.
+start_server() {
+    local d; d=$(dirname "$1")
+    OMP_NUM_THREADS=1 "$ls" serve --state "$1" --listen "$2" --web-root "$3" \
+        --data-root "$d" >>"$d/log" 2>&1 &
+    echo $! >"$d/pid"
+}
+# wait_port DIR: the port of the latest "serving on port" line.
+wait_port() {
+    local port= n
+    for _ in $(seq 100); do
+        n=$(grep -c "^serving on port" "$1/log")
+        [ "$n" -ge "$2" ] && port=$(sed -n 's/^serving on port \([0-9]*\).*/\1/p' "$1/log" | tail -1)
+        [ -n "$port" ] && break
+        sleep 0.1
+    done
+    echo "$port"
+}
+# --restart DIR PORT: what the driver calls to drop every connection: the
+# server stopped (SIGTERM) and started again on the same port and state.
+if [ "${1:-}" = --restart ]; then
+    d=$2; old=$(cat "$d/pid"); n=$(grep -c "^serving on port" "$d/log")
+    kill "$old"; for _ in $(seq 200); do kill -0 "$old" 2>/dev/null || break; sleep 0.1; done
+    start_server "$d/state" "127.0.0.1:$3" "$4"
+    [ -n "$(wait_port "$d" $((n + 1)))" ]
+    exit
+fi
 t=$(mktemp -d /tmp/ls_dashboard_XXXXXX)
-pid=
-trap '[ -n "$pid" ] && { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; }; rm -rf "$t"' EXIT
-# two cores for the jobs at most, whatever the machine
-OMP_NUM_THREADS=1 "$ls" serve --state "$t/state" --listen 127.0.0.1:0 --web-root "$src/web" \
-    --data-root "$t" >"$t/log" 2>&1 &
-pid=$!
-port=
-for _ in $(seq 100); do
-    port=$(sed -n 's/^serving on port \([0-9]*\).*/\1/p' "$t/log")
-    [ -n "$port" ] && break
-    sleep 0.1
-done
+trap '[ -f "$t/pid" ] && { kill "$(cat "$t/pid")" 2>/dev/null; while kill -0 "$(cat "$t/pid")" 2>/dev/null; do sleep 0.1; done; }; rm -rf "$t"' EXIT
+touch "$t/log"
+web=$(cd "$src/web" && pwd)
+start_server "$t/state" 127.0.0.1:0 "$web"
+port=$(wait_port "$t" 1)
 [ -n "$port" ] || { echo "FAIL: the server did not start"; cat "$t/log"; exit 1; }
 grep -q "^dashboard: http://127.0.0.1:$port/?token=" "$t/log" ||
     { echo "FAIL: the server did not print the dashboard's link"; cat "$t/log"; exit 1; }
 echo "ok: the server prints the dashboard link"
 [ -n "${DASHBOARD_SCREENSHOTS:-}" ] && mkdir -p "$DASHBOARD_SCREENSHOTS"
-CHROMIUM=$chromium timeout 600 node "$browser_dir/dashboard.mjs" "http://127.0.0.1:$port" "$(cat "$t/state/token")"
+DASHBOARD_RESTART="bash $0 --restart $t $port $web" CHROMIUM=$chromium \
+    timeout 600 node "$browser_dir/dashboard.mjs" "http://127.0.0.1:$port" "$(cat "$t/state/token")"
 rc=$?
 [ $rc = 0 ] || { echo "--- server log (tail)"; tail -20 "$t/log"; }
 exit $rc

@@ -62,9 +62,6 @@ void ls_store_close(ls_store *s);
 typedef struct ls_store_job {
     char id[LS_JOB_ID_LEN];
     double est_s;
-    const ls_job *job;         /* may be NULL: if given (add_sweep), its row
-                                  before it ran is kept as its params, for
-                                  the listings' hyperparameters */
 } ls_store_job;
 
 /* Add a sweep and its jobs, or recognise a resubmission (same name, same
@@ -73,6 +70,12 @@ typedef struct ls_store_job {
 int ls_store_add_sweep(ls_store *s, const char *name, const char *ini, int priority,
                        const ls_store_job *jobs, size_t n, size_t *new_jobs,
                        ls_err *err);
+/* The same, keeping params[i] (the ls_job of jobs[i]; params may be NULL)
+ * as jobs[i]'s row before it ran: the listings' hyperparameters while it
+ * has no row of its own (ls_store_jobs_query). */
+int ls_store_add_sweep_params(ls_store *s, const char *name, const char *ini, int priority,
+                              const ls_store_job *jobs, const ls_job *params, size_t n,
+                              size_t *new_jobs, ls_err *err);
 
 typedef struct ls_sweep_info {
     char name[64];

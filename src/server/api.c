@@ -337,11 +337,9 @@ static void add_sweep(ls_api *api, const ls_sweep *sw, const char *text, long pr
 
     if (!rc)
         rc = api->hooks.jobs_of_sweep(api->hooks.ctx, sw, jobs, &err);
-    for (size_t i = 0; !rc && i < sw->njobs; i++)
-        jobs[i].job = &sw->jobs[i];          /* its params, for the listings */
     if (!rc)
-        rc = ls_store_add_sweep(api->store, sw->name, text, (int)priority, jobs, sw->njobs,
-                                &fresh, &err);
+        rc = ls_store_add_sweep_params(api->store, sw->name, text, (int)priority, jobs,
+                                       sw->jobs, sw->njobs, &fresh, &err);
     ls_free(jobs);
     if (rc) {
         api_fail(resp, rc, &err, 400);

@@ -295,16 +295,22 @@ static int same_sweep(ls_store *s, const char *name, const char *ini, ls_err *er
     return rc;
 }
 
+/* A job being added, with the ls_job whose params it keeps (or NULL). */
+typedef struct entry {
+    ls_store_job j;
+    const ls_job *job;
+} entry;
+
 static int cmp_est_desc(const void *a, const void *b)
 {
-    const ls_store_job *x = a, *y = b;
+    const ls_store_job *x = &((const entry *)a)->j, *y = &((const entry *)b)->j;
     if (x->est_s != y->est_s)
         return x->est_s > y->est_s ? -1 : 1;
     return strcmp(x->id, y->id);
 }
 
 /* Insert the jobs in their order; a job with a final row enters done. */
-static int insert_jobs(ls_store *s, const char *name, ls_store_job *jobs, size_t n,
+static int insert_jobs(ls_store *s, const char *name, entry *jobs, size_t n,
                        size_t *queued, ls_err *err)
 {
     sqlite3_stmt *st;
@@ -319,9 +325,9 @@ static int insert_jobs(ls_store *s, const char *name, ls_store_job *jobs, size_t
     for (size_t i = 0; !rc && i < n; i++) {
         sqlite3_reset(st);
         bind_text(st, 1, name);
-        bind_text(st, 2, jobs[i].id);
+        bind_text(st, 2, jobs[i].j.id);
         sqlite3_bind_int64(st, 3, (sqlite3_int64)i);
-        sqlite3_bind_double(st, 4, jobs[i].est_s);
+        sqlite3_bind_double(st, 4, jobs[i].j.est_s);
         size_t len = jobs[i].job ? ls_results_format(jobs[i].job, &none, params, sizeof params) : 0;
         while (len && (params[len - 1] == '\n' || params[len - 1] == '\r'))
             params[--len] = '\0';
@@ -331,7 +337,7 @@ static int insert_jobs(ls_store *s, const char *name, ls_store_job *jobs, size_t
             sqlite3_bind_null(st, 5);
         if (sqlite3_step(st) != SQLITE_DONE)
             rc = sqlite3_errcode(s->db) == SQLITE_CONSTRAINT
-                     ? ls_err_set(err, LS_EINVAL, "sweep '%s' lists job %s twice", name, jobs[i].id)
+                     ? ls_err_set(err, LS_EINVAL, "sweep '%s' lists job %s twice", name, jobs[i].j.id)
                      : db_error(s, err);
     }
     sqlite3_finalize(st);
@@ -352,7 +358,7 @@ static int settle_sweeps(ls_store *s, ls_err *err)
 }
 
 static int add_sweep_tx(ls_store *s, const char *name, const char *ini, int priority,
-                        ls_store_job *jobs, size_t n, size_t *new_jobs, ls_err *err)
+                        entry *jobs, size_t n, size_t *new_jobs, ls_err *err)
 {
     sqlite3_stmt *st;
     int rc = same_sweep(s, name, ini, err);
@@ -374,13 +380,21 @@ int ls_store_add_sweep(ls_store *s, const char *name, const char *ini, int prior
                        const ls_store_job *jobs, size_t n, size_t *new_jobs,
                        ls_err *err)
 {
+    return ls_store_add_sweep_params(s, name, ini, priority, jobs, NULL, n, new_jobs, err);
+}
+
+int ls_store_add_sweep_params(ls_store *s, const char *name, const char *ini, int priority,
+                              const ls_store_job *jobs, const ls_job *params, size_t n,
+                              size_t *new_jobs, ls_err *err)
+{
     size_t dummy = 0;
-    ls_store_job *copy = ls_alloc((n ? n : 1) * sizeof *copy);
+    entry *copy = ls_calloc(n ? n : 1, sizeof *copy);
     int rc;
 
     if (!copy)
         return ls_err_set(err, LS_ENOMEM, "out of memory");
-    memcpy(copy, jobs, n * sizeof *copy);
+    for (size_t i = 0; i < n; i++)
+        copy[i] = (entry){jobs[i], params ? &params[i] : NULL};
     new_jobs = new_jobs ? new_jobs : &dummy;
     *new_jobs = 0;
     pthread_mutex_lock(&s->lock);

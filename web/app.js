@@ -56,7 +56,8 @@ function h(tag, attrs = {}, ...kids) {
 }
 const enc = encodeURIComponent;
 const fmt = (x, d = 4) => x === null || x === undefined ? "–" :
-  typeof x === "number" ? (Number.isInteger(x) ? String(x) : x.toPrecision(d)) : String(x);
+  typeof x === "number" ? (Number.isInteger(x) ? String(x) : String(Number(x.toPrecision(d)))) :
+  String(x);
 function duration(s) {
   if (s === null || s === undefined) return "–";
   if (s < 60) return `${s.toFixed(0)} s`;
@@ -334,7 +335,7 @@ function sweepView(name) {
     summary().catch(showError);
     reload(true);
   }, 700);
-  const slow = throttle(() => bestAndCharts().catch(showError), 3000);
+  const slow = throttle(() => bestAndCharts().catch(showError), 1500);
   return {
     refresh: () => { refresh(); slow(); },
     onEvent: (type, d) => {
@@ -359,6 +360,7 @@ function jobView(id) {
   const data = () => [points.map((p) => p.epoch), ...["train_loss", "train_error", "val_error",
                       "test_error"].map((k) => points.map((p) => p[k]))];
   function drawCurve() {
+    plot.dataset.points = points.length;
     if (!points.length) {
       if (!u) plot.replaceChildren(h("p", { class: "note", id: "nocurve" }, "No epoch recorded yet."));
       return;

@@ -45,10 +45,11 @@ async function until(what, fn, ms = 60000) {
 }
 
 const ini = (name, body) => `[sweep]\nname = ${name}\n${body}`;
-// 12 small jobs of a few seconds each, on one core each: the node runs two
-// at a time, so the page sees them queued, running and done.
-const demo = ini("demo", "seeds = 1, 2\n[bitcount]\nbits = 12\ntrain_size = 2000\n" +
-                 "hidden = 4, 8, 16\nlayers = 1, 2\nepochs = 12\nthreads = 1\n");
+// 16 small jobs of 0.3 to 3 s each, on one core each: the node runs two at
+// a time, so the page sees them queued, running and done.
+const demo = ini("demo", "seeds = 1, 2\n[bitcount]\nbits = 12\ntrain_size = 3000\nval_size = 500\n" +
+                 "batch = 50\nlr = 0.01\nhidden = 4, 8, 16, 32\nlayers = 1, 2\nepochs = 25\n" +
+                 "threads = 1\n");
 const slow = ini("tocancel", "[bitcount]\nbits = 12\ntrain_size = 4000\nhidden = 32, 48, 64\n" +
                  "epochs = 200\nthreads = 1\n");
 
@@ -144,7 +145,8 @@ try {
 
   // the sweep ends; the best table and the charts fill in
   await until("the demo sweep ends", async () => (await sweep("demo")).state === "done", 240000);
-  await page.waitForSelector("#best tbody tr", { timeout: 20000 }).catch(() => {});
+  await page.waitForFunction(() => document.querySelectorAll("#best tbody tr").length === 10,
+                             { timeout: 20000 }).catch(() => {});
   await page.waitForFunction(() => document.querySelectorAll(".charts .chart canvas").length >= 2,
                              { timeout: 20000 }).catch(() => {});
   const sweepPage = await page.evaluate(() => ({
@@ -182,6 +184,18 @@ try {
   await page.waitForSelector("tr[data-sweep=tocancel] button[data-action=cancel]", { timeout: 20000 });
   // a job of it starts: the node view shows it running
   await until("a job of tocancel runs", async () => (await sweep("tocancel")).jobs.running > 0, 60000);
+  // its page: the curve grows while it trains, without a reload
+  const running = JSON.parse((await api("/api/v1/sweeps/tocancel/jobs?status=running&limit=1")).body).jobs[0];
+  await page.evaluate((id) => { location.hash = `#/job/${id}`; }, running.id);
+  await ready(page, `#/job/${running.id}`);
+  const n0 = await page.$eval(".charts", (e) => +(e.dataset.points || 0));
+  const grew = await page.waitForFunction((n) => +(document.querySelector(".charts").dataset.points || 0) > n &&
+                                          document.querySelector(".chart canvas"), { timeout: 30000 }, Math.max(n0, 1))
+                         .then(() => true, () => false);
+  const n1 = await page.$eval(".charts", (e) => +(e.dataset.points || 0));
+  check("a running job's curve grows on its page while it trains", grew && n1 > n0 &&
+        await page.evaluate(() => window.notReloaded === true), `${n0} -> ${n1} epochs`);
+  await shot(page, "job-running");
   await page.goto(`${url}/#/node`, { waitUntil: "load" });
   await ready(page, "#/node");
   await page.waitForSelector("#running tbody tr", { timeout: 20000 }).catch(() => {});

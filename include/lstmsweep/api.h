@@ -75,8 +75,10 @@
  *          else from the store (cpus, numa_node, mem_bytes null)
  * POINT = {"epoch","train_loss","train_error","test_error" (null if not
  *          evaluated),"elapsed_s"}
- * Other statuses: 401 without a valid "Authorization: Bearer TOKEN" (before
- * anything else, so that an unauthenticated client learns nothing), 404
+ * Other statuses: 401 without a valid "Authorization: Bearer TOKEN" or
+ * cookie (before anything else, so that an unauthenticated client learns
+ * nothing; the login routes excepted), 403 for a cookie POST failing the
+ * CSRF check, 404
  * for unknown routes, sweeps and jobs, 405 (with the allowed methods) for
  * a known route and another method, 400 for bad names, ids and arguments,
  * 500 when the store fails.

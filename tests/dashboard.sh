@@ -17,7 +17,11 @@ bld=${top_builddir:-.}
 ls=$bld/lstmsweep
 browser_dir=$src/tests/browser
 chromium=${CHROMIUM:-$(command -v chromium || true)}
-[ -n "$chromium" ] || { echo "SKIP: no chromium (scripts/install-deps --browser installs it)"; exit 77; }
+if [ "${DASHBOARD_BROWSER:-}" = firefox ]; then     # the same checks in Firefox
+    command -v "${FIREFOX:-firefox-esr}" >/dev/null 2>&1 || { echo "SKIP: no firefox-esr"; exit 77; }
+else
+    [ -n "$chromium" ] || { echo "SKIP: no chromium (scripts/install-deps --browser installs it)"; exit 77; }
+fi
 command -v node >/dev/null 2>&1 || { echo "SKIP: no node"; exit 77; }
 [ -d "$browser_dir/node_modules/puppeteer-core" ] ||
     { echo "SKIP: no $browser_dir/node_modules/puppeteer-core (scripts/install-deps --browser)"; exit 77; }
@@ -26,7 +30,7 @@ command -v node >/dev/null 2>&1 || { echo "SKIP: no node"; exit 77; }
 start_server() {
     local d; d=$(dirname "$1")
     OMP_NUM_THREADS=1 "$ls" serve --state "$1" --listen "$2" --web-root "$3" \
-        --data-root "$d" >>"$d/log" 2>&1 &
+        --data-root "$d" >>"$d/log" 2>&1 </dev/null &
     echo $! >"$d/pid"
 }
 # wait_port DIR: the port of the latest "serving on port" line.

@@ -53,7 +53,16 @@ const demo = ini("demo", "seeds = 1, 2\n[bitcount]\nbits = 12\ntrain_size = 3000
 const slow = ini("tocancel", "[bitcount]\nbits = 12\ntrain_size = 4000\nhidden = 32, 48, 64\n" +
                  "epochs = 200\nthreads = 1\n");
 
-const browser = await puppeteer.launch({
+// DASHBOARD_BROWSER=firefox: Debian's firefox-esr over WebDriver BiDi
+// instead (FIREFOX names it; default /usr/bin/firefox-esr).
+const firefox = process.env.DASHBOARD_BROWSER === "firefox";
+const browser = await puppeteer.launch(firefox ? {
+  browser: "firefox",
+  executablePath: process.env.FIREFOX || "/usr/bin/firefox-esr",
+  headless: true,
+  extraPrefsFirefox: { "network.proxy.type": 0 },
+  protocolTimeout: 60000,
+} : {
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
   headless: true,
   args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
@@ -61,6 +70,7 @@ const browser = await puppeteer.launch({
          "--proxy-bypass-list=*"],
   protocolTimeout: 60000,
 });
+console.log(`browser: ${await browser.version()}`);
 const shot = async (page, name, fullPage = false) => {
   if (!shots) return;
   await page.screenshot({ path: `${shots}/dashboard-${name}.png`, fullPage });

@@ -163,25 +163,27 @@ const COLORS = ["#1565c0", "#c62828", "#2e7d32", "#6a1b9a", "#ef6c00", "#00838f"
 
 function sweepView(name) {
   const state = { sort: "pos", status: "", where: {}, params: {}, total: 0, pages: new Map(),
-                  cols: [] };
+                  stale: new Map(), cols: [] };
   const head = h("div");
   const best = h("div");
   const charts = h("div", { class: "charts" });
   const filters = h("div", { class: "filters" });
-  const gh = h("div", { class: "gh" }), gb = h("div", { class: "gb", tabindex: 0,
-                                                       "aria-label": "jobs" });
-  const spacer = h("div", { class: "spacer" }), rows = h("table", { class: "rows" });
-  const rbody = h("tbody");
-  rows.append(h("colgroup"), rbody);
-  spacer.append(rows);
+  // The jobs grid: a header row, and a body whose spacer is as tall as all
+  // the rows; only the rows in view exist, absolutely placed in it.
+  const gh = h("div", { class: "gh", role: "rowgroup" });
+  const gb = h("div", { class: "gb", tabindex: 0, role: "rowgroup" });
+  const spacer = h("div", { class: "spacer" });
   gb.append(spacer);
   const count = h("p", { class: "note", id: "jobcount" });
   $view.replaceChildren(h("p", {}, h("a", { href: "#/" }, "← Sweeps")), head,
     h("h2", {}, "Best configurations"), best,
     h("h2", {}, "Charts"), charts,
-    h("h2", {}, "Jobs"), filters, count, h("div", { class: "grid" }, gh, gb));
+    h("h2", {}, "Jobs"), filters, count,
+    h("div", { class: "grid", role: "grid", "aria-label": `jobs of ${name}`, id: "jobs" }, gh, gb));
 
-  const widths = (c) => c === "id" ? 150 : c === "cpus" ? 80 : c === "state" || c === "status" ? 95 : 92;
+  // a column fits its header (and the sort arrow) and its values
+  const widths = (c) => Math.round(Math.max(c === "id" ? 178 : c === "state" || c === "status" ? 100 : 64,
+                                            c.length * 8.6 + 38));
 
   function columns() {
     const varying = Object.keys(state.params);
@@ -190,18 +192,22 @@ function sweepView(name) {
 
   function headerTable() {
     const cols = state.cols;
-    const colgroup = () => h("colgroup", {}, cols.map((c) => h("col", { style: `width:${widths(c)}px` })));
     const arrow = (c) => state.sort === c ? " ▲" : state.sort === `-${c}` ? " ▼" : "";
-    const t = h("table", {}, colgroup(), h("thead", {}, h("tr", {}, cols.map((c) =>
-      h("th", { scope: "col", class: RESULT_COLS.includes(c) || state.params[c] ? "num" : "",
-                "aria-sort": state.sort === c ? "ascending" : state.sort === `-${c}` ? "descending" : "none" },
+    const width = cols.reduce((a, c) => a + widths(c), 0);
+    gh.replaceChildren(h("div", { class: "row head", role: "row", style: `width:${width}px` },
+      cols.map((c) => h("div", {
+        role: "columnheader", class: `c${isNum(c) ? " num" : ""}`, style: `width:${widths(c)}px`,
+        "aria-sort": state.sort === c ? "ascending" : state.sort === `-${c}` ? "descending" : "none" },
         h("button", { type: "button", title: `sort by ${c}`, onclick: () => {
           state.sort = state.sort === c ? `-${c}` : c;
           reload();
-        } }, c + arrow(c)))))));
-    gh.replaceChildren(t);
-    rows.replaceChild(colgroup(), rows.firstChild);
+        } }, c + arrow(c))))));
+    spacer.style.width = `${width}px`;
+    for (const el of live.values()) el.remove();
+    live.clear();
+    free.length = 0;
   }
+  const isNum = (c) => RESULT_COLS.includes(c) && c !== "cpus" || c in state.params;
 
   function query(offset, limit) {
     const q = new URLSearchParams({ offset, limit, sort: state.sort,
@@ -229,30 +235,69 @@ function sweepView(name) {
     count.textContent = `${state.total} job${state.total === 1 ? "" : "s"}`;
   }
 
-  function cell(job, c) {
-    if (c === "id") return h("td", {}, h("a", { href: `#/job/${job.id}` }, job.id));
-    if (c === "state") return h("td", {}, badge(job.state));
-    if (c === "status") return h("td", {}, job.status ? badge(job.status) : "–");
-    const v = job.row ? job.row[c] : null;
-    return h("td", { class: typeof v === "number" ? "num" : "" }, fmt(v));
+  // Row elements by row index, recycled as the grid scrolls: a frame fills
+  // only the rows that came into view, and moves none of the others.
+  const live = new Map(), free = [];
+  function rowEl() {
+    return free.pop() || h("div", { class: "row", role: "row" }, state.cols.map((c) =>
+      h("div", { role: "gridcell", class: `c${isNum(c) ? " num" : ""}`, style: `width:${widths(c)}px` },
+        c === "id" ? h("a", {}) : c === "state" || c === "status" ? h("span", {}) : null)));
+  }
+  function fill(el, job) {
+    el.job = job;
+    if (!job) {
+      delete el.dataset.job;
+      el.classList.add("pending");
+      el.children[0].firstChild.textContent = "…";
+      for (let k = 1; k < el.children.length; k++) {
+        const td = el.children[k];
+        if (td.firstChild && td.firstChild.nodeType === 1) td.firstChild.textContent = "";
+        else td.textContent = "";
+      }
+      return;
+    }
+    el.dataset.job = job.id;
+    el.classList.remove("pending");
+    state.cols.forEach((c, k) => {
+      const td = el.children[k];
+      if (c === "id") { td.firstChild.href = `#/job/${job.id}`; td.firstChild.textContent = job.id; return; }
+      if (c === "state" || c === "status") {
+        const v = job[c];
+        td.firstChild.className = v ? `state state-${v}` : "";
+        td.firstChild.textContent = v || "–";
+        return;
+      }
+      td.textContent = fmt(job.row ? job.row[c] : null);
+    });
   }
 
   // Only the rows in view (and a few around) are in the DOM.
   function draw() {
     const first = Math.max(0, Math.floor(gb.scrollTop / ROW_H) - 5);
-    const n = Math.ceil(gb.clientHeight / ROW_H) + 10;
-    const last = Math.min(state.total, first + n);
-    const out = [];
+    const last = Math.min(state.total, first + Math.ceil(gb.clientHeight / ROW_H) + 10);
+    for (const [i, el] of live) if (i < first || i >= last) { live.delete(i); el.remove(); free.push(el); }
     for (let i = first; i < last; i++) {
-      const p = Math.floor(i / PAGE), jobs = state.pages.get(p);
-      if (!jobs) { page(p); out.push(h("tr", { class: "pending" }, h("td", { colspan: state.cols.length }, "…"))); continue; }
-      const job = jobs[i - p * PAGE];
-      if (job) out.push(h("tr", { "data-job": job.id }, state.cols.map((c) => cell(job, c))));
+      const p = Math.floor(i / PAGE);
+      let jobs = state.pages.get(p);
+      if (!jobs) { page(p); jobs = state.stale.get(p); }   // the old rows until the new come
+      const job = (jobs && jobs[i - p * PAGE]) || null;
+      let el = live.get(i);
+      if (el && el.job === job) continue;
+      if (!el) {
+        el = rowEl();
+        el.style.transform = `translateY(${i * ROW_H}px)`;
+        el.setAttribute("aria-rowindex", i + 2);
+        live.set(i, el);
+        spacer.append(el);
+      }
+      fill(el, job);
     }
-    rows.style.top = `${first * ROW_H}px`;
-    rbody.replaceChildren(...out);
-    if (!state.total) rbody.replaceChildren(h("tr", {}, h("td", { colspan: state.cols.length }, "No job matches.")));
+    gb.setAttribute("aria-rowcount", state.total + 1);
+    const p0 = state.pages.get(0);
+    empty.hidden = !(state.total === 0 && Array.isArray(p0) && p0.length === 0);
   }
+  const empty = h("p", { class: "note", hidden: true }, "No job matches.");
+  spacer.before(empty);
   let ticking = false;
   gb.addEventListener("scroll", () => {
     gh.scrollLeft = gb.scrollLeft;
@@ -261,6 +306,7 @@ function sweepView(name) {
 
   function reload(keepScroll) {
     state.gen = (state.gen || 0) + 1;
+    state.stale = keepScroll ? state.pages : new Map();
     state.pages = new Map();
     if (!keepScroll) gb.scrollTop = 0;
     headerTable();

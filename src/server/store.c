@@ -43,6 +43,7 @@ static const char schema_sql[] =
     "  PRIMARY KEY(sweep, id));"
     "CREATE INDEX IF NOT EXISTS jobs_queue ON jobs(sweep, state, pos);"
     "CREATE INDEX IF NOT EXISTS jobs_id ON jobs(id, state);"
+    "CREATE INDEX IF NOT EXISTS jobs_pos ON jobs(sweep, pos);"
     "CREATE TABLE IF NOT EXISTS results("
     "  job_id TEXT PRIMARY KEY, sweep TEXT NOT NULL, status TEXT NOT NULL,"
     "  row TEXT NOT NULL);";
@@ -985,7 +986,7 @@ static char *column_dup(sqlite3_stmt *st, int i, int *oom)
 static int query_page(ls_store *s, const ls_store_query *q, ls_store_job_info *out,
                       char **rows, char **params, size_t *n, size_t *total, ls_err *err)
 {
-    char where[WHERE_MAX * 96 + 128], key[128], sql[sizeof where + 1024];
+    char where[WHERE_MAX * 96 + 128], key[128], sql[2 * sizeof where + 2048];
     sqlite3_stmt *st;
     long long count = 0;
     int rc = query_where(q, where, sizeof where, err), r = SQLITE_DONE, oom = 0;
@@ -1001,10 +1002,23 @@ static int query_page(ls_store *s, const ls_store_query *q, ls_store_job_info *o
         return rc;
     *total = (size_t)count;
     value_sql(q->sort, key, sizeof key);
-    snprintf(sql, sizeof sql, "SELECT j.sweep, j.id, j.pos, j.est_s, j.state, j.attempt, "
-             STATUS_SQL ", COALESCE(r.row, j.row), j.params FROM jobs j LEFT JOIN results r "
-             "ON r.job_id = j.id WHERE j.sweep = ?1%s ORDER BY (%s) IS NULL, %s %s, j.pos "
-             "LIMIT ?3 OFFSET ?4", where, key, key, q->desc ? "DESC" : "ASC");
+    /* a key that is never NULL (pos, id, state, status) sorts plainly, so
+     * that the order of pos or id can come from an index: a page then
+     * costs its offset and size, not the sweep's jobs */
+    char order[400];
+    if (q->sort == LS_SORT_POS)
+        snprintf(order, sizeof order, "j.pos %s", q->desc ? "DESC" : "ASC");
+    else if (q->sort < 0)
+        snprintf(order, sizeof order, "%s %s, j.pos", key, q->desc ? "DESC" : "ASC");
+    else
+        snprintf(order, sizeof order, "(%s) IS NULL, %s %s, j.pos", key, key,
+                 q->desc ? "DESC" : "ASC");
+    /* the sort carries only rowids; the rows' text is read for the page */
+    snprintf(sql, sizeof sql, "WITH page AS (SELECT j.rowid AS rid FROM jobs j LEFT JOIN "
+             "results r ON r.job_id = j.id WHERE j.sweep = ?1%s ORDER BY %s LIMIT ?3 OFFSET "
+             "?4) SELECT j.sweep, j.id, j.pos, j.est_s, j.state, j.attempt, " STATUS_SQL
+             ", COALESCE(r.row, j.row), j.params FROM page JOIN jobs j ON j.rowid = page.rid "
+             "LEFT JOIN results r ON r.job_id = j.id ORDER BY %s", where, order, order);
     if ((rc = prep(s, &st, sql, err)))
         return rc;
     bind_where(st, q);

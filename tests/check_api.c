@@ -25,8 +25,19 @@ static ls_events *events;
 static ls_api *api;
 static int state_changes;
 static const char *auth = "Bearer " TOKEN;   /* the next call's Authorization */
-static ls_api_kv extra[4];                     /* and its other headers */
+static ls_api_kv extra[6];                     /* and its other headers */
 static size_t nextra;
+
+/* dir/rel with text. */
+static void write_file(const char *rel, const char *text)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, rel);
+    FILE *f = fopen(path, "w");
+    ck_assert_msg(f != NULL, "%s", path);
+    fputs(text, f);
+    fclose(f);
+}
 
 /* ---- fake hooks ---- */
 
@@ -63,13 +74,15 @@ static void fake_change(void *ctx, const char *sweep)
 
 static void make_api(int with_hooks)
 {
-    char state[128];
+    char state[128], web[128];
     const char *roots[] = {root};
     ls_err err = {0};
     ls_api_config cfg = {.store = store, .events = events, .state_dir = state,
-                         .data_roots = roots, .ndata_roots = 1, .token = TOKEN};
+                         .data_roots = roots, .ndata_roots = 1, .token = TOKEN,
+                         .web_root = web};
 
     snprintf(state, sizeof state, "%s/state", dir);
+    snprintf(web, sizeof web, "%s/web", dir);
     if (with_hooks)
         cfg.hooks = (ls_api_hooks){.node_status = fake_node, .busy_cores_of = fake_busy,
                                    .curve_of = fake_curve, .curves_csv = fake_curves_csv,
@@ -89,6 +102,12 @@ static void setup(void)
     ck_assert(mkdir(root, 0700) == 0 && mkdir(path, 0700) == 0);
     snprintf(path, sizeof path, "%s/outside", dir);
     ck_assert(mkdir(path, 0700) == 0);
+    snprintf(path, sizeof path, "%s/web", dir);     /* the dashboard's files */
+    ck_assert(mkdir(path, 0700) == 0);
+    write_file("web/index.html", "<p>the app</p>\n");
+    write_file("web/app.js", "export {};\n");
+    write_file("web/.hidden.js", "secret\n");
+    write_file("web/notes.md", "not a served type\n");
     snprintf(path, sizeof path, "%s/state.db", dir);
     ck_assert_msg(ls_store_open(&store, path, NULL, &err) == 0, "%s", err.msg);
     ck_assert(ls_events_create(&events, 8, &err) == 0);
@@ -113,7 +132,7 @@ static void teardown(void)
 static ls_api_response call(const char *method, const char *target, const char *body)
 {
     static char buf[1024];
-    ls_api_kv query[8], headers[8];
+    ls_api_kv query[16], headers[12];
     size_t nq = 0, nh = 0;
     ls_api_response r;
     char *q;
@@ -121,7 +140,7 @@ static ls_api_response call(const char *method, const char *target, const char *
     snprintf(buf, sizeof buf, "%s", target);
     if ((q = strchr(buf, '?'))) {
         *q++ = '\0';
-        for (char *save = NULL, *kv = strtok_r(q, "&", &save); kv && nq < 8;
+        for (char *save = NULL, *kv = strtok_r(q, "&", &save); kv && nq < 16;
              kv = strtok_r(NULL, "&", &save)) {
             char *eq = strchr(kv, '=');
             if (eq)
@@ -515,7 +534,7 @@ START_TEST(test_api_job)
     ck_assert_str_eq(jstr(r, "status"), "ok");
     ck_assert_str_eq(jstr(r, "job_id"), id);
     ck_assert_str_eq(jstr(r, "message"), "a, quoted \"note\"");
-    ck_assert(json_real_value(json_object_get(r, "hidden")) == 8);
+    ck_assert(json_number_value(json_object_get(r, "hidden")) == 8);
     ck_assert(json_is_null(json_object_get(r, "data")) || !strcmp(jstr(r, "data"), ""));
     ck_assert_str_eq(jstr(json_array_get(json_object_get(j, "sweeps"), 0), "status"), "ok");
     json_t *c = json_array_get(json_object_get(j, "curve"), 0);
@@ -823,6 +842,293 @@ START_TEST(test_token_file)
 }
 END_TEST
 
+/* ---- the dashboard (api_web.c) ---- */
+
+/* The call's status, body into a static buffer (NUL-terminated). */
+static int call_body(const char *method, const char *target, const char *body,
+                     const char **out, ls_api_response *keep)
+{
+    static char buf[4096];
+    ls_api_response r = call(method, target, body);
+    snprintf(buf, sizeof buf, "%.*s", (int)r.body_len, r.body ? r.body : "");
+    *out = buf;
+    if (keep)
+        *keep = r;
+    else
+        ls_api_response_free(&r);
+    return r.status;
+}
+
+START_TEST(test_api_web_login)
+{
+    const char *b;
+    ls_api_response r;
+
+    auth = NULL;
+    /* without the token: the login page, nothing of the app */
+    ck_assert_int_eq(call_body("GET", "/", NULL, &b, NULL), 200);
+    ck_assert_msg(strstr(b, "action=\"/login\"") && !strstr(b, "the app") &&
+                  !strstr(b, "<script"), "%s", b);
+    expect_error("GET", "/app.js", NULL, 401, "token");
+    expect_error("GET", "/api/v1/session", NULL, 401, "token");
+    expect_error("POST", "/logout", NULL, 401, "token");
+    /* the ?token= link: a 303 to / that sets the cookie */
+    nextra = 1;
+    extra[0] = (ls_api_kv){"Host", "127.0.0.1:8470"};
+    ck_assert_int_eq(call_body("GET", "/?token=" TOKEN, NULL, &b, &r), 303);
+    ck_assert_str_eq(r.location, "/");
+    ck_assert_msg(!strcmp(r.set_cookie, "lstmsweep_8470=" TOKEN "; Path=/; HttpOnly; "
+                          "SameSite=Strict; Max-Age=604800"), "%s", r.set_cookie);
+    ck_assert(r.page);
+    ls_api_response_free(&r);
+    ck_assert_int_eq(call_body("GET", "/?token=nope", NULL, &b, NULL), 401);
+    ck_assert(strstr(b, "not this server") && strstr(b, "action=\"/login\""));
+    /* the login form */
+    ck_assert_int_eq(call_body("POST", "/login", "token=" TOKEN, &b, &r), 303);
+    ck_assert(strstr(r.set_cookie, TOKEN) && strstr(r.set_cookie, "HttpOnly"));
+    ls_api_response_free(&r);
+    ck_assert_int_eq(call_body("POST", "/login", "token=x&other=" TOKEN, &b, NULL), 401);
+    ck_assert_int_eq(call_body("POST", "/login", "", &b, NULL), 401);
+    /* with the cookie: the app, its files, the API, the stream */
+    extra[1] = (ls_api_kv){"Cookie", "other=1; lstmsweep_8470=" TOKEN};
+    nextra = 2;
+    ck_assert_int_eq(call_body("GET", "/", NULL, &b, &r), 200);
+    ck_assert_str_eq(b, "<p>the app</p>\n");
+    ck_assert(r.page && !strcmp(r.content_type, "text/html; charset=utf-8"));
+    ls_api_response_free(&r);
+    ck_assert_int_eq(call_body("GET", "/app.js", NULL, &b, &r), 200);
+    ck_assert_str_eq(r.content_type, "text/javascript; charset=utf-8");
+    ls_api_response_free(&r);
+    json_decref(call_json("GET", "/api/v1/sweeps", NULL, 200));
+    r = call("GET", "/api/v1/events", NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert(r.stream);
+    ls_api_response_free(&r);
+    /* files: only the served types, no dot files, no way out */
+    expect_error("GET", "/.hidden.js", NULL, 404, "no such file");
+    expect_error("GET", "/notes.md", NULL, 404, "no such file");
+    expect_error("GET", "/nothing.js", NULL, 404, "no such file");
+    expect_error("GET", "/vendor/..", NULL, 404, "no such file");
+    expect_error("GET", "/../state.db", NULL, 404, "no such route");
+    /* a wrong cookie is no cookie */
+    extra[1] = (ls_api_kv){"Cookie", "lstmsweep_8470=" TOKEN "0; lstmsweep=x"};
+    expect_error("GET", "/api/v1/sweeps", NULL, 401, "token");
+    ck_assert_int_eq(call_body("GET", "/", NULL, &b, NULL), 200);
+    ck_assert(strstr(b, "action=\"/login\""));
+    extra[1] = (ls_api_kv){"Cookie", "notlstmsweep=" TOKEN};
+    expect_error("GET", "/api/v1/sweeps", NULL, 401, "token");
+    /* sign out: the cookie cleared */
+    extra[1] = (ls_api_kv){"Cookie", "lstmsweep_8470=" TOKEN};
+    json_t *j = call_json("GET", "/api/v1/session", NULL, 200);
+    static char csrf[80];
+    snprintf(csrf, sizeof csrf, "%s", jstr(j, "csrf"));
+    json_decref(j);
+    extra[2] = (ls_api_kv){"X-Lstmsweep-CSRF", csrf};
+    nextra = 3;
+    ck_assert_int_eq(call_body("POST", "/logout", NULL, &b, &r), 303);
+    ck_assert(strstr(r.set_cookie, "lstmsweep_8470=;") && strstr(r.set_cookie, "Max-Age=0"));
+    ls_api_response_free(&r);
+}
+END_TEST
+
+START_TEST(test_api_web_csrf)
+{
+    static char csrf[80];
+    json_t *j;
+
+    submit4();
+    auth = NULL;
+    extra[0] = (ls_api_kv){"Host", "127.0.0.1:8470"};
+    extra[1] = (ls_api_kv){"Cookie", "lstmsweep_8470=" TOKEN};
+    nextra = 2;
+    j = call_json("GET", "/api/v1/session", NULL, 200);
+    snprintf(csrf, sizeof csrf, "%s", jstr(j, "csrf"));
+    ck_assert_uint_eq(strlen(csrf), 64);
+    json_decref(j);
+    /* the cookie alone does not change state */
+    expect_error("POST", "/api/v1/sweeps/s4/pause", NULL, 403, "X-Lstmsweep-CSRF");
+    expect_error("POST", "/api/v1/sweeps", sweep4, 403, "X-Lstmsweep-CSRF");
+    extra[2] = (ls_api_kv){"X-Lstmsweep-CSRF", TOKEN};          /* not the CSRF value */
+    nextra = 3;
+    expect_error("POST", "/api/v1/sweeps/s4/pause", NULL, 403, "X-Lstmsweep-CSRF");
+    /* the header, from another origin */
+    extra[2] = (ls_api_kv){"X-Lstmsweep-CSRF", csrf};
+    extra[3] = (ls_api_kv){"Origin", "http://evil.example"};
+    nextra = 4;
+    expect_error("POST", "/api/v1/sweeps/s4/pause", NULL, 403, "not this server");
+    extra[3] = (ls_api_kv){"Origin", "http://127.0.0.1:8471"};
+    expect_error("POST", "/api/v1/sweeps/s4/pause", NULL, 403, "not this server");
+    ck_assert_str_eq(state_of("s4"), "active");
+    /* the header from this page's origin, or without Origin */
+    extra[3] = (ls_api_kv){"Origin", "http://127.0.0.1:8470"};
+    json_decref(call_json("POST", "/api/v1/sweeps/s4/pause", NULL, 200));
+    ck_assert_str_eq(state_of("s4"), "paused");
+    nextra = 3;
+    json_decref(call_json("POST", "/api/v1/sweeps/s4/resume", NULL, 200));
+    /* the Bearer token needs no CSRF header, as before */
+    nextra = 0;
+    auth = "Bearer " TOKEN;
+    json_decref(call_json("POST", "/api/v1/sweeps/s4/cancel", NULL, 200));
+    ck_assert_str_eq(state_of("s4"), "cancelled");
+}
+END_TEST
+
+/* A row for id of sweep s with this hidden size and validation error. */
+static void finish_with(const char *sweep, int pos, int hidden, double val_error)
+{
+    char id[LS_JOB_ID_LEN], row[512];
+    ls_err err = {0};
+    int attempt = claim_at(sweep, pos, id);
+    snprintf(row, sizeof row, "%s,%s,bitcount,%d,1000,1,1,0.001,0,1,4,10,3,,-1,1,ok,1,0.5,"
+             "0.25,%g,0.125,1.5,1.2,0.1,100,0.5,1,0,-1,host,2026-01-01T00:00:00Z,"
+             "2026-01-01T00:00:01Z,2.6.3,avx2,0.1.0,", id, sweep, hidden, val_error);
+    ck_assert_msg(ls_store_finish(store, sweep, id, attempt, "ok", row, 1, &err) == 0, "%s",
+                  err.msg);
+}
+
+/* The listed jobs' values of column (numbers; -1 for null). */
+static void listed(const char *target, const char *column, double *out, size_t n)
+{
+    json_t *j = call_json("GET", target, NULL, 200);
+    json_t *jobs = json_object_get(j, "jobs");
+    ck_assert_msg(json_array_size(jobs) == n, "%s: %zu jobs, want %zu", target,
+                  json_array_size(jobs), n);
+    for (size_t i = 0; i < n; i++) {
+        json_t *v = json_object_get(json_object_get(json_array_get(jobs, i), "row"), column);
+        out[i] = json_is_null(v) ? -1 : json_number_value(v);
+    }
+    json_decref(j);
+}
+
+START_TEST(test_api_jobs_sort_filter)
+{
+    static const char sweep12[] =
+        "[sweep]\nname = s12\nseeds = 1, 2, 3\n[bitcount]\nhidden = 4, 8, 16, 32\nbits = 4\n"
+        "train_size = 10\nepochs = 1\n";
+    double v[12];
+    json_t *j, *row;
+
+    json_decref(call_json("POST", "/api/v1/sweeps", sweep12, 201));
+    /* queued jobs show their hyperparameters, their results are null */
+    j = call_json("GET", "/api/v1/sweeps/s12/jobs?columns=all&limit=1", NULL, 200);
+    row = json_object_get(json_array_get(json_object_get(j, "jobs"), 0), "row");
+    ck_assert(json_is_integer(json_object_get(row, "hidden")));
+    ck_assert(json_is_integer(json_object_get(row, "seed")));
+    ck_assert_str_eq(jstr(row, "task"), "bitcount");
+    ck_assert(json_is_null(json_object_get(row, "val_error")));
+    ck_assert(json_is_null(json_object_get(row, "host")));       /* not the submitter's */
+    ck_assert_uint_eq(json_object_size(row), LS_NCOLUMNS);
+    json_decref(j);
+    /* no columns=: no row, as before */
+    j = call_json("GET", "/api/v1/sweeps/s12/jobs?limit=1", NULL, 200);
+    ck_assert(!json_object_get(json_array_get(json_object_get(j, "jobs"), 0), "row"));
+    json_decref(j);
+    /* sorted on a hyperparameter, both ways */
+    listed("/api/v1/sweeps/s12/jobs?sort=hidden&columns=hidden", "hidden", v, 12);
+    for (int i = 1; i < 12; i++)
+        ck_assert(v[i - 1] <= v[i]);
+    ck_assert(v[0] == 4 && v[11] == 32);
+    listed("/api/v1/sweeps/s12/jobs?sort=-hidden&columns=hidden,seed&limit=5", "hidden", v, 5);
+    ck_assert(v[0] == 32 && v[4] == 16);
+    /* filtered on hyperparameters, numbers compared as numbers */
+    expect_int("/api/v1/sweeps/s12/jobs?hidden=8", "total", 3);
+    expect_int("/api/v1/sweeps/s12/jobs?hidden=8.0&seed=2", "total", 1);
+    expect_int("/api/v1/sweeps/s12/jobs?task=bitcount", "total", 12);
+    expect_int("/api/v1/sweeps/s12/jobs?task=mnist", "total", 0);
+    /* results: done jobs by validation error, the others (null) last */
+    finish_with("s12", 0, 32, 0.3);
+    finish_with("s12", 1, 32, 0.1);
+    finish_with("s12", 2, 32, 0.2);
+    listed("/api/v1/sweeps/s12/jobs?sort=val_error&columns=val_error", "val_error", v, 12);
+    ck_assert(v[0] == 0.1 && v[1] == 0.2 && v[2] == 0.3 && v[3] == -1 && v[11] == -1);
+    listed("/api/v1/sweeps/s12/jobs?sort=-val_error&columns=val_error", "val_error", v, 12);
+    ck_assert(v[0] == 0.3 && v[2] == 0.1 && v[3] == -1);
+    listed("/api/v1/sweeps/s12/jobs?sort=val_error&status=ok&limit=2&columns=val_error",
+           "val_error", v, 2);
+    ck_assert(v[0] == 0.1 && v[1] == 0.2);
+    expect_int("/api/v1/sweeps/s12/jobs?status=ok&val_error=0.2", "total", 1);
+    expect_int("/api/v1/sweeps/s12/jobs?sort=status&status=queued", "total", 9);
+    /* the distinct values of the varying hyperparameters */
+    j = call_json("GET", "/api/v1/sweeps/s12/params", NULL, 200);
+    json_t *p = json_object_get(j, "params");
+    ck_assert_uint_eq(json_array_size(json_object_get(p, "hidden")), 4);
+    ck_assert_uint_eq(json_array_size(json_object_get(p, "seed")), 3);
+    ck_assert(json_integer_value(json_array_get(json_object_get(p, "hidden"), 3)) == 32);
+    ck_assert(!json_object_get(p, "bits"));                        /* one value */
+    json_decref(j);
+    /* refusals */
+    expect_error("GET", "/api/v1/sweeps/s12/jobs?sort=nope", NULL, 400, "sort");
+    expect_error("GET", "/api/v1/sweeps/s12/jobs?columns=hidden,nope", NULL, 400, "columns");
+    expect_error("GET", "/api/v1/sweeps/s12/jobs?hidden=x", NULL, 400, "not a number");
+    expect_error("GET", "/api/v1/sweeps/nope/params", NULL, 404, "no sweep");
+}
+END_TEST
+
+START_TEST(test_api_node)
+{
+    json_t *j, *c;
+    char id[LS_JOB_ID_LEN];
+
+    /* the fake node: 8 cores, no topology, no running jobs from the hook */
+    j = call_json("GET", "/api/v1/node", NULL, 200);
+    ck_assert_int_eq(jint(j, "total_cores"), 8);
+    ck_assert_uint_eq(json_array_size(json_object_get(j, "running")), 0);
+    ck_assert(json_number_value(json_object_get(j, "mem_total_bytes")) == 1e9);
+    json_decref(j);
+    /* a running job: listed from the store */
+    submit4();
+    claim_at("s4", 0, id);
+    j = call_json("GET", "/api/v1/node", NULL, 200);
+    c = json_array_get(json_object_get(j, "running"), 0);
+    ck_assert_str_eq(jstr(c, "id"), id);
+    ck_assert_str_eq(jstr(c, "sweep"), "s4");
+    ck_assert(json_is_null(json_object_get(c, "cpus")));
+    json_decref(j);
+}
+END_TEST
+
+static void topo_node(void *ctx, ls_node_status *o)
+{
+    memset(o, 0, sizeof *o);
+    o->total_cores = 4;
+    o->numa_nodes = 2;
+    o->ncores_listed = 4;
+    for (int c = 0; c < 4; c++) {
+        o->core_numa[c] = c / 2;
+        o->core_pu[c] = 10 + c;
+    }
+    o->njobs = 1;
+    o->jobs[0] = (ls_node_job){.sweep = "s", .id = "0123456789abcdef", .attempt = 1,
+                               .threads = 2, .cpus = "12-13", .numa_node = 1, .mem_bytes = 5e6};
+    o->mem_total_bytes = 1e9;
+    o->mem_used_bytes = 5e6;
+}
+
+START_TEST(test_api_node_placement)
+{
+    ls_api_config cfg = {.store = store, .events = events, .state_dir = dir,
+                         .data_roots = (const char *[]){root}, .ndata_roots = 1, .token = TOKEN,
+                         .hooks = {.node_status = topo_node}};
+    ls_err err = {0};
+    json_t *j, *cores;
+
+    ls_api_destroy(api);
+    ck_assert_msg(ls_api_create(&api, &cfg, &err) == 0, "%s", err.msg);
+    j = call_json("GET", "/api/v1/node", NULL, 200);
+    cores = json_object_get(j, "cores");
+    ck_assert_uint_eq(json_array_size(cores), 4);
+    ck_assert(json_is_null(json_object_get(json_array_get(cores, 1), "job")));
+    ck_assert_str_eq(jstr(json_array_get(cores, 2), "job"), "0123456789abcdef");
+    ck_assert_str_eq(jstr(json_array_get(cores, 3), "job"), "0123456789abcdef");
+    ck_assert_int_eq(jint(json_array_get(cores, 3), "numa"), 1);
+    ck_assert_int_eq(jint(json_array_get(json_object_get(j, "running"), 0), "numa_node"), 1);
+    ck_assert(json_number_value(json_object_get(j, "mem_used_bytes")) == 5e6);
+    json_decref(j);
+    /* no web root: no dashboard */
+    expect_error("GET", "/app.js", NULL, 404, "no dashboard");
+}
+END_TEST
+
 /* A case of the suite with the fixture and these tests. */
 static void add_case(Suite *s, const char *name, const TTest *const *tests, size_t n)
 {
@@ -839,7 +1145,8 @@ Suite *api_suite(void)
                            test_api_paths_under_state, test_api_jobs_pages, test_api_job,
                            test_api_state_changes, test_api_fence, test_api_csv, test_api_curve_files,
                            test_api_metrics, test_api_events_route, test_events_ring, test_events_shapes,
-                           test_token_file};
+                           test_token_file, test_api_web_login, test_api_web_csrf,
+                           test_api_jobs_sort_filter, test_api_node, test_api_node_placement};
     const TTest *limits[] = {test_api_submit_refusals, test_api_data_roots};
     Suite *s = suite_create("api");
     add_case(s, "Core", core, sizeof core / sizeof *core);

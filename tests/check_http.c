@@ -413,6 +413,47 @@ START_TEST(test_http_bad_listen)
 END_TEST
 
 /* A case of the suite with the fixture, a bound on each test, these tests. */
+/* The dashboard through the transport: the login page and the ?token=
+ * link answered without a token (the early refusal lets them in), the
+ * link's Location and Set-Cookie, the cookie accepted in place of the
+ * header (also for the event stream), a POST /login's form body read, and
+ * the page headers (no frames, CSP). */
+START_TEST(test_http_dashboard_cookie)
+{
+    char req[1024], buf[8192];
+
+    start(&(ls_http_opts){.listen = "127.0.0.1:0"});
+    ck_assert_int_eq(request("GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", buf,
+                             sizeof buf), 200);
+    ck_assert_msg(strstr(buf, "action=\"/login\"") && strstr(buf, "X-Frame-Options: DENY") &&
+                  strstr(buf, "frame-ancestors 'none'") && !strstr(buf, "WWW-Authenticate"),
+                  "%s", buf);
+    snprintf(req, sizeof req, "GET /?token=%s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+             "Connection: close\r\n\r\n", TOKEN, port);
+    ck_assert_int_eq(request(req, buf, sizeof buf), 303);
+    ck_assert_msg(strstr(buf, "\r\nLocation: /\r\n"), "%s", buf);
+    snprintf(req, sizeof req, "Set-Cookie: lstmsweep_%d=%s; Path=/; HttpOnly; SameSite=Strict",
+             port, TOKEN);
+    ck_assert_msg(strstr(buf, req), "%s", buf);
+    snprintf(req, sizeof req, "POST /login HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+             "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %zu\r\n\r\n"
+             "token=%s", strlen("token=") + strlen(TOKEN), TOKEN);
+    ck_assert_int_eq(request(req, buf, sizeof buf), 303);
+    ck_assert_int_eq(get("/api/v1/sweeps", "Cookie: lstmsweep_1=" TOKEN "\r\n"), 200);
+    ck_assert_int_eq(get("/api/v1/sweeps", "Cookie: lstmsweep_1=x" TOKEN "\r\n"), 401);
+    /* the cookie lets a POST in (it has the token), the API then wants the
+     * CSRF header */
+    ck_assert_int_eq(request("POST /api/v1/sweeps/x/pause HTTP/1.1\r\nHost: t\r\n"
+                             "Connection: close\r\nCookie: lstmsweep=" TOKEN "\r\n"
+                             "Content-Length: 0\r\n\r\n", buf, sizeof buf), 403);
+    int fd = dial();
+    send_str(fd, "GET /api/v1/events HTTP/1.1\r\nHost: t\r\nCookie: lstmsweep=" TOKEN "\r\n\r\n");
+    read_until(fd, buf, sizeof buf, "\r\n\r\n");
+    close(fd);
+    ck_assert_msg(!strncmp(buf, "HTTP/1.1 200", 12) && strstr(buf, "text/event-stream"), "%s", buf);
+}
+END_TEST
+
 static void add_case(Suite *s, const char *name, const TTest *const *tests, size_t n)
 {
     TCase *tc = tcase_create(name);
@@ -425,7 +466,7 @@ static void add_case(Suite *s, const char *name, const TTest *const *tests, size
 
 Suite *http_suite(void)
 {
-    const TTest *core[] = {test_http_auth, test_http_401_before_body, test_http_sse_resume,
+    const TTest *core[] = {test_http_dashboard_cookie, test_http_auth, test_http_401_before_body, test_http_sse_resume,
                            test_http_stop_with_open_stream, test_http_unix_socket};
     const TTest *limits[] = {test_http_body_limit, test_http_slow_client_cut_off,
                              test_http_per_ip_limit, test_http_bad_listen};

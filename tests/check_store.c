@@ -14,6 +14,9 @@
 #include <unistd.h>
 
 #include "check_util.h"
+#include "lstmsweep/alloc.h"
+#include "lstmsweep/schema.h"
+#include "lstmsweep/sweep.h"
 #include "lstmsweep/results.h"
 #include "lstmsweep/store.h"
 
@@ -343,6 +346,65 @@ START_TEST(test_store_export)
 }
 END_TEST
 
+/* A database made before jobs.params existed opens (the column is added)
+ * and lists its jobs, without hyperparameters until they have rows; new
+ * sweeps keep their params, which sort and filter the listing. */
+START_TEST(test_store_params_and_old_databases)
+{
+    sqlite3 *old;
+    ls_store *s;
+    ls_store_job j[4];
+    ls_store_job_info out[8];
+    char *rows[8] = {0}, *params[8] = {0};
+    size_t n = 0, total = 0;
+    ls_sweep *sw = NULL;
+    ls_err err = {0};
+
+    ck_assert(sqlite3_open(db, &old) == SQLITE_OK);   /* the schema of before */
+    ck_assert(sqlite3_exec(old, "CREATE TABLE sweeps(seq INTEGER PRIMARY KEY AUTOINCREMENT, "
+                           "name TEXT NOT NULL UNIQUE, ini TEXT NOT NULL, priority INTEGER "
+                           "NOT NULL DEFAULT 0, state INTEGER NOT NULL DEFAULT 0, submitted "
+                           "REAL NOT NULL, core_s REAL NOT NULL DEFAULT 0);"
+                           "CREATE TABLE jobs(sweep TEXT NOT NULL, id TEXT NOT NULL, pos "
+                           "INTEGER NOT NULL, est_s REAL NOT NULL, state INTEGER NOT NULL, "
+                           "attempt INTEGER NOT NULL DEFAULT 0, row TEXT, PRIMARY KEY(sweep, id));"
+                           "INSERT INTO sweeps(name, ini, submitted) VALUES('old', 'x', 1);"
+                           "INSERT INTO jobs VALUES('old', '0000000000000001', 0, 1, 0, 0, NULL);",
+                           NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(old);
+    s = open_store(NULL);
+    ls_store_query q = {.sweep = "old", .sort = LS_COLUMN_hidden, .max = 8};
+    ck_assert_msg(ls_store_jobs_query(s, &q, out, rows, params, &n, &total, &err) == 0, "%s",
+                  err.msg);
+    ck_assert_uint_eq(n, 1);
+    ck_assert(rows[0] == NULL && params[0] == NULL);
+    /* a new sweep with its jobs' params */
+    ck_assert_msg(ls_sweep_load_text(&sw, "new", "[bitcount]\nbits = 4\ntrain_size = 10\n"
+                                     "hidden = 4, 8, 16\nepochs = 1\n", 0, NULL, 0, &err) == 0,
+                  "%s", err.msg);
+    make_jobs(j, 3, 10);
+    ck_assert_msg(ls_store_add_sweep_params(s, "new", "y", 0, j, sw->jobs, 3, NULL, &err) == 0,
+                  "%s", err.msg);
+    q = (ls_store_query){.sweep = "new", .sort = LS_COLUMN_hidden, .desc = 1, .max = 8};
+    ck_assert(ls_store_jobs_query(s, &q, out, rows, params, &n, &total, &err) == 0);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_msg(params[0] && strstr(params[0], ",bitcount,16,"), "%s", params[0]);
+    ck_assert(strstr(params[2], ",bitcount,4,"));
+    for (size_t i = 0; i < n; i++)
+        ls_free(params[i]);
+    ls_store_where w = {LS_COLUMN_hidden, "8"};
+    q = (ls_store_query){.sweep = "new", .where = &w, .nwhere = 1, .max = 8};
+    ck_assert(ls_store_jobs_query(s, &q, out, NULL, NULL, &n, &total, &err) == 0);
+    ck_assert_uint_eq(total, 1);
+    char **v = NULL;
+    ck_assert(ls_store_distinct(s, "new", LS_COLUMN_hidden, 10, &v, &n, &err) == 0);
+    ck_assert_uint_eq(n, 3);
+    ls_store_free_values(v, n);
+    ls_sweep_destroy(sw);
+    ls_store_close(s);
+}
+END_TEST
+
 Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -351,7 +413,8 @@ Suite *store_suite(void)
                          test_store_recovery_fences_stale_worker,
                          test_store_kill9_loses_nothing, test_store_shared_job_runs_once,
                          test_store_pause_resume_cancel, test_store_export,
-                         test_store_failed_sweep_and_migration));
+                         test_store_failed_sweep_and_migration,
+                         test_store_params_and_old_databases));
     return s;
 }
 

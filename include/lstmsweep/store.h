@@ -70,6 +70,12 @@ typedef struct ls_store_job {
 int ls_store_add_sweep(ls_store *s, const char *name, const char *ini, int priority,
                        const ls_store_job *jobs, size_t n, size_t *new_jobs,
                        ls_err *err);
+/* The same, keeping params[i] (the ls_job of jobs[i]; params may be NULL)
+ * as jobs[i]'s row before it ran: the listings' hyperparameters while it
+ * has no row of its own (ls_store_jobs_query). */
+int ls_store_add_sweep_params(ls_store *s, const char *name, const char *ini, int priority,
+                              const ls_store_job *jobs, const ls_job *params, size_t n,
+                              size_t *new_jobs, ls_err *err);
 
 typedef struct ls_sweep_info {
     char name[64];
@@ -138,6 +144,46 @@ typedef struct ls_store_job_info {
 int ls_store_jobs(ls_store *s, const char *sweep, const char *filter, size_t offset,
                   size_t max, ls_store_job_info *out, size_t *n, size_t *total,
                   ls_err *err);
+
+/* A listing of a sweep's jobs sorted and filtered in SQL on the fields of
+ * their rows (schema.h): a job's row is its final row, else its
+ * interrupted run's, else (for the hyperparameter columns: from KEY, JOB,
+ * RES_KEY, and job_id) the params it was submitted with. */
+typedef struct ls_store_where {
+    int column;                /* LS_COLUMN_* */
+    const char *value;         /* equal to it (as a number for a number
+                                  column: "64" matches 64.0) */
+} ls_store_where;
+
+typedef struct ls_store_query {
+    const char *sweep;
+    const char *filter;        /* as ls_store_jobs's, or NULL */
+    int sort;                  /* LS_COLUMN_* or one of LS_SORT_* */
+    int desc;                  /* 1: descending (ties: by pos) */
+    const ls_store_where *where;
+    size_t nwhere;
+    size_t offset, max;
+} ls_store_query;
+
+#define LS_SORT_POS (-1)
+#define LS_SORT_ID (-2)
+#define LS_SORT_STATE (-3)
+#define LS_SORT_STATUS (-4)
+
+/* Like ls_store_jobs; rows (may be NULL) gets for each job its row
+ * (final or interrupted) or NULL, params its submitted params or NULL:
+ * each ls_alloc'ed, the caller ls_frees them.  A job without a value in
+ * the sort column comes last either way.  Costs one pass over the
+ * sweep's jobs (10,000: milliseconds), then the page. */
+int ls_store_jobs_query(ls_store *s, const ls_store_query *q, ls_store_job_info *out,
+                        char **rows, char **params, size_t *n, size_t *total, ls_err *err);
+
+/* The distinct values (as text, sorted; at most max) of column in the
+ * sweep's jobs (from their rows or params, as above) into *values
+ * (ls_alloc'ed array of ls_alloc'ed strings; ls_store_free_values). */
+int ls_store_distinct(ls_store *s, const char *sweep, int column, size_t max,
+                      char ***values, size_t *n, ls_err *err);
+void ls_store_free_values(char **values, size_t n);
 
 /* Job id's entry in every sweep that lists it (up to max, submission
  * order; *n set, 0 if none) and its row (*row ls_alloc'ed, the caller ls_frees;

@@ -29,7 +29,7 @@
 #define EVENT_RING 4096
 
 typedef struct serve_cli {
-    const char *state, *listen;
+    const char *state, *listen, *web_root;
     char state_default[LS_STATE_URL_MAX];
     const char *roots[MAX_ROOTS];
     int nroots;
@@ -42,13 +42,16 @@ static void serve_usage(FILE *f)
         "Serve the experiment queue over HTTP (JSON API under /api/v1, server-sent\n"
         "events, Prometheus /metrics).  Every endpoint but /healthz wants\n"
         "'Authorization: Bearer TOKEN'; the token is made at the first start and\n"
-        "kept in STATE/token (mode 0600).\n\n"
+        "kept in STATE/token (mode 0600).  A web dashboard is at /: the link\n"
+        "printed at start (/?token=...) signs a browser in with a cookie.\n\n"
         "  --state DIR          state directory: state.db, token, server.url,\n"
         "                       sweeps/ [$XDG_STATE_HOME/lstmsweep, else\n"
         "                       ~/.local/state/lstmsweep]\n"
         "  --listen HOST:PORT   or unix:PATH [" LS_HTTP_DEFAULT_LISTEN "]\n"
         "  --data-root DIR      where submitted sweeps may read data (repeatable)\n"
-        "                       [data]\n\n"
+        "                       [data]\n"
+        "  --web-root DIR       the dashboard's files [" LS_WEB_DIR ", else the\n"
+        "                       source tree's web/]\n\n"
         "Jobs run through the same scheduler as `run`, one sweep at a time,\n"
         "the next chosen by fair share (core-seconds used / 2^priority).\n"
         "SIGINT or SIGTERM stops the server.  STATE/server.url says where it\n"
@@ -63,6 +66,7 @@ static int parse_serve(int argc, char **argv, serve_cli *c)
         {"state", required_argument, NULL, 's'},
         {"listen", required_argument, NULL, 'l'},
         {"data-root", required_argument, NULL, 'd'},
+        {"web-root", required_argument, NULL, 'w'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int ch;
@@ -74,6 +78,8 @@ static int parse_serve(int argc, char **argv, serve_cli *c)
             c->state = optarg;
         else if (ch == 'l')
             c->listen = optarg;
+        else if (ch == 'w')
+            c->web_root = optarg;
         else if (ch == 'd' && c->nroots < MAX_ROOTS)
             c->roots[c->nroots++] = optarg;
         else if (ch == 'h') {
@@ -132,12 +138,32 @@ static int start_threads(ls_http **http, ls_api *api, ls_events *events,
     return rc;
 }
 
+/* The dashboard's files: --web-root, else the installed ones, else (an
+ * uninstalled build) the source tree's. */
+static const char *web_root(const serve_cli *c)
+{
+    if (c->web_root)
+        return c->web_root;
+    return access(LS_WEB_DIR "/index.html", R_OK) == 0 ? LS_WEB_DIR : LS_SRC_WEB_DIR;
+}
+
+/* The dashboard's link with the token, as Jupyter prints it. */
+static void print_link(const serve_cli *c, int port, const char *token)
+{
+    const char *l = c->listen ? c->listen : LS_HTTP_DEFAULT_LISTEN, *colon = strrchr(l, ':');
+    int n = colon ? (int)(colon - l) : 0;
+
+    if (!n || (n == 7 && !strncmp(l, "0.0.0.0", 7)) || (n == 4 && !strncmp(l, "[::]", 4)))
+        l = "127.0.0.1", n = 9;
+    printf("dashboard: http://%.*s:%d/?token=%s\n", n, l, port, token);
+}
+
 static int serve(const serve_cli *c, ls_store *store, ls_events *events, const char *token,
                  ls_jobsource *js)
 {
     ls_api_config cfg = {.store = store, .events = events, .state_dir = c->state,
                          .data_roots = c->roots, .ndata_roots = (size_t)c->nroots,
-                         .token = token,
+                         .token = token, .web_root = web_root(c),
                          .hooks = {.ctx = js, .node_status = ls_jobsource_node,
                                    .busy_cores_of = ls_jobsource_busy_of,
                                    .on_state_change = ls_jobsource_poke}};
@@ -154,9 +180,10 @@ static int serve(const serve_cli *c, ls_store *store, ls_events *events, const c
         cli_error("%s", err.msg);
         rc = 1;
     } else {
-        if (ls_http_port(http))
+        if (ls_http_port(http)) {
             printf("serving on port %d (token in %s/token)\n", ls_http_port(http), c->state);
-        else
+            print_link(c, ls_http_port(http), token);
+        } else
             printf("serving on %s (token in %s/token)\n", c->listen, c->state);
         printf("clients find it through %s/%s: %s\n", c->state, LS_STATE_URL_FILE, url);
         fflush(stdout);

@@ -339,8 +339,8 @@ static void add_sweep(ls_api *api, const ls_sweep *sw, const char *text, long pr
     if (!rc)
         rc = api->hooks.jobs_of_sweep(api->hooks.ctx, sw, jobs, &err);
     if (!rc)
-        rc = ls_store_add_sweep(api->store, sw->name, text, (int)priority, jobs, sw->njobs,
-                                &fresh, &err);
+        rc = ls_store_add_sweep_params(api->store, sw->name, text, (int)priority, jobs,
+                                       sw->jobs, sw->njobs, &fresh, &err);
     ls_free(jobs);
     if (rc) {
         api_fail(resp, rc, &err, 400);
@@ -458,8 +458,17 @@ static const route routes[] = {
     {"POST", "/api/v1/sweeps/*/pause", h_pause, "POST"},
     {"POST", "/api/v1/sweeps/*/resume", h_resume, "POST"},
     {"POST", "/api/v1/sweeps/*/priority", h_priority, "POST"},
+    {"GET", "/api/v1/sweeps/*/params", api_sweep_params, "GET"},
     {"GET", "/api/v1/jobs/*", api_job_get, "GET"},
     {"GET", "/api/v1/events", api_events, "GET"},
+    {"GET", "/api/v1/node", api_node, "GET"},
+    {"GET", "/api/v1/session", api_session, "GET"},
+    /* the dashboard (api_web.c) */
+    {"GET", "/", api_web_page, "GET"},
+    {"POST", "/login", api_web_login, "POST"},
+    {"POST", "/logout", api_web_logout, "POST"},
+    {"GET", "/*", api_web_file, "GET"},
+    {"GET", "/vendor/*", api_web_file, "GET"},
 };
 #define NROUTES (sizeof routes / sizeof *routes)
 
@@ -490,12 +499,16 @@ void ls_api_handle(ls_api *api, const ls_api_request *req, ls_api_response *resp
     const char *method = strcmp(req->method, "HEAD") ? req->method : "GET";
 
     memset(resp, 0, sizeof *resp);
-    if (strcmp(req->path, "/healthz") &&
-        !ls_api_authorized(api, ls_api_header(req, "Authorization"))) {
+    int kind = api_auth_kind(api, req);
+    if (!kind && !api_is_public(method, req->path)) {
         ls_api_error(resp, 401, "missing or wrong token: send Authorization: Bearer TOKEN "
                      "(the token is in the server's state directory)");
         return;
     }
+    /* the cookie alone: a browser's, which another site's page may drive */
+    if (kind == 2 && strcmp(method, "GET") && strcmp(req->path, "/login") &&
+        !api_csrf_ok(api, req, resp))
+        return;
     for (size_t i = 0; i < NROUTES; i++)
         if (match(routes[i].pattern, req->path, arg, sizeof arg)) {
             found = &routes[i];
@@ -533,6 +546,12 @@ int ls_api_create(ls_api **out, const ls_api_config *cfg, ls_err *err)
         ls_free(api);
         return rc;
     }
+    if ((rc = api_web_init(api, cfg->web_root, err))) {
+        ls_submit_policy_free(&api->policy);
+        ls_free(api->web_root);
+        ls_free(api);
+        return rc;
+    }
     api->store = cfg->store;
     api->events = cfg->events;
     api->hooks = cfg->hooks;
@@ -548,6 +567,7 @@ void ls_api_destroy(ls_api *api)
     if (!api)
         return;
     ls_submit_policy_free(&api->policy);
+    ls_free(api->web_root);
     ls_free(api);
 }
 

@@ -16,6 +16,8 @@ struct ls_api {
     ls_api_hooks hooks;
     ls_submit_policy policy;
     char token[LS_TOKEN_LEN + 64];    /* any token the operator gives */
+    char csrf[LS_TOKEN_LEN];          /* this process's CSRF value (random) */
+    char *web_root;                   /* ls_strdup'ed, or NULL */
 };
 
 /* A route's handler; arg is the route's one variable segment (or NULL). */
@@ -42,10 +44,26 @@ int api_query_long(const ls_api_request *req, const char *key, long def, long mi
                    long max, long *out, ls_api_response *resp);
 
 /* The named sweep's facts; -1 with a 400 (bad name) or 404 in resp. */
+/* api_web.c: the request's credentials.  1 if it carries the token in its
+ * Authorization header; 2 if only in its cookie; 0 if neither. */
+int api_auth_kind(const ls_api *api, const ls_api_request *req);
+/* 1 if a cookie-authenticated request may change state: it carries the
+ * CSRF header and its Origin (if any) is its Host; else 0 with a 403. */
+int api_csrf_ok(const ls_api *api, const ls_api_request *req, ls_api_response *resp);
+/* 1 for the routes that need no token (/healthz, the login page, POST
+ * /login: they answer without showing any of the server's data). */
+int api_is_public(const char *method, const char *path);
+/* The CSRF value (random) and the web root (copied) into api. */
+int api_web_init(ls_api *api, const char *web_root, ls_err *err);
+/* The login page (status 200 or 401) with an optional message. */
+void api_login_page(ls_api_response *resp, int status, const char *message);
+
 int api_find_sweep(ls_api *api, const char *name, ls_sweep_info *info,
                    ls_api_response *resp);
 
-api_handler api_jobs_list, api_job_get, api_results_csv, api_curves_csv, api_events;
+api_handler api_jobs_list, api_job_get, api_results_csv, api_curves_csv, api_events,
+    api_sweep_params, api_node, api_session, api_web_page, api_web_login, api_web_logout,
+    api_web_file;
 
 /* api_curves.c: the job's points in file order into *pts (ls_alloc'ed, the
  * caller frees; NULL if none), *n set, errors -1 where the row leaves them

@@ -7,6 +7,7 @@
 #include "api_internal.h"
 #include "lstmsweep/alloc.h"
 #include "lstmsweep/results.h"
+#include "lstmsweep/schema.h"
 
 #define PAGE_DEFAULT 100
 #define PAGE_MAX 1000
@@ -31,53 +32,19 @@ static json_t *jobs_json(const ls_store_job_info *jobs, size_t n)
     return a;
 }
 
-void api_jobs_list(ls_api *api, const ls_api_request *req, const char *name,
-                   ls_api_response *resp)
-{
-    ls_sweep_info w;
-    ls_store_job_info *jobs;
-    long offset, limit;
-    size_t n = 0, total = 0;
-    ls_err err = {0};
-    const char *status = api_query(req, "status");
-    int rc;
-
-    if (api_find_sweep(api, name, &w, resp) ||
-        api_query_long(req, "offset", 0, 0, 1L << 40, &offset, resp) ||
-        api_query_long(req, "limit", PAGE_DEFAULT, 1, PAGE_MAX, &limit, resp))
-        return;
-    if (!(jobs = ls_alloc((size_t)limit * sizeof *jobs))) {
-        ls_api_error(resp, 500, "out of memory");
-        return;
-    }
-    rc = ls_store_jobs(api->store, name, status, (size_t)offset, (size_t)limit, jobs, &n,
-                       &total, &err);
-    if (rc)
-        api_fail(resp, rc, &err, 400);   /* the sweep exists: a bad filter */
-    else
-        api_json(resp, 200, json_pack("{s:s, s:I, s:I, s:I, s:o}", "sweep", name,
-                                      "total", (json_int_t)total, "offset", (json_int_t)offset,
-                                      "limit", (json_int_t)limit, "jobs", jobs_json(jobs, n)));
-    ls_free(jobs);
-}
-
 /* ---- one job ------------------------------------------------------------------- */
 
-/* Columns whose values are text; the others are numbers (or null when
- * empty). */
+/* Number columns' values are numbers (null when empty), the others text:
+ * the schema says which (schema.h). */
 static int is_text_column(const char *name)
 {
-    static const char *const text[] = {"job_id", "sweep", "task", "data", "status", "cpus",
-                                       "host", "start_time", "end_time", "onednn", "isa",
-                                       "version", "message"};
-    for (size_t i = 0; i < sizeof text / sizeof *text; i++)
-        if (!strcmp(name, text[i]))
-            return 1;
-    return 0;
+    const ls_column *c = ls_schema_column(name);
+    return !c || !ls_column_is_number(c);
 }
 
 static json_t *field_json(const char *column, const char *value)
 {
+    const ls_column *c = ls_schema_column(column);
     char *end;
     double x;
 
@@ -87,7 +54,12 @@ static json_t *field_json(const char *column, const char *value)
         return json_null();
     errno = 0;
     x = strtod(value, &end);
-    return *end || errno ? json_string(value) : json_real(x);
+    if (*end || errno)
+        return json_string(value);
+    /* integer columns as JSON integers (the row's "64", or SQL's 64.0) */
+    if (ls_column_is_integer(c) && x == (double)(json_int_t)x)
+        return json_integer((json_int_t)x);
+    return json_real(x);
 }
 
 /* The next CSV field of *p (RFC 4180: quotes doubled inside quotes) into
@@ -135,6 +107,198 @@ static json_t *row_json(const char *row)
         return NULL;
     }
     return o;
+}
+
+/* ---- the listing ------------------------------------------------------------------ */
+
+/* The columns a "row" shows: want[i] set for each asked. -1 with a 400 in
+ * resp for an unknown one; 0 and none set without columns=. */
+static int wanted_columns(const ls_api_request *req, char want[LS_NCOLUMNS], int *any,
+                          ls_api_response *resp)
+{
+    const char *v = api_query(req, "columns");
+    char buf[1024], *save = NULL;
+
+    memset(want, 0, LS_NCOLUMNS);
+    *any = v != NULL;
+    if (!v)
+        return 0;
+    if (!strcmp(v, "all")) {
+        memset(want, 1, LS_NCOLUMNS);
+        return 0;
+    }
+    snprintf(buf, sizeof buf, "%s", v);
+    for (char *c = strtok_r(buf, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
+        const ls_column *col = ls_schema_column(c);
+        if (!col) {
+            ls_api_error(resp, 400, "columns: no results column '%.64s'", c);
+            return -1;
+        }
+        want[col->index] = 1;
+    }
+    return 0;
+}
+
+/* sort=[-]KEY into q; -1 with a 400 in resp. */
+static int sort_of(const ls_api_request *req, ls_store_query *q, ls_api_response *resp)
+{
+    static const struct { const char *name; int key; } keys[] = {
+        {"pos", LS_SORT_POS}, {"id", LS_SORT_ID}, {"state", LS_SORT_STATE},
+        {"status", LS_SORT_STATUS}};
+    const char *v = api_query(req, "sort");
+
+    q->sort = LS_SORT_POS;
+    if (!v || !*v)
+        return 0;
+    q->desc = *v == '-';
+    v += q->desc;
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+        if (!strcmp(v, keys[i].name)) {
+            q->sort = keys[i].key;
+            return 0;
+        }
+    const ls_column *c = ls_schema_column(v);
+    if (!c || c->index == LS_COLUMN_status) {
+        if (c)                        /* the row's status is the job's */
+            q->sort = LS_SORT_STATUS;
+        else
+            ls_api_error(resp, 400, "sort: '%.64s' is not pos, id, state, status or a "
+                         "results column", v);
+        return c ? 0 : -1;
+    }
+    q->sort = c->index;
+    return 0;
+}
+
+/* COL=V for every results column named in the query. */
+static size_t where_of(const ls_api_request *req, ls_store_where *w, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < req->nquery && n < max; i++) {
+        const ls_column *c = ls_schema_column(req->query[i].key);
+        if (c && c->index != LS_COLUMN_status && req->query[i].value)
+            w[n++] = (ls_store_where){c->index, req->query[i].value};
+    }
+    return n;
+}
+
+/* The columns of a job asked for: each from its row if it has one, the
+ * hyperparameters from its params if not (results: null). */
+static json_t *listed_row(const char *row, const char *params, const char want[LS_NCOLUMNS])
+{
+    json_t *r = row ? row_json(row) : NULL, *p = !row && params ? row_json(params) : NULL;
+    json_t *o = json_object();
+
+    for (int i = 0; o && i < LS_NCOLUMNS; i++) {
+        const ls_column *c = ls_schema_at(i);
+        json_t *v = NULL;
+        if (!want[i])
+            continue;
+        if (r)
+            v = json_incref(json_object_get(r, c->name));
+        else if (p && (c->from == LS_FROM_KEY || c->from == LS_FROM_JOB ||
+                       c->from == LS_FROM_RES_KEY || i == LS_COLUMN_job_id))
+            v = json_incref(json_object_get(p, c->name));
+        if (json_object_set_new(o, c->name, v ? v : json_null())) {
+            json_decref(o);
+            o = NULL;
+        }
+    }
+    json_decref(r);
+    json_decref(p);
+    return o;
+}
+
+#define WHERE_MAX 32
+
+void api_jobs_list(ls_api *api, const ls_api_request *req, const char *name,
+                   ls_api_response *resp)
+{
+    ls_sweep_info w;
+    ls_store_where where[WHERE_MAX];
+    ls_store_query q = {.sweep = name, .filter = api_query(req, "status"), .where = where};
+    ls_store_job_info *jobs = NULL;
+    char **rows = NULL, **params = NULL, want[LS_NCOLUMNS];
+    long offset, limit;
+    size_t n = 0, total = 0;
+    ls_err err = {0};
+    int rc, any;
+
+    if (api_find_sweep(api, name, &w, resp) ||
+        api_query_long(req, "offset", 0, 0, 1L << 40, &offset, resp) ||
+        api_query_long(req, "limit", PAGE_DEFAULT, 1, PAGE_MAX, &limit, resp) ||
+        sort_of(req, &q, resp) || wanted_columns(req, want, &any, resp))
+        return;
+    q.nwhere = where_of(req, where, WHERE_MAX);
+    q.offset = (size_t)offset;
+    q.max = (size_t)limit;
+    if (!(jobs = ls_alloc((size_t)limit * sizeof *jobs)) ||
+        !(rows = ls_calloc((size_t)limit, sizeof *rows)) ||
+        !(params = ls_calloc((size_t)limit, sizeof *params))) {
+        ls_api_error(resp, 500, "out of memory");
+        goto out;
+    }
+    rc = ls_store_jobs_query(api->store, &q, jobs, any ? rows : NULL, any ? params : NULL,
+                             &n, &total, &err);
+    if (rc) {
+        api_fail(resp, rc, &err, 400);   /* the sweep exists: a bad filter */
+        goto out;
+    }
+    json_t *list = jobs_json(jobs, n);
+    for (size_t i = 0; any && list && i < n; i++)
+        if (json_object_set_new(json_array_get(list, i), "row",
+                                listed_row(rows[i], params[i], want))) {
+            json_decref(list);
+            list = NULL;
+        }
+    api_json(resp, 200, list ? json_pack("{s:s, s:I, s:I, s:I, s:o}", "sweep", name,
+                                         "total", (json_int_t)total, "offset",
+                                         (json_int_t)offset, "limit", (json_int_t)limit,
+                                         "jobs", list) : NULL);
+out:
+    for (size_t i = 0; i < n; i++) {
+        ls_free(rows ? rows[i] : NULL);
+        ls_free(params ? params[i] : NULL);
+    }
+    ls_free(rows);
+    ls_free(params);
+    ls_free(jobs);
+}
+
+#define DISTINCT_MAX 1000
+
+/* The hyperparameter columns that take more than one value in the sweep. */
+void api_sweep_params(ls_api *api, const ls_api_request *req, const char *name,
+                      ls_api_response *resp)
+{
+    ls_sweep_info w;
+    ls_err err = {0};
+    json_t *o;
+
+    if (api_find_sweep(api, name, &w, resp))
+        return;
+    o = json_object();
+    for (int i = 0; o && i < LS_NCOLUMNS; i++) {
+        const ls_column *c = ls_schema_at(i);
+        char **v = NULL;
+        size_t n = 0;
+        if (c->from != LS_FROM_KEY && c->from != LS_FROM_RES_KEY)
+            continue;
+        if (ls_store_distinct(api->store, name, i, DISTINCT_MAX, &v, &n, &err)) {
+            json_decref(o);
+            api_fail(resp, LS_EIO, &err, 500);
+            return;
+        }
+        json_t *a = n > 1 ? json_array() : NULL;
+        for (size_t k = 0; a && k < n; k++)
+            json_array_append_new(a, field_json(c->name, v[k]));
+        ls_store_free_values(v, n);
+        if (a && json_object_set_new(o, c->name, a)) {
+            json_decref(o);
+            o = NULL;
+        }
+    }
+    api_json(resp, 200, o ? json_pack("{s:s, s:o}", "sweep", name, "params", o) : NULL);
 }
 
 static json_t *curve_json(const ls_curve_point *pts, size_t n)

@@ -228,8 +228,24 @@ static enum MHD_Result send_answer(ls_http *h, struct MHD_Connection *c, ls_api_
     MHD_add_response_header(resp, "Content-Type", r->content_type);
     if (r->allow)
         MHD_add_response_header(resp, "Allow", r->allow);
-    if (r->status == 401)
+    if (r->status == 401 && !r->page)
         MHD_add_response_header(resp, "WWW-Authenticate", "Bearer");
+    if (r->location)
+        MHD_add_response_header(resp, "Location", r->location);
+    if (r->set_cookie[0])
+        MHD_add_response_header(resp, "Set-Cookie", r->set_cookie);
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    if (r->page) {
+        /* the dashboard: its own files only, never in a frame (its buttons
+         * must not be clickjacked), not cached (it changes with the binary) */
+        MHD_add_response_header(resp, "Content-Security-Policy",
+                                "default-src 'self'; img-src 'self' data:; "
+                                "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; "
+                                "form-action 'self'; base-uri 'none'");
+        MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+        MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+        MHD_add_response_header(resp, "Cache-Control", "no-store");
+    }
     ok = MHD_queue_response(c, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
     ls_api_response_free(r);
@@ -265,10 +281,11 @@ static enum MHD_Result early(ls_http *h, struct MHD_Connection *c, const char *u
                              const char *method, int *answered)
 {
     const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+    const char *cookie = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Cookie");
     const char *length = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
 
     *answered = 1;
-    if (strcmp(url, "/healthz") && !ls_api_authorized(h->api, auth)) {
+    if (!ls_api_may_enter(h->api, method, url, auth, cookie)) {
         request none = {0};
         return answer(h, c, url, method, &none);  /* the API's 401 */
     }

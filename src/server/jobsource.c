@@ -11,6 +11,7 @@
 #include "lstmsweep/alloc.h"
 #include "lstmsweep/runner.h"
 #include "lstmsweep/sweep.h"
+#include "lstmsweep/sysinfo.h"
 
 /* A sweep the source has handed to the run, or had back. */
 typedef struct held {
@@ -285,8 +286,21 @@ void ls_jobsource_poke(void *ctx, const char *sweep)
 void ls_jobsource_node(void *ctx, ls_node_status *out)
 {
     ls_jobsource *js = ctx;
-    *out = (ls_node_status){.total_cores = ls_topo_ncores(js->topo),
-                            .busy_cores = atomic_load(&js->busy)};
+    memset(out, 0, sizeof *out);
+    out->total_cores = ls_topo_ncores(js->topo);
+    out->busy_cores = atomic_load(&js->busy);
+    /* ---- for the dashboard's node view (issue 16): the topology as the
+     * scheduler places on it, and the runner's default memory budget (90%
+     * of MemAvailable, as ls_run_opts.mem_limit = 0 means).  Running jobs
+     * (out->jobs) are left to the scheduler: the API lists the store's. */
+    out->numa_nodes = ls_topo_nnodes(js->topo);
+    for (int c = 0; c < out->total_cores && c < LS_NODE_CORES_MAX; c++) {
+        out->core_numa[c] = ls_topo_core_node(js->topo, c);
+        out->core_pu[c] = ls_topo_core_pu(js->topo, c);
+        out->ncores_listed = c + 1;
+    }
+    out->mem_total_bytes = 0.9 * (double)ls_sys_available_memory();
+    out->mem_used_bytes = -1;        /* not reported by the runner yet */
 }
 
 int ls_jobsource_busy_of(void *ctx, const char *sweep)

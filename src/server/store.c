@@ -14,7 +14,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "lstmsweep/csv.h"
 #include "lstmsweep/results.h"
+#include "lstmsweep/schema.h"
 
 struct ls_store {
     sqlite3 *db;
@@ -41,6 +43,7 @@ static const char schema_sql[] =
     "  PRIMARY KEY(sweep, id));"
     "CREATE INDEX IF NOT EXISTS jobs_queue ON jobs(sweep, state, pos);"
     "CREATE INDEX IF NOT EXISTS jobs_id ON jobs(id, state);"
+    "CREATE INDEX IF NOT EXISTS jobs_pos ON jobs(sweep, pos);"
     "CREATE TABLE IF NOT EXISTS results("
     "  job_id TEXT PRIMARY KEY, sweep TEXT NOT NULL, status TEXT NOT NULL,"
     "  row TEXT NOT NULL);";
@@ -150,17 +153,100 @@ static int recover(ls_store *s, size_t *requeued, ls_err *err)
     return end(s, rc, err);
 }
 
-/* A database of an earlier version gets the columns added since. */
-static int migrate(ls_store *s, ls_err *err)
+/* A database of an earlier version gets the columns added since: jobs.params
+ * (the job's row as the results writer makes it before the job ran, for
+ * its hyperparameters while it has no row of its own; NULL for jobs of
+ * older databases) and sweeps.error (why the scheduler paused a sweep). */
+static int add_column(ls_store *s, const char *table, const char *column, ls_err *err)
 {
     sqlite3_stmt *st;
-    int has_error = 0, rc = prep(s, &st, "SELECT 1 FROM pragma_table_info('sweeps') "
-                                 "WHERE name = 'error'", err);
-    if (rc)
+    long long have = 0;
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM pragma_table_info('%s') WHERE name = '%s'",
+             table, column);
+    int rc = prep(s, &st, sql, err);
+    if (rc || (rc = query_int(s, st, 0, &have, err)) || have)
         return rc;
-    has_error = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_finalize(st);
-    return has_error ? 0 : exec(s, "ALTER TABLE sweeps ADD COLUMN error TEXT", err);
+    snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s TEXT", table, column);
+    return exec(s, sql, err);
+}
+
+static int migrate(ls_store *s, ls_err *err)
+{
+    int rc = add_column(s, "jobs", "params", err);
+    return rc ? rc : add_column(s, "sweeps", "error", err);
+}
+
+/* ---- job listings: the row's fields in SQL ------------------------------------- */
+
+/* The idx-th field of a CSV row (RFC 4180: quotes doubled inside quotes)
+ * into out (room for the whole row); 0, or -1 if the row is shorter. */
+static int row_field(const char *p, int idx, char *out)
+{
+    for (int i = 0;; i++) {
+        int quoted = *p == '"';
+        char *o = out;
+        p += quoted;
+        while (*p && (quoted || *p != ',')) {
+            if (quoted && *p == '"') {
+                if (p[1] != '"') {
+                    quoted = 0;
+                    p++;
+                    continue;
+                }
+                p++;
+            }
+            *o++ = *p++;
+        }
+        *o = '\0';
+        if (i == idx)
+            return 0;
+        if (*p != ',')
+            return -1;
+        p++;
+    }
+}
+
+/* ls_field(row, column index): the field typed by the schema (a number
+ * column's value as a REAL, NULL when empty or not a number; text as
+ * TEXT), NULL for a NULL row.  What sorts and filters the listings. */
+static void sql_field(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    const char *row = (const char *)sqlite3_value_text(argv[0]);
+    int idx = sqlite3_value_int(argv[1]);
+    const ls_column *c = idx >= 0 && idx < ls_schema_count() ? ls_schema_at(idx) : NULL;
+    char small[512], *buf = small;
+    size_t len = row ? strlen(row) + 1 : 0;
+
+    if (!row || !c) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    if (len > sizeof small && !(buf = ls_alloc(len))) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    if (row_field(row, idx, buf) || (!*buf && ls_column_is_number(c)))
+        sqlite3_result_null(ctx);
+    else if (ls_column_is_number(c)) {
+        char *end;
+        double x = strtod(buf, &end);
+        if (*end)
+            sqlite3_result_null(ctx);
+        else
+            sqlite3_result_double(ctx, x);
+    } else
+        sqlite3_result_text(ctx, buf, -1, SQLITE_TRANSIENT);
+    if (buf != small)
+        ls_free(buf);
+}
+
+static int register_field(ls_store *s, ls_err *err)
+{
+    if (sqlite3_create_function(s->db, "ls_field", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                                NULL, sql_field, NULL, NULL) != SQLITE_OK)
+        return db_error(s, err);
+    return 0;
 }
 
 int ls_store_open(ls_store **out, const char *path, size_t *requeued, ls_err *err)
@@ -181,7 +267,7 @@ int ls_store_open(ls_store **out, const char *path, size_t *requeued, ls_err *er
     }
     sqlite3_busy_timeout(s->db, 10000);
     if ((rc = exec(s, schema_sql, err)) || (rc = migrate(s, err)) ||
-        (rc = recover(s, requeued, err))) {
+        (rc = register_field(s, err)) || (rc = recover(s, requeued, err))) {
         ls_store_close(s);
         return rc;
     }
@@ -220,32 +306,49 @@ static int same_sweep(ls_store *s, const char *name, const char *ini, ls_err *er
     return rc;
 }
 
+/* A job being added, with the ls_job whose params it keeps (or NULL). */
+typedef struct entry {
+    ls_store_job j;
+    const ls_job *job;
+} entry;
+
 static int cmp_est_desc(const void *a, const void *b)
 {
-    const ls_store_job *x = a, *y = b;
+    const ls_store_job *x = &((const entry *)a)->j, *y = &((const entry *)b)->j;
     if (x->est_s != y->est_s)
         return x->est_s > y->est_s ? -1 : 1;
     return strcmp(x->id, y->id);
 }
 
 /* Insert the jobs in their order; a job with a final row enters done. */
-static int insert_jobs(ls_store *s, const char *name, ls_store_job *jobs, size_t n,
+static int insert_jobs(ls_store *s, const char *name, entry *jobs, size_t n,
                        size_t *queued, ls_err *err)
 {
     sqlite3_stmt *st;
-    int rc = prep(s, &st, "INSERT INTO jobs(sweep, id, pos, est_s, state) VALUES(?, ?, ?, ?, "
-                  "CASE WHEN EXISTS(SELECT 1 FROM results WHERE job_id = ?2) THEN 2 ELSE 0 END)",
-                  err);
+    int rc = prep(s, &st, "INSERT INTO jobs(sweep, id, pos, est_s, state, params) "
+                  "VALUES(?, ?, ?, ?, CASE WHEN EXISTS(SELECT 1 FROM results WHERE job_id = ?2) "
+                  "THEN 2 ELSE 0 END, ?5)", err);
+    char params[8192];
+    ls_result none;
+
+    ls_result_init(&none);
     qsort(jobs, n, sizeof *jobs, cmp_est_desc);
     for (size_t i = 0; !rc && i < n; i++) {
         sqlite3_reset(st);
         bind_text(st, 1, name);
-        bind_text(st, 2, jobs[i].id);
+        bind_text(st, 2, jobs[i].j.id);
         sqlite3_bind_int64(st, 3, (sqlite3_int64)i);
-        sqlite3_bind_double(st, 4, jobs[i].est_s);
+        sqlite3_bind_double(st, 4, jobs[i].j.est_s);
+        size_t len = jobs[i].job ? ls_results_format(jobs[i].job, &none, params, sizeof params) : 0;
+        while (len && (params[len - 1] == '\n' || params[len - 1] == '\r'))
+            params[--len] = '\0';
+        if (len)
+            sqlite3_bind_text(st, 5, params, (int)len, SQLITE_TRANSIENT);
+        else
+            sqlite3_bind_null(st, 5);
         if (sqlite3_step(st) != SQLITE_DONE)
             rc = sqlite3_errcode(s->db) == SQLITE_CONSTRAINT
-                     ? ls_err_set(err, LS_EINVAL, "sweep '%s' lists job %s twice", name, jobs[i].id)
+                     ? ls_err_set(err, LS_EINVAL, "sweep '%s' lists job %s twice", name, jobs[i].j.id)
                      : db_error(s, err);
     }
     sqlite3_finalize(st);
@@ -266,7 +369,7 @@ static int settle_sweeps(ls_store *s, ls_err *err)
 }
 
 static int add_sweep_tx(ls_store *s, const char *name, const char *ini, int priority,
-                        ls_store_job *jobs, size_t n, size_t *new_jobs, ls_err *err)
+                        entry *jobs, size_t n, size_t *new_jobs, ls_err *err)
 {
     sqlite3_stmt *st;
     int rc = same_sweep(s, name, ini, err);
@@ -288,13 +391,21 @@ int ls_store_add_sweep(ls_store *s, const char *name, const char *ini, int prior
                        const ls_store_job *jobs, size_t n, size_t *new_jobs,
                        ls_err *err)
 {
+    return ls_store_add_sweep_params(s, name, ini, priority, jobs, NULL, n, new_jobs, err);
+}
+
+int ls_store_add_sweep_params(ls_store *s, const char *name, const char *ini, int priority,
+                              const ls_store_job *jobs, const ls_job *params, size_t n,
+                              size_t *new_jobs, ls_err *err)
+{
     size_t dummy = 0;
-    ls_store_job *copy = ls_alloc((n ? n : 1) * sizeof *copy);
+    entry *copy = ls_calloc(n ? n : 1, sizeof *copy);
     int rc;
 
     if (!copy)
         return ls_err_set(err, LS_ENOMEM, "out of memory");
-    memcpy(copy, jobs, n * sizeof *copy);
+    for (size_t i = 0; i < n; i++)
+        copy[i] = (entry){jobs[i], params ? &params[i] : NULL};
     new_jobs = new_jobs ? new_jobs : &dummy;
     *new_jobs = 0;
     pthread_mutex_lock(&s->lock);
@@ -833,6 +944,208 @@ int ls_store_jobs(ls_store *s, const char *sweep, const char *filter, size_t off
         rc = jobs_page(s, sweep, filter, offset, max, out, n, total ? total : &dummy, err);
     pthread_mutex_unlock(&s->lock);
     return rc;
+}
+
+/* ---- sorted, filtered listings (ls_store_jobs_query) ---- */
+
+#define STATUS_SQL "COALESCE(r.status, CASE WHEN j.row IS NOT NULL THEN 'interrupted' END, '')"
+#define WHERE_MAX 32
+
+/* Columns a job has before it runs: what it was asked (params). */
+static int is_param_column(const ls_column *c)
+{
+    return c->from == LS_FROM_KEY || c->from == LS_FROM_JOB || c->from == LS_FROM_RES_KEY ||
+           c->index == LS_COLUMN_job_id;
+}
+
+/* The SQL expression of a sort key or a column's value. */
+static void value_sql(int column, char *buf, size_t len)
+{
+    const ls_column *c = column >= 0 ? ls_schema_at(column) : NULL;
+    if (c)
+        snprintf(buf, len, "ls_field(COALESCE(r.row, j.row%s), %d)",
+                 is_param_column(c) ? ", j.params" : "", column);
+    else
+        snprintf(buf, len, "%s", column == LS_SORT_ID ? "j.id" : column == LS_SORT_STATE
+                 ? "j.state" : column == LS_SORT_STATUS ? STATUS_SQL : "j.pos");
+}
+
+/* " AND ..." for q's filter and column conditions (?2, ?5...). */
+static int query_where(const ls_store_query *q, char *buf, size_t len, ls_err *err)
+{
+    const char *where;
+    char v[128];
+    size_t used;
+    int rc = filter_sql(q->filter, &where, err);
+
+    if (rc)
+        return rc;
+    if (q->nwhere > WHERE_MAX)
+        return ls_err_set(err, LS_EINVAL, "at most %d column conditions", WHERE_MAX);
+    snprintf(buf, len, "%s", where);
+    for (size_t i = 0; i < q->nwhere; i++) {
+        const ls_column *c = q->where[i].column >= 0 && q->where[i].column < LS_NCOLUMNS
+                                 ? ls_schema_at(q->where[i].column) : NULL;
+        if (!c)
+            return ls_err_set(err, LS_EINVAL, "no such column");
+        if (ls_column_is_number(c) && !ls_csv_is_number(q->where[i].value, 0))
+            return ls_err_set(err, LS_EINVAL, "%s: '%.64s' is not a number", c->name,
+                              q->where[i].value);
+        value_sql(c->index, v, sizeof v);
+        used = strlen(buf);
+        snprintf(buf + used, len - used, " AND %s = ?%zu", v, i + 5);
+    }
+    return 0;
+}
+
+static void bind_where(sqlite3_stmt *st, const ls_store_query *q)
+{
+    bind_text(st, 1, q->sweep);
+    bind_filter(st, q->filter);
+    for (size_t i = 0; i < q->nwhere; i++) {
+        if (ls_column_is_number(ls_schema_at(q->where[i].column)))
+            sqlite3_bind_double(st, (int)i + 5, strtod(q->where[i].value, NULL));
+        else
+            bind_text(st, (int)i + 5, q->where[i].value);
+    }
+}
+
+static char *column_dup(sqlite3_stmt *st, int i, int *oom)
+{
+    const char *t = (const char *)sqlite3_column_text(st, i);
+    char *d = t ? ls_strdup(t) : NULL;
+    if (t && !d)
+        *oom = 1;
+    return d;
+}
+
+static int query_page(ls_store *s, const ls_store_query *q, ls_store_job_info *out,
+                      char **rows, char **params, size_t *n, size_t *total, ls_err *err)
+{
+    char where[WHERE_MAX * 96 + 128], key[128], sql[2 * sizeof where + 2048];
+    sqlite3_stmt *st;
+    long long count = 0;
+    int rc = query_where(q, where, sizeof where, err), r = SQLITE_DONE, oom = 0;
+
+    if (rc)
+        return rc;
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM jobs j LEFT JOIN results r ON r.job_id "
+             "= j.id WHERE j.sweep = ?1%s", where);
+    if ((rc = prep(s, &st, sql, err)))
+        return rc;
+    bind_where(st, q);
+    if ((rc = query_int(s, st, 0, &count, err)))
+        return rc;
+    *total = (size_t)count;
+    value_sql(q->sort, key, sizeof key);
+    /* a key that is never NULL (pos, id, state, status) sorts plainly, so
+     * that the order of pos or id can come from an index: a page then
+     * costs its offset and size, not the sweep's jobs */
+    char order[400];
+    if (q->sort == LS_SORT_POS)
+        snprintf(order, sizeof order, "j.pos %s", q->desc ? "DESC" : "ASC");
+    else if (q->sort < 0)
+        snprintf(order, sizeof order, "%s %s, j.pos", key, q->desc ? "DESC" : "ASC");
+    else
+        snprintf(order, sizeof order, "(%s) IS NULL, %s %s, j.pos", key, key,
+                 q->desc ? "DESC" : "ASC");
+    /* the sort carries only rowids; the rows' text is read for the page */
+    snprintf(sql, sizeof sql, "WITH page AS (SELECT j.rowid AS rid FROM jobs j LEFT JOIN "
+             "results r ON r.job_id = j.id WHERE j.sweep = ?1%s ORDER BY %s LIMIT ?3 OFFSET "
+             "?4) SELECT j.sweep, j.id, j.pos, j.est_s, j.state, j.attempt, " STATUS_SQL
+             ", COALESCE(r.row, j.row), j.params FROM page JOIN jobs j ON j.rowid = page.rid "
+             "LEFT JOIN results r ON r.job_id = j.id ORDER BY %s", where, order, order);
+    if ((rc = prep(s, &st, sql, err)))
+        return rc;
+    bind_where(st, q);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)(q->max > INT64_MAX ? INT64_MAX : q->max));
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)(q->offset > INT64_MAX ? INT64_MAX : q->offset));
+    while (*n < q->max && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        job_from_row(st, &out[*n]);
+        if (rows)
+            rows[*n] = column_dup(st, 7, &oom);
+        if (params)
+            params[*n] = column_dup(st, 8, &oom);
+        (*n)++;
+    }
+    if (*n < q->max && r != SQLITE_DONE && r != SQLITE_ROW)
+        rc = db_error(s, err);
+    else if (oom)
+        rc = ls_err_set(err, LS_ENOMEM, "out of memory");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int ls_store_jobs_query(ls_store *s, const ls_store_query *q, ls_store_job_info *out,
+                        char **rows, char **params, size_t *n, size_t *total, ls_err *err)
+{
+    ls_sweep_info info;
+    size_t dummy;
+
+    *n = 0;
+    pthread_mutex_lock(&s->lock);
+    int rc = sweep_get(s, q->sweep, &info, NULL, err);
+    if (!rc)
+        rc = query_page(s, q, out, rows, params, n, total ? total : &dummy, err);
+    pthread_mutex_unlock(&s->lock);
+    if (rc) {
+        for (size_t i = 0; i < *n; i++) {
+            if (rows)
+                ls_free(rows[i]);
+            if (params)
+                ls_free(params[i]);
+        }
+        *n = 0;
+    }
+    return rc;
+}
+
+void ls_store_free_values(char **values, size_t n)
+{
+    for (size_t i = 0; values && i < n; i++)
+        ls_free(values[i]);
+    ls_free(values);
+}
+
+int ls_store_distinct(ls_store *s, const char *sweep, int column, size_t max,
+                      char ***values, size_t *n, ls_err *err)
+{
+    char v[128], sql[512];
+    sqlite3_stmt *st;
+    int rc, r = SQLITE_DONE, oom = 0;
+    char **out = ls_calloc(max ? max : 1, sizeof *out);
+
+    *values = NULL;
+    *n = 0;
+    if (!out)
+        return ls_err_set(err, LS_ENOMEM, "out of memory");
+    if (column < 0 || column >= LS_NCOLUMNS) {
+        ls_free(out);
+        return ls_err_set(err, LS_EINVAL, "no such column");
+    }
+    value_sql(column, v, sizeof v);
+    snprintf(sql, sizeof sql, "SELECT DISTINCT %s AS v FROM jobs j LEFT JOIN results r ON "
+             "r.job_id = j.id WHERE j.sweep = ?1 AND v IS NOT NULL ORDER BY v LIMIT %zu",
+             v, max);
+    pthread_mutex_lock(&s->lock);
+    if (!(rc = prep(s, &st, sql, err))) {
+        bind_text(st, 1, sweep);
+        while (*n < max && (r = sqlite3_step(st)) == SQLITE_ROW)
+            out[(*n)++] = column_dup(st, 0, &oom);
+        if (*n < max && r != SQLITE_DONE && r != SQLITE_ROW)
+            rc = db_error(s, err);
+        else if (oom)
+            rc = ls_err_set(err, LS_ENOMEM, "out of memory");
+        sqlite3_finalize(st);
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (rc) {
+        ls_store_free_values(out, *n);
+        *n = 0;
+        return rc;
+    }
+    *values = out;
+    return 0;
 }
 
 static int job_row(ls_store *s, const char *id, char **row, ls_err *err)

@@ -62,10 +62,11 @@ static int index_of(fe *f, const ls_sweep *sw)
 }
 
 static int claim(void *ctx, const ls_sweep *sw, const ls_job *job, const char *id,
-                 int *attempt)
+                 const ls_run_place *where, int *attempt)
 {
     fe *f = ctx;
     (void)job, (void)id;
+    ck_assert(where && where->cpus[0] && where->numa_node >= 0 && where->mem > 0);
     pthread_mutex_lock(&f->lock);
     if (f->nclaims < MAXC - 1)
         f->claims[f->nclaims++] = (char)('a' + index_of(f, sw));

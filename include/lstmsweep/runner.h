@@ -51,9 +51,10 @@
  * job belongs to (a run may hold several, see next_sweep).
  *  - wanted: 0 drops the job before anything is loaded for it (done in the
  *    queue already, or cancelled), like a final row in the results file;
- *  - claim: just before the job starts (dispatcher thread, the runner's
- *    lock held: keep it short): 0 and its attempt number, or non-zero to
- *    leave it unstarted (counted in ls_run_summary.refused);
+ *  - claim: just before the job starts where `where` says (dispatcher
+ *    thread, the runner's lock held: keep it short): 0 and its attempt
+ *    number, or non-zero to leave it unstarted (counted in
+ *    ls_run_summary.refused);
  *  - epoch: after each of its epochs (worker thread, no lock held);
  *  - ended: when the job has ended (worker thread), with its row's text (no
  *    newline), before the row is appended to the results file: the front
@@ -77,11 +78,18 @@
  *    by next_sweep again.  why is NULL, or the error that kept a sweep from
  *    next_sweep out of the run (its results file or data could not be
  *    read). */
+/* Where a job is about to run, for a front end's view of the node. */
+typedef struct ls_run_place {
+    const char *cpus;      /* its PUs, "0-1,4" */
+    int numa_node;         /* OS index of their NUMA node */
+    size_t mem;            /* its memory estimate, bytes */
+} ls_run_place;
+
 typedef struct ls_run_hooks {
     void *ctx;
     int (*wanted)(void *ctx, const ls_sweep *sw, const char *id);
     int (*claim)(void *ctx, const ls_sweep *sw, const ls_job *job, const char *id,
-                 int *attempt);
+                 const ls_run_place *where, int *attempt);
     void (*epoch)(void *ctx, const ls_sweep *sw, const char *id, const ls_epoch_info *e);
     int (*ended)(void *ctx, const ls_sweep *sw, const ls_job *job, const char *id,
                  int attempt, const ls_result *r, const char *row, ls_err *err);

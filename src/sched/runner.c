@@ -345,9 +345,15 @@ static int refused(runner *R, size_t i)
 {
     const ls_run_hooks *h = R->h;
     entry *e = &R->q.e[i];
+    const ls_place_job *pj = &R->q.pj[i];
     ls_job job = e->job;
-    job.threads = R->q.pj[i].k; /* the cores it is about to get */
-    if (!h || !h->claim || h->claim(h->ctx, e->g->sw, &job, e->id, &e->attempt) == 0)
+    char cpus[64];
+    job.threads = pj->k; /* the cores it is about to get */
+    if (!h || !h->claim)
+        return 0;
+    ls_topo_cpulist(R->topo, pj->cores, pj->k, cpus, sizeof cpus);
+    ls_run_place where = {cpus, ls_topo_node_os_index(R->topo, pj->node), pj->mem};
+    if (h->claim(h->ctx, e->g->sw, &job, e->id, &where, &e->attempt) == 0)
         return 0;
     ls_place_finish(&R->q.place, &R->q.pj[i]);
     ls_queue_release(&R->q, i);

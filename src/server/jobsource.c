@@ -32,9 +32,11 @@ struct ls_jobsource {
     atomic_int stop;       /* the server stops: the run drains and ends */
     atomic_int busy;       /* cores of jobs started and not ended */
     atomic_uint gen;       /* bumped by every poke and every job's end */
-    pthread_mutex_t lock;  /* guards held */
+    pthread_mutex_t lock;  /* guards held and running */
     held *held;
     size_t nheld;
+    ls_node_job *running;  /* [nrunning] where the jobs run, for the node view */
+    size_t nrunning;
 };
 
 int ls_jobsource_create(ls_jobsource **out, ls_store *store, ls_events *events,
@@ -86,13 +88,43 @@ static int wanted(void *ctx, const ls_sweep *sw, const char *id)
     return 0;
 }
 
+/* The node view's list of running jobs: add one (claim) or drop it (end). */
+static void note_running(ls_jobsource *js, const ls_node_job *j)
+{
+    pthread_mutex_lock(&js->lock);
+    ls_node_job *a = ls_realloc(js->running, sizeof *a * (js->nrunning + 1));
+    if (a) {
+        js->running = a;
+        a[js->nrunning++] = *j;
+    }
+    pthread_mutex_unlock(&js->lock);
+}
+
+static void note_ended(ls_jobsource *js, const char *sweep, const char *id, int attempt)
+{
+    pthread_mutex_lock(&js->lock);
+    for (size_t i = 0; i < js->nrunning; i++)
+        if (js->running[i].attempt == attempt && !strcmp(js->running[i].id, id) &&
+            !strcmp(js->running[i].sweep, sweep)) {
+            js->running[i] = js->running[--js->nrunning];
+            break;
+        }
+    pthread_mutex_unlock(&js->lock);
+}
+
 static int claim(void *ctx, const ls_sweep *sw, const ls_job *job, const char *id,
-                 int *attempt)
+                 const ls_run_place *where, int *attempt)
 {
     ls_jobsource *js = ctx;
     if (ls_store_claim(js->store, sw->name, id, attempt, NULL))
         return 1;
     int k = job->threads > 0 ? job->threads : 1;
+    ls_node_job nj = {.attempt = *attempt, .threads = k, .numa_node = where->numa_node,
+                      .mem_bytes = (double)where->mem};
+    snprintf(nj.sweep, sizeof nj.sweep, "%s", sw->name);
+    snprintf(nj.id, sizeof nj.id, "%s", id);
+    snprintf(nj.cpus, sizeof nj.cpus, "%s", where->cpus);
+    note_running(js, &nj);
     add_busy(js, sw->name, k);
     ls_events_job_started(js->events, sw->name, id, *attempt, k, NULL);
     return 0;
@@ -112,6 +144,7 @@ static int ended(void *ctx, const ls_sweep *sw, const ls_job *job, const char *i
     int rc = ls_store_finish(js->store, sw->name, id, attempt, ls_status_name(r->status),
                              row, r->wall_s * k, err);
     (void)job;
+    note_ended(js, sw->name, id, attempt);
     add_busy(js, sw->name, -k);
     atomic_fetch_add(&js->gen, 1);
     ls_events_job_ended(js->events, sw->name, id, attempt, ls_status_name(r->status), NULL);
@@ -289,10 +322,10 @@ void ls_jobsource_node(void *ctx, ls_node_status *out)
     memset(out, 0, sizeof *out);
     out->total_cores = ls_topo_ncores(js->topo);
     out->busy_cores = atomic_load(&js->busy);
-    /* ---- for the dashboard's node view (issue 16): the topology as the
-     * scheduler places on it, and the runner's default memory budget (90%
-     * of MemAvailable, as ls_run_opts.mem_limit = 0 means).  Running jobs
-     * (out->jobs) are left to the scheduler: the API lists the store's. */
+    /* The dashboard's node view: the topology as the scheduler places on
+     * it, the runner's default memory budget (90% of MemAvailable, as
+     * ls_run_opts.mem_limit = 0 means), and where each running job is with
+     * its memory estimate (from the claim). */
     out->numa_nodes = ls_topo_nnodes(js->topo);
     for (int c = 0; c < out->total_cores && c < LS_NODE_CORES_MAX; c++) {
         out->core_numa[c] = ls_topo_core_node(js->topo, c);
@@ -300,7 +333,12 @@ void ls_jobsource_node(void *ctx, ls_node_status *out)
         out->ncores_listed = c + 1;
     }
     out->mem_total_bytes = 0.9 * (double)ls_sys_available_memory();
-    out->mem_used_bytes = -1;        /* not reported by the runner yet */
+    pthread_mutex_lock(&js->lock);
+    for (size_t i = 0; i < js->nrunning && out->njobs < LS_NODE_JOBS_MAX; i++) {
+        out->jobs[out->njobs++] = js->running[i];
+        out->mem_used_bytes += js->running[i].mem_bytes;
+    }
+    pthread_mutex_unlock(&js->lock);
 }
 
 int ls_jobsource_busy_of(void *ctx, const char *sweep)
@@ -322,5 +360,6 @@ void ls_jobsource_destroy(ls_jobsource *js)
         pthread_join(js->thread, NULL);
     pthread_mutex_destroy(&js->lock);
     ls_free(js->held);
+    ls_free(js->running);
     ls_free(js);
 }

@@ -61,6 +61,12 @@ typedef int (*ls_csv_row_fn)(void *ctx, const char *path, long line,
 int ls_csv_read(const char *path, const char *header, ls_csv_row_fn fn,
                 void *ctx, int *torn, ls_err *err);
 
+/* The next field of the record at *p (one line, RFC 4180: quotes doubled
+ * inside quotes), unquoted into out, which must have room for the rest of
+ * the record; *p moves past the field and its comma.  Lenient: for rows
+ * this program wrote (the server's stored rows), not for files. */
+void ls_csv_next_field(const char **p, char *out);
+
 /* Index of `name` in the comma-separated header, or -1. */
 int ls_csv_column(const char *header, const char *name);
 

@@ -140,6 +140,27 @@ out:
 
 /* ---- reading ---------------------------------------------------------- */
 
+void ls_csv_next_field(const char **p, char *out)
+{
+    const char *s = *p;
+    int quoted = *s == '"';
+
+    s += quoted;
+    while (*s && (quoted || *s != ',')) {
+        if (quoted && *s == '"') {
+            if (s[1] != '"') {
+                quoted = 0;
+                s++;
+                continue;
+            }
+            s++;
+        }
+        *out++ = *s++;
+    }
+    *out = '\0';
+    *p = *s == ',' ? s + 1 : s;
+}
+
 #define MAX_FIELDS 256
 
 /* Split one record in place.  rec holds the record without its final

@@ -6,6 +6,7 @@
 
 #include "api_internal.h"
 #include "lstmsweep/alloc.h"
+#include "lstmsweep/csv.h"
 #include "lstmsweep/results.h"
 #include "lstmsweep/schema.h"
 
@@ -62,28 +63,6 @@ static json_t *field_json(const char *column, const char *value)
     return json_real(x);
 }
 
-/* The next CSV field of *p (RFC 4180: quotes doubled inside quotes) into
- * out, which has room for the whole line; *p moves past its comma. */
-static void next_field(const char **p, char *out)
-{
-    const char *s = *p;
-    int quoted = *s == '"';
-
-    s += quoted;
-    while (*s && (quoted || *s != ',')) {
-        if (quoted && *s == '"') {
-            if (s[1] != '"') {
-                quoted = 0;
-                s++;
-                continue;
-            }
-            s++;
-        }
-        *out++ = *s++;
-    }
-    *out = '\0';
-    *p = *s == ',' ? s + 1 : s;
-}
 
 /* A results row as {column: value}, or NULL (out of memory). */
 static json_t *row_json(const char *row)
@@ -95,7 +74,7 @@ static json_t *row_json(const char *row)
 
     for (char *c = strtok_r(columns, ",", &save); field && o && c;
          c = strtok_r(NULL, ",", &save)) {
-        next_field(&p, field);
+        ls_csv_next_field(&p, field);
         if (json_object_set_new(o, c, field_json(c, field))) {
             json_decref(o);
             o = NULL;

@@ -79,6 +79,19 @@ static int exec(ls_store *s, const char *sql, ls_err *err)
 }
 
 /* Prepare one statement of sql. */
+/* A public write: the store's lock, then call (a *_tx function) inside one
+ * BEGIN IMMEDIATE transaction, committed if it returns 0, rolled back
+ * otherwise (end()); returns its code. */
+#define IN_TRANSACTION(s, err, call)            \
+    do {                                        \
+        pthread_mutex_lock(&(s)->lock);         \
+        int rc_ = begin(s, err);                \
+        if (!rc_)                               \
+            rc_ = end(s, (call), err);          \
+        pthread_mutex_unlock(&(s)->lock);       \
+        return rc_;                             \
+    } while (0)
+
 static int prep(ls_store *s, sqlite3_stmt **st, const char *sql, ls_err *err)
 {
     if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
@@ -179,32 +192,18 @@ static int migrate(ls_store *s, ls_err *err)
 
 /* ---- job listings: the row's fields in SQL ------------------------------------- */
 
-/* The idx-th field of a CSV row (RFC 4180: quotes doubled inside quotes)
- * into out (room for the whole row); 0, or -1 if the row is shorter. */
+/* The idx-th field of a CSV row into out (room for the whole row); 0, or
+ * -1 if the row is shorter. */
 static int row_field(const char *p, int idx, char *out)
 {
-    for (int i = 0;; i++) {
-        int quoted = *p == '"';
-        char *o = out;
-        p += quoted;
-        while (*p && (quoted || *p != ',')) {
-            if (quoted && *p == '"') {
-                if (p[1] != '"') {
-                    quoted = 0;
-                    p++;
-                    continue;
-                }
-                p++;
-            }
-            *o++ = *p++;
-        }
-        *o = '\0';
-        if (i == idx)
-            return 0;
-        if (*p != ',')
+    for (int i = 0; i < idx; i++) {
+        const char *before = p;
+        ls_csv_next_field(&p, out);
+        if (p == before || (!*p && p[-1] != ','))
             return -1;
-        p++;
     }
+    ls_csv_next_field(&p, out);
+    return 0;
 }
 
 /* ls_field(row, column index): the field typed by the schema (a number
@@ -577,12 +576,7 @@ static int set_state_tx(ls_store *s, const char *name, ls_sweep_state to, ls_err
 
 int ls_store_set_state(ls_store *s, const char *name, ls_sweep_state to, ls_err *err)
 {
-    pthread_mutex_lock(&s->lock);
-    int rc = begin(s, err);
-    if (!rc)
-        rc = end(s, set_state_tx(s, name, to, err), err);
-    pthread_mutex_unlock(&s->lock);
-    return rc;
+    IN_TRANSACTION(s, err, set_state_tx(s, name, to, err));
 }
 
 static int fail_tx(ls_store *s, const char *name, const char *why, ls_err *err)
@@ -599,12 +593,7 @@ static int fail_tx(ls_store *s, const char *name, const char *why, ls_err *err)
 
 int ls_store_fail_sweep(ls_store *s, const char *name, const char *why, ls_err *err)
 {
-    pthread_mutex_lock(&s->lock);
-    int rc = begin(s, err);
-    if (!rc)
-        rc = end(s, fail_tx(s, name, why, err), err);
-    pthread_mutex_unlock(&s->lock);
-    return rc;
+    IN_TRANSACTION(s, err, fail_tx(s, name, why, err));
 }
 
 static int set_priority_tx(ls_store *s, const char *name, int priority, ls_err *err)
@@ -622,12 +611,7 @@ static int set_priority_tx(ls_store *s, const char *name, int priority, ls_err *
 
 int ls_store_set_priority(ls_store *s, const char *name, int priority, ls_err *err)
 {
-    pthread_mutex_lock(&s->lock);
-    int rc = begin(s, err);
-    if (!rc)
-        rc = end(s, set_priority_tx(s, name, priority, err), err);
-    pthread_mutex_unlock(&s->lock);
-    return rc;
+    IN_TRANSACTION(s, err, set_priority_tx(s, name, priority, err));
 }
 
 int ls_store_queued(ls_store *s, const char *sweep, ls_store_job *out, size_t max,
@@ -719,12 +703,7 @@ static int claim_tx(ls_store *s, const char *sweep, const char *id, int *attempt
 int ls_store_claim(ls_store *s, const char *sweep, const char *id, int *attempt,
                    ls_err *err)
 {
-    pthread_mutex_lock(&s->lock);
-    int rc = begin(s, err);
-    if (!rc)
-        rc = end(s, claim_tx(s, sweep, id, attempt, err), err);
-    pthread_mutex_unlock(&s->lock);
-    return rc;
+    IN_TRANSACTION(s, err, claim_tx(s, sweep, id, attempt, err));
 }
 
 /* A final row: the job id's result; every queued copy of the job, in any
@@ -801,12 +780,7 @@ static int finish_tx(ls_store *s, const char *sweep, const char *id, int attempt
 int ls_store_finish(ls_store *s, const char *sweep, const char *id, int attempt,
                     const char *status, const char *row, double core_s, ls_err *err)
 {
-    pthread_mutex_lock(&s->lock);
-    int rc = begin(s, err);
-    if (!rc)
-        rc = end(s, finish_tx(s, sweep, id, attempt, status, row, core_s, err), err);
-    pthread_mutex_unlock(&s->lock);
-    return rc;
+    IN_TRANSACTION(s, err, finish_tx(s, sweep, id, attempt, status, row, core_s, err));
 }
 
 /* ---- export ------------------------------------------------------------------------- */

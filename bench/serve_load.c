@@ -29,7 +29,11 @@
  * usage: serve_load --sweep NAME [--url http://127.0.0.1:8470] [--token T |
  *        --token-file F] [--clients 100] [--streams 10] [--duration 60]
  *        [--think-min 100] [--think-max 500] [--timeout 10000]
- *        [--per-address 8] [--seed 1]
+ *        [--per-address 8] [--seed 1] [--until-done]
+ * --until-done ends the run early, when a status poll first finds the
+ * sweep done (its wall-clock time is printed: done_at, epoch seconds), so
+ * that the load lasts exactly as long as the sweep (--duration then is a
+ * cap).
  * Prints a table per endpoint, then one line "serve_load: key=value ..."
  * for scripts.  Exit 0 when it ran (failures are reported, not fatal), 2
  * for bad usage, 1 if it could not start.
@@ -57,17 +61,20 @@ typedef struct client {
     int streamer, next_ep, busy;
     double wake;                /* monotonic s: when the next request starts */
     int matched;                /* a stream's line so far against "data:" */
+    char body[4096];            /* a status answer (its start) */
+    size_t body_len;
 } client;
 
 typedef struct opts {
     const char *url, *token, *token_file, *sweep;
-    int clients, streams, per_address, think_min, think_max, timeout_ms;
+    int clients, streams, per_address, think_min, think_max, timeout_ms, until_done;
     double duration;
     unsigned long long seed;
 } opts;
 
 static samples stats[NEP];
 static unsigned long long events_received, bytes_received;
+static double done_at;          /* wall-clock s when a poll first saw the sweep done */
 static uint64_t rng_state;
 
 static double mono(void)
@@ -102,10 +109,22 @@ static void record(samples *s, double ms)
     s->ms[s->n++] = ms;
 }
 
-static size_t discard(char *p, size_t size, size_t n, void *ud)
+/* Keep the start of the answer (a sweep's status is a few hundred bytes). */
+static size_t keep(char *p, size_t size, size_t n, void *ud)
 {
-    bytes_received += size * n;
-    return size * n;
+    client *c = ud;
+    size_t len = size * n, room = sizeof c->body - 1 - c->body_len;
+    bytes_received += len;
+    memcpy(c->body + c->body_len, p, len < room ? len : room);
+    c->body_len += len < room ? len : room;
+    return len;
+}
+
+static double wall_clock(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (double)t.tv_sec + t.tv_nsec * 1e-9;
 }
 
 /* Count the lines that start with "data:" across the chunks of a stream:
@@ -157,9 +176,9 @@ static void start(CURLM *m, client *c, const opts *o)
     curl_easy_setopt(c->easy, CURLOPT_URL, url);
     curl_easy_setopt(c->easy, CURLOPT_TIMEOUT_MS, c->streamer ? 0L : (long)o->timeout_ms);
     curl_easy_setopt(c->easy, CURLOPT_CONNECTTIMEOUT_MS, (long)o->timeout_ms);
-    curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, c->streamer ? on_stream : discard);
+    curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, c->streamer ? on_stream : keep);
     curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, c);
-    c->matched = 0;
+    c->matched = 0, c->body_len = 0;
     c->busy = 1;
     curl_multi_add_handle(m, c->easy);
 }
@@ -179,6 +198,9 @@ static void finish(CURLM *m, client *c, CURLcode res, int closing, const opts *o
         stats[ep].failures++;
     else
         record(&stats[ep], us / 1000.0);
+    c->body[c->body_len] = '\0';
+    if (ep == EP_STATUS && !done_at && code == 200 && strstr(c->body, "\"state\":\"done\""))
+        done_at = wall_clock();
     if (!c->streamer)
         c->next_ep = c->next_ep == EP_STATUS ? EP_METRICS : EP_STATUS;
     c->wake = mono() + think(o);
@@ -218,8 +240,10 @@ static void report(const opts *o, double wall)
     }
     printf("events received: %llu; %.1f requests/s; %.1f MB read; serve_load's own CPU: %.2f s\n",
            events_received, req / wall, bytes_received / 1e6, cpu);
-    printf("serve_load: requests=%zu failures=%zu events=%llu cpu_s=%.2f", req, fail,
-           events_received, cpu);
+    if (done_at)
+        printf("the sweep was first seen done at %.3f (epoch s)\n", done_at);
+    printf("serve_load: requests=%zu failures=%zu events=%llu cpu_s=%.2f wall_s=%.3f "
+           "done_at=%.3f", req, fail, events_received, cpu, wall, done_at);
     for (int e = 0; e < NEP; e++)
         printf(" %s_n=%zu %s_fail=%zu %s_p50_ms=%.2f %s_p90_ms=%.2f %s_p99_ms=%.2f %s_max_ms=%.2f",
                ep_name[e], stats[e].n + stats[e].failures, ep_name[e], stats[e].failures,
@@ -255,6 +279,8 @@ static void drive(CURLM *m, client *cl, const opts *o)
                 curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&c);
                 finish(m, c, res, 0, o);
             }
+        if (o->until_done && done_at && now < end)
+            end = now;
         if (now >= end && !closed) {
             for (int i = 0; i < o->clients; i++)
                 if (cl[i].streamer && cl[i].busy)
@@ -275,7 +301,8 @@ static void usage(FILE *f)
     fprintf(f, "usage: serve_load --sweep NAME [--url http://127.0.0.1:8470] [--token T | "
                "--token-file F]\n"
                "       [--clients 100] [--streams 10] [--duration 60] [--think-min 100]\n"
-               "       [--think-max 500] [--timeout 10000] [--per-address 8] [--seed 1]\n");
+               "       [--think-max 500] [--timeout 10000] [--per-address 8] [--seed 1]\n"
+               "       [--until-done]\n");
 }
 
 /* Loopback only: 127.0.0.0/8, localhost or [::1]. */
@@ -312,7 +339,7 @@ static int parse(int argc, char **argv, opts *o)
         {"sweep", 1, NULL, 's'},    {"clients", 1, NULL, 'c'},   {"streams", 1, NULL, 'e'},
         {"duration", 1, NULL, 'd'}, {"think-min", 1, NULL, 'a'}, {"think-max", 1, NULL, 'b'},
         {"timeout", 1, NULL, 'o'},  {"per-address", 1, NULL, 'p'}, {"seed", 1, NULL, 'r'},
-        {"help", 0, NULL, 'h'},     {NULL, 0, NULL, 0}};
+        {"until-done", 0, NULL, 'U'}, {"help", 0, NULL, 'h'}, {NULL, 0, NULL, 0}};
     int ch;
     *o = (opts){.url = "http://127.0.0.1:8470", .clients = 100, .streams = 10, .duration = 60,
                 .think_min = 100, .think_max = 500, .timeout_ms = 10000, .per_address = 8,
@@ -331,6 +358,7 @@ static int parse(int argc, char **argv, opts *o)
         case 'o': o->timeout_ms = atoi(optarg); break;
         case 'p': o->per_address = atoi(optarg); break;
         case 'r': o->seed = strtoull(optarg, NULL, 10); break;
+        case 'U': o->until_done = 1; break;
         case 'h': usage(stdout); exit(0);
         default: return -1;
         }

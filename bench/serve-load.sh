@@ -30,6 +30,9 @@
 # (the core-seconds the jobs took: how much the server slowed the jobs
 # themselves).
 #
+# And (c), once before the rounds: the load's CPU cost on an idle server
+# (see idle_cost below); BENCH_SERVE_ROUNDS=0 measures only that.
+#
 # Writes BENCH_SERVE_OUT (BUILDDIR/bench/results)/serve_load.csv (a row per
 # round and way) and serve_load.md (the summary, also printed).
 set -euo pipefail
@@ -43,6 +46,7 @@ streams=${BENCH_SERVE_STREAMS:-10}
 data=$(realpath "${BENCH_SERVE_DATA:-$src/data}")
 out=${BENCH_SERVE_OUT:-$bld/bench/results}
 seeds=${BENCH_SERVE_SEEDS:-1, 2, 3}
+idle_s=${BENCH_SERVE_IDLE_S:-60}
 [ -x "$load" ] || { echo "serve-load: build $load first (make bench/serve_load)" >&2; exit 2; }
 [ -f "$data/mnist/train-images-idx3-ubyte" ] || [ -f "$data/mnist/train-images-idx3-ubyte.gz" ] ||
     { echo "serve-load: no MNIST under $data/mnist (make data)" >&2; exit 2; }
@@ -137,8 +141,42 @@ run_b() { # ROUND
     sed 's/^/    /' "$work/b$1.load" | grep -v '^    serve_load: requests='
 }
 
+# (c) What the load itself costs the server, free of the machine's noise:
+# the same load on an idle server (its one sweep, a single tiny job, done)
+# for BENCH_SERVE_IDLE_S seconds, and the server's CPU time (utime + stime
+# of /proc/PID/stat) over that time.  On C cores, a server using a share u
+# of one core leaves the jobs about u / C less: the expected makespan cost.
+idle_cost() {
+    local st=$work/idle s0 s1 t0 t1 tck
+    start_server "$st"
+    printf '[sweep]\nname = idle\n[bitcount]\nbits = 4\ntrain_size = 8\nepochs = 1\nhidden = 4\n' \
+        >"$work/idle.ini"
+    curl -sf -m 10 -H "Authorization: Bearer $(cat "$st/token")" -H 'Content-Type: text/plain' \
+        --data-binary "@$work/idle.ini" "http://127.0.0.1:$port/api/v1/sweeps" >/dev/null
+    for _ in $(seq 100); do
+        curl -s -m 10 -H "Authorization: Bearer $(cat "$st/token")" \
+            "http://127.0.0.1:$port/api/v1/sweeps/idle" | grep -q '"state":"done"' && break
+        sleep 0.1
+    done
+    tck=$(getconf CLK_TCK)
+    cpu() { awk -v t="$tck" '{printf "%.2f", ($14 + $15) / t}' "/proc/$spid/stat"; }
+    s0=$(cpu); t0=$(now)
+    "$load" --url "http://127.0.0.1:$port" --token-file "$st/token" --sweep idle \
+        --clients "$clients" --streams "$streams" --duration "$idle_s" >"$work/idle.load"
+    s1=$(cpu); t1=$(now)
+    kill -TERM "$spid"; wait "$spid" || true
+    spid=
+    awk -v s0="$s0" -v s1="$s1" -v t0="$t0" -v t1="$t1" -v c="$(env -u OMP_NUM_THREADS nproc)" \
+        -v l="$(sed -n 's/.* cpu_s=\([0-9.]*\).*/\1/p' "$work/idle.load")" \
+        -v r="$(sed -n 's/.* requests=\([0-9]*\) failures=\([0-9]*\).*/\1 requests, \2 failures/p' "$work/idle.load")" \
+        'BEGIN {u = (s1 - s0) / (t1 - t0)
+                printf "The same load on an idle server for %.0f s (%s): the server used %.2f s of CPU, %.1f%% of one core; on %d cores that leaves the jobs %.2f%% less (the expected makespan cost). serve_load itself used %.2f s.\n", t1 - t0, r, s1 - s0, 100 * u, c, 100 * u / c, l}' \
+        >"$work/idle.txt"
+}
+
 echo "round,way,makespan_s,csv_span_s,jobs_wall_sum_s,requests,failures,events,status_p50_ms,status_p90_ms,status_p99_ms,status_max_ms,metrics_p50_ms,metrics_p90_ms,metrics_p99_ms,metrics_max_ms,events_first_byte_p50_ms,load_cpu_s" \
     >"$out/serve_load.csv"
+idle_cost
 for r in $(seq "$rounds"); do
     if [ $((r % 2)) = 1 ]; then run_a "$r"; run_b "$r"; else run_b "$r"; run_a "$r"; fi
 done
@@ -171,4 +209,7 @@ END {
     printf "| GET /api/v1/sweeps/load | %.2f | %.2f | %.2f | %.2f |\n", m[9], m[10], m[11], m[12]
     printf "| GET /metrics | %.2f | %.2f | %.2f | %.2f |\n", m[13], m[14], m[15], m[16]
     printf "| GET /api/v1/events (first byte) | %.2f | | | |\n", m[17]
-}' "$out/serve_load.csv" | tee "$out/serve_load.md"
+}' "$out/serve_load.csv" >"$out/serve_load.md"
+[ "$rounds" -gt 0 ] || : >"$out/serve_load.md"
+{ echo; cat "$work/idle.txt"; } >>"$out/serve_load.md"
+cat "$out/serve_load.md"

@@ -53,7 +53,7 @@ static void serve_usage(FILE *f)
         "SIGINT or SIGTERM stops the server.\n");
 }
 
-/* 1..4096, else a message and 0. */
+/* *out = s if it is an integer in 1..4096 (0), else a message (-1). */
 static int max_connections(const char *s, unsigned *out)
 {
     char *end;

@@ -54,7 +54,7 @@ command -v curl >/dev/null || { echo "serve-load: needs curl" >&2; exit 2; }
 mkdir -p "$out"
 work=$(mktemp -d /tmp/ls_serveload_XXXXXX)
 spid=
-trap '[ -n "$spid" ] && kill -9 "$spid" 2>/dev/null; rm -rf "$work"' EXIT
+trap '{ [ -n "$spid" ] && kill -9 "$spid"; } 2>/dev/null || true; rm -rf "$work"' EXIT
 export OMP_NUM_THREADS=1
 
 cat >"$work/load.ini" <<INI

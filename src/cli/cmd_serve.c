@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -33,6 +34,7 @@ typedef struct serve_cli {
     char state_default[LS_STATE_URL_MAX];
     const char *roots[MAX_ROOTS];
     int nroots;
+    unsigned max_connections;     /* 0: the transport's default (http.h) */
 } serve_cli;
 
 static void serve_usage(FILE *f)
@@ -51,12 +53,27 @@ static void serve_usage(FILE *f)
         "  --data-root DIR      where submitted sweeps may read data (repeatable)\n"
         "                       [data]\n"
         "  --web-root DIR       the dashboard's files [" LS_WEB_DIR ", else the\n"
-        "                       source tree's web/]\n\n"
-        "Jobs run through the same scheduler as `run`, one sweep at a time,\n"
-        "the next chosen by fair share (core-seconds used / 2^priority).\n"
+        "                       source tree's web/]\n"
+        "  --max-connections N  open connections at most, event streams included\n"
+        "                       (each holds a thread; 16 at most per address) [64]\n\n"
+        "Jobs run through the same scheduler as `run`; the active sweeps share\n"
+        "the cores job by job, by fair share (core-seconds used / 2^priority).\n"
         "SIGINT or SIGTERM stops the server.  STATE/server.url says where it\n"
         "listens (the real port when --listen asks for port 0), so that the\n"
         "clients (submit, status, watch, fetch...) find it.\n");
+}
+
+/* *out = s if it is an integer in 1..4096 (0), else a message (-1). */
+static int max_connections(const char *s, unsigned *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*s && !*end && v >= 1 && v <= 4096) {
+        *out = (unsigned)v;
+        return 0;
+    }
+    cli_error("serve: --max-connections '%s': not an integer in 1..4096", s);
+    return -1;
 }
 
 /* 0: serve; 1: --help shown; -1: bad usage. */
@@ -67,6 +84,7 @@ static int parse_serve(int argc, char **argv, serve_cli *c)
         {"listen", required_argument, NULL, 'l'},
         {"data-root", required_argument, NULL, 'd'},
         {"web-root", required_argument, NULL, 'w'},
+        {"max-connections", required_argument, NULL, 'm'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int ch;
@@ -82,6 +100,10 @@ static int parse_serve(int argc, char **argv, serve_cli *c)
             c->web_root = optarg;
         else if (ch == 'd' && c->nroots < MAX_ROOTS)
             c->roots[c->nroots++] = optarg;
+        else if (ch == 'm' && max_connections(optarg, &c->max_connections))
+            return -1;
+        else if (ch == 'm')
+            continue;
         else if (ch == 'h') {
             serve_usage(stdout);
             return 1;
@@ -167,7 +189,7 @@ static int serve(const serve_cli *c, ls_store *store, ls_events *events, const c
                          .hooks = {.ctx = js, .node_status = ls_jobsource_node,
                                    .busy_cores_of = ls_jobsource_busy_of,
                                    .on_state_change = ls_jobsource_poke}};
-    ls_http_opts o = {.listen = c->listen};
+    ls_http_opts o = {.listen = c->listen, .max_connections = c->max_connections};
     ls_api *api = NULL;
     ls_http *http = NULL;
     ls_err err = {0};

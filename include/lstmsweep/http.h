@@ -49,7 +49,13 @@ typedef struct ls_http_opts {
     unsigned idle_timeout_s;        /* 0: 30 */
     unsigned request_timeout_ms;    /* 0: 10000 */
     unsigned keepalive_ms;          /* 0: 15000 */
+    int nice;                       /* added to the serving threads' nice
+                                       value, so that requests yield to the
+                                       jobs' threads on a busy node; 0:
+                                       LS_HTTP_DEFAULT_NICE, < 0: none */
 } ls_http_opts;
+
+#define LS_HTTP_DEFAULT_NICE 10
 
 /* Listen and serve api (its events stream from events) until
  * ls_http_stop.  api and events must outlive the server. */

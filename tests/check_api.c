@@ -513,7 +513,50 @@ static void finish_as(const char *sweep, const char *id, int attempt, const char
     make_row(row, sizeof row, id, status);
     ck_assert_msg(ls_store_finish(store, sweep, id, attempt, status, row, core_s, &err) == 0,
                   "%s", err.msg);
+    /* as the scheduler does: the event that also tells the API's cache */
+    ck_assert(ls_events_job_ended(events, sweep, id, attempt, status, &err) == 0);
 }
+
+/* The polled answers are remembered for a second, but never past an event
+ * or a request that may change something (api_cache.c). */
+START_TEST(test_api_cache)
+{
+    char id[LS_JOB_ID_LEN];
+    ls_api_response r;
+    ls_err err = {0};
+
+    submit4();
+    int attempt = claim_at("s4", 0, id);
+    r = call("GET", "/api/v1/sweeps/s4", NULL);
+    ck_assert_msg(strstr(r.body, "\"running\":1"), "%s", r.body);
+    ls_api_response_free(&r);
+    /* the store changes behind the API's back: the answer is the cached one */
+    char row[512];
+    make_row(row, sizeof row, id, "ok");
+    ck_assert(ls_store_finish(store, "s4", id, attempt, "ok", row, 1, &err) == 0);
+    r = call("GET", "/api/v1/sweeps/s4", NULL);
+    ck_assert_msg(strstr(r.body, "\"running\":1"), "%s", r.body);
+    ls_api_response_free(&r);
+    /* an event: fresh again */
+    ck_assert(ls_events_job_ended(events, "s4", id, attempt, "ok", &err) == 0);
+    r = call("GET", "/api/v1/sweeps/s4", NULL);
+    ck_assert_msg(strstr(r.body, "\"running\":0"), "%s", r.body);
+    ls_api_response_free(&r);
+    /* a POST (here one that fails): fresh again too */
+    ck_assert(ls_store_set_priority(store, "s4", 7, &err) == 0);
+    r = call("POST", "/api/v1/sweeps/nope/pause", NULL);
+    ls_api_response_free(&r);
+    r = call("GET", "/api/v1/sweeps/s4", NULL);
+    ck_assert_msg(strstr(r.body, "\"priority\":7"), "%s", r.body);
+    ls_api_response_free(&r);
+    /* and a second later */
+    ck_assert(ls_store_set_priority(store, "s4", 3, &err) == 0);
+    usleep(1100 * 1000);
+    r = call("GET", "/api/v1/sweeps/s4", NULL);
+    ck_assert_msg(strstr(r.body, "\"priority\":3"), "%s", r.body);
+    ls_api_response_free(&r);
+}
+END_TEST
 
 START_TEST(test_api_job)
 {
@@ -1144,7 +1187,7 @@ Suite *api_suite(void)
     const TTest *core[] = {test_api_auth, test_api_routes, test_api_submit_and_resubmit,
                            test_api_paths_under_state, test_api_jobs_pages, test_api_job,
                            test_api_state_changes, test_api_fence, test_api_csv, test_api_curve_files,
-                           test_api_metrics, test_api_events_route, test_events_ring, test_events_shapes,
+                           test_api_metrics, test_api_cache, test_api_events_route, test_events_ring, test_events_shapes,
                            test_token_file, test_api_web_login, test_api_web_csrf,
                            test_api_jobs_sort_filter, test_api_node, test_api_node_placement};
     const TTest *limits[] = {test_api_submit_refusals, test_api_data_roots};

@@ -509,11 +509,19 @@ void ls_api_handle(ls_api *api, const ls_api_request *req, ls_api_response *resp
     if (kind == 2 && strcmp(method, "GET") && strcmp(req->path, "/login") &&
         !api_csrf_ok(api, req, resp))
         return;
+    if (strcmp(method, "GET"))
+        api_cache_forget(api);
+    else if (api_cache_get(api, req, resp))
+        return;
+    /* read before computing: an event that comes during it makes it stale */
+    uint64_t event = ls_events_last(api->events);
+    unsigned gen = atomic_load(&api->cache_gen);
     for (size_t i = 0; i < NROUTES; i++)
         if (match(routes[i].pattern, req->path, arg, sizeof arg)) {
             found = &routes[i];
             if (!strcmp(routes[i].method, method)) {
                 routes[i].fn(api, req, strchr(found->pattern, '*') ? arg : NULL, resp);
+                api_cache_put(api, req, resp, event, gen);
                 return;
             }
         }
@@ -536,6 +544,7 @@ int ls_api_create(ls_api **out, const ls_api_config *cfg, ls_err *err)
     *out = NULL;
     if (!api)
         return ls_err_set(err, LS_ENOMEM, "out of memory");
+    pthread_mutex_init(&api->cache_lock, NULL);
     if (strlen(cfg->token) >= sizeof api->token || !cfg->token[0]) {
         ls_free(api);
         return ls_err_set(err, LS_EINVAL, "the token must have 1 to %zu characters",
@@ -567,6 +576,7 @@ void ls_api_destroy(ls_api *api)
     if (!api)
         return;
     ls_submit_policy_free(&api->policy);
+    api_cache_free(api);
     ls_free(api->web_root);
     ls_free(api);
 }

@@ -4,11 +4,29 @@
 #define LSTMSWEEP_API_INTERNAL_H
 
 #include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "lstmsweep/api.h"
 #include "lstmsweep/submit.h"
 #include "lstmsweep/token.h"
+
+/* api_cache.c: a second's memory of the polled answers. */
+#define API_CACHE_SLOTS 32
+#define API_CACHE_KEY 320
+
+typedef struct api_cached {
+    char key[API_CACHE_KEY];          /* path?query */
+    char *body;                       /* malloc'ed, NUL-terminated */
+    size_t len;
+    int status;
+    const char *content_type;
+    uint64_t event;                   /* ls_events_last when computed */
+    unsigned gen;                     /* api->cache_gen when computed */
+    double at;                        /* ls_sys_seconds when computed */
+} api_cached;
 
 struct ls_api {
     ls_store *store;
@@ -18,7 +36,20 @@ struct ls_api {
     char token[LS_TOKEN_LEN + 64];    /* any token the operator gives */
     char csrf[LS_TOKEN_LEN];          /* this process's CSRF value (random) */
     char *web_root;                   /* ls_strdup'ed, or NULL */
+    pthread_mutex_t cache_lock;       /* guards cache and cache_gen */
+    api_cached cache[API_CACHE_SLOTS];
+    atomic_uint cache_gen;            /* bumped by every request but a GET */
 };
+
+/* A cached answer to req into resp: 1, or 0 (compute it).  Any thread. */
+int api_cache_get(ls_api *api, const ls_api_request *req, ls_api_response *resp);
+/* Keep resp as req's answer, computed when the latest event was `event`
+ * and the generation `gen` (both read before computing it). */
+void api_cache_put(ls_api *api, const ls_api_request *req, const ls_api_response *resp,
+                   uint64_t event, unsigned gen);
+/* A request that may change something: nothing cached is fresh any more. */
+void api_cache_forget(ls_api *api);
+void api_cache_free(ls_api *api);
 
 /* A route's handler; arg is the route's one variable segment (or NULL). */
 typedef void api_handler(ls_api *api, const ls_api_request *req, const char *arg,

@@ -299,6 +299,32 @@ START_TEST(test_place_widens_the_critical_path)
 }
 END_TEST
 
+/* A job's own fixed thread count (its sweep's threads_per_job, as each of
+ * the server's sweeps has) beats the auto policy, and the policy's fixed
+ * count stands for jobs that have none. */
+START_TEST(test_place_job_threads_of_its_sweep)
+{
+    ls_place_job jobs[3] = {job(100, 1, 8), job(90, 1, 8), job(80, 1, 8)};
+    world w;
+    jobs[0].threads = 3;
+    jobs[1].threads = 1;
+    world_init(&w, "pack:2 numa:1 core:4 pu:1", 1000, 0, jobs, 3);
+    ck_assert_int_eq(next(&w, jobs, 3, 0), 0);
+    ck_assert_int_eq(jobs[0].k, 3);
+    ck_assert_int_eq(next(&w, jobs, 3, 0), 1);
+    ck_assert_int_eq(jobs[1].k, 1);
+    world_free(&w);
+    jobs[0] = job(100, 1, 8), jobs[1] = job(90, 1, 8);
+    jobs[1].threads = 1;
+    world_init(&w, "pack:2 numa:1 core:4 pu:1", 1000, 2, jobs, 3);
+    ck_assert_int_eq(next(&w, jobs, 3, 0), 0);
+    ck_assert_int_eq(jobs[0].k, 2);
+    ck_assert_int_eq(next(&w, jobs, 3, 0), 1);
+    ck_assert_int_eq(jobs[1].k, 1);
+    world_free(&w);
+}
+END_TEST
+
 START_TEST(test_place_skips_node_with_too_few_free_cores)
 {
     ls_place_job jobs[1] = {job(100, 1, 4)};
@@ -542,6 +568,7 @@ Suite *place_suite(void)
     ls_add_case(s, "Core", NULL, NULL,
                 LS_TESTS(test_place_synthetic_topologies, test_place_big_servers,
                          test_topo_from_xml_file, test_place_widens_the_critical_path,
+                         test_place_job_threads_of_its_sweep,
                          test_place_k_threads_on_one_node_never_split,
                          test_place_one_thread_jobs_use_every_core_of_both_nodes,
                          test_place_skips_node_with_too_few_free_cores,

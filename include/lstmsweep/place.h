@@ -10,7 +10,8 @@
  * The rules:
  *  - Order: the caller's (largest estimate first); the first pending job
  *    that fits starts.
- *  - Threads: threads_per_job if > 0, else one, or at the tail (fewer
+ *  - Threads: the job's own fixed count (`threads`: its sweep's
+ *    threads_per_job) if > 0, else threads_per_job if > 0, else one, or at the tail (fewer
  *    pending jobs than free cores, job over 10 calibrated seconds) an
  *    equal share of the free cores; never more than ls_job_useful_threads
  *    (the job's `useful`), never more than one node holds.  And on a big
@@ -64,6 +65,8 @@ typedef struct ls_place_job {
     double est_s;           /* single-core seconds (cost.h) */
     size_t mem;             /* bytes while running */
     int useful;             /* most threads that still help (>= 1) */
+    int threads;            /* a fixed count for this job (its sweep's
+                               threads_per_job), 0: the policy's */
     ls_place_state state;
     /* set by ls_place_next when it starts the job: */
     int k;                  /* threads; 0 = too big for the memory limit */

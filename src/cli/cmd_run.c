@@ -122,7 +122,7 @@ static int parse_run(int argc, char **argv, run_cli *c)
 }
 
 /* Command-line scheduler settings beat the sweep file's [sweep] keys. */
-static int apply_settings(run_cli *c, const ls_sweep *sw)
+static int apply_settings(run_cli *c, ls_sweep *sw)
 {
     char *end;
     c->o.threads_per_job = sw->threads_per_job;
@@ -137,6 +137,8 @@ static int apply_settings(run_cli *c, const ls_sweep *sw)
     } else if (c->threads_arg) {
         c->o.threads_per_job = 0;
     }
+    /* the runner also reads the sweep's own (the server has one per sweep) */
+    sw->threads_per_job = c->o.threads_per_job;
     if (c->mem_arg && ls_parse_bytes(c->mem_arg, &c->o.mem_limit) != 0) {
         cli_error("run: --mem-limit '%s': expected auto or a size like 16G", c->mem_arg);
         return 2;

@@ -144,8 +144,8 @@ static int choose_k(const ls_place *p, const ls_place_job *j, const ls_place_job
                     size_t n, double now)
 {
     int k = 1;
-    if (p->threads_per_job > 0) {
-        k = p->threads_per_job;
+    if (j->threads > 0 || p->threads_per_job > 0) {
+        k = j->threads > 0 ? j->threads : p->threads_per_job;
     } else {
         int nfree = free_cores(p, -1), wide = critical_k(p, j, jobs, n, nfree, now);
         if (p->pending < (size_t)nfree && j->est_s * p->calib > 10)

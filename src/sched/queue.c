@@ -34,6 +34,9 @@ static int list_jobs(ls_queue_stage *st, const ls_sweep *sw, ls_err *err)
         ls_result_init(&e->res);
         st->pj[i].est_s = ls_cost_job_seconds(&e->job, &e->eval_every);
         st->pj[i].useful = ls_job_useful_threads(&e->job);
+        /* the sweep's own setting, where the run's options leave it open
+         * (`run` folds it into them; the server's sweeps each have theirs) */
+        st->pj[i].threads = sw->threads_per_job;
     }
     st->n = sw->njobs;
     return 0;

@@ -517,8 +517,8 @@ static void feed(runner *R)
     }
 }
 
-/* The dispatch loop: start what fits, wait for a job to end (or, fed by a
- * front end, for a second to pass), repeat. */
+/* The dispatch loop: start what fits, wait for a job to end (or for a
+ * second, fed by a front end a tenth of one, to pass), repeat. */
 static void dispatch(runner *R)
 {
     ls_place *p = &R->q.place;
@@ -533,9 +533,14 @@ static void dispatch(runner *R)
         if (p->running == 0 && (stopping(R) || (!R->feeding && p->pending == 0)))
             break;
         live_status(R);
+        /* Fed, the loop also looks for new sweeps and state changes: every
+         * 100 ms, cheap because the front end answers from what it knows
+         * until something changes (jobsource.c). */
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += 1;
+        long ns = until.tv_nsec + (R->feeding ? 100000000L : 1000000000L);
+        until.tv_sec += ns / 1000000000L;
+        until.tv_nsec = ns % 1000000000L;
         pthread_cond_timedwait(&R->cv_done, &R->lock, &until);
     }
     R->sum.not_started = p->pending;

@@ -19,6 +19,10 @@ typedef struct held {
     ls_sweep *sw;          /* non-NULL while the run holds it */
     int busy;              /* cores of its running jobs */
     unsigned back_gen;     /* js->gen when the run handed it back */
+    double weight;         /* share's last answer ... */
+    int drain;
+    unsigned share_gen;    /* ... at this js->gen ... */
+    double share_at;       /* ... and this time (ls_sys_seconds) */
 } held;
 
 struct ls_jobsource {
@@ -37,7 +41,13 @@ struct ls_jobsource {
     size_t nheld;
     ls_node_job *running;  /* [nrunning] where the jobs run, for the node view */
     size_t nrunning;
+    unsigned scan_gen;     /* js->gen of next_sweep's last scan that found none */
+    double scan_at;        /* and its time: scans again after a change or 1 s */
 };
+
+/* The runner asks next_sweep and share ten times a second; the store is
+ * asked again only after a change (a poke, a job's end) or a second. */
+#define RESCAN_S 1.0
 
 int ls_jobsource_create(ls_jobsource **out, ls_store *store, ls_events *events,
                         ls_topo *topo, FILE *log, ls_err *err)
@@ -209,6 +219,7 @@ static int hold(ls_jobsource *js, ls_sweep *sw)
     }
     h->sw = sw;
     h->busy = 0;
+    h->share_at = 0;                 /* ask the store at the first share */
     pthread_mutex_unlock(&js->lock);
     return 0;
 }
@@ -238,8 +249,14 @@ static const ls_sweep *next_sweep(void *ctx, double *used_s)
     char name[64], *ini = NULL;
     ls_err err = {0};
 
-    if (pick(js, name, used_s))
+    unsigned gen = atomic_load(&js->gen);
+    double now = ls_sys_seconds();
+    if (gen == js->scan_gen && now - js->scan_at < RESCAN_S)
+        return NULL;                    /* nothing new since a scan found none */
+    if (pick(js, name, used_s)) {
+        js->scan_gen = gen, js->scan_at = now;
         return NULL;
+    }
     if (ls_store_sweep(js->store, name, &info, &ini, &err) ||
         ls_api_load_sweep(js->api, ini, &sw, &err) || hold(js, sw)) {
         fail_sweep(js, name, err.msg[0] ? err.msg : "out of memory");
@@ -254,10 +271,22 @@ static void share(void *ctx, const ls_sweep *sw, double *weight, int *drain)
 {
     ls_jobsource *js = ctx;
     ls_sweep_info info;
-    if (ls_store_sweep(js->store, sw->name, &info, NULL, NULL))
-        return;                      /* keep going as it was */
+    unsigned gen = atomic_load(&js->gen);
+    double now = ls_sys_seconds();
+    pthread_mutex_lock(&js->lock);
+    held *h = find(js, sw->name);
+    int known = h && h->share_at > 0 && h->share_gen == gen && now - h->share_at < RESCAN_S;
+    if (known)
+        *weight = h->weight, *drain = h->drain;
+    pthread_mutex_unlock(&js->lock);
+    if (known || ls_store_sweep(js->store, sw->name, &info, NULL, NULL))
+        return;                      /* as it was */
     *weight = weight_of(info.priority);
     *drain = info.state != LS_SWEEP_ACTIVE;
+    pthread_mutex_lock(&js->lock);
+    if ((h = find(js, sw->name)))
+        h->weight = *weight, h->drain = *drain, h->share_gen = gen, h->share_at = now;
+    pthread_mutex_unlock(&js->lock);
 }
 
 static void sweep_done(void *ctx, const ls_sweep *sw, const ls_err *why)

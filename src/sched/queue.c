@@ -314,7 +314,8 @@ void ls_queue_order(ls_queue *q, double now)
         q->groups[g]->key /= q->groups[g]->weight;
     for (size_t i = 0; i < q->n; i++)
         q->order[i] = i;
-    qsort_r(q->order, q->n, sizeof *q->order, cmp_order, q);
+    if (q->n)                /* an empty queue (a fed run's start) has no array */
+        qsort_r(q->order, q->n, sizeof *q->order, cmp_order, q);
 }
 
 static void update_limit(ls_queue *q)

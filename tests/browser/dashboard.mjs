@@ -136,7 +136,8 @@ try {
         await page.evaluate(() => window.notReloaded === true));
 
   // 4. Its page: a job's status changes without a reload.
-  await page.click("tr[data-sweep=demo] a");
+  await page.waitForSelector("tr[data-sweep=demo] a", { timeout: 20000 });
+  await page.evaluate(() => document.querySelector("tr[data-sweep=demo] a").click());
   await ready(page, "#/sweep/demo");
   await page.waitForSelector("#jobs .row[data-job]", { timeout: 20000 });
   const states0 = await page.$$eval("#jobs .row[data-job]", (rs) => rs.map((r) => r.dataset.job + "=" + r.children[1].textContent));
@@ -176,7 +177,7 @@ try {
   await shot(page, "sweep", true);
 
   // 5. A job's page: its curve chart draws.
-  await page.click(`#jobs .row[data-job="${best1}"] a`);
+  await page.evaluate((id) => document.querySelector(`#jobs .row[data-job="${id}"] a`).click(), best1);
   await ready(page, `#/job/${best1}`);
   await page.waitForSelector(".chart canvas", { timeout: 20000 });
   const ink = await page.$eval(".chart canvas", (cv) => {
@@ -215,7 +216,11 @@ try {
   await page.goto(`${url}/#/`, { waitUntil: "load" });
   await ready(page, "#/");
   if (!big) await shot(page, "sweeps");
-  await page.click("tr[data-sweep=tocancel] button[data-action=cancel]");
+  // The sweeps table is redrawn as events come (every epoch of a running
+  // job): click inside the page, in one step, so the button cannot be
+  // replaced between finding and clicking it.
+  await page.waitForSelector("tr[data-sweep=tocancel] button[data-action=cancel]", { timeout: 20000 });
+  await page.evaluate(() => document.querySelector("tr[data-sweep=tocancel] button[data-action=cancel]").click());
   const cancelled = await page.waitForFunction(() => {
     const r = document.querySelector("tr[data-sweep=tocancel] .state");
     return r && r.textContent === "cancelled";

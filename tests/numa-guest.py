@@ -11,7 +11,8 @@ boots one with ../shared/tools/numa-vm.sh).  Each check prints "ok ..." or
      once; each job's data copy and model on its own node (the runner's own
      check, "numa" lines), and each data copy's pages, asked of the kernel
      with move_pages(2) by this script while the job runs, on the node of
-     the job's cores; the mnist data has one copy per node, at two
+     the job's cores, and bound there (its mapping's policy in
+     /proc/PID/numa_maps); the mnist data has one copy per node, at two
      addresses;
   3. threads_per_job = 2: each job gets two cores of one node;
   4. under taskset to node 0's cores: every job on node 0, and the one
@@ -27,7 +28,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from numa_pages import page_nodes  # noqa: E402
+from numa_pages import area_policy, page_nodes  # noqa: E402
 
 LS, WORK = sys.argv[1], sys.argv[2]
 MNIST = sys.argv[3] if len(sys.argv) > 3 else ""
@@ -90,7 +91,9 @@ def run_sweep(name, args=(), prefix=()):
                 if job not in seen:
                     seen.add(job)
                     try:
-                        kernel[job] = page_nodes(p.pid, int(m.group(3), 16), int(m.group(4)))
+                        addr = int(m.group(3), 16)
+                        kernel[job] = (page_nodes(p.pid, addr, int(m.group(4))),
+                                       area_policy(p.pid, addr))
                     except OSError:
                         pass            # the job (or the process) ended first
             if done:
@@ -125,16 +128,28 @@ def check_rows(rows, what, want_nodes=None, width=1):
         check(used == want_nodes, f"{what}: nodes used {sorted(used)}, want {sorted(want_nodes)}")
 
 
-def check_memory(lines, kernel, what):
+def check_memory(lines, kernel, what, bound=True):
     bad = [f"{job[:6]}@{node}: data {dn}, model {mn}" for job, node, _, _, dn, mn, rest
            in lines if not node == dn == mn or rest]
     check(lines and not bad, f"{what}: the runner finds every job's data and model on its node "
           f"({len(lines)} jobs){': not ' + '; '.join(bad) if bad else ''}")
-    asked = {job: k for job, k in kernel.items()}
+    asked = {job: k for job, (k, _) in kernel.items()}
     agree = all(set(asked[job]) == {int(node)} for job, node, *_ in lines if job in asked)
     check(len(asked) >= len(lines) // 2 and agree,
           f"{what}: move_pages(2) puts each data copy asked ({len(asked)}) on its job's "
           f"node: {sorted((j[:6] + '@' + n, sorted(asked[j].items())) for j, n, *_ in lines if j in asked)}")
+    if bound:
+        # The copies are bound (mbind) to their node, so that the kernel's
+        # NUMA balancing cannot move their pages later: the check above only
+        # sees where they are at one moment.
+        policy = {job: pol for job, (_, pol) in kernel.items()}
+        # hwloc's HWLOC_MEMBIND_BIND is MPOL_BIND, or MPOL_PREFERRED_MANY
+        # on kernels that have it (5.15+): both keep the balancer off.
+        want = {job: {f"bind:{node}", f"prefer (many):{node}"}
+                for job, node, *_ in lines if job in policy}
+        check(want and all(policy[j] in w for j, w in want.items()),
+              f"{what}: each data copy asked is bound to its job's node in numa_maps: "
+              f"{sorted((j[:6], policy[j]) for j in want)}")
 
 
 SWEEPS = {"both": {}, "wide": {"mnist_jobs": False, "bitcount_hidden": "6"},
@@ -164,7 +179,7 @@ def main():
     rows, lines, kernel, text = run_sweep("pinned", ["--threads-per-job", "1"],
                                           prefix=("taskset", "-c", node0))
     check_rows(rows, "under taskset to node 0", want_nodes={0})
-    check_memory(lines, kernel, "under taskset to node 0")
+    check_memory(lines, kernel, "under taskset to node 0", bound=False)
     if MNIST:
         mnist_ids = {r["job_id"] for r in rows if r["task"] == "mnist"}
         copies = {(node, addr) for job, node, addr, *_ in lines if job in mnist_ids}

@@ -33,6 +33,29 @@ def page_nodes(pid, addr, size):
     return count
 
 
+def area_policy(pid, addr):
+    """The memory policy of the mapping of pid that holds addr, as
+    /proc/PID/numa_maps names it ("default", "bind:1", "prefer (many):1"), or None if no
+    mapping holds it; OSError if the process is gone."""
+    start = None
+    with open(f"/proc/{pid}/maps") as f:
+        for line in f:
+            lo, hi = (int(x, 16) for x in line.split()[0].split("-"))
+            if lo <= addr < hi:
+                start = lo
+                break
+    if start is None:
+        return None
+    with open(f"/proc/{pid}/numa_maps") as f:
+        for line in f:
+            fields = line.split()
+            if int(fields[0], 16) == start:
+                # "bind:1", "default", or two words: "prefer (many):1"
+                many = len(fields) > 2 and fields[2].startswith("(")
+                return " ".join(fields[1:3] if many else fields[1:2])
+    return None
+
+
 def main():
     pid, addr, size = int(sys.argv[1]), int(sys.argv[2], 16), int(sys.argv[3])
     for node, pages in sorted(page_nodes(pid, addr, size).items()):

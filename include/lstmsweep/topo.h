@@ -80,5 +80,16 @@ int ls_topo_area_nodes(const ls_topo *t, const ls_area *areas, size_t n, char *b
                        size_t cap);
 /* The index of the one node that holds all their touched pages, or -1. */
 int ls_topo_area_node(const ls_topo *t, const ls_area *areas, size_t n);
+/* Bind the pages of the n areas to node (an index as above) for good: an
+ * mbind(2) policy of their own, moving any page elsewhere onto it.  Why:
+ * the kernel's automatic NUMA balancing (on by default on NUMA machines)
+ * moves a page towards the threads that read it, and a node's shared data
+ * copy is read by other nodes' threads when they make their own copy; a
+ * bound area is one the balancer leaves alone (hwloc's BIND: MPOL_BIND, or
+ * MPOL_PREFERRED_MANY on kernels 5.15+, which still lets a full node's
+ * pages fall back elsewhere).  The bind covers the whole
+ * pages the areas touch.  Best effort: returns the count of areas the
+ * system refused (no NUMA support), 0 when all are bound. */
+int ls_topo_bind_areas(const ls_topo *t, const ls_area *areas, size_t n, int node);
 
 #endif

@@ -227,12 +227,17 @@ static int data_index(ls_queue *q, ls_queue_stage *st, const ls_job *j, ls_err *
     if (rc)
         return rc;
     /* On several nodes, the copy loaded here serves the node it landed on
-     * (first touch by this unbound thread); the others get their own. */
+     * (first touch by this unbound thread), bound there so that the other
+     * nodes' threads reading it for their own copies do not pull pages
+     * over (topo.h: ls_topo_bind_areas). */
     if (q->nnodes > 1) {
         ls_area ar[4];
-        int k = ls_topo_area_node(q->topo, ar, ls_dataset_areas(d->main, ar, 4));
-        if (k >= 0)
+        size_t na = ls_dataset_areas(d->main, ar, 4);
+        int k = ls_topo_area_node(q->topo, ar, na);
+        if (k >= 0) {
+            (void)ls_topo_bind_areas(q->topo, ar, na, k);
             d->node[k] = d->main;
+        }
     }
     return q->ndata + st->ndata - 1;
 }

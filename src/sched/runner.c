@@ -115,10 +115,14 @@ static const ls_dataset *data_for(runner *R, ls_queue_data *d, int node, ls_err 
     if (R->q.place.nnodes == 1)
         return ds;
     pthread_mutex_lock(&d->lock);
-    if (!d->node[node] && ls_dataset_clone(&d->node[node], d->main, err) != 0)
-        ds = NULL;
-    else
-        ds = d->node[node];
+    if (!d->node[node]) {
+        if (ls_dataset_clone(&d->node[node], d->main, err) == 0) {
+            ls_area ar[4];
+            (void)ls_topo_bind_areas(R->topo, ar, ls_dataset_areas(d->node[node], ar, 4),
+                                     node);
+        }
+    }
+    ds = d->node[node];
     pthread_mutex_unlock(&d->lock);
     return ds;
 }

@@ -321,3 +321,15 @@ int ls_topo_area_node(const ls_topo *t, const ls_area *areas, size_t n)
     hwloc_bitmap_free(set);
     return node;
 }
+
+int ls_topo_bind_areas(const ls_topo *t, const ls_area *areas, size_t n, int node)
+{
+    int refused = 0;
+    for (size_t i = 0; i < n; i++)
+        if (areas[i].bytes &&
+            hwloc_set_area_membind(t->topo, areas[i].addr, areas[i].bytes,
+                                   t->nodes[node]->nodeset, HWLOC_MEMBIND_BIND,
+                                   HWLOC_MEMBIND_BYNODESET | HWLOC_MEMBIND_MIGRATE) != 0)
+            refused++;
+    return refused;
+}

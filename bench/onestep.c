@@ -2,7 +2,8 @@
  *
  * Writes a model's initial parameters and one batch to DIR/init.bin and
  * DIR/batch.bin, then takes STEPS Adam steps on that batch and prints the
- * loss before each step.  bench/peer_check.py loads the same weights into
+ * loss before each step, and the step's wall time in ms (forward,
+ * backward and Adam: bench/cells_step.py's figure).  bench/peer_check.py loads the same weights into
  * PyTorch's nn.LSTM + nn.Linear, takes the same steps with torch.optim.Adam
  * and compares the losses: the gradient test checks one step's derivatives;
  * this checks the whole step (loss, gradients, Adam) over many.
@@ -15,6 +16,7 @@
 
 #include "lstmsweep/model.h"
 #include "lstmsweep/rng.h"
+#include "lstmsweep/sysinfo.h"
 
 static int dump(const char *dir, const char *name, const void *p, size_t size,
                 size_t n)
@@ -60,11 +62,11 @@ int main(int argc, char **argv)
         dump(argv[1], "batch.bin", y, sizeof *y, (size_t)n))
         return fprintf(stderr, "cannot write to %s\n", argv[1]), 1;
     for (int s = 0; s < steps; s++) {
-        double loss;
+        double loss, t0 = ls_sys_seconds();
         if (ls_model_forward_backward(m, x, y, n, 0, &loss, NULL, &err))
             return fprintf(stderr, "%s\n", err.msg), 1;
         ls_model_adam_step(m, 1e-3f);
-        printf("%d %.8f\n", s, loss);
+        printf("%d %.8f %.4f\n", s, loss, 1e3 * (ls_sys_seconds() - t0));
     }
     ls_model_destroy(m);
     free(x);

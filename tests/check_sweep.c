@@ -349,6 +349,36 @@ static const struct bad_case {
     {"[bitcount]\n", "bitcount.hidden=8,0", {"--set bitcount.hidden=8,0:", "[bitcount] hidden",
                                             "hidden must be"}},
     {"[bitcount]\n", "mnist.hidden=8", {"--set mnist.hidden=8:", "[mnist]", "no such section"}},
+    /* [search] (search.h) */
+    {"[search]\nmethod = bayes\n[bitcount]\n", NULL, {"@2", "[search] method", "not grid, random or asha"}},
+    {"[search]\nmetric = test_error\n[bitcount]\n", NULL, {"@2", "[search] metric", "never the test split"}},
+    {"[search]\neta = 1\n[bitcount]\n", NULL, {"@2", "[search] eta", "2..1000"}},
+    {"[search]\nseeds = median\n[bitcount]\n", NULL, {"@2", "[search] seeds", "mean or each"}},
+    {"[search]\nmin_epochs = 0\n[bitcount]\n", NULL, {"@2", "[search] min_epochs", "1..1000000"}},
+    {"[search]\nsamples = 3\n[bitcount]\n", NULL, {"@2", "[search] samples", "method = random"}},
+    {"[search]\nmethod = random\n[bitcount]\n", NULL, {"@1", "[search] method", "needs samples"}},
+    {"[search]\npatience = 3\n[bitcount]\n", NULL, {"@2", "[search] patience", "unknown key"}},
+    {"[bitcount]\nlr = 1e-4..1e-2 log\n", NULL, {"@2", "[bitcount] lr", "a range is drawn from"}},
+    {"[search]\nmethod = random\nsamples = 2\n[bitcount]\nlr = 1e-2..1e-4\n", NULL,
+     {"@5", "[bitcount] lr", "LO <= HI"}},
+    {"[search]\nmethod = random\nsamples = 2\n[bitcount]\nlr = 0..1e-2 log\n", NULL,
+     {"@5", "[bitcount] lr", "needs LO > 0"}},
+    {"[search]\nmethod = random\nsamples = 2\n[bitcount]\nhidden = 4..8.5\n", NULL,
+     {"@5", "[bitcount] hidden", "must be integers"}},
+    {"[search]\nmethod = random\nsamples = 2\n[bitcount]\nhidden = 0..8\n", NULL,
+     {"@5", "[bitcount] hidden", "hidden must be"}},
+    {"[search]\nmethod = random\nsamples = 2\n[bitcount]\nlr = 1..2 logs\n", NULL,
+     {"@5", "[bitcount] lr", "LO..HI or LO..HI log"}},
+    {"[search]\nmethod = random\nsamples = 2\n[sweep]\nseeds = 1..3\n[bitcount]\n", NULL,
+     {"@5", "[sweep] seeds", "seeds take no ranges"}},
+    {"[search]\nmethod = asha\n[bitcount]\ntarget_error = 0.01\n", NULL,
+     {"@4", "[bitcount] target_error", "stops jobs itself"}},
+    {"[search]\nmethod = asha\n[bitcount]\nval_size = 0\n", NULL,
+     {"@4", "[bitcount] val_size", "validation error"}},
+    {"[search]\nmethod = asha\n[bitcount]\nepochs = 10, 20\n", NULL,
+     {"@4", "[bitcount] epochs", "set max_epochs in [search]"}},
+    {"[search]\nmethod = asha\nmax_epochs = 9\n[bitcount]\nepochs = 10\n", NULL,
+     {"@5", "[bitcount] epochs", "leave epochs out"}},
 };
 
 START_TEST(test_sweep_bad_file)
@@ -374,6 +404,71 @@ START_TEST(test_sweep_bad_file)
     }
     if (!c->override)
         ck_assert_msg(strstr(err.msg, name), "case %d: '%s' lacks the file", _i, err.msg);
+}
+END_TEST
+
+/* Random draws (search.h): reproducible, from lists and ranges, in range,
+ * distinct configurations, times the seeds; asha fits every job. */
+START_TEST(test_sweep_random_draws)
+{
+    char path[128];
+    ls_sweep *a = NULL, *b = NULL, *c = NULL;
+    ls_err err = {0};
+    const char *text = "[sweep]\nseeds = 1, 2\n[search]\nmethod = random\nsamples = 12\n"
+                       "seed = 7\n[bitcount]\nhidden = 8..64\nlr = 1e-4..1e-1 log\n"
+                       "batch = 100, 1000\ndropout = 0..0.5\n";
+    fixture(path, sizeof path, "draw.ini", text);
+    ck_assert_msg(ls_sweep_load(&a, path, NULL, 0, &err) == 0, "%s", err.msg);
+    ck_assert_msg(ls_sweep_load(&b, path, NULL, 0, &err) == 0, "%s", err.msg);
+    const char *seed8[] = {"search.seed=8"};
+    ck_assert_msg(ls_sweep_load(&c, path, seed8, 1, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(a->njobs, 24);
+    int differs = 0, logs_low = 0, b100 = 0;
+    for (size_t i = 0; i < a->njobs; i++) {
+        const ls_job *j = &a->jobs[i];
+        char x[LS_JOB_ID_LEN], y[LS_JOB_ID_LEN];
+        ls_job_id(j, x);
+        ls_job_id(&b->jobs[i], y);
+        ck_assert_str_eq(x, y); /* the same file draws the same jobs */
+        differs |= c->jobs[i].hidden != j->hidden || c->jobs[i].lr != j->lr;
+        ck_assert(j->hidden >= 8 && j->hidden <= 64);
+        ck_assert(j->lr >= 1e-4 && j->lr <= 1e-1);
+        ck_assert(j->dropout >= 0 && j->dropout <= 0.5);
+        ck_assert(j->batch == 100 || j->batch == 1000);
+        ck_assert_int_eq((int)j->seed, 1 + (int)(i % 2)); /* seeds innermost */
+        logs_low += j->lr < 1e-2; /* log-uniform: ~2/3 below 1e-2 */
+        b100 += j->batch == 100;
+        for (size_t k = 0; k < i; k++) /* distinct configurations */
+            ck_assert(i % 2 != k % 2 || j->hidden != a->jobs[k].hidden ||
+                      j->lr != a->jobs[k].lr || j->dropout != a->jobs[k].dropout ||
+                      j->batch != a->jobs[k].batch);
+    }
+    ck_assert(differs); /* another seed, other draws */
+    ck_assert_int_ge(logs_low, 8);
+    ck_assert(b100 > 0 && b100 < 24);
+    ls_sweep_destroy(a);
+    ls_sweep_destroy(b);
+    ls_sweep_destroy(c);
+
+    /* a space smaller than samples: each configuration once */
+    fixture(path, sizeof path, "small.ini", "[search]\nmethod = random\nsamples = 50\n"
+            "[bitcount]\nhidden = 4, 8\nbatch = 10, 20\n");
+    ck_assert_msg(ls_sweep_load(&a, path, NULL, 0, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(a->njobs, 4);
+    ls_sweep_destroy(a);
+
+    /* asha: epochs become max_epochs; search settings and log path kept */
+    fixture(path, sizeof path, "asha.ini", "[search]\nmethod = asha\nmax_epochs = 60\n"
+            "min_epochs = 5\neta = 4\nseeds = each\n[bitcount]\nhidden = 8\n");
+    ck_assert_msg(ls_sweep_load(&a, path, NULL, 0, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(a->search.method, LS_SEARCH_ASHA);
+    ck_assert_int_eq(a->search.eta, 4);
+    ck_assert_int_eq(a->search.min_epochs, 5);
+    ck_assert(a->search.seeds_each);
+    ck_assert_int_eq(a->njobs, 1);
+    ck_assert_int_eq(a->jobs[0].epochs, 60);
+    ck_assert_str_eq(a->search_log, "results/asha-search.csv");
+    ls_sweep_destroy(a);
 }
 END_TEST
 
@@ -608,7 +703,7 @@ Suite *sweep_suite(void)
     tcase_add_checked_fixture(limits, tmp_setup, tmp_teardown);
     tcase_add_loop_test(limits, test_sweep_bad_file, 0,
                         (int)(sizeof bad_cases / sizeof *bad_cases));
-    ls_add_tests(limits, LS_TESTS(test_sweep_default_data_dir_missing,
+    ls_add_tests(limits, LS_TESTS(test_sweep_random_draws, test_sweep_default_data_dir_missing,
                                   test_sweep_line_too_long, test_sweep_unreadable_file,
                                   test_sweep_allocation_failures));
     suite_add_tcase(s, limits);

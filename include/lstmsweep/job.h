@@ -44,6 +44,11 @@ typedef struct ls_job {
     int eval_every;        /* epochs between test evaluations; 0: auto */
     int threads;           /* OpenMP threads; 0: inherited.  Not part of
                               the identity. */
+    int until;             /* an adaptive search's rung: train to this
+                              epoch, checkpoint and end "paused" (a later
+                              run with a larger until goes on from there);
+                              0 or >= epochs: to the end.  Not part of the
+                              identity, nor a key. */
 } ls_job;
 
 /* Defaults of the reference tutorials for `task` (bitcount: hidden 24,

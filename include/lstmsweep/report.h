@@ -28,6 +28,7 @@
 #include <stdio.h>
 
 #include "lstmsweep/error.h"
+#include "lstmsweep/results.h"
 
 typedef struct ls_report ls_report; /* the loaded jobs; opaque */
 
@@ -74,7 +75,7 @@ typedef struct ls_report_counts {
     size_t jobs;         /* distinct job ids */
     size_t superseded;   /* rows dropped for a better row of the same job */
     size_t torn;         /* torn last lines skipped */
-    size_t status[4];    /* jobs by ls_status of their best row */
+    size_t status[LS_NSTATUS];    /* jobs by ls_status of their best row */
     size_t configs;      /* configurations */
 } ls_report_counts;
 

@@ -32,12 +32,21 @@ typedef enum {
     LS_STATUS_OK = 0,        /* ran all epochs or reached target_error */
     LS_STATUS_DIVERGED,      /* loss became NaN or infinite */
     LS_STATUS_FAILED,        /* an error (message says which) */
-    LS_STATUS_INTERRUPTED    /* stopped by a signal; checkpoint kept */
+    LS_STATUS_INTERRUPTED,   /* stopped by a signal; checkpoint kept */
+    LS_STATUS_PAUSED,        /* an adaptive search's pause at a rung (the
+                                job's `until`); checkpoint kept */
+    LS_STATUS_STOPPED,       /* an adaptive search stopped it at a rung for
+                                good (search.h); the row is its last rung's */
+    LS_NSTATUS
 } ls_status;
 
 const char *ls_status_name(ls_status s);
-/* LS_EINVAL for anything but the four names. */
+/* LS_EINVAL for anything but the LS_NSTATUS names. */
 int ls_status_parse(const char *name, ls_status *s);
+/* Whether a row of this status ends its job for good, so a rerun skips it:
+ * all but interrupted and paused (those resume from their checkpoints),
+ * and failed when retry_failed asks to rerun failed jobs. */
+int ls_status_final(ls_status s, int retry_failed);
 
 typedef struct ls_result {
     ls_status status;

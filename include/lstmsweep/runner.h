@@ -77,7 +77,13 @@
  *    ended or were dropped, or the run ended): it may be freed, or returned
  *    by next_sweep again.  why is NULL, or the error that kept a sweep from
  *    next_sweep out of the run (its results file or data could not be
- *    read). */
+ *    read);
+ *  - recorded: after the job's row is in the results file (worker thread,
+ *    no lock held): what a front end decides from results (an adaptive
+ *    search) it decides from durable rows only;
+ *  - idle_end: with next_sweep, when the run holds no job (dispatcher, no
+ *    lock): non-zero ends the run as if it had been fed a fixed set (the
+ *    search has nothing more to give). */
 /* Where a job is about to run, for a front end's view of the node. */
 typedef struct ls_run_place {
     const char *cpus;      /* its PUs, "0-1,4" */
@@ -96,6 +102,9 @@ typedef struct ls_run_hooks {
     const ls_sweep *(*next_sweep)(void *ctx, double *used_s);
     void (*share)(void *ctx, const ls_sweep *sw, double *weight, int *drain);
     void (*sweep_done)(void *ctx, const ls_sweep *sw, const ls_err *why);
+    void (*recorded)(void *ctx, const ls_sweep *sw, const ls_job *job, const char *id,
+                     const ls_result *r);
+    int (*idle_end)(void *ctx);
 } ls_run_hooks;
 
 typedef struct ls_run_opts {
@@ -114,6 +123,7 @@ typedef struct ls_run_summary {
     size_t jobs;           /* in the sweep (this shard) */
     size_t already_done;   /* skipped: final row found */
     size_t ok, diverged, failed, interrupted;
+    size_t paused;         /* ended at their `until` (an adaptive search) */
     size_t not_started;    /* left for a rerun (stop, or results error) */
     size_t refused;        /* not started: the claim hook said no */
     double wall_s;

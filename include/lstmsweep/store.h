@@ -36,6 +36,7 @@
 #include <stdio.h>
 
 #include "lstmsweep/error.h"
+#include "lstmsweep/results.h"
 #include "lstmsweep/job.h"
 
 typedef struct ls_store ls_store;
@@ -83,7 +84,7 @@ typedef struct ls_sweep_info {
     ls_sweep_state state;
     double submitted, core_s;  /* epoch seconds; core-seconds used */
     size_t by_state[4];        /* jobs per ls_job_state */
-    size_t by_status[4];       /* done jobs per ls_status (results.h) */
+    size_t by_status[LS_NSTATUS];       /* done jobs per ls_status (results.h) */
     char error[256];           /* why the scheduler paused it, "" if it did not */
 } ls_sweep_info;
 
@@ -196,6 +197,6 @@ int ls_store_left(ls_store *s, const char *sweep, double *est_s, ls_err *err);
 
 /* Final rows of all jobs by status (by_status[ls_status]), for counters:
  * they only grow, as rows are never deleted. */
-int ls_store_finished(ls_store *s, size_t by_status[4], ls_err *err);
+int ls_store_finished(ls_store *s, size_t by_status[LS_NSTATUS], ls_err *err);
 
 #endif

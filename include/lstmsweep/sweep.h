@@ -44,6 +44,7 @@
 
 #include "lstmsweep/error.h"
 #include "lstmsweep/job.h"
+#include "lstmsweep/search.h"
 
 #define LS_SWEEP_PATH_MAX 512
 
@@ -55,6 +56,9 @@ typedef struct ls_sweep {
     char checkpoints[LS_SWEEP_PATH_MAX];
     int threads_per_job;                 /* 0 = auto */
     size_t mem_limit;                    /* bytes, 0 = auto */
+    ls_search search;                    /* [search] (search.h) */
+    char search_log[LS_SWEEP_PATH_MAX];  /* an asha search's audit CSV:
+                                            results path, -search.csv */
     size_t njobs;
     ls_job *jobs;                        /* [njobs], in expansion order */
 } ls_sweep;

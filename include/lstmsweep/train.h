@@ -100,7 +100,7 @@ int ls_train(const ls_job *job, const ls_dataset *ds, const ls_train_opts *o,
 
 /* Remove a job's checkpoint once the result `res` of ls_train is durable
  * (its row appended to the results file), if that result is final (not
- * "interrupted"): removing it earlier would leave a job with neither row
+ * "interrupted" or "paused"): removing it earlier would leave a job with neither row
  * nor checkpoint if the append failed, to rerun from epoch 0.  A failed
  * job is rerun from scratch with --retry-failed.  NULL path: no-op. */
 void ls_train_forget_checkpoint(const char *path, const ls_result *res);

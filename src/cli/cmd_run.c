@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "lstmsweep/drain.h"
 #include "lstmsweep/runner.h"
+#include "lstmsweep/searchrun.h"
 #include "lstmsweep/sweep.h"
 #include "lstmsweep/topo.h"
 
@@ -146,6 +147,30 @@ static int apply_settings(run_cli *c, ls_sweep *sw)
     return 0;
 }
 
+/* An asha search (searchrun.h): its own summary; exit 3 while it is not
+ * finished (a drain), as a grid's. */
+static int run_search(const ls_sweep *sw, ls_topo *topo, const ls_run_opts *o)
+{
+    ls_run_summary sum = {0};
+    ls_search_summary ss = {0};
+    ls_err err = {0};
+    int rc = 0;
+    if (ls_search_run(sw, topo, o, &sum, &ss, &err)) {
+        cli_error("%s", err.msg);
+        rc = 1;
+    }
+    fprintf(stderr, "sweep %s: asha over %zu unit(s): %zu reached the last rung, %zu stopped; "
+            "this run: %zu paused, %zu ok, %zu diverged, %zu failed, %zu interrupted, "
+            "%zu stopped row(s); %.1fs\nresults: %s\nsearch log: %s\n", sw->name, ss.units,
+            ss.done, ss.stopped, sum.paused, sum.ok, sum.diverged, sum.failed,
+            sum.interrupted, ss.stopped_rows, sum.wall_s, sw->results, sw->search_log);
+    if (!rc && !ss.finished) {
+        rc = 3;
+        fprintf(stderr, "stopped early: run the same command again to continue\n");
+    }
+    return rc;
+}
+
 static int do_run(int argc, char **argv, int dry_run)
 {
     run_cli c = {0};
@@ -190,11 +215,18 @@ static int do_run(int argc, char **argv, int dry_run)
         rc = ls_runner_plan(sw, topo, &c.o, stdout, &err) ? 1 : 0;
         if (rc)
             cli_error("%s", err.msg);
+        else if (sw->search.method == LS_SEARCH_ASHA)
+            printf("search: asha: the plan above is the grid's (every job to its last rung), "
+                   "an upper bound of what the search trains\n");
         goto out;
     }
     if (ls_drain_install(&err)) {
         cli_error("%s", err.msg);
         rc = 1;
+        goto out;
+    }
+    if (sw->search.method == LS_SEARCH_ASHA) {
+        rc = run_search(sw, topo, &c.o);
         goto out;
     }
     if (ls_runner_run(sw, topo, &c.o, &sum, &err)) {

@@ -171,7 +171,7 @@ static void write_summary(writer *w)
             prose(w, 0, "%zu torn last line(s) skipped (a crash while writing)", c->torn);
         ls_table_row(&t), ls_table_put(&t, "status"), ls_table_put(&t, "jobs");
     }
-    for (int s = 0; s < 4; s++)
+    for (int s = 0; s < LS_NSTATUS; s++)
         ls_table_row(&t), ls_table_put(&t, "%s", ls_status_name((ls_status)s)),
             ls_table_put(&t, "%zu", c->status[s]);
     emit(w, &t, "summary", 0);

@@ -84,7 +84,7 @@ static int check_row(const merger *m, const char *path, long line, char **f,
         if (ls_status_parse(f[m->status_col], &st))
             return ls_err_set(err, LS_EFORMAT, "%s:%ld: unknown status '%s'", path,
                               line, f[m->status_col]);
-        r->final = st != LS_STATUS_INTERRUPTED;
+        r->final = ls_status_final(st, 0);
     }
     if (m->epoch_col >= 0) {
         if ((rc = ls_curve_check(path, line, f, err)))

@@ -5,16 +5,23 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *status_names[] = {"ok", "diverged", "failed", "interrupted"};
+static const char *status_names[LS_NSTATUS] = {"ok", "diverged", "failed", "interrupted",
+                                               "paused", "stopped"};
 
 const char *ls_status_name(ls_status s)
 {
-    return (unsigned)s < 4 ? status_names[s] : "unknown";
+    return (unsigned)s < LS_NSTATUS ? status_names[s] : "unknown";
+}
+
+int ls_status_final(ls_status s, int retry_failed)
+{
+    return s != LS_STATUS_INTERRUPTED && s != LS_STATUS_PAUSED &&
+           !(s == LS_STATUS_FAILED && retry_failed);
 }
 
 int ls_status_parse(const char *name, ls_status *s)
 {
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < LS_NSTATUS; i++)
         if (!strcmp(name, status_names[i])) {
             *s = (ls_status)i;
             return 0;

@@ -94,7 +94,7 @@ static int done_row(void *ctx, const char *path, long line, int nf, char **f,
     if (ls_status_parse(f[d->status_col], &st) != 0)
         return ls_err_set(err, LS_EFORMAT, "%s:%ld: unknown status '%s'", path,
                           line, f[d->status_col]);
-    if (st == LS_STATUS_INTERRUPTED || (st == LS_STATUS_FAILED && d->retry_failed))
+    if (!ls_status_final(st, d->retry_failed))
         return 0;
     if (d->n == d->cap) {
         size_t cap = d->cap ? 2 * d->cap : 256;

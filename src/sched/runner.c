@@ -95,7 +95,8 @@ static void live_status(runner *R)
 {
     char el[32], eta[32];
     double now = ls_sys_seconds() - R->t0;
-    size_t done = R->sum.ok + R->sum.diverged + R->sum.failed + R->sum.interrupted;
+    size_t done = R->sum.ok + R->sum.diverged + R->sum.failed + R->sum.interrupted +
+                  R->sum.paused;
     if (!R->o->log || !R->o->live || !R->q.ngroups)
         return;
     ls_sys_format_duration(now, el, sizeof el);
@@ -136,6 +137,8 @@ static void account(runner *R, const entry *e, const ls_place_job *pj)
     case LS_STATUS_DIVERGED: R->sum.diverged++; break;
     case LS_STATUS_FAILED: R->sum.failed++; break;
     case LS_STATUS_INTERRUPTED: R->sum.interrupted++; break;
+    case LS_STATUS_PAUSED: R->sum.paused++; break;
+    default: break;
     }
     if (e->res.status == LS_STATUS_OK && pj->est_s > 0) {
         R->calib_sum += (e->end - pj->start) * ls_cost_speedup(pj->k) / pj->est_s;
@@ -164,7 +167,10 @@ static int record(runner *R, const ls_sweep *sw, const entry *e, ls_err *err)
         if (rc)
             return rc;
     }
-    return ls_results_append(sw->results, &e->job, &e->res, err);
+    int rc = ls_results_append(sw->results, &e->job, &e->res, err);
+    if (!rc && h && h->recorded)
+        h->recorded(h->ctx, sw, &e->job, e->id, &e->res);
+    return rc;
 }
 
 /* What a worker needs of its job, copied under the lock: the queue's
@@ -536,6 +542,14 @@ static void dispatch(runner *R)
         start_what_fits(R);
         if (p->running == 0 && (stopping(R) || (!R->feeding && p->pending == 0)))
             break;
+        if (p->running == 0 && p->pending == 0 && R->h && R->h->idle_end) {
+            /* its hooks run unlocked; no job runs to change anything */
+            pthread_mutex_unlock(&R->lock);
+            int end = R->h->idle_end(R->h->ctx);
+            pthread_mutex_lock(&R->lock);
+            if (end)
+                break;
+        }
         live_status(R);
         /* Fed, the loop also looks for new sweeps and state changes: every
          * 100 ms, cheap because the front end answers from what it knows

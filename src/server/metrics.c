@@ -68,7 +68,7 @@ static void node(FILE *f, const ls_api_hooks *h)
 int ls_metrics_write(ls_store *store, const ls_api_hooks *hooks, FILE *f, ls_err *err)
 {
     ls_sweep_info *w;
-    size_t n, finished[4];
+    size_t n, finished[LS_NSTATUS];
     int rc = ls_store_sweeps(store, &w, &n, err);
 
     if (rc || (rc = ls_store_finished(store, finished, err))) {

@@ -1193,12 +1193,12 @@ int ls_store_left(ls_store *s, const char *sweep, double *est_s, ls_err *err)
     return rc;
 }
 
-int ls_store_finished(ls_store *s, size_t by_status[4], ls_err *err)
+int ls_store_finished(ls_store *s, size_t by_status[LS_NSTATUS], ls_err *err)
 {
     sqlite3_stmt *st;
     int rc, r = SQLITE_DONE;
 
-    memset(by_status, 0, 4 * sizeof *by_status);
+    memset(by_status, 0, LS_NSTATUS * sizeof *by_status);
     pthread_mutex_lock(&s->lock);
     if (!(rc = prep(s, &st, "SELECT status, count(*) FROM results GROUP BY status", err))) {
         while ((r = sqlite3_step(st)) == SQLITE_ROW) {

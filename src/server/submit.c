@@ -169,6 +169,10 @@ int ls_submit_load(const ls_submit_policy *p, const char *text, ls_sweep **out,
                         "be named", LS_SUBMIT_FILE);
     else if ((rc = ls_submit_check_name(sw->name, err)))
         ls_err_prefix(err, "%s: [sweep] name", LS_SUBMIT_FILE);
+    else if (sw->search.method == LS_SEARCH_ASHA)
+        rc = ls_err_set(err, LS_EINVAL, "%s: [search] method: asha runs with `lstmsweep run` "
+                        "(and per shard under Slurm); the server does not run searches yet",
+                        LS_SUBMIT_FILE);
     if (!rc)
         rc = check_data(p, sw, err);
     if (rc) {

@@ -14,13 +14,16 @@
  *
  * Expansion order: [bitcount] then [mnist]; within a section the keys in
  * order of first appearance, the first key varying slowest, values in the
- * order given, and the seeds of [sweep] innermost.
+ * order given, and the seeds of [sweep] innermost.  With [search] samples
+ * (search.h), each section is drawn from instead: samples configurations,
+ * in the order drawn, each times the seeds.
  */
 #include "lstmsweep/sweep.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -31,6 +34,7 @@
 #include <ini.h>
 
 #include "lstmsweep/alloc.h"
+#include "lstmsweep/schema.h"
 
 /* 100k jobs are ~70 MB of ls_job and far more training than any machine
  * will do; a larger product is a typo. */
@@ -38,8 +42,9 @@
 #define MAX_KEYS 32     /* per section; unknown and repeated keys are errors */
 #define KEY_MAX 32
 
-enum { SEC_SWEEP, SEC_BITCOUNT, SEC_MNIST, NSECTIONS };
-static const char *const section_names[NSECTIONS] = {"sweep", "bitcount", "mnist"};
+enum { SEC_SWEEP, SEC_SEARCH, SEC_BITCOUNT, SEC_MNIST, NSECTIONS };
+static const char *const section_names[NSECTIONS] = {"sweep", "search", "bitcount", "mnist"};
+#define SECTIONS_EXPECTED "[sweep], [search], [bitcount] or [mnist]"
 
 static const char *const sweep_keys[] = {"name", "results", "curves", "checkpoints",
                                          "seeds", "threads_per_job", "mem_limit"};
@@ -52,6 +57,7 @@ typedef struct entry {
     char *text;             /* ls_alloc'd copy of the value, split in place */
     char **items;           /* ls_alloc'd [nitems] */
     int nitems;
+    int nranges;            /* items that are ranges (search.h) */
     int line;               /* line in the file; 0 if from an override */
     const char *override;   /* the --set argument, if line == 0 */
 } entry;
@@ -150,10 +156,18 @@ static int is_job_key(const char *canon)
     return 0;
 }
 
+static int is_task(int sec) { return sec >= SEC_BITCOUNT; }
+
 static int is_known_key(int sec, const char *canon)
 {
-    if (sec != SEC_SWEEP)
+    if (is_task(sec))
         return strcmp(canon, "task") && is_job_key(canon);
+    if (sec == SEC_SEARCH) {
+        for (int i = 0; i < ls_search_key_count(); i++)
+            if (!strcmp(ls_search_key_at(i), canon))
+                return 1;
+        return 0;
+    }
     for (int i = 0; i < NSWEEP_KEYS; i++)
         if (!strcmp(sweep_keys[i], canon))
             return 1;
@@ -164,7 +178,7 @@ static int is_known_key(int sec, const char *canon)
  * values (paths may contain commas). */
 static int is_list_key(int sec, const char *canon)
 {
-    return sec != SEC_SWEEP || !strcmp(canon, "seeds");
+    return is_task(sec) || (sec == SEC_SWEEP && !strcmp(canon, "seeds"));
 }
 
 static entry *find_entry(section *s, const char *canon)
@@ -242,9 +256,42 @@ static int set_item(parser *p, int sec, const entry *e, ls_job *job, const char 
                                           : "");
 }
 
-/* Every item must set a job field, and no two items may give the same job
- * (hidden = 8, 08; or threads = 1, 2, which is not part of the identity). */
-static int check_list(parser *p, int sec, const entry *e)
+/* A range item ("LO..HI [log]", search.h) of a number key: both ends must
+ * set the field.  1 if item is a range, 0 if not, or the error. */
+static int check_range(parser *p, int sec, entry *e, const char *item, ls_job *job)
+{
+    double lo, hi;
+    int log_scale;
+    ls_err rerr = {0};
+    const ls_column *c = ls_schema_column(!strcmp(e->name, "seeds") ? "seed" : e->name);
+    if (!c || !ls_column_is_number(c)) /* a path may hold "..": a value */
+        return 0;
+    int r = ls_search_range(item, &lo, &hi, &log_scale, &rerr);
+    if (r <= 0)
+        return r < 0 ? entry_fail(p, sec, e, "%s", rerr.msg) : 0;
+    if (!strcmp(e->name, "seeds") || !strcmp(e->name, "seed"))
+        return entry_fail(p, sec, e, "'%s': seeds take no ranges (list them)", item);
+    char end[2][32];
+    snprintf(end[0], sizeof end[0], "%.17g", lo);
+    snprintf(end[1], sizeof end[1], "%.17g", hi);
+    for (int k = 0; k < 2; k++) {
+        ls_job one = *job; /* each end must make a valid job on its own */
+        ls_err verr = {0};
+        if ((ls_column_is_integer(c) && floor(k ? hi : lo) != (k ? hi : lo)) ||
+            set_item(p, sec, e, &one, end[k]))
+            return p->rc ? p->rc : entry_fail(p, sec, e, "'%s': the ends must be integers",
+                                              item);
+        if (ls_job_validate(&one, &verr))
+            return entry_fail(p, sec, e, "'%s': %s", item, verr.msg);
+    }
+    e->nranges++;
+    return 1;
+}
+
+/* Every item must set a job field (a range: both its ends), and no two
+ * items may give the same job (hidden = 8, 08; or threads = 1, 2, which is
+ * not part of the identity). */
+static int check_list(parser *p, int sec, entry *e)
 {
     char (*ids)[LS_JOB_ID_LEN] = ls_alloc((size_t)e->nitems * sizeof *ids);
     int rc = 0;
@@ -254,6 +301,11 @@ static int check_list(parser *p, int sec, const entry *e)
     for (int i = 0; i < e->nitems && !rc; i++) {
         ls_job job;
         ls_job_defaults(&job, sec == SEC_MNIST ? LS_TASK_MNIST : LS_TASK_BITCOUNT);
+        if ((rc = check_range(p, sec, e, e->items[i], &job)) != 0) {
+            snprintf(ids[i], LS_JOB_ID_LEN, "range%d", i);
+            rc = rc < 0 ? rc : 0;
+            continue;
+        }
         rc = set_item(p, sec, e, &job, e->items[i]);
         ls_job_id(&job, ids[i]);
         for (int k = 0; k < i && !rc; k++)
@@ -309,6 +361,16 @@ static int check_sweep_value(parser *p, const entry *e)
     return 0;
 }
 
+static int check_search_value(parser *p, const entry *e)
+{
+    ls_search s;
+    ls_err serr = {0};
+    ls_search_defaults(&s);
+    if (ls_search_set(&s, e->name, e->items[0], &serr))
+        return entry_fail(p, SEC_SEARCH, e, "%s", strip_key(serr.msg, e->name));
+    return 0;
+}
+
 static int is_path_key(const char *canon)
 {
     return !strcmp(canon, "results") || !strcmp(canon, "curves") ||
@@ -348,7 +410,9 @@ static int add_entry(parser *p, int sec, const char *name, const char *value, in
     *e = tmp;
     if (split_value(p, sec, e, value))
         return p->rc;
-    return is_list_key(sec, e->name) ? check_list(p, sec, e) : check_sweep_value(p, e);
+    if (is_list_key(sec, e->name))
+        return check_list(p, sec, e);
+    return sec == SEC_SEARCH ? check_search_value(p, e) : check_sweep_value(p, e);
 }
 
 /* ---- reading the file -------------------------------------------------- */
@@ -375,7 +439,7 @@ static int enter_section(parser *p, char *line)
             return 0;
         }
     return fail(p, LS_EINVAL, p->lineno, NULL, -1, NULL,
-                "[%s]: unknown section (expected [sweep], [bitcount] or [mnist])", name);
+                "[%s]: unknown section (expected " SECTIONS_EXPECTED ")", name);
 }
 
 /* fgets-style reader for ini_parse_stream; returns NULL at the end of the
@@ -419,7 +483,7 @@ static int on_value(void *user, const char *section, const char *name, const cha
         return 0;
     if (p->cur < 0) {
         fail(p, LS_EINVAL, p->lineno, NULL, -1, NULL,
-             "%s: key before the first section ([sweep], [bitcount] or [mnist])", name);
+             "%s: key before the first section (" SECTIONS_EXPECTED ")", name);
         return 0;
     }
     return add_entry(p, p->cur, name, value, p->lineno, NULL) == 0;
@@ -466,8 +530,8 @@ static int apply_override(parser *p, const char *arg)
             sec = i;
     if (sec < 0)
         return fail(p, LS_EINVAL, 0, arg, -1, NULL,
-                    "unknown section '%s' (expected sweep, bitcount or mnist)", sec_name);
-    if (sec != SEC_SWEEP && !p->sec[sec].line)
+                    "unknown section '%s' (expected sweep, search, bitcount or mnist)", sec_name);
+    if (is_task(sec) && !p->sec[sec].line)
         return fail(p, LS_EINVAL, 0, arg, sec, NULL, "%s has no such section", p->path);
     return add_entry(p, sec, trim(key), eq + 1, 0, arg);
 }
@@ -545,6 +609,18 @@ static int sweep_settings(parser *p, ls_sweep *s)
         parse_threads(v, &s->threads_per_job); /* checked when read */
     if ((v = sweep_value(p, "mem_limit")))
         ls_parse_bytes(v, &s->mem_limit);
+    if (derive_path(p, s->results, "-search.csv", s->search_log))
+        return p->rc;
+    ls_search_defaults(&s->search);
+    const section *sec = &p->sec[SEC_SEARCH];
+    for (int i = 0; i < sec->nentries; i++) /* checked when read */
+        (void)ls_search_set(&s->search, sec->entries[i].name, sec->entries[i].items[0], NULL);
+    if (s->search.method == LS_SEARCH_GRID && s->search.samples > 0)
+        return entry_fail(p, SEC_SEARCH, find_entry(&p->sec[SEC_SEARCH], "samples"),
+                          "samples draws configurations: method = random or asha");
+    if (s->search.method == LS_SEARCH_RANDOM && s->search.samples == 0)
+        return fail(p, LS_EINVAL, sec->line, NULL, SEC_SEARCH, "method",
+                    "random needs samples = N (configurations to draw)");
     return 0;
 }
 
@@ -566,6 +642,21 @@ static int product_keys(parser *p, int sec, const entry **keys)
     return n;
 }
 
+/* [search] samples (0: the grid), as checked when read. */
+static int samples(parser *p)
+{
+    const entry *e = find_entry(&p->sec[SEC_SEARCH], "samples");
+    return e ? atoi(e->items[0]) : 0;
+}
+
+/* What gives the seeds of a section's jobs: [sweep] seeds, else its own
+ * seed key, else nothing (the default seed). */
+static const entry *seed_source(parser *p, int sec)
+{
+    const entry *e = find_entry(&p->sec[SEC_SWEEP], "seeds");
+    return e ? e : find_entry(&p->sec[sec], "seed");
+}
+
 static int count_jobs(parser *p, size_t *total)
 {
     const entry *keys[MAX_KEYS + 1];
@@ -578,6 +669,11 @@ static int count_jobs(parser *p, size_t *total)
         if (!p->sec[sec].line)
             continue;
         n = product_keys(p, sec, keys);
+        if (samples(p) > 0) { /* the draws, times the seeds */
+            const entry *seeds = seed_source(p, sec);
+            n = 0;
+            count = (size_t)samples(p) * (size_t)(seeds ? seeds->nitems : 1);
+        }
         for (int i = 0; i < n; i++) {
             if (count > MAX_JOBS / (size_t)keys[i]->nitems)
                 count = MAX_JOBS + 1;
@@ -633,6 +729,25 @@ static int validate_fail(parser *p, int sec, const ls_err *verr)
     return fail(p, LS_EINVAL, p->sec[sec].line, NULL, sec, NULL, "%s", verr->msg);
 }
 
+/* The job just set at s->jobs[s->njobs]: validated, fitted to an asha
+ * search (search.h), kept. */
+static int keep_job(parser *p, int sec, ls_sweep *s)
+{
+    ls_job *job = &s->jobs[s->njobs];
+    ls_err verr = {0};
+    if (ls_job_validate(job, &verr) ||
+        (s->search.method == LS_SEARCH_ASHA && ls_search_fit_job(&s->search, job, &verr)))
+        return validate_fail(p, sec, &verr);
+    s->njobs++;
+    return 0;
+}
+
+static void section_base(int sec, const ls_sweep *s, ls_job *base)
+{
+    ls_job_defaults(base, sec == SEC_MNIST ? LS_TASK_MNIST : LS_TASK_BITCOUNT);
+    snprintf(base->sweep, sizeof base->sweep, "%s", s->name);
+}
+
 /* Append the section's jobs to s->jobs: an odometer over the keys' items,
  * the last key turning fastest. */
 static int expand_section(parser *p, int sec, ls_sweep *s)
@@ -641,22 +756,91 @@ static int expand_section(parser *p, int sec, ls_sweep *s)
     int n = product_keys(p, sec, keys), idx[MAX_KEYS + 1] = {0}, k;
     ls_job base;
 
-    ls_job_defaults(&base, sec == SEC_MNIST ? LS_TASK_MNIST : LS_TASK_BITCOUNT);
-    snprintf(base.sweep, sizeof base.sweep, "%s", s->name);
+    for (k = 0; k < n; k++)
+        if (keys[k]->nranges)
+            return entry_fail(p, sec, keys[k], "a range is drawn from: set [search] method = "
+                              "random (or asha) and samples = N");
+    section_base(sec, s, &base);
     do {
-        ls_job *job = &s->jobs[s->njobs];
-        ls_err verr = {0};
-
-        *job = base;
+        s->jobs[s->njobs] = base;
         for (k = 0; k < n; k++)
-            if (set_item(p, sec, keys[k], job, keys[k]->items[idx[k]]))
+            if (set_item(p, sec, keys[k], &s->jobs[s->njobs], keys[k]->items[idx[k]]))
                 return p->rc; /* checked when read; cannot happen */
-        if (ls_job_validate(job, &verr))
-            return validate_fail(p, sec, &verr);
-        s->njobs++;
+        if (keep_job(p, sec, s))
+            return p->rc;
         for (k = n - 1; k >= 0 && ++idx[k] == keys[k]->nitems; k--)
             idx[k] = 0;
     } while (k >= 0);
+    return 0;
+}
+
+/* One key's value of a random draw: an item of its list, uniformly; a
+ * range item drawn from. */
+static int draw_item(parser *p, int sec, const entry *e, ls_rng *rng, ls_job *job)
+{
+    const char *item = e->items[ls_rng_below(rng, (uint64_t)e->nitems)];
+    double lo, hi;
+    int log_scale;
+    char buf[64];
+    if (ls_search_range(item, &lo, &hi, &log_scale, NULL) == 1) {
+        ls_search_draw(rng, lo, hi, log_scale, ls_column_is_integer(ls_schema_column(e->name)),
+                       buf, sizeof buf);
+        item = buf;
+    }
+    return set_item(p, sec, e, job, item);
+}
+
+/* Append the section's random draws (search.h): samples configurations,
+ * each drawn key by key in the section's order, times the seeds. */
+static int draw_section(parser *p, int sec, ls_sweep *s)
+{
+    const section *sc = &p->sec[sec];
+    const entry *seeds = seed_source(p, sec);
+    int want = s->search.samples, drawn = 0;
+    char (*ids)[LS_JOB_ID_LEN] = ls_alloc((size_t)want * sizeof *ids);
+    ls_rng rng;
+    ls_job base;
+
+    if (!ids)
+        return fail(p, LS_ENOMEM, 0, NULL, sec, NULL, "out of memory");
+    section_base(sec, s, &base);
+    ls_rng_seed(&rng, s->search.seed, (uint64_t)sec);
+    for (long tries = 0; drawn < want && tries < 100L * want && !p->rc; tries++) {
+        ls_job cfg = base, probe;
+        char id[LS_JOB_ID_LEN];
+        for (int k = 0; k < sc->nentries && !p->rc; k++)
+            if (&sc->entries[k] != seeds)
+                draw_item(p, sec, &sc->entries[k], &rng, &cfg);
+        probe = cfg;
+        probe.seed = 0;
+        ls_job_id(&probe, id);
+        int dup = 0;
+        for (int i = 0; i < drawn && !dup; i++)
+            dup = !strcmp(ids[i], id);
+        if (dup || p->rc)
+            continue;
+        memcpy(ids[drawn++], id, sizeof id);
+        for (int i = 0; i < (seeds ? seeds->nitems : 1) && !p->rc; i++) {
+            s->jobs[s->njobs] = cfg;
+            if (!seeds || !set_item(p, sec, seeds, &s->jobs[s->njobs], seeds->items[i]))
+                keep_job(p, sec, s);
+        }
+    }
+    ls_free(ids);
+    return p->rc;
+}
+
+/* An asha search compares a task's jobs at the same rungs: one epochs. */
+static int check_one_epochs(parser *p, int sec, const ls_sweep *s, size_t first)
+{
+    for (size_t i = first + 1; s->search.method == LS_SEARCH_ASHA && i < s->njobs; i++)
+        if (s->jobs[i].epochs != s->jobs[first].epochs) {
+            const entry *e = find_entry(&p->sec[sec], "epochs");
+            const char *msg = "an asha search needs one epochs per task (its last rung): "
+                              "set max_epochs in [search]";
+            return e ? entry_fail(p, sec, e, "%s", msg)
+                     : fail(p, LS_EINVAL, p->sec[sec].line, NULL, sec, NULL, "%s", msg);
+        }
     return 0;
 }
 
@@ -701,12 +885,22 @@ static int build(parser *p, ls_sweep *s)
 
     if (count_jobs(p, &total) || sweep_settings(p, s))
         return p->rc;
+    for (int sec = SEC_BITCOUNT; sec < NSECTIONS && s->search.max_epochs > 0; sec++) {
+        const entry *e = find_entry(&p->sec[sec], "epochs");
+        if (e)
+            return entry_fail(p, sec, e, "[search] max_epochs sets every job's epochs: "
+                              "leave epochs out");
+    }
     s->jobs = ls_alloc(total * sizeof *s->jobs);
     if (!s->jobs)
         return fail(p, LS_ENOMEM, 0, NULL, -1, NULL, "out of memory for %zu jobs", total);
-    for (int sec = SEC_BITCOUNT; sec < NSECTIONS; sec++)
-        if (p->sec[sec].line && expand_section(p, sec, s))
+    for (int sec = SEC_BITCOUNT; sec < NSECTIONS; sec++) {
+        size_t first = s->njobs;
+        if (p->sec[sec].line && ((s->search.samples > 0 ? draw_section(p, sec, s)
+                                                         : expand_section(p, sec, s)) ||
+                                 check_one_epochs(p, sec, s, first)))
             return p->rc;
+    }
     /* The server checks its data roots before anything exists or not. */
     return (p->flags & LS_SWEEP_DATA_UNCHECKED) ? 0 : check_data_dirs(p);
 }

@@ -330,8 +330,27 @@ static int interrupt(run *r, int epochs)
     return 0;
 }
 
-/* The epoch loop.  Returns 0 (ok / interrupted / diverged, in res->status)
- * or a negative error. */
+/* Pause at the job's `until` (an adaptive search's rung), after that
+ * epoch's evaluation: a checkpoint, so that a later run goes on from
+ * exactly here (without one the pause would lose the job's work). */
+static int pause_at(run *r, int epoch, ls_err *err)
+{
+    if (!ckpt_path(r))
+        return ls_err_set(err, LS_EINVAL, "a pause at epoch %d needs a checkpoint file", epoch);
+    r->res->status = LS_STATUS_PAUSED;
+    snprintf(r->res->message, sizeof r->res->message, "paused after epoch %d of %d", epoch,
+             r->job->epochs);
+    save_checkpoint(r, epoch);
+    return 0;
+}
+
+static int pauses_at(const ls_job *j, int epoch)
+{
+    return j->until > 0 && j->until < j->epochs && epoch >= j->until;
+}
+
+/* The epoch loop.  Returns 0 (ok / interrupted / diverged / paused, in
+ * res->status) or a negative error. */
 /* target_error stops on the validation error, so that what stops a job
  * is never the test set it reports; without a validation split, on the
  * test error.  (Errors < 0: not evaluated this epoch.) */
@@ -346,6 +365,10 @@ static int train_loop(run *r, ls_err *err)
     const ls_job *j = r->job;
     int rc;
 
+    /* A checkpoint at the pause already (the pause's row was lost in a
+     * crash): pause again, with the checkpoint's results. */
+    if (r->first_epoch > 1 && !r->done && pauses_at(j, r->first_epoch - 1))
+        return pause_at(r, r->first_epoch - 1, err);
     for (int epoch = r->first_epoch; epoch <= j->epochs; epoch++) {
         double loss = 0, error = 0, test_error = -1, val_error = -1;
         rc = train_epoch(r, &loss, &error, err);
@@ -362,13 +385,15 @@ static int train_loop(run *r, ls_err *err)
         if (rc)
             return rc;
         int last = epoch == j->epochs;
-        if (last || epoch % r->eval_every == 0)
+        if (last || epoch % r->eval_every == 0 || pauses_at(j, epoch))
             if ((rc = evaluate_timed(r, &test_error, &val_error, err)))
                 return rc;
         if ((rc = epoch_done(r, epoch, loss, error, test_error, val_error, err)))
             return rc;
         if (reached_target(j, test_error, val_error))
             return 0;
+        if (!last && pauses_at(j, epoch))
+            return pause_at(r, epoch, err);
         if (!last && stop_requested(r))
             return interrupt(r, epoch);
         if (!last && ckpt_path(r) && r->o->checkpoint_interval_s > 0 &&
@@ -488,6 +513,6 @@ int ls_train(const ls_job *job, const ls_dataset *ds, const ls_train_opts *o,
 
 void ls_train_forget_checkpoint(const char *path, const ls_result *res)
 {
-    if (path && res->status != LS_STATUS_INTERRUPTED)
+    if (path && ls_status_final(res->status, 0))
         unlink(path);
 }

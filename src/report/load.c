@@ -111,6 +111,7 @@ static int store_row(loader *L, char **f, ls_err *err)
     j->test_error = num_or_nan(f[L->test_col]);
     j->val_error = num_or_nan(f[L->val_col]);
     j->wall_s = strtod(f[L->wall_col], NULL);
+    j->train_s = strtod(f[LS_COLUMN_train_s], NULL);
     j->samples_per_s = strtod(f[L->sps_col], NULL);
     j->gflops = strtod(f[L->gflops_col], NULL);
     return 0;

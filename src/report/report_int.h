@@ -26,6 +26,7 @@
 #include "lstmsweep/report.h"
 #include "lstmsweep/schema.h"
 #include "lstmsweep/results.h"
+#include "lstmsweep/table.h"
 
 /* ---- loaded data (load.c) ---- */
 
@@ -48,6 +49,7 @@ typedef struct job {
     double val_error;     /* fraction; NAN if none (no validation split) */
     double test_error;    /* fraction; NAN if none */
     double wall_s, samples_per_s, gflops;
+    double train_s;       /* training seconds, summed over resumed runs */
     char *message;
     size_t group, cfg;
 } job;
@@ -118,6 +120,33 @@ void rep_fixed_keys(const ls_report *r, size_t gi, char *buf, size_t len);
 
 /* "1, 2, 3": the seeds of group g. */
 void rep_seed_list(const ls_report *r, size_t g, char *buf, size_t len);
+
+/* ---- writing sections (sections.c) ---- */
+
+typedef struct writer {
+    const ls_report *r;
+    const ls_report_opts *o;
+    FILE *f;
+    ls_report_format fmt;
+    int sections;
+    int blank;         /* text: the output ends with a blank line */
+    int captioned;     /* text: a caption was just printed */
+    int oom;
+} writer;
+
+/* A section's heading; a line of prose (caption: a table's title); a
+ * table, printed in the report's format and freed (section: its name in
+ * CSV); an error fraction, in percent for people and as the fraction in
+ * CSV (buf: 32 bytes). */
+void rep_heading(writer *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void rep_prose(writer *w, int caption, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void rep_emit(writer *w, ls_table *t, const char *section, int skip_header);
+const char *rep_fmt_err(const writer *w, char *buf, double frac);
+
+/* The search sections of results files that have an asha search log beside
+ * them (search.c); nothing for the others. */
+int rep_write_search(writer *w, ls_err *err);
 
 /* ---- numbers (sections.c) ---- */
 

@@ -55,19 +55,9 @@ int ls_report_parse_by(ls_report_opts *o, char *list, ls_err *err)
     return 0;
 }
 
-typedef struct writer {
-    const ls_report *r;
-    const ls_report_opts *o;
-    FILE *f;
-    ls_report_format fmt;
-    int sections;
-    int blank;         /* text: the output ends with a blank line */
-    int captioned;     /* text: a caption was just printed */
-    int oom;
-} writer;
 
-static void heading(writer *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void heading(writer *w, const char *fmt, ...)
+
+void rep_heading(writer *w, const char *fmt, ...)
 {
     va_list ap;
     if (w->fmt == LS_REPORT_CSV)
@@ -83,9 +73,7 @@ static void heading(writer *w, const char *fmt, ...)
 }
 
 /* A line of prose (text, markdown); caption = a table's title. */
-static void prose(writer *w, int caption, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void prose(writer *w, int caption, const char *fmt, ...)
+void rep_prose(writer *w, int caption, const char *fmt, ...)
 {
     va_list ap;
     if (w->fmt == LS_REPORT_CSV)
@@ -103,7 +91,7 @@ static void prose(writer *w, int caption, const char *fmt, ...)
     w->captioned = caption;
 }
 
-static void emit(writer *w, ls_table *t, const char *section, int skip_header)
+void rep_emit(writer *w, ls_table *t, const char *section, int skip_header)
 {
     w->oom |= t->oom;
     if (w->fmt == LS_REPORT_TEXT) {
@@ -138,7 +126,7 @@ const char *rep_sig3(char *buf, double v)
 }
 
 /* A test error: percent for people, the fraction in CSV. */
-static const char *fmt_err(const writer *w, char *buf, double frac)
+const char *rep_fmt_err(const writer *w, char *buf, double frac)
 {
     if (w->fmt == LS_REPORT_CSV) {
         snprintf(buf, 32, "%.6g", frac);
@@ -160,21 +148,21 @@ static void write_summary(writer *w)
         for (int i = 0; i < 6; i++)
             ls_table_row(&t), ls_table_put(&t, "%s", names[i]), ls_table_put(&t, "%zu", vals[i]);
     } else {
-        heading(w, "Jobs by status");
-        prose(w, 0, "%zu job(s) from %zu row(s) in %d file(s), %zu configuration(s)%s",
+        rep_heading(w, "Jobs by status");
+        rep_prose(w, 0, "%zu job(s) from %zu row(s) in %d file(s), %zu configuration(s)%s",
               c->jobs, c->rows, w->r->npaths, c->configs,
               c->superseded || c->torn ? ";" : "");
         if (c->superseded)
-            prose(w, 0, "%zu row(s) superseded by a later or final row of the same job",
+            rep_prose(w, 0, "%zu row(s) superseded by a later or final row of the same job",
                   c->superseded);
         if (c->torn)
-            prose(w, 0, "%zu torn last line(s) skipped (a crash while writing)", c->torn);
+            rep_prose(w, 0, "%zu torn last line(s) skipped (a crash while writing)", c->torn);
         ls_table_row(&t), ls_table_put(&t, "status"), ls_table_put(&t, "jobs");
     }
     for (int s = 0; s < LS_NSTATUS; s++)
         ls_table_row(&t), ls_table_put(&t, "%s", ls_status_name((ls_status)s)),
             ls_table_put(&t, "%zu", c->status[s]);
-    emit(w, &t, "summary", 0);
+    rep_emit(w, &t, "summary", 0);
 }
 
 static void write_problems(writer *w)
@@ -186,9 +174,9 @@ static void write_problems(writer *w)
     int csv = w->fmt == LS_REPORT_CSV;
     ls_table t;
 
-    heading(w, "Failed, diverged and interrupted jobs");
+    rep_heading(w, "Failed, diverged and interrupted jobs");
     if (!n && !csv) {
-        prose(w, 0, "none: every job finished ok");
+        rep_prose(w, 0, "none: every job finished ok");
         return;
     }
     /* text: 9 columns, job_id, task, status and message aligned left */
@@ -225,7 +213,7 @@ static void write_problems(writer *w)
                 ls_table_put(&t, "%d/%s", j->epochs_run, j->hp[HP_EPOCHS]);
             ls_table_put(&t, "%s", csv ? j->message : msg);
         }
-    emit(w, &t, "problems", 0);
+    rep_emit(w, &t, "problems", 0);
 }
 
 /* Columns of the configuration tables: hidden, batch, layers, then the
@@ -300,11 +288,11 @@ static void best_row(ls_table *t, const writer *w, const cfg *c, long rank,
         ls_table_put(t, "%zu", c->seeds);
     else
         ls_table_put(t, "%zu/%zu", c->seeds, c->runs);
-    ls_table_put(t, "%s", c->nval ? fmt_err(w, b[0], c->val_mean) : "-");
-    ls_table_put(t, "%s", fmt_err(w, b[0], c->err_mean));
-    ls_table_put(t, "%s", c->seeds > 1 ? fmt_err(w, b[1], c->err_std) : "-");
-    ls_table_put(t, "%s", fmt_err(w, b[2], c->err_min));
-    ls_table_put(t, "%s", fmt_err(w, b[3], c->err_max));
+    ls_table_put(t, "%s", c->nval ? rep_fmt_err(w, b[0], c->val_mean) : "-");
+    ls_table_put(t, "%s", rep_fmt_err(w, b[0], c->err_mean));
+    ls_table_put(t, "%s", c->seeds > 1 ? rep_fmt_err(w, b[1], c->err_std) : "-");
+    ls_table_put(t, "%s", rep_fmt_err(w, b[2], c->err_min));
+    ls_table_put(t, "%s", rep_fmt_err(w, b[3], c->err_max));
     ls_table_put(t, "%s", rep_sig3(b[4], c->wall_mean));
 }
 
@@ -315,15 +303,15 @@ static void best_prose(writer *w, const cfg *c)
     char desc[256], v[64] = "", b[5][32];
     rep_cfg_desc(w->r, c, 1, desc, sizeof desc);
     if (c->nval)
-        snprintf(v, sizeof v, "validation error %s%%, ", fmt_err(w, b[4], c->val_mean));
+        snprintf(v, sizeof v, "validation error %s%%, ", rep_fmt_err(w, b[4], c->val_mean));
     if (c->seeds > 1)
-        prose(w, 0, "best: %s: %stest error %s%% (mean of %zu seeds; std %s, min %s, "
-                    "max %s), %s s wall", desc, v, fmt_err(w, b[0], c->err_mean), c->seeds,
-              fmt_err(w, b[1], c->err_std), fmt_err(w, b[2], c->err_min),
-              fmt_err(w, b[3], c->err_max), rep_sig3(b[4], c->wall_mean));
+        rep_prose(w, 0, "best: %s: %stest error %s%% (mean of %zu seeds; std %s, min %s, "
+                    "max %s), %s s wall", desc, v, rep_fmt_err(w, b[0], c->err_mean), c->seeds,
+              rep_fmt_err(w, b[1], c->err_std), rep_fmt_err(w, b[2], c->err_min),
+              rep_fmt_err(w, b[3], c->err_max), rep_sig3(b[4], c->wall_mean));
     else
-        prose(w, 0, "best: %s: %stest error %s%% (one seed), %s s wall", desc, v,
-              fmt_err(w, b[0], c->err_mean), rep_sig3(b[1], c->wall_mean));
+        rep_prose(w, 0, "best: %s: %stest error %s%% (one seed), %s s wall", desc, v,
+              rep_fmt_err(w, b[0], c->err_mean), rep_sig3(b[1], c->wall_mean));
 }
 
 static void best_text(writer *w, size_t gi)
@@ -337,25 +325,25 @@ static void best_text(writer *w, size_t gi)
 
     for (size_t c = 0; c < r->ncfgs; c++)
         unranked += r->cfgs[c].group == gi && !r->cfgs[c].seeds;
-    heading(w, "%s: best configurations", g->label);
+    rep_heading(w, "%s: best configurations", g->label);
     rep_fixed_keys(r, gi, fixed, sizeof fixed);
     rep_seed_list(r, gi, seeds, sizeof seeds);
-    prose(w, 0, "fixed: %s; seeds: %s", *fixed ? fixed : "(nothing)", seeds);
+    rep_prose(w, 0, "fixed: %s; seeds: %s", *fixed ? fixed : "(nothing)", seeds);
     if (!g->nranked) {
-        prose(w, 0, "no configuration has an ok job with a test error");
+        rep_prose(w, 0, "no configuration has an ok job with a test error");
         return;
     }
-    prose(w, 1, "ranked by validation error (%%, mean over seeds; the test error beside "
+    rep_prose(w, 1, "ranked by validation error (%%, mean over seeds; the test error beside "
                 "it did not choose; without a validation split, by test error; ties: mean "
                 "wall time), top %zu of %zu", top < g->nranked ? top : g->nranked, g->nranked);
     ls_table_init(&t, nk + 8, 0);
     best_header(&t, w, keys, nk);
     for (size_t i = 0; i < g->nranked && i < top; i++)
         best_row(&t, w, &r->cfgs[g->ranked[i]], (long)i + 1, keys, nk);
-    emit(w, &t, "configs", 0);
+    rep_emit(w, &t, "configs", 0);
     best_prose(w, &r->cfgs[g->ranked[0]]);
     if (unranked)
-        prose(w, 0, "%zu configuration(s) without an ok job are not ranked (see the "
+        rep_prose(w, 0, "%zu configuration(s) without an ok job are not ranked (see the "
                     "failed, diverged and interrupted jobs)", unranked);
 }
 
@@ -380,7 +368,7 @@ static void write_best(writer *w)
             if (r->cfgs[c].group == gi && !r->cfgs[c].seeds)
                 best_row(&t, w, &r->cfgs[c], 0, keys, nk);
     }
-    emit(w, &t, "configs", 0);
+    rep_emit(w, &t, "configs", 0);
 }
 
 /* ---- pivot tables ---- */
@@ -498,10 +486,10 @@ static void pivot_table(writer *w, const pivot *p, int metric, size_t e, const c
             marks |= a->jobs && a->n < a->jobs;
         }
     }
-    prose(w, 1, "%s", title);
-    emit(w, &t, "pivot", 0);
+    rep_prose(w, 1, "%s", title);
+    rep_emit(w, &t, "pivot", 0);
     if (marks)
-        prose(w, 0, "*: mean of fewer jobs than the cell holds (the others failed, "
+        rep_prose(w, 0, "*: mean of fewer jobs than the cell holds (the others failed, "
                     "diverged or are unfinished); -: no finished job");
 }
 
@@ -537,7 +525,7 @@ static void pivot_csv(writer *w, size_t gi, const pivot *p, int *header_done)
             if (a->n)
                 ls_table_put(&t, "%.6g", m ? a->sum / (double)a->n : a->sum / (double)a->n / 100);
         }
-    emit(w, &t, "pivot", *header_done);
+    rep_emit(w, &t, "pivot", *header_done);
     *header_done = 1;
 }
 
@@ -559,7 +547,7 @@ static void pivot_text(writer *w, size_t gi, const pivot *p)
     size_t combos = p->ncells / (p->nval[0] * p->nval[1]), pos[LS_REPORT_MAX_BY];
 
     rep_averaged_keys(g, p->key, p->nk, avg, sizeof avg);
-    heading(w, "%s: test error and speed by %s (rows) and %s (columns)", g->label,
+    rep_heading(w, "%s: test error and speed by %s (rows) and %s (columns)", g->label,
             rep_hp_name(p->key[0]), rep_hp_name(p->key[1]));
     for (int m = 0; m < 2; m++)
         for (size_t e = 0; e < combos; e++) {
@@ -699,9 +687,9 @@ static int write_speed(writer *w, ls_err *err)
     for (size_t g = 0; g < r->ngroups; g++)
         for (int key = HP_CELL; key < NHP; key++)
             other |= key != HP_SEED && key != HP_DATA && r->groups[g].varies[key];
-    heading(w, "Speed");
+    rep_heading(w, "Speed");
     if (!n) {
-        prose(w, 0, "no ok job: no speed to show");
+        rep_prose(w, 0, "no ok job: no speed to show");
         ls_free(c);
         return 0;
     }
@@ -717,20 +705,20 @@ static int write_speed(writer *w, ls_err *err)
         }
         speed_row(&t, w, &r->cfgs[c[i]], other);
     }
-    prose(w, 1, "training GFLOP/s by configuration, mean over ok jobs (%s of %zu)",
+    rep_prose(w, 1, "training GFLOP/s by configuration, mean over ok jobs (%s of %zu)",
           n > 2 * k ? "fastest 3 and slowest 3" : "all", n);
-    emit(w, &t, "speed", 0);
+    rep_emit(w, &t, "speed", 0);
     const cfg *best = &r->cfgs[c[0]];
     rep_cfg_desc(r, best, 1, desc, sizeof desc);
     if (w->o->peak_gflops > 0)
-        prose(w, 0, "fastest: %.2f GFLOP/s (%s %s, %d thread%s per job) = %.1f%% of the "
+        rep_prose(w, 0, "fastest: %.2f GFLOP/s (%s %s, %d thread%s per job) = %.1f%% of the "
                     "peak %.2f GFLOP/s given with --peak (%.2f GFLOP/s short)",
               best->gflops_mean, r->groups[best->group].label, desc, best->thr_max,
               best->thr_max == 1 ? "" : "s",
               100 * best->gflops_mean / w->o->peak_gflops, w->o->peak_gflops,
               w->o->peak_gflops - best->gflops_mean);
     else
-        prose(w, 0, "fastest: %.2f GFLOP/s (%s %s, %d thread%s per job); peak unknown "
+        rep_prose(w, 0, "fastest: %.2f GFLOP/s (%s %s, %d thread%s per job); peak unknown "
                     "(pass --peak)", best->gflops_mean, r->groups[best->group].label,
               desc, best->thr_max, best->thr_max == 1 ? "" : "s");
     ls_free(c);
@@ -756,7 +744,8 @@ int ls_report_write(const ls_report *r, const ls_report_opts *o, FILE *out, ls_e
     write_summary(&w);
     write_problems(&w);
     write_best(&w);
-    if ((rc = write_pivots(&w, err)) || (rc = write_speed(&w, err)))
+    if ((rc = write_pivots(&w, err)) || (rc = write_speed(&w, err)) ||
+        (rc = rep_write_search(&w, err)))
         return rc;
     if (w.oom)
         return ls_err_set(err, LS_ENOMEM, "out of memory");

@@ -6,7 +6,9 @@
 # (--set search.method=asha), side by side on this machine; then
 # bench/asha_replay replays the grid's logged curves through ASHA's decision
 # code over BENCH_ASHA_ORDERS (200) random completion orders on as many
-# workers as cores.  Results and summaries go to BENCH_ASHA_OUT
+# workers as cores, with the file's min_epochs and eta and then with each
+# MIN:ETA of BENCH_ASHA_SETTINGS_<task> (a table: how the first rung and eta
+# trade compute for the choice).  Results and summaries go to BENCH_ASHA_OUT
 # (BUILDDIR/bench/results/asha): TASK-grid.csv, TASK-asha.csv (and their
 # curves and search logs), TASK.md, summary.md.  A rerun resumes: finished
 # jobs and searches are not run again.  About 40 min on 2 cores for both
@@ -31,6 +33,19 @@ for t in ${BENCH_ASHA_TASKS:-bitcount mnist}; do
     "$bld/bench/asha_replay" --orders "$orders" --workers "$(nproc)" --min-epochs "$min" \
         --eta "$eta" "$out/$t-grid.csv" "$out/$t-grid-curves.csv" "$out/$t-asha.csv" \
         | tee "$out/$t.md" >>"$out/summary.md"
-    echo >>"$out/summary.md"
+    settings_var=BENCH_ASHA_SETTINGS_$t
+    settings=${!settings_var:-$([ "$t" = bitcount ] && echo "5:3 5:2 10:2 15:3 15:2 45:3" || echo "1:3 1:2 2:2 3:3")}
+    {
+        echo
+        echo "The same grid replayed with other settings ($orders orders each; compute and regret: median (10th–90th percentile) and median (90th percentile); best: the grid's best chosen; within noise: the choice within the seed noise of the best):"
+        echo
+        echo "| min_epochs | eta | rungs | compute / grid | regret, points | best | within noise |"
+        echo "|---:|---:|---|---:|---:|---:|---:|"
+        for s in $settings; do
+            "$bld/bench/asha_replay" --row --orders "$orders" --workers "$(nproc)" \
+                --min-epochs "${s%%:*}" --eta "${s##*:}" "$out/$t-grid.csv" "$out/$t-grid-curves.csv"
+        done
+        echo
+    } | tee -a "$out/$t.md" >>"$out/summary.md"
 done
 cat "$out/summary.md"

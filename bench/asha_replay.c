@@ -4,7 +4,9 @@
  * and chosen, not one lucky run.  bench/asha.sh runs it.
  *
  * usage: asha_replay [--orders N] [--workers W] [--min-epochs M] [--eta E]
- *                    [--seed S] GRID.csv GRID-curves.csv [ASHA.csv]
+ *                    [--seed S] [--row] GRID.csv GRID-curves.csv [ASHA.csv]
+ * (--row: only one markdown table row, for a table of settings:
+ *  | min_epochs | eta | rungs | compute | regret | best | within noise |)
  *
  * The grid (one task) gives, per job, its validation error and training
  * loss at every rung epoch (its curves; every rung must be an evaluation
@@ -351,11 +353,12 @@ static void print_live(const char *path, double grid_compute, double best_test, 
 
 int main(int argc, char **argv)
 {
-    int orders = 200, workers = 2, min_epochs = 1, eta = 3, c;
+    int orders = 200, workers = 2, min_epochs = 1, eta = 3, row = 0, c;
     uint64_t seed = 1;
     static const struct option opts[] = {{"orders", 1, 0, 'o'}, {"workers", 1, 0, 'w'},
                                          {"min-epochs", 1, 0, 'm'}, {"eta", 1, 0, 'e'},
-                                         {"seed", 1, 0, 's'}, {0, 0, 0, 0}};
+                                         {"seed", 1, 0, 's'}, {"row", 0, 0, 'r'},
+                                         {0, 0, 0, 0}};
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1)
         switch (c) {
         case 'o': orders = atoi(optarg); break;
@@ -363,6 +366,7 @@ int main(int argc, char **argv)
         case 'm': min_epochs = atoi(optarg); break;
         case 'e': eta = atoi(optarg); break;
         case 's': seed = strtoull(optarg, NULL, 10); break;
+        case 'r': row = 1; break;
         default: return 2;
         }
     if (argc - optind < 2 || orders < 1 || workers < 1 || workers > 256) {
@@ -416,6 +420,18 @@ int main(int argc, char **argv)
         memcpy(epochs, s.epochs, sizeof epochs);
         ls_asha_free(s.a);
     }
+    double f50 = pct(frac, orders, 0.5), f10 = pct(frac, orders, 0.1), f90 = pct(frac, orders, 0.9);
+    double fmaxv = pct(frac, orders, 1.0);
+    double r50 = pct(regret, orders, 0.5), r10 = pct(regret, orders, 0.1), r90 = pct(regret, orders, 0.9);
+    double rmax = pct(regret, orders, 1.0);
+    if (row) {
+        printf("| %d | %d | ", min_epochs, eta);
+        for (int r = 0; r < nrungs; r++)
+            printf("%s%d", r ? "," : "", epochs[r]);
+        printf(" | %.1f%% (%.1f–%.1f%%) | %+.3f (%+.3f) | %d%% | %d%% |\n", 100 * f50, 100 * f10,
+               100 * f90, 100 * r50, 100 * r90, 100 * rank1 / orders, 100 * within / orders);
+        return 0;
+    }
     printf("%s: %d configurations x %d seeds (%d jobs), %d epochs; ASHA eta %d, rungs",
            ls_task_name(G.j[0].job.task), G.nunits, G.n / G.nunits, G.n, G.j[0].job.epochs, eta);
     for (int r = 0; r < nrungs; r++)
@@ -425,10 +441,6 @@ int main(int argc, char **argv)
            "the grid's own choice (by validation) %.4f%% (rank %d); seed noise (median std "
            "of the test error between seeds) %.4f points.\n\n",
            grid_compute, 100 * best_test, 100 * grid_val_test, rank_of(grid_val_test), 100 * noise);
-    double f50 = pct(frac, orders, 0.5), f10 = pct(frac, orders, 0.1), f90 = pct(frac, orders, 0.9);
-    double fmaxv = pct(frac, orders, 1.0);
-    double r50 = pct(regret, orders, 0.5), r10 = pct(regret, orders, 0.1), r90 = pct(regret, orders, 0.9);
-    double rmax = pct(regret, orders, 1.0);
     printf("| over %d orders | median | 10th pct | 90th pct | worst |\n|---|---:|---:|---:|---:|\n",
            orders);
     printf("| ASHA's compute / the grid's | %.1f%% | %.1f%% | %.1f%% | %.1f%% |\n", 100 * f50,

@@ -19,6 +19,8 @@
      (the decisions logged before a kill come out again, in the same
      order, from the replay of the results file); at the end every job has
      exactly one final row, as in 1.
+  4. shards: --shard 0/2 and 1/2 each search their own configurations
+     (disjoint, together all 9), each with its own log.
 Each check prints "ok ..." or "FAIL ..."; the exit status is the count of
 failures."""
 import csv
@@ -179,6 +181,19 @@ def main():
     check(prefix_ok, "every restart replayed the decisions logged before the kill, in order")
     check(p.returncode == 0, f"the rerun ends the search (exit {p.returncode})")
     check_final("k", "after the kills")
+
+    # 4. shards: each searches its own configurations, together all of them
+    done = []
+    for i in (0, 1):
+        p = run(write_sweep("s"), "--shard", f"{i}/2", "--set", f"sweep.results={WORK}/h{i}.csv")
+        ids = {r["job_id"] for r in rows(f"h{i}") if r["status"] in ("ok", "stopped")}
+        units = sum(1 for line in log_lines(f"h{i}") if ",0,1,result," in line)
+        done.append((p.returncode, ids, units))
+    a, b = done[0][1], done[1][1]
+    check(all(rc == 0 for rc, _, _ in done) and not a & b and len(a | b) == 18
+          and done[0][2] + done[1][2] == 9 and min(done[0][2], done[1][2]) >= 1,
+          f"--shard 0/2 and 1/2 search {done[0][2]} and {done[1][2]} of the 9 configurations, "
+          f"their jobs disjoint ({len(a & b)} shared) and together all 18 ({len(a | b)})")
     print(f"asha: {failures} failure(s)")
     return min(failures, 100)
 

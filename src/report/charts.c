@@ -324,6 +324,8 @@ int ls_report_plots(const ls_report *r, const ls_report_opts *o,
         rc = plot_group(&pl, g, err);
     if (!rc)
         rc = rep_plot_curves(&pl, err);
+    if (!rc)
+        rc = rep_plot_search(&pl, err);
     info->charts = (int)pl.nstems;
     if (rc)
         goto out;

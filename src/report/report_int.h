@@ -184,6 +184,10 @@ void rep_gp_y_axis(FILE *f, const range *rg, const char *what, const char *unit,
 /* Grid, border, key and point size: the first lines of every chart. */
 extern const char rep_gp_style[];
 
+/* The search charts, search_<task>, of the results files that have a
+ * search log (search.c). */
+int rep_plot_search(plotter *pl, ls_err *err);
+
 /* The learning curves charts, curves_<group>, of every group (learning.c). */
 int rep_plot_curves(plotter *pl, ls_err *err);
 

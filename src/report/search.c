@@ -4,7 +4,10 @@
  * cutoff at its close), the chosen configuration with its validation and
  * test error (the report's rows of its jobs), and the compute: the
  * training core-seconds of the search's jobs against the full grid's,
- * estimated from each job's own epoch time. */
+ * estimated from each job's own epoch time.  With --plots, a chart per
+ * task, search_<task>: every configuration's validation error (mean over
+ * its seeds) against the epoch, each line ending where the search left
+ * it: a cross where it was stopped, a circle where it reached the end. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -15,6 +18,7 @@
 #include "lstmsweep/alloc.h"
 #include "lstmsweep/asha.h"
 #include "lstmsweep/csv.h"
+#include "lstmsweep/curves.h"
 #include "lstmsweep/searchrun.h"
 #include "report_int.h"
 
@@ -25,6 +29,12 @@ typedef struct rung {
     double cutoff;
 } rung;
 
+/* A configuration's end in the log: stopped at or done at an epoch. */
+typedef struct cend {
+    char jobs[256];
+    int epoch, done;
+} cend;
+
 typedef struct task_log {
     char task[16];
     rung r[MAXR];
@@ -33,7 +43,8 @@ typedef struct task_log {
     char best_jobs[1024];  /* the chosen configuration's job ids */
     char best_config[1024];
     char jobs[65536];      /* every job id of the search, space-separated */
-    size_t njobs_len;
+    cend *ends;            /* the configurations' ends, in the log's order */
+    int nends, capends;
 } task_log;
 
 typedef struct log_ctx {
@@ -80,7 +91,22 @@ static int on_line(void *ctx, const char *path, long line, int nf, char **f, ls_
         g->promoted++;
     } else if (!strcmp(f[6], "stopped")) {
         g->stopped++;
-    } else if (!strcmp(f[6], "done")) {
+    }
+    if ((!strcmp(f[6], "stopped") || !strcmp(f[6], "done")) && t->nends == t->capends) {
+        int cap = t->capends ? 2 * t->capends : 64;
+        cend *e = ls_realloc(t->ends, sizeof *e * (size_t)cap);
+        if (!e)
+            return ls_err_set(err, LS_ENOMEM, "out of memory");
+        t->ends = e;
+        t->capends = cap;
+    }
+    if (!strcmp(f[6], "stopped") || !strcmp(f[6], "done")) {
+        cend *e = &t->ends[t->nends++];
+        snprintf(e->jobs, sizeof e->jobs, "%s", f[3]);
+        e->epoch = g->epoch;
+        e->done = !strcmp(f[6], "done");
+    }
+    if (!strcmp(f[6], "done")) {
         double v = num(f[7]), l = num(f[8]);
         g->done++;
         if (v < t->best_value || (v == t->best_value && l < t->best_loss)) {
@@ -180,27 +206,212 @@ static void write_task(writer *w, const char *path, const task_log *t)
                   100 * c.used / c.grid, c.grid);
 }
 
+static void log_free(log_ctx *L)
+{
+    for (int k = 0; L && k < L->nt; k++)
+        ls_free(L->t[k].ends);
+    ls_free(L);
+}
+
+/* The search log beside results file p, read; NULL with *rc 0 if there is
+ * none, or with the error. */
+static log_ctx *log_load(const char *p, char *logp, size_t cap, int *rc, ls_err *err)
+{
+    size_t n = strlen(p);
+    *rc = 0;
+    if (n >= 4 && !strcmp(p + n - 4, ".csv"))
+        n -= 4;
+    snprintf(logp, cap, "%.*s-search.csv", (int)n, p);
+    if (access(logp, R_OK) != 0)
+        return NULL;
+    log_ctx *L = ls_calloc(1, sizeof *L);
+    if (!L) {
+        *rc = ls_err_set(err, LS_ENOMEM, "out of memory");
+        return NULL;
+    }
+    if ((*rc = ls_csv_read(logp, LS_SEARCH_LOG_COLUMNS, on_line, L, NULL, err))) {
+        log_free(L);
+        return NULL;
+    }
+    return L;
+}
+
 int rep_write_search(writer *w, ls_err *err)
 {
     for (int i = 0; i < w->r->npaths; i++) {
-        const char *p = w->r->paths[i];
         char logp[4096];
-        size_t n = strlen(p);
-        if (n >= 4 && !strcmp(p + n - 4, ".csv"))
-            n -= 4;
-        snprintf(logp, sizeof logp, "%.*s-search.csv", (int)n, p);
-        if (access(logp, R_OK) != 0)
-            continue;
-        log_ctx *L = ls_calloc(1, sizeof *L);
+        int rc;
+        log_ctx *L = log_load(w->r->paths[i], logp, sizeof logp, &rc, err);
+        if (rc)
+            return rc;
         if (!L)
-            return ls_err_set(err, LS_ENOMEM, "out of memory");
-        int rc = ls_csv_read(logp, LS_SEARCH_LOG_COLUMNS, on_line, L, NULL, err);
-        if (!rc) {
-            rep_heading(w, "Search: %s", logp);
-            for (int k = 0; k < L->nt; k++)
-                write_task(w, logp, &L->t[k]);
+            continue;
+        rep_heading(w, "Search: %s", logp);
+        for (int k = 0; k < L->nt; k++)
+            write_task(w, logp, &L->t[k]);
+        log_free(L);
+    }
+    return 0;
+}
+
+/* ---- the chart ---------------------------------------------------------- */
+
+/* Validation error (%) by job and epoch, from a curves file: the jobs of
+ * one search, in a small open-addressed table by id. */
+typedef struct vcurve {
+    char id[LS_JOB_ID_LEN];
+    int n;
+    double *v;             /* [n + 1], NAN where not evaluated */
+} vcurve;
+
+typedef struct vcurves {
+    vcurve *c;
+    size_t n;
+} vcurves;
+
+static vcurve *vc_find(const vcurves *V, const char *id)
+{
+    for (size_t i = 0; i < V->n; i++)
+        if (!strcmp(V->c[i].id, id))
+            return &V->c[i];
+    return NULL;
+}
+
+static int vc_row(void *ctx, const ls_curve_row *row, ls_err *err)
+{
+    vcurve *c = vc_find(ctx, row->job_id);
+    (void)err;
+    if (c && row->epoch >= 1 && row->epoch <= c->n && !isnan(row->val_error))
+        c->v[row->epoch] = 100 * row->val_error; /* a later row wins */
+    return 0;
+}
+
+static void vc_add(const job *j, void *ctx)
+{
+    vcurves *V = ctx;
+    vcurve *c = &V->c[V->n];
+    if (vc_find(V, j->id))
+        return;
+    int n = j->v[HP_EPOCHS] > 0 && j->v[HP_EPOCHS] < 1e6 ? (int)j->v[HP_EPOCHS] : 0;
+    if (!(c->v = ls_calloc((size_t)n + 1, sizeof *c->v)))
+        return;
+    memcpy(c->id, j->id, sizeof c->id);
+    c->n = n;
+    for (int e = 0; e <= n; e++)
+        c->v[e] = NAN;
+    V->n++;
+}
+
+/* The mean over a configuration's jobs at epoch e (NAN if none has it). */
+static double vc_mean(const vcurves *V, const char *jobs, int e)
+{
+    double s = 0;
+    int n = 0;
+    char id[LS_JOB_ID_LEN];
+    for (const char *p = jobs; *p;) {
+        size_t k = strcspn(p, " ");
+        if (k == LS_JOB_ID_LEN - 1) {
+            memcpy(id, p, k);
+            id[k] = '\0';
+            const vcurve *c = vc_find(V, id);
+            if (c && e <= c->n && !isnan(c->v[e]))
+                s += c->v[e], n++;
         }
-        ls_free(L);
+        p += k + (p[k] == ' ');
+    }
+    return n ? s / n : NAN;
+}
+
+static int last_epoch(const task_log *t)
+{
+    int e = 1;
+    for (int k = 0; k < t->nends; k++)
+        e = t->ends[k].epoch > e ? t->ends[k].epoch : e;
+    return e;
+}
+
+/* DIR/search_<task>.{dat,gp}: one block per configuration (epoch, mean
+ * validation error %), then a block of the stopped ends and one of the
+ * finished ones. */
+static int chart_task(plotter *pl, const task_log *t, const vcurves *V, ls_err *err)
+{
+    char stem[64], *body = NULL;
+    size_t blen;
+    range rg = {INFINITY, 0, 0};
+    snprintf(stem, sizeof stem, "search_%s", t->task);
+    FILE *d = rep_open_out(pl, stem, ".dat", err);
+    if (!d)
+        return LS_EIO;
+    fprintf(d, "# %s search: validation error %% (mean over seeds) per configuration, "
+               "then the stop points, then the ends\n", t->task);
+    for (int k = 0; k < t->nends; k++) {
+        for (int e = 1; e <= t->ends[k].epoch; e++) {
+            double v = vc_mean(V, t->ends[k].jobs, e);
+            if (!isnan(v))
+                fprintf(d, "%d %.6g\n", e, v), rep_range_add(&rg, v);
+        }
+        fputs("\n\n", d);
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        for (int k = 0; k < t->nends; k++) {
+            double v = vc_mean(V, t->ends[k].jobs, t->ends[k].epoch);
+            if (t->ends[k].done == pass && !isnan(v))
+                fprintf(d, "%d %.6g\n", t->ends[k].epoch, v);
+        }
+        fputs("\n\n", d);
+    }
+    int rc = rep_close_out(d, pl, stem, ".dat", err);
+    if (rc)
+        return rc;
+    FILE *b = open_memstream(&body, &blen);
+    if (!b)
+        return ls_err_set(err, LS_ENOMEM, "out of memory");
+    fputs(rep_gp_style, b);
+    fprintf(b, "set title \"%s: asha search, %d configurations: validation error of each "
+               "(mean over seeds) until the search left it\"\nset xlabel \"epoch\"\n"
+               "set logscale x\nset xrange [1:%d]\n", t->task, t->nends, last_epoch(t) + 1);
+    rep_gp_y_axis(b, &rg, "validation error", "%", "y");
+    fprintf(b, "plot for [i=0:%d] \"%s.dat\" index i using 1:2 with lines lw 1 lc rgb "
+               "\"#9090c0\" notitle, \\\n     \"%s.dat\" index %d using 1:2 with points "
+               "pt 2 ps 1.5 lc rgb \"#c03030\" title \"stopped\", \\\n     \"%s.dat\" index %d "
+               "using 1:2 with points pt 7 ps 1.5 lc rgb \"#208020\" title \"reached the last "
+               "rung\"\n", t->nends - 1, stem, stem, t->nends, stem, t->nends + 1);
+    if (fclose(b))
+        rc = ls_err_set(err, LS_ENOMEM, "out of memory");
+    else
+        rc = rep_write_script(pl, stem, body, 1100, 640, err);
+    free(body);
+    return rc;
+}
+
+int rep_plot_search(plotter *pl, ls_err *err)
+{
+    for (int i = 0; i < pl->r->npaths; i++) {
+        char logp[4096], curves[4096];
+        int rc;
+        log_ctx *L = log_load(pl->r->paths[i], logp, sizeof logp, &rc, err);
+        if (rc)
+            return rc;
+        if (!L)
+            continue;
+        ls_curve_path(pl->r->paths[i], curves, sizeof curves);
+        for (int k = 0; k < L->nt && !rc; k++) {
+            vcurves V = {ls_calloc(pl->r->njobs + 1, sizeof *V.c), 0};
+            if (!V.c) {
+                rc = ls_err_set(err, LS_ENOMEM, "out of memory");
+                break;
+            }
+            each_job(pl->r, L->t[k].jobs, vc_add, &V);
+            if (access(curves, R_OK) != 0)
+                rep_note(pl->info, "search chart of %s skipped: %s not found", L->t[k].task,
+                         curves);
+            else if (!(rc = ls_curve_read(curves, vc_row, &V, NULL, err)))
+                rc = chart_task(pl, &L->t[k], &V, err);
+            for (size_t c = 0; c < V.n; c++)
+                ls_free(V.c[c].v);
+            ls_free(V.c);
+        }
+        log_free(L);
         if (rc)
             return rc;
     }

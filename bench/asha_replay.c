@@ -351,46 +351,23 @@ static void print_live(const char *path, double grid_compute, double best_test, 
            t - best_test <= noise ? ", within the seed noise" : "");
 }
 
-int main(int argc, char **argv)
+/* The run's settings, and what the orders gave. */
+typedef struct opts {
+    int orders, workers, min_epochs, eta, row;
+    uint64_t seed;
+} opts;
+
+typedef struct stats {
+    double grid_compute, best_test, grid_val_test, noise;
+    double *frac, *regret;       /* [orders] */
+    int rank1, rank3, within, nrungs, epochs[LS_ASHA_MAX_RUNGS];
+} stats;
+
+/* Every rung epoch must have every job's validation error. */
+static int check_rungs(const opts *o)
 {
-    int orders = 200, workers = 2, min_epochs = 1, eta = 3, row = 0, c;
-    uint64_t seed = 1;
-    static const struct option opts[] = {{"orders", 1, 0, 'o'}, {"workers", 1, 0, 'w'},
-                                         {"min-epochs", 1, 0, 'm'}, {"eta", 1, 0, 'e'},
-                                         {"seed", 1, 0, 's'}, {"row", 0, 0, 'r'},
-                                         {0, 0, 0, 0}};
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1)
-        switch (c) {
-        case 'o': orders = atoi(optarg); break;
-        case 'w': workers = atoi(optarg); break;
-        case 'm': min_epochs = atoi(optarg); break;
-        case 'e': eta = atoi(optarg); break;
-        case 's': seed = strtoull(optarg, NULL, 10); break;
-        case 'r': row = 1; break;
-        default: return 2;
-        }
-    if (argc - optind < 2 || orders < 1 || workers < 1 || workers > 256) {
-        fprintf(stderr, "usage: asha_replay [--orders N] [--workers W] [--min-epochs M] "
-                        "[--eta E] [--seed S] GRID.csv GRID-curves.csv [ASHA.csv]\n");
-        return 2;
-    }
-    ls_err err = {0};
-    if (load(argv[optind], argv[optind + 1], &err)) {
-        fprintf(stderr, "asha_replay: %s\n", err.msg);
-        return 1;
-    }
-    /* the grid's compute as the live search's is counted: train_s */
-    double grid_compute = 0, best_test = INFINITY, grid_val = INFINITY, grid_val_test = 0;
-    for (int i = 0; i < G.n; i++)
-        grid_compute += G.j[i].job.epochs * G.j[i].epoch_s;
-    for (int u = 0; u < G.nunits; u++) {
-        double t = unit_mean(u, get_test, 0), v = unit_mean(u, get_fval, 0);
-        best_test = fmin(best_test, t);
-        if (v < grid_val)
-            grid_val = v, grid_val_test = t;
-    }
-    int rungs[LS_ASHA_MAX_RUNGS], nr = ls_asha_rungs(min_epochs, G.j[0].job.epochs, eta, rungs,
-                                                      LS_ASHA_MAX_RUNGS);
+    int rungs[LS_ASHA_MAX_RUNGS], nr = ls_asha_rungs(o->min_epochs, G.j[0].job.epochs, o->eta,
+                                                      rungs, LS_ASHA_MAX_RUNGS);
     for (int r = 0; r < nr; r++)
         for (int i = 0; i < G.n; i++)
             if (isnan(G.j[i].val[rungs[r]])) {
@@ -399,58 +376,134 @@ int main(int argc, char **argv)
                         G.j[i].id, rungs[r], r + 1);
                 return 1;
             }
-    double noise = seed_noise();
-    double *frac = ls_calloc((size_t)orders, sizeof *frac), *regret = ls_calloc((size_t)orders, sizeof *regret);
-    int rank1 = 0, rank3 = 0, within = 0, nrungs = 0, epochs[LS_ASHA_MAX_RUNGS];
-    for (int k = 0; k < orders; k++) {
-        sim s = {.workers = workers};
-        if (simulate(&s, k, seed, min_epochs, eta, &err)) {
-            fprintf(stderr, "asha_replay: %s\n", err.msg);
-            return 1;
-        }
+    return nr < 1;
+}
+
+/* The grid's own figures: its compute (train_s, as the live search's is
+ * counted), its best mean test error, its choice by validation, the noise. */
+static void grid_stats(stats *st)
+{
+    double grid_val = INFINITY;
+    st->best_test = INFINITY;
+    for (int i = 0; i < G.n; i++)
+        st->grid_compute += G.j[i].job.epochs * G.j[i].epoch_s;
+    for (int u = 0; u < G.nunits; u++) {
+        double t = unit_mean(u, get_test, 0), v = unit_mean(u, get_fval, 0);
+        st->best_test = fmin(st->best_test, t);
+        if (v < grid_val)
+            grid_val = v, st->grid_val_test = t;
+    }
+    st->noise = seed_noise();
+}
+
+static int run_orders(const opts *o, stats *st, ls_err *err)
+{
+    st->frac = ls_calloc((size_t)o->orders, sizeof *st->frac);
+    st->regret = ls_calloc((size_t)o->orders, sizeof *st->regret);
+    if (!st->frac || !st->regret)
+        return ls_err_set(err, LS_ENOMEM, "out of memory");
+    for (int k = 0; k < o->orders; k++) {
+        sim s = {.workers = o->workers};
+        if (simulate(&s, k, o->seed, o->min_epochs, o->eta, err))
+            return LS_EINVAL;
         int best = ls_asha_best(s.a);
         double t = best >= 0 ? unit_mean(best, get_test, 0) : NAN;
-        frac[k] = s.compute / grid_compute;
-        regret[k] = t - best_test;
+        st->frac[k] = s.compute / st->grid_compute;
+        st->regret[k] = t - st->best_test;
         int r = rank_of(t);
-        rank1 += r == 1;
-        rank3 += r <= 3;
-        within += regret[k] <= noise;
-        nrungs = s.nrungs;
-        memcpy(epochs, s.epochs, sizeof epochs);
+        st->rank1 += r == 1;
+        st->rank3 += r <= 3;
+        st->within += st->regret[k] <= st->noise;
+        st->nrungs = s.nrungs;
+        memcpy(st->epochs, s.epochs, sizeof st->epochs);
         ls_asha_free(s.a);
     }
-    double f50 = pct(frac, orders, 0.5), f10 = pct(frac, orders, 0.1), f90 = pct(frac, orders, 0.9);
-    double fmaxv = pct(frac, orders, 1.0);
-    double r50 = pct(regret, orders, 0.5), r10 = pct(regret, orders, 0.1), r90 = pct(regret, orders, 0.9);
-    double rmax = pct(regret, orders, 1.0);
-    if (row) {
-        printf("| %d | %d | ", min_epochs, eta);
-        for (int r = 0; r < nrungs; r++)
-            printf("%s%d", r ? "," : "", epochs[r]);
+    return 0;
+}
+
+static void print_rungs(const stats *st, const char *first)
+{
+    for (int r = 0; r < st->nrungs; r++)
+        printf("%s%d", r ? "," : first, st->epochs[r]);
+}
+
+static void print_stats(const opts *o, stats *st)
+{
+    int n = o->orders;
+    double f50 = pct(st->frac, n, 0.5), f10 = pct(st->frac, n, 0.1), f90 = pct(st->frac, n, 0.9);
+    double fmaxv = pct(st->frac, n, 1.0), r50 = pct(st->regret, n, 0.5);
+    double r10 = pct(st->regret, n, 0.1), r90 = pct(st->regret, n, 0.9);
+    double rmax = pct(st->regret, n, 1.0);
+    if (o->row) {
+        printf("| %d | %d | ", o->min_epochs, o->eta);
+        print_rungs(st, "");
         printf(" | %.1f%% (%.1f–%.1f%%) | %+.3f (%+.3f) | %d%% | %d%% |\n", 100 * f50, 100 * f10,
-               100 * f90, 100 * r50, 100 * r90, 100 * rank1 / orders, 100 * within / orders);
-        return 0;
+               100 * f90, 100 * r50, 100 * r90, 100 * st->rank1 / n, 100 * st->within / n);
+        return;
     }
     printf("%s: %d configurations x %d seeds (%d jobs), %d epochs; ASHA eta %d, rungs",
-           ls_task_name(G.j[0].job.task), G.nunits, G.n / G.nunits, G.n, G.j[0].job.epochs, eta);
-    for (int r = 0; r < nrungs; r++)
-        printf("%s%d", r ? "," : " ", epochs[r]);
-    printf("; %d random completion orders on %d workers.\n\n", orders, workers);
+           ls_task_name(G.j[0].job.task), G.nunits, G.n / G.nunits, G.n, G.j[0].job.epochs,
+           o->eta);
+    print_rungs(st, " ");
+    printf("; %d random completion orders on %d workers.\n\n", n, o->workers);
     printf("The grid: %.0f core-s of training; best configuration by mean test error %.4f%%; "
            "the grid's own choice (by validation) %.4f%% (rank %d); seed noise (median std "
-           "of the test error between seeds) %.4f points.\n\n",
-           grid_compute, 100 * best_test, 100 * grid_val_test, rank_of(grid_val_test), 100 * noise);
+           "of the test error between seeds) %.4f points.\n\n", st->grid_compute,
+           100 * st->best_test, 100 * st->grid_val_test, rank_of(st->grid_val_test),
+           100 * st->noise);
     printf("| over %d orders | median | 10th pct | 90th pct | worst |\n|---|---:|---:|---:|---:|\n",
-           orders);
+           n);
     printf("| ASHA's compute / the grid's | %.1f%% | %.1f%% | %.1f%% | %.1f%% |\n", 100 * f50,
            100 * f10, 100 * f90, 100 * fmaxv);
     printf("| regret (chosen's mean test error - best's), points | %+.4f | %+.4f | %+.4f | %+.4f |\n",
            100 * r50, 100 * r10, 100 * r90, 100 * rmax);
     printf("\nThe choice was the grid's best in %d of %d orders, in its top 3 in %d, within the "
-           "seed noise of the best in %d (%.0f%%).\n", rank1, orders, rank3, within,
-           100.0 * within / orders);
-    if (argc - optind > 2)
-        print_live(argv[optind + 2], grid_compute, best_test, noise);
+           "seed noise of the best in %d (%.0f%%).\n", st->rank1, n, st->rank3, st->within,
+           100.0 * st->within / n);
+}
+
+static int parse_opts(int argc, char **argv, opts *o)
+{
+    static const struct option lo[] = {{"orders", 1, 0, 'o'}, {"workers", 1, 0, 'w'},
+                                       {"min-epochs", 1, 0, 'm'}, {"eta", 1, 0, 'e'},
+                                       {"seed", 1, 0, 's'}, {"row", 0, 0, 'r'},
+                                       {0, 0, 0, 0}};
+    int c;
+    *o = (opts){.orders = 200, .workers = 2, .min_epochs = 1, .eta = 3, .seed = 1};
+    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1)
+        switch (c) {
+        case 'o': o->orders = atoi(optarg); break;
+        case 'w': o->workers = atoi(optarg); break;
+        case 'm': o->min_epochs = atoi(optarg); break;
+        case 'e': o->eta = atoi(optarg); break;
+        case 's': o->seed = strtoull(optarg, NULL, 10); break;
+        case 'r': o->row = 1; break;
+        default: return 2;
+        }
+    if (argc - optind < 2 || o->orders < 1 || o->workers < 1 || o->workers > 256) {
+        fprintf(stderr, "usage: asha_replay [--orders N] [--workers W] [--min-epochs M] "
+                        "[--eta E] [--seed S] [--row] GRID.csv GRID-curves.csv [ASHA.csv]\n");
+        return 2;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    opts o;
+    stats st = {0};
+    ls_err err = {0};
+    if (parse_opts(argc, argv, &o))
+        return 2;
+    if (load(argv[optind], argv[optind + 1], &err) ||
+        (!check_rungs(&o) && run_orders(&o, (grid_stats(&st), &st), &err))) {
+        fprintf(stderr, "asha_replay: %s\n", err.msg);
+        return 1;
+    }
+    if (!st.frac)
+        return 1; /* check_rungs said why */
+    print_stats(&o, &st);
+    if (!o.row && argc - optind > 2)
+        print_live(argv[optind + 2], st.grid_compute, st.best_test, st.noise);
     return 0;
 }

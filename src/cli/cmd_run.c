@@ -147,6 +147,20 @@ static int apply_settings(run_cli *c, ls_sweep *sw)
     return 0;
 }
 
+/* The dry run; for an asha search the grid's plan is an upper bound. */
+static int plan(const ls_sweep *sw, ls_topo *topo, const ls_run_opts *o)
+{
+    ls_err err = {0};
+    if (ls_runner_plan(sw, topo, o, stdout, &err)) {
+        cli_error("%s", err.msg);
+        return 1;
+    }
+    if (sw->search.method == LS_SEARCH_ASHA)
+        printf("search: asha: the plan above is the grid's (every job to its last rung), "
+               "an upper bound of what the search trains\n");
+    return 0;
+}
+
 /* An asha search (searchrun.h): its own summary; exit 3 while it is not
  * finished (a drain), as a grid's. */
 static int run_search(const ls_sweep *sw, ls_topo *topo, const ls_run_opts *o)
@@ -212,12 +226,7 @@ static int do_run(int argc, char **argv, int dry_run)
     c.o.live = !c.quiet && isatty(STDERR_FILENO);
     c.o.stop = ls_drain_flag();
     if (c.dry_run) {
-        rc = ls_runner_plan(sw, topo, &c.o, stdout, &err) ? 1 : 0;
-        if (rc)
-            cli_error("%s", err.msg);
-        else if (sw->search.method == LS_SEARCH_ASHA)
-            printf("search: asha: the plan above is the grid's (every job to its last rung), "
-                   "an upper bound of what the search trains\n");
+        rc = plan(sw, topo, &c.o);
         goto out;
     }
     if (ls_drain_install(&err)) {

@@ -127,9 +127,8 @@ static const job *find_job(const ls_report *r, const char *id)
     return NULL;
 }
 
-/* The report's jobs whose ids are in the space-separated list: call fn. */
-static void each_job(const ls_report *r, const char *list, void (*fn)(const job *, void *),
-                     void *ctx)
+/* fn for each job id of a space-separated list (the log's jobs field). */
+static void each_id(const char *list, void (*fn)(const char *id, void *), void *ctx)
 {
     char id[LS_JOB_ID_LEN];
     for (const char *p = list; *p;) {
@@ -137,12 +136,32 @@ static void each_job(const ls_report *r, const char *list, void (*fn)(const job 
         if (n == LS_JOB_ID_LEN - 1) {
             memcpy(id, p, n);
             id[n] = '\0';
-            const job *j = find_job(r, id);
-            if (j)
-                fn(j, ctx);
+            fn(id, ctx);
         }
         p += n + (p[n] == ' ');
     }
+}
+
+typedef struct job_fn {
+    const ls_report *r;
+    void (*fn)(const job *, void *);
+    void *ctx;
+} job_fn;
+
+static void call_job(const char *id, void *ctx)
+{
+    const job_fn *c = ctx;
+    const job *j = find_job(c->r, id);
+    if (j)
+        c->fn(j, c->ctx);
+}
+
+/* The report's jobs whose ids are in the space-separated list: call fn. */
+static void each_job(const ls_report *r, const char *list, void (*fn)(const job *, void *),
+                     void *ctx)
+{
+    job_fn c = {r, fn, ctx};
+    each_id(list, call_job, &c);
 }
 
 typedef struct sums {
@@ -302,24 +321,26 @@ static void vc_add(const job *j, void *ctx)
     V->n++;
 }
 
+typedef struct vc_sum {
+    const vcurves *V;
+    int e, n;
+    double s;
+} vc_sum;
+
+static void vc_add_at(const char *id, void *ctx)
+{
+    vc_sum *m = ctx;
+    const vcurve *c = vc_find(m->V, id);
+    if (c && m->e <= c->n && !isnan(c->v[m->e]))
+        m->s += c->v[m->e], m->n++;
+}
+
 /* The mean over a configuration's jobs at epoch e (NAN if none has it). */
 static double vc_mean(const vcurves *V, const char *jobs, int e)
 {
-    double s = 0;
-    int n = 0;
-    char id[LS_JOB_ID_LEN];
-    for (const char *p = jobs; *p;) {
-        size_t k = strcspn(p, " ");
-        if (k == LS_JOB_ID_LEN - 1) {
-            memcpy(id, p, k);
-            id[k] = '\0';
-            const vcurve *c = vc_find(V, id);
-            if (c && e <= c->n && !isnan(c->v[e]))
-                s += c->v[e], n++;
-        }
-        p += k + (p[k] == ' ');
-    }
-    return n ? s / n : NAN;
+    vc_sum m = {V, e, 0, 0};
+    each_id(jobs, vc_add_at, &m);
+    return m.n ? m.s / m.n : NAN;
 }
 
 static int last_epoch(const task_log *t)

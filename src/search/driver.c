@@ -413,6 +413,41 @@ out:
     return rc;
 }
 
+/* The units in group order, so that a group's units are contiguous
+ * (first_unit + local is a unit's index), without those of other shards;
+ * the jobs' unit indices follow. */
+static int order_units(driver *D, const int *keep, const int *remap, ls_err *err)
+{
+    dunit *sorted = ls_calloc((size_t)D->nunits + 1, sizeof *sorted);
+    int *newidx = ls_calloc((size_t)D->nunits + 1, sizeof *newidx), pos = 0;
+    if (!sorted || !newidx) {
+        ls_free(sorted);
+        ls_free(newidx);
+        return ls_err_set(err, LS_ENOMEM, "out of memory");
+    }
+    for (int gi = 0; gi < D->ngroups; gi++) {
+        dgroup *g = &D->groups[gi];
+        g->first_unit = pos;
+        for (int u = 0; u < D->nunits; u++)
+            if (keep[u] && D->units[u].group == (int)g->task) {
+                sorted[pos] = D->units[u];
+                sorted[pos].group = gi;
+                sorted[pos].local = remap[u];
+                newidx[u] = pos++;
+            }
+    }
+    for (int u = 0; u < D->nunits; u++)
+        if (!keep[u])
+            newidx[u] = -1;
+    for (size_t i = 0; i < D->sw->njobs; i++)
+        D->jobs[i].unit = newidx[D->jobs[i].unit];
+    memcpy(D->units, sorted, sizeof *sorted * (size_t)pos);
+    D->nunits = pos;
+    ls_free(sorted);
+    ls_free(newidx);
+    return 0;
+}
+
 /* One ASHA per task, over the units of this shard. */
 static int make_groups(driver *D, const int *keep, ls_err *err)
 {
@@ -449,36 +484,8 @@ static int make_groups(driver *D, const int *keep, ls_err *err)
             rc = ls_asha_new(&g->a, n, keys, g->epochs, g->nrungs, D->sw->search.eta, err);
         D->ngroups++;
     }
-    /* Units in group order, so that a group's units are contiguous:
-     * first_unit + local is the unit's index. */
-    if (!rc) {
-        dunit *sorted = ls_calloc((size_t)D->nunits, sizeof *sorted);
-        int *newidx = ls_calloc((size_t)D->nunits, sizeof *newidx), pos = 0;
-        if (!sorted || !newidx) {
-            rc = ls_err_set(err, LS_ENOMEM, "out of memory");
-        } else {
-            for (int gi = 0; gi < D->ngroups; gi++) {
-                dgroup *g = &D->groups[gi];
-                g->first_unit = pos;
-                for (int u = 0; u < D->nunits; u++)
-                    if (keep[u] && D->units[u].group == (int)g->task) {
-                        sorted[pos] = D->units[u];
-                        sorted[pos].group = gi;
-                        sorted[pos].local = remap[u];
-                        newidx[u] = pos++;
-                    }
-            }
-            for (int u = 0; u < D->nunits; u++)
-                if (!keep[u])
-                    newidx[u] = -1;
-            for (size_t i = 0; i < D->sw->njobs; i++)
-                D->jobs[i].unit = newidx[D->jobs[i].unit];
-            memcpy(D->units, sorted, sizeof *sorted * (size_t)pos);
-            D->nunits = pos;
-        }
-        ls_free(sorted);
-        ls_free(newidx);
-    }
+    if (!rc)
+        rc = order_units(D, keep, remap, err);
 out:
     ls_free(remap);
     ls_free(keys);

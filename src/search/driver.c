@@ -574,6 +574,17 @@ static int replay(driver *D, ls_err *err)
         const dgroup *g = &D->groups[u->group];
         ls_asha_state st = ls_asha_state_of(g->a, u->local);
         int r = ls_asha_rung_of(g->a, u->local);
+        for (int k = 0; (st == LS_ASHA_NEW || st == LS_ASHA_RUNNING) && k < u->n; k++) {
+            const djob *j = &D->jobs[D->job_of[u->first + k]];
+            if (j->final && !(j->have >> r & 1)) { /* it cannot train to rung r */
+                segment_free(seg);
+                return ls_err_set(err, LS_EINVAL, "search: job %s has a final row in %s "
+                                  "from before the search (a grid run into the same file?): "
+                                  "give the search a results file of its own ([sweep] name "
+                                  "or results)", D->ids[D->job_of[u->first + k]],
+                                  D->sw->results);
+            }
+        }
         if (st == LS_ASHA_NEW || st == LS_ASHA_RUNNING)
             queue_unit(D, seg, u, r);
         else if (st == LS_ASHA_STOPPED)

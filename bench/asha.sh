@@ -37,10 +37,10 @@ for t in ${BENCH_ASHA_TASKS:-bitcount mnist}; do
     settings=${!settings_var:-$([ "$t" = bitcount ] && echo "5:3 5:2 10:2 15:3 15:2 45:3" || echo "1:3 1:2 2:2 3:3")}
     {
         echo
-        echo "The same grid replayed with other settings ($orders orders each; compute and regret: median (10th–90th percentile) and median (90th percentile); best: the grid's best chosen; within noise: the choice within the seed noise of the best):"
+        echo "The same grid replayed with other settings ($orders orders each; compute and regret: median (10th–90th percentile) and median (90th percentile); best: the orders that chose the grid's best; grid's choice: those that chose what the full grid picks by validation; within noise: the choice within the seed noise of the best):"
         echo
-        echo "| min_epochs | eta | rungs | compute / grid | regret, points | best | within noise |"
-        echo "|---:|---:|---|---:|---:|---:|---:|"
+        echo "| min_epochs | eta | rungs | compute / grid | regret, points | best | grid's choice | within noise |"
+        echo "|---:|---:|---|---:|---:|---:|---:|---:|"
         for s in $settings; do
             "$bld/bench/asha_replay" --row --orders "$orders" --workers "$(nproc)" \
                 --min-epochs "${s%%:*}" --eta "${s##*:}" "$out/$t-grid.csv" "$out/$t-grid-curves.csv"

@@ -39,11 +39,15 @@ for t in ${BENCH_ASHA_TASKS:-bitcount mnist}; do
         echo
         echo "The same grid replayed with other settings ($orders orders each; compute and regret: median (10th–90th percentile) and median (90th percentile); best: the orders that chose the grid's best; grid's choice: those that chose what the full grid picks by validation; within noise: the choice within the seed noise of the best):"
         echo
-        echo "| min_epochs | eta | rungs | compute / grid | regret, points | best | grid's choice | within noise |"
-        echo "|---:|---:|---|---:|---:|---:|---:|---:|"
+        echo "| shards | min_epochs | eta | rungs | compute / grid | regret, points | best | grid's choice | within noise |"
+        echo "|---:|---:|---:|---|---:|---:|---:|---:|---:|"
         for s in $settings; do
             "$bld/bench/asha_replay" --row --orders "$orders" --workers "$(nproc)" \
                 --min-epochs "${s%%:*}" --eta "${s##*:}" "$out/$t-grid.csv" "$out/$t-grid-curves.csv"
+        done
+        for k in 2 4; do # Slurm arrays: each shard its own search
+            "$bld/bench/asha_replay" --row --shards "$k" --orders "$orders" --workers "$(nproc)" \
+                --min-epochs "$min" --eta "$eta" "$out/$t-grid.csv" "$out/$t-grid-curves.csv"
         done
         echo
     } | tee -a "$out/$t.md" >>"$out/summary.md"

@@ -6,7 +6,10 @@
  * usage: asha_replay [--orders N] [--workers W] [--min-epochs M] [--eta E]
  *                    [--seed S] [--row] GRID.csv GRID-curves.csv [ASHA.csv]
  * (--row: only one markdown table row, for a table of settings:
- *  | min_epochs | eta | rungs | compute | regret | best | grid's choice | within noise |)
+ *  | shards | min_epochs | eta | rungs | compute | regret | best | grid's choice | within noise |;
+ *  --shards K: K searches side by side, each on its share of the
+ *  configurations (as run --shard makes them) and W workers of its own,
+ *  the choice the best of theirs by validation: what Slurm arrays cost)
  *
  * The grid (one task) gives, per job, its validation error and training
  * loss at every rung epoch (its curves; every rung must be an evaluation
@@ -38,6 +41,7 @@
 #include "lstmsweep/curves.h"
 #include "lstmsweep/results.h"
 #include "lstmsweep/rng.h"
+#include "lstmsweep/shard.h"
 
 #define MAXJ 4096
 #define MAXE 4096
@@ -197,6 +201,9 @@ typedef struct seg {
 
 typedef struct sim {
     ls_asha *a;
+    const int *shard_of;   /* [units]: the shard of each unit, or NULL: one */
+    int shard;             /* the shard this search is */
+    int local[MAXJ], global[MAXJ], nlocal; /* its units: grid <-> search index */
     int nrungs, epochs[LS_ASHA_MAX_RUNGS];
     seg queue[MAXE], run[256];
     int nq, nrun, workers;
@@ -227,33 +234,39 @@ static void unit_result(sim *s, int u, int r)
     const ls_asha_event *ev;
     ls_err err = {0};
     int e = s->epochs[r];
-    int n = ls_asha_result(s->a, u, unit_mean(u, get_val, e), unit_mean(u, get_loss, e), &ev,
-                           &err);
+    int n = ls_asha_result(s->a, s->local[u], unit_mean(u, get_val, e),
+                           unit_mean(u, get_loss, e), &ev, &err);
     for (int k = 0; k < n; k++)
         if (ev[k].kind == LS_ASHA_EV_PROMOTE)
             for (int i = 0; i < G.n; i++)
-                if (G.j[i].unit == ev[k].unit)
+                if (G.j[i].unit == s->global[ev[k].unit])
                     push(s, i, ev[k].rung + 1, 1);
 }
 
 static int simulate(sim *s, int order, uint64_t seed, int min_epochs, int eta, ls_err *err)
 {
     const char *keys[MAXJ];
-    for (int u = 0; u < G.nunits; u++)
-        keys[u] = G.keys[u];
+    for (int u = 0; u < G.nunits; u++) {
+        s->local[u] = -1;
+        if (!s->shard_of || s->shard_of[u] == s->shard) {
+            keys[s->nlocal] = G.keys[u];
+            s->global[s->nlocal] = u;
+            s->local[u] = s->nlocal++;
+        }
+    }
     s->nrungs = ls_asha_rungs(min_epochs, G.j[0].job.epochs, eta, s->epochs, LS_ASHA_MAX_RUNGS);
-    if (s->nrungs < 1 || ls_asha_new(&s->a, G.nunits, keys, s->epochs, s->nrungs, eta, err))
-        return ls_err_set(err, LS_EINVAL, "no rungs");
-    ls_rng_seed(&s->rng, seed, (uint64_t)order);
+    if (s->nrungs < 1 || ls_asha_new(&s->a, s->nlocal, keys, s->epochs, s->nrungs, eta, err))
+        return ls_err_set(err, LS_EINVAL, "no rungs, or an empty shard");
+    ls_rng_seed(&s->rng, seed, (uint64_t)order + 1000003u * (uint64_t)s->shard);
     int perm[MAXJ];
-    for (int u = 0; u < G.nunits; u++)
-        perm[u] = u;
-    for (int u = G.nunits - 1; u > 0; u--) {
+    for (int u = 0; u < s->nlocal; u++)
+        perm[u] = s->global[u];
+    for (int u = s->nlocal - 1; u > 0; u--) {
         int k = (int)ls_rng_below(&s->rng, (uint64_t)u + 1), t = perm[u];
         perm[u] = perm[k];
         perm[k] = t;
     }
-    for (int k = 0; k < G.nunits; k++)
+    for (int k = 0; k < s->nlocal; k++)
         for (int i = 0; i < G.n; i++)
             if (G.j[i].unit == perm[k])
                 push(s, i, 0, 0);
@@ -353,7 +366,7 @@ static void print_live(const char *path, double grid_compute, double best_test, 
 
 /* The run's settings, and what the orders gave. */
 typedef struct opts {
-    int orders, workers, min_epochs, eta, row;
+    int orders, workers, min_epochs, eta, row, shards;
     uint64_t seed;
 } opts;
 
@@ -397,28 +410,55 @@ static void grid_stats(stats *st)
     st->noise = seed_noise();
 }
 
+/* The units' shards as the driver makes them (searchrun.h): ls_shard_assign
+ * of the configurations by their job counts. */
+static int shard_units(int shards, int *shard_of, ls_err *err)
+{
+    double cost[MAXJ];
+    for (int u = 0; u < G.nunits; u++) {
+        cost[u] = 0;
+        for (int i = 0; i < G.n; i++)
+            cost[u] += G.j[i].unit == u;
+    }
+    return ls_shard_assign(cost, (const char (*)[LS_JOB_ID_LEN])G.keys, (size_t)G.nunits,
+                           shards, shard_of, err);
+}
+
 static int run_orders(const opts *o, stats *st, ls_err *err)
 {
     st->frac = ls_calloc((size_t)o->orders, sizeof *st->frac);
     st->regret = ls_calloc((size_t)o->orders, sizeof *st->regret);
     if (!st->frac || !st->regret)
         return ls_err_set(err, LS_ENOMEM, "out of memory");
+    int shard_of[MAXJ];
+    if (o->shards > 1 && shard_units(o->shards, shard_of, err))
+        return LS_EINVAL;
     for (int k = 0; k < o->orders; k++) {
-        sim s = {.workers = o->workers};
-        if (simulate(&s, k, o->seed, o->min_epochs, o->eta, err))
-            return LS_EINVAL;
-        int best = ls_asha_best(s.a);
+        double compute = 0, best_val = INFINITY;
+        int best = -1;
+        for (int sh = 0; sh < o->shards; sh++) { /* each shard its own search and cores */
+            sim s = {.workers = o->workers, .shard_of = o->shards > 1 ? shard_of : NULL,
+                     .shard = sh};
+            if (simulate(&s, k, o->seed, o->min_epochs, o->eta, err))
+                return LS_EINVAL;
+            int b = ls_asha_best(s.a);
+            b = b >= 0 ? s.global[b] : -1;
+            /* the shards' choices merged: the one with the lowest validation error */
+            if (b >= 0 && unit_mean(b, get_fval, 0) < best_val)
+                best_val = unit_mean(b, get_fval, 0), best = b;
+            compute += s.compute;
+            st->nrungs = s.nrungs;
+            memcpy(st->epochs, s.epochs, sizeof st->epochs);
+            ls_asha_free(s.a);
+        }
         double t = best >= 0 ? unit_mean(best, get_test, 0) : NAN;
-        st->frac[k] = s.compute / st->grid_compute;
+        st->frac[k] = compute / st->grid_compute;
         st->regret[k] = t - st->best_test;
         int r = rank_of(t);
         st->rank1 += r == 1;
         st->rank3 += r <= 3;
         st->within += st->regret[k] <= st->noise;
         st->same += best == st->grid_choice;
-        st->nrungs = s.nrungs;
-        memcpy(st->epochs, s.epochs, sizeof st->epochs);
-        ls_asha_free(s.a);
     }
     return 0;
 }
@@ -437,7 +477,7 @@ static void print_stats(const opts *o, stats *st)
     double r10 = pct(st->regret, n, 0.1), r90 = pct(st->regret, n, 0.9);
     double rmax = pct(st->regret, n, 1.0);
     if (o->row) {
-        printf("| %d | %d | ", o->min_epochs, o->eta);
+        printf("| %d | %d | %d | ", o->shards, o->min_epochs, o->eta);
         print_rungs(st, "");
         printf(" | %.1f%% (%.1f–%.1f%%) | %+.3f (%+.3f) | %d%% | %d%% | %d%% |\n", 100 * f50,
                100 * f10, 100 * f90, 100 * r50, 100 * r90, 100 * st->rank1 / n,
@@ -471,9 +511,9 @@ static int parse_opts(int argc, char **argv, opts *o)
     static const struct option lo[] = {{"orders", 1, 0, 'o'}, {"workers", 1, 0, 'w'},
                                        {"min-epochs", 1, 0, 'm'}, {"eta", 1, 0, 'e'},
                                        {"seed", 1, 0, 's'}, {"row", 0, 0, 'r'},
-                                       {0, 0, 0, 0}};
+                                       {"shards", 1, 0, 'k'}, {0, 0, 0, 0}};
     int c;
-    *o = (opts){.orders = 200, .workers = 2, .min_epochs = 1, .eta = 3, .seed = 1};
+    *o = (opts){.orders = 200, .workers = 2, .min_epochs = 1, .eta = 3, .seed = 1, .shards = 1};
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1)
         switch (c) {
         case 'o': o->orders = atoi(optarg); break;
@@ -482,11 +522,14 @@ static int parse_opts(int argc, char **argv, opts *o)
         case 'e': o->eta = atoi(optarg); break;
         case 's': o->seed = strtoull(optarg, NULL, 10); break;
         case 'r': o->row = 1; break;
+        case 'k': o->shards = atoi(optarg); break;
         default: return 2;
         }
-    if (argc - optind < 2 || o->orders < 1 || o->workers < 1 || o->workers > 256) {
+    if (argc - optind < 2 || o->orders < 1 || o->workers < 1 || o->workers > 256 ||
+        o->shards < 1 || o->shards > 64) {
         fprintf(stderr, "usage: asha_replay [--orders N] [--workers W] [--min-epochs M] "
-                        "[--eta E] [--seed S] [--row] GRID.csv GRID-curves.csv [ASHA.csv]\n");
+                        "[--eta E] [--seed S] [--shards K] [--row] GRID.csv GRID-curves.csv "
+                        "[ASHA.csv]\n");
         return 2;
     }
     return 0;

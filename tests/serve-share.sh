@@ -3,7 +3,10 @@
 # ONE core (taskset) so that the start order is the scheduler's:
 #  - a sweep submitted while another runs gets the core as soon as a job
 #    ends (fair share by core-seconds), not after the whole first sweep:
-#    its first job starts before the first sweep's second job;
+#    the first job to start after the server took it in (its "sweep b:"
+#    line in the log) is its own, while the first sweep still has jobs
+#    queued (on a fast machine a's second job may start before b is in:
+#    the test asks what the scheduler does once b is there);
 #  - while it runs, the busy cores are counted per sweep;
 #  - pausing one sweep drains its running job (back to the queue, resumed
 #    later from its checkpoint) while the other goes on; resuming it ends
@@ -26,7 +29,7 @@ sweep() { # NAME EPOCHS HIDDEN...
     printf '[sweep]\nname = %s\n[bitcount]\nbits = 12\ntrain_size = 2000\n' "$1" >"$t/$1.ini"
     printf 'batch = 100\nepochs = %s\nhidden = %s\n' "$2" "$3" >>"$t/$1.ini"
 }
-sweep a 30 "4, 8, 12, 16"
+sweep a 100 "4, 8, 12, 16"
 sweep b 30 "5, 6"
 sweep slow 1500 "7"
 mkdir -p "$t/data/empty"
@@ -70,10 +73,13 @@ wait_for a state done
 wait_for b state done
 api "$url/sweeps/a/results.csv" >"$t/a.csv"
 api "$url/sweeps/b/results.csv" >"$t/b.csv"
-b1=$(start_line "$t/b.csv" 1) a2=$(start_line "$t/a.csv" 2)
-[ -n "$b1" ] && [ -n "$a2" ] || fail "no start lines in the log"
-[ "$b1" -lt "$a2" ] || fail "b's first job started (log line $b1) after a's second ($a2)"
-echo "share: b's first job started (log line $b1) before a's second ($a2)"
+b_in=$(grep -n " sweep b: " "$t/serve.log" | head -1 | cut -d: -f1)
+b1=$(start_line "$t/b.csv" 1) a_last=$(start_line "$t/a.csv" 4)
+[ -n "$b_in" ] && [ -n "$b1" ] && [ -n "$a_last" ] || fail "no sweep or start lines in the log"
+next=$(awk -v n="$b_in" 'NR > n && / start / { print NR; exit }' "$t/serve.log")
+[ "$a_last" -gt "$b_in" ] || fail "a had no job left when b came in (line $b_in): make a longer"
+[ "$next" = "$b1" ] || fail "b came in at log line $b_in, but the next job to start (line $next) was not b's (b's first: $b1)"
+echo "share: b came in at log line $b_in and its first job was the next to start (line $b1), with a's last still queued (line $a_last)"
 
 # 2. Pausing a sweep drains it; the other runs; resume finishes it.
 submit slow | grep -q '"new_jobs":1' || fail "submit slow"

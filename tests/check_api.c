@@ -337,6 +337,9 @@ START_TEST(test_api_submit_refusals)
     expect_error("GET", "/api/v1/sweeps/a..b", NULL, 400, "sweep name");
     expect_error("POST", "/api/v1/sweeps?priority=x", sweep4, 400, "priority");
     expect_error("POST", "/api/v1/sweeps", "", 400, "no [bitcount] or [mnist] section");
+    /* an asha search is run's, not yet the server's: a 400 that says so */
+    expect_error("POST", "/api/v1/sweeps", "[sweep]\nname = s\n[search]\nmethod = asha\n[bitcount]\n",
+                 400, "the server does not run searches yet");
     /* over the body limit: 413, whatever the text */
     for (size_t i = 0; i < sizeof big - 1; i++)     /* comment lines */
         big[i] = i % 64 == 63 ? '\n' : ';';

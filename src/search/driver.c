@@ -364,52 +364,81 @@ static int shard_units(driver *D, const ls_run_opts *o, int *keep, ls_err *err)
     return rc;
 }
 
-/* Group the jobs into units (first appearance order) and tasks. */
+typedef struct key_ctx {
+    char (*key)[LS_JOB_ID_LEN];
+} key_ctx;
+
+static int cmp_key(const void *a, const void *b, void *ctx)
+{
+    const key_ctx *c = ctx;
+    size_t i = *(const size_t *)a, k = *(const size_t *)b;
+    int r = strcmp(c->key[i], c->key[k]);
+    return r ? r : (i > k) - (i < k);
+}
+
+/* Each job's unit, numbered in first appearance order: the jobs sorted by
+ * their unit key (its id, seed cleared; the id holds the task), each then
+ * joining the unit of the first job of its key.  n log n: a sweep may be
+ * 100,000 jobs. */
+static int number_units(driver *D, char (*key)[LS_JOB_ID_LEN], int *unit_of, ls_err *err)
+{
+    size_t n = D->sw->njobs, *idx = ls_calloc(n ? n : 1, sizeof *idx);
+    size_t *rep = ls_calloc(n ? n : 1, sizeof *rep);
+    key_ctx c = {key};
+    if (!idx || !rep) {
+        ls_free(idx);
+        ls_free(rep);
+        return ls_err_set(err, LS_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        unit_key(D, i, key[i]);
+        idx[i] = i;
+    }
+    qsort_r(idx, n, sizeof *idx, cmp_key, &c);
+    for (size_t k = 0; k < n; k++)
+        rep[idx[k]] = k && !strcmp(key[idx[k]], key[idx[k - 1]]) ? rep[idx[k - 1]] : idx[k];
+    for (size_t i = 0; i < n; i++)
+        unit_of[i] = rep[i] == i ? D->nunits++ : unit_of[rep[i]];
+    ls_free(idx);
+    ls_free(rep);
+    return 0;
+}
+
+/* Group the jobs into units (first appearance order) and tasks: units by
+ * task (bitcount first), each unit's jobs together in job order. */
 static int make_units(driver *D, ls_err *err)
 {
     size_t n = D->sw->njobs;
     char (*key)[LS_JOB_ID_LEN] = ls_calloc(n ? n : 1, sizeof *key);
-    int *unit_of = ls_calloc(n ? n : 1, sizeof *unit_of);
-    int rc = 0;
-    if (!key || !unit_of) {
-        rc = ls_err_set(err, LS_ENOMEM, "out of memory");
-        goto out;
-    }
+    int *unit_of = ls_calloc(n ? n : 1, sizeof *unit_of), *fill = NULL, rc = 0;
     D->units = ls_calloc(n ? n : 1, sizeof *D->units);
     D->job_of = ls_calloc(n ? n : 1, sizeof *D->job_of);
-    if (!D->units || !D->job_of) {
+    if (!key || !unit_of || !D->units || !D->job_of)
         rc = ls_err_set(err, LS_ENOMEM, "out of memory");
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++) { /* quadratic in units: sweeps are thousands at most */
-        unit_key(D, i, key[i]);
-        unit_of[i] = -1;
-        for (size_t k = 0; k < i && unit_of[i] < 0; k++)
-            if (!strcmp(key[k], key[i]) && D->sw->jobs[k].task == D->sw->jobs[i].task)
-                unit_of[i] = unit_of[k];
-        if (unit_of[i] < 0)
-            unit_of[i] = D->nunits++;
-    }
-    int pos = 0; /* units by task (bitcount first), jobs by unit */
-    for (int t = 0; t < 2; t++)
-        for (int u = 0; u < D->nunits; u++) {
-            size_t first = 0;
-            while (unit_of[first] != u)
-                first++;
-            if ((int)D->sw->jobs[first].task != t)
-                continue;
-            dunit *du = &D->units[u];
-            du->first = pos;
-            for (size_t i = first; i < n; i++)
-                if (unit_of[i] == u)
-                    D->job_of[pos++] = (int)i, du->n++;
-            du->group = t; /* provisional: the task */
+    if (!rc && !(rc = number_units(D, key, unit_of, err)) &&
+        !(fill = ls_calloc((size_t)D->nunits + 1, sizeof *fill)))
+        rc = ls_err_set(err, LS_ENOMEM, "out of memory");
+    if (!rc) {
+        for (size_t i = 0; i < n; i++) {
+            dunit *du = &D->units[unit_of[i]];
+            du->group = (int)D->sw->jobs[i].task; /* provisional: the task */
+            du->n++;
         }
-    for (size_t i = 0; i < n; i++)
-        D->jobs[i].unit = unit_of[i];
-out:
+        int pos = 0;
+        for (int t = 0; t < 2; t++)
+            for (int u = 0; u < D->nunits; u++)
+                if (D->units[u].group == t) {
+                    D->units[u].first = fill[u] = pos;
+                    pos += D->units[u].n;
+                }
+        for (size_t i = 0; i < n; i++) {
+            D->job_of[fill[unit_of[i]]++] = (int)i;
+            D->jobs[i].unit = unit_of[i];
+        }
+    }
     ls_free(key);
     ls_free(unit_of);
+    ls_free(fill);
     return rc;
 }
 

@@ -42,12 +42,12 @@ def check(cond, what):
     failures += 0 if cond else 1
 
 
-def write_sweep(name, method="asha", bits=10, train_size=300):
+def write_sweep(name, method="asha", bits=10, train_size=300, results=None):
     path = f"{WORK}/{name}.ini"
     with open(path, "w") as f:
         f.write(f"""[sweep]
 name = {name}
-results = {WORK}/{name}.csv
+results = {WORK}/{results or name}.csv
 seeds = 1, 2
 
 [search]
@@ -91,11 +91,13 @@ def decisions(lines):
 
 def check_final(name, what):
     final = {}
-    paused_left = set()
-    for r in rows(name):
+    mine = [r for r in rows(name) if r["search"]]  # a grid's rows may share the file
+    tags = {r["search"] for r in mine}
+    check(len(tags) == 1, f"{what}: the search's rows carry one search tag ({sorted(tags)})")
+    for r in mine:
         if r["status"] in ("ok", "stopped", "diverged", "failed"):
             final.setdefault(r["job_id"], []).append(r)
-    ids = {r["job_id"] for r in rows(name)}
+    ids = {r["job_id"] for r in mine}
     once = len(final) == 18 and all(len(v) == 1 for v in final.values()) and ids == set(final)
     check(once, f"{what}: 18 jobs, each with exactly one final row "
           f"({len(final)} with one, {sum(len(v) > 1 for v in final.values())} with more)")
@@ -105,6 +107,9 @@ def check_final(name, what):
                 and "asha: stopped at rung" in r["message"]) for r in st)
     check(good, f"{what}: ok rows at 27 epochs, stopped rows at a rung epoch with its rung "
           f"named: {sorted((r['status'], r['epochs_run']) for r in st)}")
+    rung_of = {"1": "1", "3": "2", "9": "3", "27": "4"}
+    check(all(r["rung"] == rung_of[r["epochs_run"]] for r in mine),
+          f"{what}: every row's rung column is its rung (1 at 1 epoch ... 4 at 27)")
     return final
 
 
@@ -139,21 +144,30 @@ def main():
     check(p.returncode == 0 and "0 paused, 0 ok" in p.stderr and decisions(log_lines("s")) == before,
           "a rerun of the finished search trains nothing and replays the same log")
 
-    # 2. curves of the jobs that went through every pause vs a straight grid
-    grid = write_sweep("g", method="grid")
+    # 2. curves of the jobs that went through every pause vs a straight grid,
+    # run into the same results file: other jobs (no tag), the search's
+    # rows untouched and its rerun the same
+    grid = write_sweep("g", method="grid", results="s")
     p = run(grid)
-    check(p.returncode == 0, f"the grid of the same file runs (exit {p.returncode})")
-    def curves(name):
-        out = {}
-        with open(f"{WORK}/{name}-curves.csv") as f:
-            for r in csv.DictReader(f):
-                out.setdefault(r["job_id"], {})[int(r["epoch"])] = r["train_loss"]
-        return out
-    cs, cg = curves("s"), curves("g")
-    done = [j for j, v in final.items() if v[0]["status"] == "ok"]
-    same = done and all(cs[j] == cg[j] and len(cs[j]) == 27 for j in done)
+    check(p.returncode == 0, f"the grid of the same configurations runs into the search's "
+          f"results file (exit {p.returncode})")
+    by_config = {}
+    for r in rows("s"):
+        by_config.setdefault((r["search"] != "", r["hidden"], r["lr"], r["seed"]), r["job_id"])
+    curves = {}
+    with open(f"{WORK}/s-curves.csv") as f:
+        for r in csv.DictReader(f):
+            curves.setdefault(r["job_id"], {})[int(r["epoch"])] = r["train_loss"]
+    done = [v[0] for v in final.values() if v[0]["status"] == "ok"]
+    pairs = [(by_config[(True, *k)], by_config.get((False, *k))) for k in
+             ((r["hidden"], r["lr"], r["seed"]) for r in done)]
+    same = pairs and all(g and curves[s] == curves[g] and len(curves[s]) == 27 for s, g in pairs)
     check(same, f"the {len(done)} job(s) trained through every pause have the grid's "
           f"train_loss at each of the 27 epochs")
+    p = run(path)
+    check(p.returncode == 0 and "0 paused, 0 ok" in p.stderr and decisions(log_lines("s")) == before,
+          "with the grid's 18 rows in the file, the search's rerun trains nothing, same log")
+    check_final("s", "beside the grid")
 
     # 3. kill -9 at random moments
     path = write_sweep("k", bits=17, train_size=60000)  # ~10 s: time to kill it

@@ -11,6 +11,7 @@
 #include "check_util.h"
 #include "lstmsweep/asha.h"
 #include "lstmsweep/rng.h"
+#include "lstmsweep/search.h"
 
 enum { MAXU = 64 };
 
@@ -315,6 +316,46 @@ START_TEST(test_asha_mean)
 }
 END_TEST
 
+/* The search's tag: a grid job's id stays; the same search gives the same
+ * tag and ids, a search with another eta or another set of jobs others;
+ * the tag ends the canonical text. */
+START_TEST(test_search_tag_identity)
+{
+    ls_job jobs[4], again[4], fewer[3], other[4];
+    ls_search s;
+    char before[LS_JOB_ID_LEN], id[LS_JOB_ID_LEN], text[1024];
+    ls_err err = {0};
+    ls_search_defaults(&s);
+    s.method = LS_SEARCH_ASHA;
+    for (int i = 0; i < 4; i++) {
+        ls_job_defaults(&jobs[i], LS_TASK_BITCOUNT);
+        jobs[i].hidden = 4 << i;
+    }
+    ls_job_id(&jobs[0], before);
+    memcpy(again, jobs, sizeof jobs);
+    memcpy(fewer, jobs, sizeof fewer);
+    memcpy(other, jobs, sizeof jobs);
+    ck_assert_int_eq(ls_search_tag(&s, jobs, 4, NULL, &err), 0);
+    ck_assert_int_eq(ls_search_tag(&s, again, 4, NULL, &err), 0);
+    ck_assert_int_eq(ls_search_tag(&s, fewer, 3, NULL, &err), 0);
+    s.eta = 4;
+    ck_assert_int_eq(ls_search_tag(&s, other, 4, NULL, &err), 0);
+    ck_assert_int_eq((int)strlen(jobs[0].search), 16);
+    ck_assert_str_eq(jobs[3].search, jobs[0].search);
+    ck_assert_str_eq(again[0].search, jobs[0].search);
+    ck_assert_str_ne(fewer[0].search, jobs[0].search);
+    ck_assert_str_ne(other[0].search, jobs[0].search);
+    ls_job_id(&jobs[0], id);
+    ck_assert_str_ne(id, before);
+    ls_job_canonical(&jobs[0], text, sizeof text);
+    ck_assert_ptr_nonnull(strstr(text, " search="));
+    ck_assert_str_eq(strstr(text, " search=") + 8, jobs[0].search);
+    jobs[0].search[0] = '\0';
+    ls_job_id(&jobs[0], id);
+    ck_assert_str_eq(id, before);
+}
+END_TEST
+
 Suite *asha_suite(void)
 {
     Suite *s = suite_create("asha");
@@ -323,7 +364,8 @@ Suite *asha_suite(void)
                          test_asha_event_fields, test_asha_ties,
                          test_asha_nan_last_never_promoted, test_asha_fewer_than_eta,
                          test_asha_errors, test_asha_every_order_ends_with_every_unit_once,
-                         test_asha_replay_is_deterministic, test_asha_mean));
+                         test_asha_replay_is_deterministic, test_asha_mean,
+                         test_search_tag_identity));
     return s;
 }
 

@@ -196,9 +196,9 @@ START_TEST(test_schema_gives_the_report_tables)
         }
     }
     ck_assert_str_eq(hp, "task hidden batch layers cell epochs lr dropout seed bits train_size "
-                         "val_size data target_error eval_every");
+                         "val_size data target_error eval_every search");
     ck_assert_str_eq(num, "hidden:i batch:i layers:i epochs:i lr:r dropout:r seed:i bits:I "
-                          "train_size:i val_size:i target_error:R eval_every:i epochs_run:i "
+                          "train_size:i val_size:i target_error:R eval_every:i epochs_run:i rung:I "
                           "train_loss:R train_error:R val_error:R test_error:R wall_s:r train_s:r "
                           "eval_s:r samples_per_s:r gflops:r threads:i numa_node:I");
 }
@@ -373,13 +373,13 @@ static const char *const pinned_id[2] = {"8130afe4cb078928", "48620b63a5488c83"}
  * message. */
 static const char *const pinned_row[2][2] = {
     {"8130afe4cb078928,\"grid, v2\",bitcount,24,1000,2,lstm,600,0.00123457,0.25,"
-     "9007199254740993,16,10000,10000,,0.003,5,diverged,17,0.693147,,0.0111111,0.0123457,"
+     "9007199254740993,16,10000,10000,,0.003,5,,diverged,17,,0.693147,,0.0111111,0.0123457,"
      "12.346,"
      "10.250,0.000,123456.8,1234.568,2,\"0-1,4\",,node1,2026-12-02T00:00:00Z,"
      "2026-12-02T00:01:02Z,",
      "\"loss \"\"NaN\"\", stopped\nat epoch 17\"\n"},
     {"48620b63a5488c83,,mnist,64,100,1,lstm,3,0.001,0.1,1,,6000,5000,"
-     "\"data/fashion \"\"mnist\"\"\",,0,ok,3,1e-07,0,,0.1,100.000,90.500,9.500,"
+     "\"data/fashion \"\"mnist\"\"\",,0,,ok,3,,1e-07,0,,0.1,100.000,90.500,9.500,"
      "10000000.0,0.500,1,3,0,h,,,",
      "\n"},
 };
@@ -403,8 +403,8 @@ START_TEST(test_results_header_pinned)
 {
     ck_assert_str_eq(LS_RESULTS_COLUMNS,
                      "job_id,sweep,task,hidden,batch,layers,cell,epochs,lr,dropout,seed,bits,"
-                     "train_size,val_size,data,target_error,eval_every,status,epochs_run,"
-                     "train_loss,train_error,val_error,test_error,wall_s,train_s,eval_s,"
+                     "train_size,val_size,data,target_error,eval_every,search,status,"
+                     "epochs_run,rung,train_loss,train_error,val_error,test_error,wall_s,train_s,eval_s,"
                      "samples_per_s,gflops,"
                      "threads,cpus,numa_node,host,start_time,end_time,onednn,isa,version,"
                      "message");

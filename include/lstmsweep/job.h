@@ -49,6 +49,13 @@ typedef struct ls_job {
                               run with a larger until goes on from there);
                               0 or >= epochs: to the end.  Not part of the
                               identity, nor a key. */
+    int rung;              /* the search's rung that until is (1 first), for
+                              the row's rung column; 0: none.  Not part of
+                              the identity, nor a key. */
+    char search[LS_JOB_ID_LEN]; /* an adaptive search's tag (searchrun.h):
+                              the job's result depends on the search it is
+                              in, so the tag is part of its identity; ""
+                              (a grid's job) leaves it out of the text. */
 } ls_job;
 
 /* Defaults of the reference tutorials for `task` (bitcount: hidden 24,
@@ -77,6 +84,10 @@ int ls_task_parse(const char *name, ls_task *task);
 void ls_job_canonical(const ls_job *job, char *buf, size_t len);
 /* 16 lowercase hex digits of FNV-1a-64 of the canonical text. */
 void ls_job_id(const ls_job *job, char id[LS_JOB_ID_LEN]);
+/* FNV-1a-64 of text, from h (LS_JOB_HASH_INIT to start; a previous value
+ * to go on): the ids' hash, for other identities (a search's tag). */
+#define LS_JOB_HASH_INIT 0xcbf29ce484222325ULL
+uint64_t ls_job_hash(uint64_t h, const char *text);
 
 /* ---- keys: one table serves the command line and the sweep files ----
  * The keys, their help, and how their values are parsed and printed are

@@ -51,6 +51,8 @@ int ls_status_final(ls_status s, int retry_failed);
 typedef struct ls_result {
     ls_status status;
     int epochs_run;
+    int rung;                        /* an adaptive search's rung reached
+                                        (1 first); < 0: not a search's */
     double train_loss, train_error;  /* last epoch, over training batches */
     double val_error;                /* last evaluation, validation split;
                                         < 0 if none */

@@ -25,9 +25,9 @@
  *                      canonical text)
  *            BITCOUNT  the column belongs to that task: other tasks' rows
  *            MNIST     leave it empty, and their canonical text leaves it out
- *            DEFAULT   never empty in the row, but the canonical text leaves
- *                      it out while it holds its default (cell = lstm), so
- *                      the jobs from before the column keep their ids
+ *            DEFAULT   the canonical text leaves it out while it holds its
+ *                      default (cell = lstm; search = ""), so the jobs
+ *                      from before the column keep their ids
  *   id     place in the canonical job text (1 first), 0 if not part of the
  *          job's identity.  Changing it, or adding an identity column,
  *          changes every job id (tests/check_sweep.c pins them).
@@ -85,8 +85,10 @@
       "stop once test error <= this fraction (-1 = never)") SEP                \
     X(eval_every,    INT,    KEY,     NEVER,    9, "",                         \
       "epochs between test evaluations (0 = auto)") SEP                        \
+    X(search,        TEXT,   JOB,     DEFAULT,  16, "",     NULL) SEP           \
     X(status,        STATUS, RES,     NEVER,    0, "",     NULL) SEP           \
     X(epochs_run,    INT,    RES,     NEVER,    0, "",     NULL) SEP           \
+    X(rung,          INT,    RES,     OPT,      0, "",     NULL) SEP           \
     X(train_loss,    REAL,   RES,     OPT,      0, "%.6g", NULL) SEP           \
     X(train_error,   REAL,   RES,     OPT,      0, "%.6g", NULL) SEP           \
     X(val_error,     REAL,   RES,     OPT,      0, "%.6g", NULL) SEP           \

@@ -84,4 +84,14 @@ int ls_search_fit_job(const ls_search *s, ls_job *job, ls_err *err);
  * ls_asha_rungs with min_epochs and eta): their count, -1 if none. */
 int ls_search_rungs(const ls_search *s, int epochs, int *out, int cap);
 
+/* Tag the jobs of one asha search: jobs[i] with in[i] != 0 (in NULL: all)
+ * get job->search = 16 hex digits of the hash of the search's settings
+ * and of the sorted ids of all those jobs (untagged).  A search's result
+ * for a job (paused, stopped at a rung, chosen) depends on every other
+ * unit and on eta and the rungs, so the tag is part of the job's identity:
+ * the same search always has the same ids (and resumes), another search
+ * or a grid over the same configurations has other ids (and never takes
+ * this one's rows or checkpoints for its own).  LS_ENOMEM only. */
+int ls_search_tag(const ls_search *s, ls_job *jobs, size_t n, const int *in, ls_err *err);
+
 #endif

@@ -35,6 +35,7 @@ void ls_result_init(ls_result *r)
     r->val_error = -1;
     r->test_error = -1;
     r->numa_node = -1;
+    r->rung = -1;
 }
 
 /* One row in the making: fields are appended until the line ends. */

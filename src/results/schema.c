@@ -134,6 +134,16 @@ static int format_integer(const ls_column *c, ls_form form, long long v, char *b
     return none ? snprintf(buf, len, "%s", none) : snprintf(buf, len, "%lld", v);
 }
 
+/* A DEFAULT column's field at its default, left out of the canonical text. */
+static int holds_default(const ls_column *c, const void *f)
+{
+    switch (c->type) {
+    case LS_TYPE_CELL: return *(const ls_cell *)f == LS_CELL_LSTM;
+    case LS_TYPE_TEXT: return !*(const char *)f;
+    default: return 0;
+    }
+}
+
 int ls_column_format(const ls_column *c, ls_form form, const ls_job *job,
                      const ls_result *r, char *buf, size_t len)
 {
@@ -143,8 +153,7 @@ int ls_column_format(const ls_column *c, ls_form form, const ls_job *job,
     buf[0] = '\0';
     if (form != LS_FORM_KEY && job && !applies(c, job))
         return -1;
-    if (form == LS_FORM_CANON && c->empty == LS_EMPTY_DEFAULT && f &&
-        c->type == LS_TYPE_CELL && *(const ls_cell *)f == LS_CELL_LSTM)
+    if (form == LS_FORM_CANON && c->empty == LS_EMPTY_DEFAULT && f && holds_default(c, f))
         return -1;
     if (d->gen) {
         d->gen(job, buf, len);

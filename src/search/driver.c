@@ -26,6 +26,7 @@
 #include "lstmsweep/train.h"
 
 #define MAXR LS_ASHA_MAX_RUNGS
+#define REQUEUE_MAX 100
 
 /* One job of the search. */
 typedef struct djob {
@@ -34,6 +35,7 @@ typedef struct djob {
     unsigned have;         /* bit r: its result at rung r is in */
     double val[MAXR], loss[MAXR], test[MAXR];
     ls_result last;        /* its latest paused result: a stopped row's numbers */
+    int requeued;          /* times it came back without its rung's result */
 } djob;
 
 typedef struct dunit {
@@ -55,8 +57,11 @@ typedef struct segment {
     double weight;
 } segment;
 
-typedef struct driver {
-    const ls_sweep *sw;
+typedef struct ls_search_drv {
+    const ls_sweep *sw;    /* &own */
+    ls_sweep own;          /* the sweep, its jobs tagged (ls_search_tag) */
+    ls_search_io io;
+    char log_path[LS_SWEEP_PATH_MAX];
     pthread_mutex_t lock;
     djob *jobs;            /* [sw->njobs] */
     size_t *order;         /* job indices sorted by id, for lookups */
@@ -74,7 +79,9 @@ typedef struct driver {
     ls_search_summary ss;
     int failed;            /* a stopped row or the log could not be written */
     ls_err err;
-} driver;
+} ls_search_drv;
+
+typedef ls_search_drv driver;
 
 /* ---- lookups ------------------------------------------------------------- */
 
@@ -133,6 +140,7 @@ static void log_event(driver *D, const dgroup *g, const ls_asha_event *ev)
         return;
     if (!D->sw->search.seeds_each)
         probe.seed = 0;
+    probe.search[0] = '\0';
     ls_job_canonical(&probe, canon, sizeof canon);
     ls_csv_quote(canon, quoted, sizeof quoted);
     fprintf(D->log, "%ld,%s,%s,", ++D->seq, ls_task_name(g->task), quoted);
@@ -146,7 +154,7 @@ static void log_event(driver *D, const dgroup *g, const ls_asha_event *ev)
     fputc('\n', D->log);
     if (fflush(D->log) != 0 && !D->failed) {
         D->failed = 1;
-        ls_err_set(&D->err, LS_EIO, "%s: %s", D->sw->search_log, strerror(errno));
+        ls_err_set(&D->err, LS_EIO, "%s: %s", D->log_path, strerror(errno));
     }
 }
 
@@ -164,6 +172,7 @@ static void queue_unit(driver *D, segment *seg, const dunit *u, int r)
         ls_job *job = &seg->sw.jobs[seg->sw.njobs++];
         *job = D->sw->jobs[i];
         job->until = g->epochs[r];
+        job->rung = r + 1;
     }
 }
 
@@ -244,10 +253,11 @@ static void write_stopped(driver *D, const dunit *u, const ls_asha_event *ev)
         ls_err err = {0};
         char ckpt[LS_SWEEP_PATH_MAX + 32];
         r.status = LS_STATUS_STOPPED;
+        r.rung = ev->rung + 1;
         snprintf(r.message, sizeof r.message, "asha: stopped at rung %d of %d (%d epochs): "
                  "rank %d of %d", ev->rung + 1, g->nrungs, g->epochs[ev->rung], ev->rank,
                  ev->size);
-        if (ls_results_append(D->sw->results, &D->sw->jobs[i], &r, &err) != 0) {
+        if (D->io.stopped(D->io.ctx, D->sw, &D->sw->jobs[i], D->ids[i], &r, &err) != 0) {
             if (!D->failed) {
                 D->failed = 1;
                 D->err = err;
@@ -332,16 +342,17 @@ static void unit_key(const driver *D, size_t i, char key[LS_JOB_ID_LEN])
     ls_job probe = D->sw->jobs[i];
     if (!D->sw->search.seeds_each)
         probe.seed = 0;
+    probe.search[0] = '\0'; /* the configuration's key, not the search's */
     ls_job_id(&probe, key);
 }
 
 /* The units' shard: the driver splits units, and gives the runner no
  * shard of its own. */
-static int shard_units(driver *D, const ls_run_opts *o, int *keep, ls_err *err)
+static int shard_units(driver *D, int shard_index, int shard_count, int *keep, ls_err *err)
 {
     for (int u = 0; u < D->nunits; u++)
         keep[u] = 1;
-    if (o->shard_count <= 1)
+    if (shard_count <= 1)
         return 0;
     double *cost = ls_calloc((size_t)D->nunits, sizeof *cost);
     char (*ids)[LS_JOB_ID_LEN] = ls_calloc((size_t)D->nunits, sizeof *ids);
@@ -352,9 +363,9 @@ static int shard_units(driver *D, const ls_run_opts *o, int *keep, ls_err *err)
             unit_key(D, (size_t)D->job_of[D->units[u].first], ids[u]);
         }
         rc = ls_shard_assign(cost, (const char (*)[LS_JOB_ID_LEN])ids, (size_t)D->nunits,
-                             o->shard_count, of, err);
+                             shard_count, of, err);
         for (int u = 0; !rc && u < D->nunits; u++)
-            keep[u] = of[u] == o->shard_index;
+            keep[u] = of[u] == shard_index;
     } else {
         ls_err_set(err, LS_ENOMEM, "out of memory");
     }
@@ -522,27 +533,48 @@ out:
     return rc;
 }
 
-static int init_driver(driver *D, const ls_sweep *sw, const ls_run_opts *o, ls_err *err)
+/* The shard's jobs get the search's tag (ls_search_tag), and every job
+ * its id. */
+static int tag_jobs(driver *D, const int *keep, ls_err *err)
+{
+    size_t n = D->sw->njobs;
+    int *in = ls_calloc(n ? n : 1, sizeof *in);
+    if (!in)
+        return ls_err_set(err, LS_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        in[i] = keep[D->jobs[i].unit];
+    int rc = ls_search_tag(&D->sw->search, D->own.jobs, n, in, err);
+    ls_free(in);
+    for (size_t i = 0; !rc && i < n; i++) {
+        ls_job_id(&D->sw->jobs[i], D->ids[i]);
+        D->order[i] = i;
+    }
+    if (!rc)
+        qsort_r(D->order, n, sizeof *D->order, cmp_id, D);
+    return rc;
+}
+
+static int init_driver(driver *D, const ls_sweep *sw, int shard_index, int shard_count,
+                       ls_err *err)
 {
     size_t n = sw->njobs;
     int rc, *keep = NULL;
-    D->sw = sw;
     pthread_mutex_init(&D->lock, NULL);
+    D->own = *sw;
+    D->sw = &D->own;
+    D->own.jobs = ls_calloc(n ? n : 1, sizeof *D->own.jobs);
     D->jobs = ls_calloc(n ? n : 1, sizeof *D->jobs);
     D->order = ls_calloc(n ? n : 1, sizeof *D->order);
     D->ids = ls_calloc(n ? n : 1, sizeof *D->ids);
-    if (!D->jobs || !D->order || !D->ids)
+    if (!D->own.jobs || !D->jobs || !D->order || !D->ids)
         return ls_err_set(err, LS_ENOMEM, "out of memory");
-    for (size_t i = 0; i < n; i++) {
-        ls_job_id(&sw->jobs[i], D->ids[i]);
-        D->order[i] = i;
-    }
-    qsort_r(D->order, n, sizeof *D->order, cmp_id, D);
+    memcpy(D->own.jobs, sw->jobs, sizeof *sw->jobs * n);
     if ((rc = make_units(D, err)))
         return rc;
     if (!(keep = ls_calloc((size_t)D->nunits + 1, sizeof *keep)))
         return ls_err_set(err, LS_ENOMEM, "out of memory");
-    if (!(rc = shard_units(D, o, keep, err)))
+    if (!(rc = shard_units(D, shard_index, shard_count, keep, err)) &&
+        !(rc = tag_jobs(D, keep, err)))
         rc = make_groups(D, keep, err);
     ls_free(keep);
     D->ss.units = (size_t)D->nunits;
@@ -556,6 +588,7 @@ static void free_driver(driver *D)
     for (int k = 0; k < D->nqueue; k++)
         segment_free(D->queue[k]);
     ls_free(D->queue);
+    ls_free(D->own.jobs);
     ls_free(D->jobs);
     ls_free(D->order);
     ls_free(D->ids);
@@ -568,7 +601,8 @@ static void free_driver(driver *D)
 
 /* ---- replay ----------------------------------------------------------------- */
 
-static int replay_row(void *ctx, const char *path, long line, int nf, char **f, ls_err *err)
+/* One row of the search's record (replay), through on_row. */
+static int replay_row(void *ctx, int nf, char **f, ls_err *err)
 {
     driver *D = ctx;
     long i = job_index(D, f[LS_COLUMN_job_id]);
@@ -578,66 +612,163 @@ static int replay_row(void *ctx, const char *path, long line, int nf, char **f, 
         return 0; /* another sweep's row in a shared file */
     ls_job_defaults(&job, D->sw->jobs[i].task);
     if (ls_results_parse(nf, f, &job, &res, err))
-        return ls_err_prefix(err, "%s:%ld: ", path, line);
+        return err ? err->code : LS_EFORMAT;
     on_row(D, i, &res);
     return 0;
 }
 
-/* The results file, row by row through on_row; then what is left to do:
- * one segment of every unit's missing rung, and the stopped rows a crash
- * kept from being written. */
+/* Whether unit u's jobs can train to its rung: none has a final row
+ * without a result there.  With the tag in the ids only this search's
+ * rows are its own, so that means an edited record. */
+static int check_unit(driver *D, const dunit *u, int r, ls_err *err)
+{
+    for (int k = 0; k < u->n; k++) {
+        const djob *j = &D->jobs[D->job_of[u->first + k]];
+        if (j->final && !(j->have >> r & 1))
+            return ls_err_set(err, LS_EINVAL, "search: job %s has a final row in %s that "
+                              "the search's decisions do not explain (an edited file?)",
+                              D->ids[D->job_of[u->first + k]], D->sw->results);
+    }
+    return 0;
+}
+
+/* The record, row by row through on_row; then what is left to do: one
+ * segment of every unit's missing rung, and the stopped rows a crash kept
+ * from being written. */
 static int replay(driver *D, ls_err *err)
 {
-    int rc = 0;
     D->replaying = 1;
-    if (access(D->sw->results, F_OK) == 0)
-        rc = ls_csv_read(D->sw->results, LS_RESULTS_COLUMNS, replay_row, D, NULL, err);
+    int rc = D->io.replay(D->io.ctx, D->sw, replay_row, D, err);
     D->replaying = 0;
     if (rc)
         return rc;
     segment *seg = segment_new(D, D->sw->njobs, 1);
     if (!seg)
         return ls_err_set(err, LS_ENOMEM, "out of memory");
-    for (int k = 0; k < D->nunits; k++) {
+    for (int k = 0; k < D->nunits && !rc; k++) {
         const dunit *u = &D->units[k];
         const dgroup *g = &D->groups[u->group];
         ls_asha_state st = ls_asha_state_of(g->a, u->local);
         int r = ls_asha_rung_of(g->a, u->local);
-        for (int k = 0; (st == LS_ASHA_NEW || st == LS_ASHA_RUNNING) && k < u->n; k++) {
-            const djob *j = &D->jobs[D->job_of[u->first + k]];
-            if (j->final && !(j->have >> r & 1)) { /* it cannot train to rung r */
-                segment_free(seg);
-                return ls_err_set(err, LS_EINVAL, "search: job %s has a final row in %s "
-                                  "from before the search (a grid run into the same file?): "
-                                  "give the search a results file of its own ([sweep] name "
-                                  "or results)", D->ids[D->job_of[u->first + k]],
-                                  D->sw->results);
-            }
-        }
-        if (st == LS_ASHA_NEW || st == LS_ASHA_RUNNING)
-            queue_unit(D, seg, u, r);
-        else if (st == LS_ASHA_STOPPED)
+        if (st == LS_ASHA_NEW || st == LS_ASHA_RUNNING) {
+            if (!(rc = check_unit(D, u, r, err)))
+                queue_unit(D, seg, u, r);
+        } else if (st == LS_ASHA_STOPPED) {
             write_stopped(D, u, &u->stop);
+        }
+    }
+    if (rc) {
+        segment_free(seg);
+        return rc;
     }
     if (push_segment(D, seg))
         return ls_err_set(err, LS_ENOMEM, "out of memory");
     return D->failed ? (*err = D->err, D->err.code) : 0;
 }
 
-/* ---- the runner's hooks ----------------------------------------------------- */
+/* ---- the search's interface (searchrun.h) -------------------------------------- */
 
-static const ls_sweep *next_sweep(void *ctx, double *used_s)
+const ls_sweep *ls_search_next(ls_search_drv *D, double *weight)
 {
-    driver *D = ctx;
     const ls_sweep *sw = NULL;
     pthread_mutex_lock(&D->lock);
     if (D->nqueue > 0 && !D->failed) {
         sw = &D->queue[0]->sw;
+        *weight = D->queue[0]->weight;
         memmove(D->queue, D->queue + 1, sizeof *D->queue * (size_t)--D->nqueue);
     }
     pthread_mutex_unlock(&D->lock);
-    *used_s = 0;
     return sw;
+}
+
+int ls_search_pending(ls_search_drv *D)
+{
+    pthread_mutex_lock(&D->lock);
+    int n = D->failed ? 0 : D->nqueue;
+    pthread_mutex_unlock(&D->lock);
+    return n;
+}
+
+/* The jobs of a segment the run gave back without their rung's result
+ * (drained: interrupted, or dropped before they started): again, in a
+ * segment of their own, for when the run takes the search's work again. */
+static void requeue_unfinished(driver *D, const segment *seg)
+{
+    segment *again = segment_new(D, seg->sw.njobs, seg->weight);
+    if (!again) {
+        fail_driver(D, LS_ENOMEM, "out of memory");
+        return;
+    }
+    for (size_t k = 0; k < seg->sw.njobs; k++) {
+        const ls_job *job = &seg->sw.jobs[k];
+        char id[LS_JOB_ID_LEN];
+        ls_job_id(job, id);
+        long i = job_index(D, id);
+        if (i < 0 || D->jobs[i].final || (D->jobs[i].have >> (job->rung - 1) & 1))
+            continue;
+        /* A drain brings a job back now and then; a job that comes back at
+         * every try never gets there (a row the decisions cannot use). */
+        if (++D->jobs[i].requeued > REQUEUE_MAX) {
+            char what[160];
+            snprintf(what, sizeof what, "job %s ended %d times without its result at rung %d",
+                     id, REQUEUE_MAX, job->rung);
+            fail_driver(D, LS_EIO, what);
+            break;
+        }
+        again->sw.jobs[again->sw.njobs++] = *job;
+    }
+    if (push_segment(D, again))
+        fail_driver(D, LS_ENOMEM, "out of memory");
+}
+
+void ls_search_segment_done(ls_search_drv *D, const ls_sweep *sw, const ls_err *why)
+{
+    segment *seg = (segment *)sw;
+    pthread_mutex_lock(&D->lock);
+    if (why)
+        fail_driver(D, why->code ? why->code : LS_EIO, why->msg);
+    else
+        requeue_unfinished(D, seg);
+    pthread_mutex_unlock(&D->lock);
+    segment_free(seg);
+}
+
+void ls_search_recorded(ls_search_drv *D, const char *id, const ls_result *r)
+{
+    pthread_mutex_lock(&D->lock);
+    long i = job_index(D, id);
+    if (i >= 0)
+        on_row(D, i, r);
+    pthread_mutex_unlock(&D->lock);
+}
+
+int ls_search_failed(ls_search_drv *D, ls_err *err)
+{
+    pthread_mutex_lock(&D->lock);
+    int rc = D->failed ? (D->err.code ? D->err.code : LS_EIO) : 0;
+    if (rc && err)
+        *err = D->err;
+    pthread_mutex_unlock(&D->lock);
+    return rc;
+}
+
+int ls_search_finished(ls_search_drv *D)
+{
+    pthread_mutex_lock(&D->lock);
+    int done = D->ngroups > 0;
+    for (int g = 0; g < D->ngroups; g++)
+        done &= ls_asha_finished(D->groups[g].a);
+    pthread_mutex_unlock(&D->lock);
+    return done;
+}
+
+/* ---- the runner's hooks, for ls_search_run ------------------------------------ */
+
+static const ls_sweep *next_sweep(void *ctx, double *used_s)
+{
+    double weight;
+    *used_s = 0;
+    return ls_search_next(ctx, &weight);
 }
 
 static void share(void *ctx, const ls_sweep *sw, double *weight, int *drain)
@@ -649,33 +780,19 @@ static void share(void *ctx, const ls_sweep *sw, double *weight, int *drain)
 
 static void sweep_done(void *ctx, const ls_sweep *sw, const ls_err *why)
 {
-    driver *D = ctx;
-    pthread_mutex_lock(&D->lock);
-    if (why)
-        fail_driver(D, why->code ? why->code : LS_EIO, why->msg);
-    pthread_mutex_unlock(&D->lock);
-    segment_free((segment *)sw);
+    ls_search_segment_done(ctx, sw, why);
 }
 
 static void recorded(void *ctx, const ls_sweep *sw, const ls_job *job, const char *id,
                      const ls_result *r)
 {
-    driver *D = ctx;
     (void)sw, (void)job;
-    pthread_mutex_lock(&D->lock);
-    long i = job_index(D, id);
-    if (i >= 0)
-        on_row(D, i, r);
-    pthread_mutex_unlock(&D->lock);
+    ls_search_recorded(ctx, id, r);
 }
 
 static int idle_end(void *ctx)
 {
-    driver *D = ctx;
-    pthread_mutex_lock(&D->lock);
-    int end = D->nqueue == 0 || D->failed;
-    pthread_mutex_unlock(&D->lock);
-    return end;
+    return ls_search_pending(ctx) == 0 || ls_search_failed(ctx, NULL);
 }
 
 /* ---- the summary -------------------------------------------------------------- */
@@ -726,15 +843,15 @@ static void print_group(driver *D, dgroup *g, FILE *f)
  * place when done: the log is never seen half replayed. */
 static void log_tmp_path(const driver *D, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s.tmp", D->sw->search_log);
+    snprintf(buf, len, "%s.tmp", D->log_path);
 }
 
 static int open_log(driver *D, ls_err *err)
 {
     char tmp[LS_SWEEP_PATH_MAX + 8], dir[LS_SWEEP_PATH_MAX];
-    const char *slash = strrchr(D->sw->search_log, '/');
-    if (slash && slash > D->sw->search_log) {
-        snprintf(dir, sizeof dir, "%.*s", (int)(slash - D->sw->search_log), D->sw->search_log);
+    const char *slash = strrchr(D->log_path, '/');
+    if (slash && slash > D->log_path) {
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - D->log_path), D->log_path);
         if (ls_sys_mkdirs(dir) != 0)
             return ls_err_set(err, LS_EIO, "%s: cannot create: %s", dir, strerror(errno));
     }
@@ -750,24 +867,94 @@ static int publish_log(driver *D, ls_err *err)
 {
     char tmp[LS_SWEEP_PATH_MAX + 8];
     log_tmp_path(D, tmp, sizeof tmp);
-    if (fflush(D->log) != 0 || rename(tmp, D->sw->search_log) != 0)
-        return ls_err_set(err, LS_EIO, "%s: cannot write: %s", D->sw->search_log,
+    if (fflush(D->log) != 0 || rename(tmp, D->log_path) != 0)
+        return ls_err_set(err, LS_EIO, "%s: cannot write: %s", D->log_path,
                           strerror(errno));
     return 0;
+}
+
+int ls_search_open(ls_search_drv **out, const ls_sweep *sw, int shard_index, int shard_count,
+                   const ls_search_io *io, const char *log_path, ls_err *err)
+{
+    driver *D = ls_calloc(1, sizeof *D);
+    int rc;
+    *out = NULL;
+    if (!D)
+        return ls_err_set(err, LS_ENOMEM, "out of memory");
+    D->io = *io;
+    snprintf(D->log_path, sizeof D->log_path, "%s", log_path);
+    if (!(rc = init_driver(D, sw, shard_index, shard_count, err)) &&
+        !(rc = open_log(D, err)) && !(rc = replay(D, err)))
+        rc = publish_log(D, err);
+    if (rc && !D->ngroups) {
+        ls_search_close(D, NULL, NULL);
+        return rc;
+    }
+    *out = D;
+    return rc;
+}
+
+void ls_search_close(ls_search_drv *D, FILE *log, ls_search_summary *ss)
+{
+    if (!D)
+        return;
+    if (D->ngroups) {
+        D->ss.finished = 1;
+        for (int g = 0; g < D->ngroups; g++) {
+            count_group(D, &D->groups[g]);
+            if (log)
+                print_group(D, &D->groups[g], log);
+            D->ss.finished &= ls_asha_finished(D->groups[g].a);
+        }
+    }
+    if (ss)
+        *ss = D->ss;
+    free_driver(D);
+    ls_free(D);
+}
+
+/* ---- `run`: the record is the results file -------------------------------------- */
+
+typedef struct file_replay {
+    ls_search_row_fn row;
+    void *rctx;
+} file_replay;
+
+static int file_row(void *ctx, const char *path, long line, int nf, char **f, ls_err *err)
+{
+    const file_replay *fr = ctx;
+    int rc = fr->row(fr->rctx, nf, f, err);
+    return rc ? ls_err_prefix(err, "%s:%ld: ", path, line) : 0;
+}
+
+static int file_replay_rows(void *ctx, const ls_sweep *sw, ls_search_row_fn row, void *rctx,
+                            ls_err *err)
+{
+    file_replay fr = {row, rctx};
+    (void)ctx;
+    if (access(sw->results, F_OK) != 0)
+        return 0;
+    return ls_csv_read(sw->results, LS_RESULTS_COLUMNS, file_row, &fr, NULL, err);
+}
+
+static int file_stopped(void *ctx, const ls_sweep *sw, const ls_job *job, const char *id,
+                        const ls_result *r, ls_err *err)
+{
+    (void)ctx, (void)id;
+    return ls_results_append(sw->results, job, r, err);
 }
 
 int ls_search_run(const ls_sweep *sw, ls_topo *topo, const ls_run_opts *o,
                   ls_run_summary *sum, ls_search_summary *ss, ls_err *err)
 {
-    driver D = {0};
+    ls_search_drv *D = NULL;
+    ls_search_io io = {.replay = file_replay_rows, .stopped = file_stopped};
     int rc;
     if (o->hooks)
         return ls_err_set(err, LS_EINVAL, "search: the run has a front end already");
-    if (!(rc = init_driver(&D, sw, o, err)) && !(rc = open_log(&D, err)) &&
-        !(rc = replay(&D, err)))
-        rc = publish_log(&D, err);
+    rc = ls_search_open(&D, sw, o->shard_index, o->shard_count, &io, sw->search_log, err);
     if (!rc) {
-        ls_run_hooks h = {.ctx = &D, .next_sweep = next_sweep, .share = share,
+        ls_run_hooks h = {.ctx = D, .next_sweep = next_sweep, .share = share,
                           .sweep_done = sweep_done, .recorded = recorded,
                           .idle_end = idle_end};
         ls_run_opts ro = *o;
@@ -775,22 +962,9 @@ int ls_search_run(const ls_sweep *sw, ls_topo *topo, const ls_run_opts *o,
         ro.shard_index = 0; /* the driver shards units */
         ro.shard_count = 1;
         rc = ls_runner_run(NULL, topo, &ro, sum, err);
-        if (!rc && D.failed) {
-            rc = D.err.code ? D.err.code : LS_EIO;
-            *err = D.err;
-        }
+        if (!rc)
+            rc = ls_search_failed(D, err);
     }
-    if (!rc || D.ngroups) {
-        D.ss.finished = 1;
-        for (int g = 0; g < D.ngroups; g++) {
-            count_group(&D, &D.groups[g]);
-            if (o->log)
-                print_group(&D, &D.groups[g], o->log);
-            D.ss.finished &= ls_asha_finished(D.groups[g].a);
-        }
-    }
-    if (ss)
-        *ss = D.ss;
-    free_driver(&D);
+    ls_search_close(D, o->log, ss);
     return rc;
 }

@@ -2,6 +2,7 @@
  * include/lstmsweep/search.h. */
 #include "lstmsweep/search.h"
 
+#include "lstmsweep/alloc.h"
 #include "lstmsweep/asha.h"
 
 #include <errno.h>
@@ -145,5 +146,35 @@ int ls_search_fit_job(const ls_search *s, ls_job *job, ls_err *err)
         return ls_err_set(err, LS_EINVAL, "min_epochs: %d and eta %d give more than %d rungs "
                           "below %d epochs", s->min_epochs, s->eta, LS_ASHA_MAX_RUNGS,
                           job->epochs);
+    return 0;
+}
+
+static int cmp_text(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+int ls_search_tag(const ls_search *s, ls_job *jobs, size_t n, const int *in, ls_err *err)
+{
+    char (*ids)[LS_JOB_ID_LEN] = ls_calloc(n ? n : 1, sizeof *ids), head[160];
+    size_t k = 0;
+    if (!ids)
+        return ls_err_set(err, LS_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        if (!in || in[i]) {
+            ls_job probe = jobs[i];
+            probe.search[0] = '\0';
+            ls_job_id(&probe, ids[k++]);
+        }
+    qsort(ids, k, sizeof *ids, cmp_text);
+    snprintf(head, sizeof head, "asha metric=val_error min_epochs=%d max_epochs=%d eta=%d "
+             "seeds=%s;", s->min_epochs, s->max_epochs, s->eta, s->seeds_each ? "each" : "mean");
+    uint64_t h = ls_job_hash(LS_JOB_HASH_INIT, head);
+    for (size_t i = 0; i < k; i++)
+        h = ls_job_hash(h, ids[i]);
+    for (size_t i = 0; i < n; i++)
+        if (!in || in[i])
+            snprintf(jobs[i].search, sizeof jobs[i].search, "%016llx", (unsigned long long)h);
+    ls_free(ids);
     return 0;
 }

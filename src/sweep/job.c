@@ -131,16 +131,21 @@ void ls_job_canonical(const ls_job *job, char *buf, size_t len)
     }
 }
 
-void ls_job_id(const ls_job *job, char id[LS_JOB_ID_LEN])
+uint64_t ls_job_hash(uint64_t h, const char *text)
 {
-    char text[LS_JOB_PATH_MAX + 512];
-    uint64_t h = 0xcbf29ce484222325ULL;
-
-    ls_job_canonical(job, text, sizeof text);
     for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
         h ^= *p;
         h *= 0x100000001b3ULL;
     }
+    return h;
+}
+
+void ls_job_id(const ls_job *job, char id[LS_JOB_ID_LEN])
+{
+    char text[LS_JOB_PATH_MAX + 512];
+
+    ls_job_canonical(job, text, sizeof text);
+    uint64_t h = ls_job_hash(LS_JOB_HASH_INIT, text);
     snprintf(id, LS_JOB_ID_LEN, "%016llx", (unsigned long long)h);
 }
 

@@ -487,6 +487,7 @@ int ls_train(const ls_job *job, const ls_dataset *ds, const ls_train_opts *o,
         omp_set_num_threads(ls_job_useful_threads(job));
     r.t0 = ls_sys_seconds();
     result_begin(res);
+    res->rung = job->rung > 0 ? job->rung : -1;
     ls_job_id(job, r.id);
     if (model_out)
         *model_out = NULL;

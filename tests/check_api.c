@@ -14,7 +14,9 @@
 #include "lstmsweep/curves.h"
 #include "lstmsweep/events.h"
 #include "lstmsweep/results.h"
+#include "lstmsweep/searchrun.h"
 #include "lstmsweep/store.h"
+#include "lstmsweep/sysinfo.h"
 #include "lstmsweep/token.h"
 
 #define TOKEN "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -337,9 +339,9 @@ START_TEST(test_api_submit_refusals)
     expect_error("GET", "/api/v1/sweeps/a..b", NULL, 400, "sweep name");
     expect_error("POST", "/api/v1/sweeps?priority=x", sweep4, 400, "priority");
     expect_error("POST", "/api/v1/sweeps", "", 400, "no [bitcount] or [mnist] section");
-    /* an asha search is run's, not yet the server's: a 400 that says so */
-    expect_error("POST", "/api/v1/sweeps", "[sweep]\nname = s\n[search]\nmethod = asha\n[bitcount]\n",
-                 400, "the server does not run searches yet");
+    /* an asha search the loader refuses (it stops jobs itself): 400, as in run */
+    expect_error("POST", "/api/v1/sweeps", "[sweep]\nname = s\n[search]\nmethod = asha\n"
+                 "[bitcount]\ntarget_error = 0.01\n", 400, "target_error");
     /* over the body limit: 413, whatever the text */
     for (size_t i = 0; i < sizeof big - 1; i++)     /* comment lines */
         big[i] = i % 64 == 63 ? '\n' : ';';
@@ -492,7 +494,7 @@ static void job_at(const char *sweep, int pos, char id[LS_JOB_ID_LEN])
 /* A results row for id with 35 columns: status and hidden set. */
 static void make_row(char *row, size_t cap, const char *id, const char *status)
 {
-    snprintf(row, cap, "%s,s4,bitcount,8,1000,1,lstm,1,0.001,0,1,4,10,3,,-1,1,%s,1,0.5,0.25,0.1,0.125,"
+    snprintf(row, cap, "%s,s4,bitcount,8,1000,1,lstm,1,0.001,0,1,4,10,3,,-1,1,,%s,1,,0.5,0.25,0.1,0.125,"
              "1.5,1.2,0.1,100,0.5,1,0,-1,host,2026-01-01T00:00:00Z,2026-01-01T00:00:01Z,"
              "2.6.3,avx2,0.1.0,\"a, quoted \"\"note\"\"\"", id, status);
 }
@@ -692,6 +694,24 @@ START_TEST(test_api_csv)
     ls_api_response_free(&r);
     expect_error("GET", "/api/v1/sweeps/none/results.csv", NULL, 404, "no sweep");
     expect_error("GET", "/api/v1/sweeps/none/curves.csv", NULL, 404, "no sweep");
+    /* a grid has no search log: its header only; then the file, whole lines */
+    r = call("GET", "/api/v1/sweeps/s4/search.csv", NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body, LS_SEARCH_LOG_COLUMNS "\n");
+    ls_api_response_free(&r);
+    char path[256];
+    snprintf(path, sizeof path, "%s/state/sweeps/s4", dir);
+    ck_assert_int_eq(ls_sys_mkdirs(path), 0);
+    strcat(path, "/search.csv");
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "%s\n1,bitcount,x,j,0,1,result,0.5,0.6,1,1,\n2,bitc", LS_SEARCH_LOG_COLUMNS);
+    fclose(f);
+    r = call("GET", "/api/v1/sweeps/s4/search.csv", NULL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body, LS_SEARCH_LOG_COLUMNS "\n1,bitcount,x,j,0,1,result,0.5,0.6,1,1,\n");
+    ls_api_response_free(&r);
+    expect_error("GET", "/api/v1/sweeps/none/search.csv", NULL, 404, "no sweep");
 }
 END_TEST
 
@@ -1025,7 +1045,7 @@ static void finish_with(const char *sweep, int pos, int hidden, double val_error
     char id[LS_JOB_ID_LEN], row[512];
     ls_err err = {0};
     int attempt = claim_at(sweep, pos, id);
-    snprintf(row, sizeof row, "%s,%s,bitcount,%d,1000,1,lstm,1,0.001,0,1,4,10,3,,-1,1,ok,1,0.5,"
+    snprintf(row, sizeof row, "%s,%s,bitcount,%d,1000,1,lstm,1,0.001,0,1,4,10,3,,-1,1,,ok,1,,0.5,"
              "0.25,%g,0.125,1.5,1.2,0.1,100,0.5,1,0,-1,host,2026-01-01T00:00:00Z,"
              "2026-01-01T00:00:01Z,2.6.3,avx2,0.1.0,", id, sweep, hidden, val_error);
     ck_assert_msg(ls_store_finish(store, sweep, id, attempt, "ok", row, 1, &err) == 0, "%s",

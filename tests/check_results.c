@@ -171,7 +171,7 @@ START_TEST(test_schema_lookups)
     for (int i = 0; (c = ls_schema_identity(i)); i++)
         n += (size_t)snprintf(order + n, sizeof order - n, "%s%s", i ? " " : "", c->name);
     ck_assert_str_eq(order, "task hidden batch layers epochs lr dropout seed eval_every "
-                            "target_error bits train_size data val_size cell");
+                            "target_error bits train_size data val_size cell search");
 }
 END_TEST
 
@@ -408,6 +408,54 @@ START_TEST(test_results_header_pinned)
                      "samples_per_s,gflops,"
                      "threads,cpus,numa_node,host,start_time,end_time,onednn,isa,version,"
                      "message");
+}
+END_TEST
+
+/* Files of the earlier layouts (before cell; before search and rung) are
+ * merged into today's: each field in its column, cell lstm for the oldest,
+ * search and rung empty; a file of no layout is still refused. */
+START_TEST(test_results_merge_upgrades_old_files)
+{
+    char h1[4096], h2[4096], p1[160], p2[160], out[160], bad[160];
+    ls_err err = {0};
+    ck_assert_int_eq(ls_results_layout_header(1, h1, sizeof h1), 0);
+    ck_assert_int_eq(ls_results_layout_header(2, h2, sizeof h2), 0);
+    ck_assert_ptr_null(strstr(h1, ",cell,"));
+    ck_assert_ptr_nonnull(strstr(h2, ",cell,"));
+    ck_assert_ptr_null(strstr(h2, ",rung,"));
+    snprintf(p1, sizeof p1, "%s/v1.csv", dir);
+    snprintf(p2, sizeof p2, "%s/v2.csv", dir);
+    snprintf(out, sizeof out, "%s/out.csv", dir);
+    snprintf(bad, sizeof bad, "%s/bad.csv", dir);
+    FILE *f;
+    /* one row each: its fields the header's names, but a job id and a status */
+    for (int k = 1; k <= 2; k++) {
+        char *h = k == 1 ? h1 : h2, row[4096] = "", *save = NULL, copy[4096];
+        snprintf(copy, sizeof copy, "%s", h);
+        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+            const char *v = !strcmp(t, "job_id") ? (k == 1 ? "00000000000000a1"
+                                                           : "00000000000000a2")
+                            : !strcmp(t, "status") ? "ok" : t;
+            snprintf(row + strlen(row), sizeof row - strlen(row), "%s%s", *row ? "," : "", v);
+        }
+        f = fopen(k == 1 ? p1 : p2, "w");
+        fprintf(f, "%s\n%s\n", h, row);
+        fclose(f);
+    }
+    const char *in[] = {p1, p2};
+    ck_assert_msg(ls_results_merge(out, in, 2, NULL, &err) == 0, "%s", err.msg);
+    char *s = slurp(out);
+    ck_assert_ptr_nonnull(strstr(s, LS_RESULTS_COLUMNS "\n"));
+    ck_assert_ptr_nonnull(strstr(s, "00000000000000a1,sweep,task,hidden,batch,layers,lstm,epochs,"));
+    ck_assert_ptr_nonnull(strstr(s, "00000000000000a2,sweep,task,hidden,batch,layers,cell,epochs,"));
+    ck_assert_ptr_nonnull(strstr(s, ",eval_every,,ok,epochs_run,,train_loss,"));
+    free(s);
+    f = fopen(bad, "w");
+    fprintf(f, "job_id,sweep,status\n00000000000000a3,x,ok\n");
+    fclose(f);
+    const char *in_bad[] = {bad};
+    ck_assert_int_eq(ls_results_merge(out, in_bad, 1, NULL, &err), LS_EFORMAT);
+    ck_assert_msg(strstr(err.msg, "unexpected header"), "%s", err.msg);
 }
 END_TEST
 
@@ -865,6 +913,7 @@ Suite *results_suite(void)
                                 test_schema_lookups, test_schema_gives_the_report_tables,
                                 test_job_keys_are_the_schema_keys));
     ls_add_tests(csv, LS_TESTS(test_results_header_pinned, test_results_row_bytes_pinned,
+                               test_results_merge_upgrades_old_files,
                                test_results_round_trip, test_results_parse_rejects_bad_fields,
                                test_results_header_once_and_row_shape,
                                test_results_refuses_other_header,

@@ -317,6 +317,141 @@ START_TEST(test_store_failed_sweep_and_migration)
 }
 END_TEST
 
+/* A row of today's layout for job `job`: status, rung ("" for none) set,
+ * the other fields their column's name (distinct, so misplaced fields show). */
+static void full_row(char *row, size_t len, int job, const char *status, const char *rung)
+{
+    size_t n = 0;
+    for (int i = 0; i < LS_NCOLUMNS; i++) {
+        const char *v = ls_schema_at(i)->name;
+        char id[LS_JOB_ID_LEN];
+        if (i == LS_COLUMN_job_id) {
+            snprintf(id, sizeof id, "%016d", job);
+            v = id;
+        }
+        v = i == LS_COLUMN_status ? status : i == LS_COLUMN_rung ? rung : v;
+        n += (size_t)snprintf(row + n, len - n, "%s%s", i ? "," : "", v);
+    }
+}
+
+/* "status/rung " of each row, appended to ctx. */
+static int collect_status(void *ctx, const char *row, ls_err *err)
+{
+    char f[4096];
+    const char *p = row;
+    (void)err;
+    for (int i = 0; i <= LS_COLUMN_rung; i++) {
+        ls_csv_next_field(&p, f);
+        if (i == LS_COLUMN_status || i == LS_COLUMN_rung)
+            snprintf((char *)ctx + strlen(ctx), 64, "%s%s", f,
+                     i == LS_COLUMN_status ? "/" : " ");
+    }
+    return 0;
+}
+
+/* An adaptive search's job: paused (back to the queue, its row kept, listed
+ * "paused"), stopped for good (final, only when queued), every row with a
+ * rung in the sweep's rung record in order; rows without a rung are not. */
+START_TEST(test_store_search_jobs)
+{
+    ls_store *s = open_store(NULL);
+    char row[4096], id[LS_JOB_ID_LEN];
+    ls_store_job_info in[4];
+    size_t n = 0;
+    ls_err err = {0};
+    int a;
+
+    add(s, "a", "x", 3, 0, 3);
+    snprintf(id, sizeof id, "%016d", 0);
+    full_row(row, sizeof row, 0, "paused", "1");
+    a = claim(s, "a", 0);
+    ck_assert_int_eq(ls_store_finish(s, "a", id, a, "paused", row, 1, &err), 0);
+    ck_assert_int_eq(ls_store_jobs(s, "a", "paused", 0, 4, in, &n, NULL, &err), 0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(in[0].state, LS_JOB_QUEUED);
+    ck_assert_str_eq(in[0].status, "paused");
+    /* a grid-like row (no rung) is not in the record */
+    ck_assert_int_eq(finish(s, "a", 1, claim(s, "a", 1), "ok"), 0);
+    /* the stop: refused while running, final when queued */
+    a = claim(s, "a", 0);
+    full_row(row, sizeof row, 0, "stopped", "1");
+    ck_assert_int_eq(ls_store_stop_job(s, "a", id, row, &err), LS_ECONFLICT);
+    full_row(row, sizeof row, 0, "paused", "2");
+    ck_assert_int_eq(ls_store_finish(s, "a", id, a, "paused", row, 1, &err), 0);
+    full_row(row, sizeof row, 0, "stopped", "2");
+    ck_assert_msg(ls_store_stop_job(s, "a", id, row, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(ls_store_jobs(s, "a", "stopped", 0, 4, in, &n, NULL, &err), 0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(in[0].state, LS_JOB_DONE);
+    ck_assert_int_eq(ls_store_stop_job(s, "a", id, row, &err), LS_ECONFLICT);
+    ls_store_close(s);
+    /* the record survives a reopen, in order: rungs 1 (paused), 2 (paused), 2 (stopped) */
+    s = open_store(NULL);
+    char seen[4096] = "";
+    ck_assert_int_eq(ls_store_rung_rows(s, "a", collect_status, seen, &err), 0);
+    ck_assert_str_eq(seen, "paused/1 paused/2 stopped/2 ");
+    ck_assert_int_eq(ls_store_rung_rows(s, "b", collect_status, seen, &err), 0);
+    ck_assert_str_eq(seen, "paused/1 paused/2 stopped/2 ");
+    ls_store_close(s);
+}
+END_TEST
+
+/* A database of schema 1 holds rows of results layouts 1 (before cell) and
+ * 2 (before search, rung): opened, they are today's, each field in its
+ * column and the added ones as the old rows meant them. */
+START_TEST(test_store_upgrades_old_rows)
+{
+    ls_store *s = open_store(NULL);
+    char l1[4096] = "", l2[4096] = "", hdr[4096], sql[9000];
+    ls_store_close(s);
+    for (int k = 1; k <= 2; k++) {   /* each old row: its header's names as values */
+        ck_assert_int_eq(ls_results_layout_header(k, hdr, sizeof hdr), 0);
+        snprintf(k == 1 ? l1 : l2, sizeof l1, "%s", hdr);
+    }
+    ck_assert_int_eq(ls_results_layout_header(3, hdr, sizeof hdr), 0);
+    ck_assert_str_eq(hdr, LS_RESULTS_COLUMNS);
+    ck_assert_int_eq(ls_results_layout_header(4, hdr, sizeof hdr), -1);
+    sqlite3 *old;
+    ck_assert(sqlite3_open(db, &old) == SQLITE_OK);
+    snprintf(sql, sizeof sql, "UPDATE meta SET value = '1' WHERE key = 'schema';"
+             "INSERT INTO results VALUES('a', 'x', 'ok', '%s');"
+             "INSERT INTO results VALUES('b', 'x', 'ok', '%s');", l1, l2);
+    ck_assert(sqlite3_exec(old, sql, NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(old);
+    s = open_store(NULL);
+    ls_store_close(s);
+    ck_assert(sqlite3_open(db, &old) == SQLITE_OK);
+    sqlite3_stmt *st;
+    ck_assert(sqlite3_prepare_v2(old, "SELECT job_id, row FROM results ORDER BY job_id", -1,
+                                 &st, NULL) == SQLITE_OK);
+    for (int k = 1; k <= 2; k++) {
+        ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+        char want[4096];
+        snprintf(want, sizeof want, "%s", LS_RESULTS_COLUMNS);
+        /* the added columns hold their old rows' values, not their names */
+        char *p = strstr(want, ",search,");
+        memmove(p + 1, p + 7, strlen(p + 7) + 1);          /* search -> "" */
+        p = strstr(want, ",rung,");
+        memmove(p + 1, p + 5, strlen(p + 5) + 1);          /* rung -> "" */
+        if (k == 1) {                                      /* cell -> lstm */
+            p = strstr(want, ",cell,");
+            memcpy(p + 1, "lstm", 4);
+        }
+        ck_assert_str_eq((const char *)sqlite3_column_text(st, 1), want);
+    }
+    sqlite3_finalize(st);
+    /* a row of no layout: the open fails and says why */
+    ck_assert(sqlite3_exec(old, "UPDATE meta SET value = '1' WHERE key = 'schema';"
+                           "INSERT INTO results VALUES('c', 'x', 'ok', 'a,b,c');",
+                           NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(old);
+    ls_err err = {0};
+    ck_assert_int_ne(ls_store_open(&s, db, NULL, &err), 0);
+    ck_assert_msg(strstr(err.msg, "upgrading the stored rows") &&
+                  strstr(err.msg, "no known layout"), "%s", err.msg);
+}
+END_TEST
+
 /* The export is a results CSV: the header, then each job's row in the
  * sweep's order (a drained job's interrupted row until it ends). */
 START_TEST(test_store_export)
@@ -414,6 +549,7 @@ Suite *store_suite(void)
                          test_store_kill9_loses_nothing, test_store_shared_job_runs_once,
                          test_store_pause_resume_cancel, test_store_export,
                          test_store_failed_sweep_and_migration,
+                         test_store_search_jobs, test_store_upgrades_old_rows,
                          test_store_params_and_old_databases));
     return s;
 }

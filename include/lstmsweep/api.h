@@ -35,6 +35,9 @@
  *   GET  /api/v1/sweeps/NAME/results.csv the results CSV (text/csv)
  *   GET  /api/v1/sweeps/NAME/curves.csv  the curves CSV (the hook's, else
  *        STATE/sweeps/NAME/curves.csv; just the header while it has none)
+ *   GET  /api/v1/sweeps/NAME/search.csv  an asha sweep's audit log
+ *        (searchrun.h; STATE/sweeps/NAME/search.csv; just the header for a
+ *        grid, or before the search has started)
  *   POST /api/v1/sweeps/NAME/cancel|pause|resume      200 SWEEP; 409 if
  *        the sweep's state does not allow it (e.g. resuming a cancelled one)
  *   POST /api/v1/sweeps/NAME/priority?value=N         200 SWEEP

@@ -67,6 +67,13 @@ int ls_csv_read(const char *path, const char *header, ls_csv_row_fn fn,
  * this program wrote (the server's stored rows), not for files. */
 void ls_csv_next_field(const char **p, char *out);
 
+/* Split one record in place (strict, as ls_csv_read): rec holds it
+ * without its newline; quoted fields are unquoted in place; fields has
+ * room for LS_CSV_MAX_FIELDS.  The field count, or -1 for a malformed
+ * quote or too many fields. */
+#define LS_CSV_MAX_FIELDS 256
+int ls_csv_split(char *rec, char **fields);
+
 /* Index of `name` in the comma-separated header, or -1. */
 int ls_csv_column(const char *header, const char *name);
 

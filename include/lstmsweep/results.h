@@ -93,4 +93,22 @@ int ls_results_append(const char *path, const ls_job *job,
 int ls_results_parse(int nfields, char **fields, ls_job *job, ls_result *r,
                      ls_err *err);
 
+/* ---- rows of earlier versions ----
+ * Layouts are numbered: 1 before the cell column, 2 before search and rung,
+ * LS_RESULTS_LAYOUT (3) today; each added columns and nothing else, so a
+ * row's field count tells its layout.  The server's stored rows are
+ * upgraded with these when its database is opened, results files by
+ * `lstmsweep merge`. */
+#define LS_RESULTS_LAYOUT 3
+
+/* The header of layout k (1 <= k <= LS_RESULTS_LAYOUT) into buf; 0, or -1
+ * for no such layout. */
+int ls_results_layout_header(int k, char *buf, size_t len);
+
+/* A row of nf fields in an earlier layout (or today's) as today's:
+ * out[LS_NCOLUMNS] point into fields or at the added columns' values for
+ * old rows (cell lstm, the others empty).  The layout, or -1 if no layout
+ * has nf fields. */
+int ls_results_upgrade(int nf, char **fields, const char *out[LS_NCOLUMNS]);
+
 #endif

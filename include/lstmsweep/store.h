@@ -115,10 +115,27 @@ int ls_store_claim(ls_store *s, const char *sweep, const char *id, int *attempt,
 
 /* Record a run's end, fenced on attempt.  status is a results status name
  * and row its CSV line (no newline).  Final statuses make the row the job
- * id's result; "interrupted" requeues the job (or cancels it, if its sweep
- * was cancelled meanwhile); core_s is charged to the sweep either way. */
+ * id's result; "interrupted" and "paused" (an adaptive search's rung)
+ * requeue the job (or cancel it, if its sweep was cancelled meanwhile),
+ * keeping the row; core_s is charged to the sweep either way.  A row with
+ * its rung column set (a search's job) is also kept in the sweep's rung
+ * record, below. */
 int ls_store_finish(ls_store *s, const char *sweep, const char *id, int attempt,
                     const char *status, const char *row, double core_s, ls_err *err);
+
+/* An adaptive search stops queued job id of sweep for good: row (status
+ * "stopped") is its final row, and goes into the rung record.
+ * LS_ECONFLICT if the job is not queued in that sweep. */
+int ls_store_stop_job(ls_store *s, const char *sweep, const char *id, const char *row,
+                      ls_err *err);
+
+/* The sweep's rung record: every row of its search's jobs, in the order
+ * they were recorded (what searchrun.h replays), each given to fn (no
+ * store lock held: fn may call the store); fn's non-zero ends the walk
+ * and is returned. */
+int ls_store_rung_rows(ls_store *s, const char *sweep,
+                       int (*fn)(void *ctx, const char *row, ls_err *err), void *ctx,
+                       ls_err *err);
 
 /* Write the sweep's rows as a results CSV (header first) to f. */
 int ls_store_export(ls_store *s, const char *sweep, FILE *f, ls_err *err);
@@ -138,7 +155,8 @@ typedef struct ls_store_job_info {
 
 /* Up to max of the sweep's jobs in its order, skipping the first offset;
  * filter is NULL or "" (all), a job state name (queued, running, done,
- * cancelled) or a row status (ok, diverged, failed, interrupted).  *n:
+ * cancelled) or a row status (ok, diverged, failed, stopped, interrupted,
+ * paused).  *n:
  * how many were written; *total (may be NULL): how many match.  LS_EINVAL
  * for an unknown sweep or filter.  Indexed: a page costs its size plus
  * the offset, not the sweep's size. */

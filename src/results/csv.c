@@ -161,12 +161,9 @@ void ls_csv_next_field(const char **p, char *out)
     *p = *s == ',' ? s + 1 : s;
 }
 
-#define MAX_FIELDS 256
+#define MAX_FIELDS LS_CSV_MAX_FIELDS
 
-/* Split one record in place.  rec holds the record without its final
- * newline; quoted fields are unquoted in place.  Returns the number of
- * fields, or -1 for a malformed quote. */
-static int split(char *rec, char **fields)
+int ls_csv_split(char *rec, char **fields)
 {
     int n = 0;
     char *r = rec, *w;
@@ -263,11 +260,11 @@ int ls_csv_read(const char *path, const char *header, ls_csv_row_fn fn,
                                 "kind, or written by another version)", path);
                 goto out;
             }
-            want = split(rec, fields);
+            want = ls_csv_split(rec, fields);
             rlen = 0;
             continue;
         }
-        int nf = split(rec, fields);
+        int nf = ls_csv_split(rec, fields);
         if (nf < 0 || (want >= 0 && nf != want)) {
             rc = nf < 0 ? ls_err_set(err, LS_EFORMAT, "%s:%ld: malformed quoting", path, start)
                         : ls_err_set(err, LS_EFORMAT, "%s:%ld: %d fields, expected %d",

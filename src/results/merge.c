@@ -183,6 +183,46 @@ static int keep(merger *m, size_t n, ls_merged *out, ls_err *err)
     return 0;
 }
 
+/* A row of an earlier layout (results.h), in today's. */
+static int add_old_row(void *ctx, const char *path, long line, int nf, char **f,
+                       ls_err *err)
+{
+    const char *now[LS_NCOLUMNS];
+    if (ls_results_upgrade(nf, f, now) < 0)
+        return ls_err_set(err, LS_EFORMAT, "%s:%ld: %d fields", path, line, nf);
+    return add_row(ctx, path, line, LS_NCOLUMNS, (char **)now, err);
+}
+
+/* The layout of the results file at path: k < LS_RESULTS_LAYOUT when its
+ * header is an earlier layout's, else LS_RESULTS_LAYOUT (today's, or
+ * another header, which ls_csv_read then refuses). */
+static int file_layout(const char *path, char *header, size_t len)
+{
+    char line[4096];
+    FILE *f = fopen(path, "r");
+    int k = LS_RESULTS_LAYOUT;
+    if (f && fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        for (int j = 1; j < LS_RESULTS_LAYOUT && k == LS_RESULTS_LAYOUT; j++)
+            if (!ls_results_layout_header(j, header, len) && !strcmp(header, line))
+                k = j;
+    }
+    if (f)
+        fclose(f);
+    return k;
+}
+
+/* Read one input: a results file of an earlier layout is upgraded row by
+ * row (so `merge` converts old files and `report` reads them). */
+static int read_input(merger *m, const char *path, int *torn, ls_err *err)
+{
+    char old[4096];
+    int results = !strcmp(m->header, LS_RESULTS_COLUMNS);
+    if (results && file_layout(path, old, sizeof old) < LS_RESULTS_LAYOUT)
+        return ls_csv_read(path, old, add_old_row, m, torn, err);
+    return ls_csv_read(path, m->header, add_row, m, torn, err);
+}
+
 static int merge_load(merger *m, ls_merged *out, const char *const *inputs,
                       int ninputs, ls_merge_stats *stats, ls_err *err)
 {
@@ -193,7 +233,7 @@ static int merge_load(merger *m, ls_merged *out, const char *const *inputs,
     memset(out, 0, sizeof *out);
     for (int i = 0; i < ninputs && !rc; i++) {
         int torn = 0;
-        rc = ls_csv_read(inputs[i], m->header, add_row, m, &torn, err);
+        rc = read_input(m, inputs[i], &torn, err);
         st.torn += (size_t)torn;
     }
     st.rows = m->n;

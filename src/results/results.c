@@ -108,3 +108,66 @@ int ls_results_parse(int nfields, char **fields, ls_job *job, ls_result *r,
     }
     return 0;
 }
+
+/* ---- rows of earlier versions -------------------------------------------- */
+
+/* The columns added after layout 1, the layout that brought each, and what
+ * the rows from before it hold. */
+static const struct added {
+    const char *name;
+    int layout;
+    const char *old_value;
+} added[] = {
+    {"cell", 2, "lstm"},   /* every row before it was an LSTM's */
+    {"search", 3, ""},     /* no search tag: a grid's job */
+    {"rung", 3, ""},
+};
+
+/* The layout that brought column i (1: it was always there). */
+static const struct added *added_in(int i)
+{
+    const char *name = ls_schema_at(i)->name;
+    for (size_t k = 0; k < sizeof added / sizeof *added; k++)
+        if (!strcmp(added[k].name, name))
+            return &added[k];
+    return NULL;
+}
+
+static int layout_columns(int k)
+{
+    int n = 0;
+    for (int i = 0; i < LS_NCOLUMNS; i++) {
+        const struct added *a = added_in(i);
+        n += !a || a->layout <= k;
+    }
+    return n;
+}
+
+int ls_results_layout_header(int k, char *buf, size_t len)
+{
+    size_t n = 0;
+    if (k < 1 || k > LS_RESULTS_LAYOUT)
+        return -1;
+    buf[0] = '\0';
+    for (int i = 0; i < LS_NCOLUMNS; i++) {
+        const struct added *a = added_in(i);
+        if (!a || a->layout <= k)
+            n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s", n ? "," : "",
+                                  ls_schema_at(i)->name);
+    }
+    return n < len ? 0 : -1;
+}
+
+int ls_results_upgrade(int nf, char **fields, const char *out[LS_NCOLUMNS])
+{
+    int k = LS_RESULTS_LAYOUT;
+    while (k >= 1 && layout_columns(k) != nf)
+        k--;
+    if (k < 1)
+        return -1;
+    for (int i = 0, f = 0; i < LS_NCOLUMNS; i++) {
+        const struct added *a = added_in(i);
+        out[i] = a && a->layout > k ? a->old_value : fields[f++];
+    }
+    return k;
+}

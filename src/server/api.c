@@ -327,6 +327,32 @@ static char *body_text(const ls_api_request *req, ls_api_response *resp)
     return text;
 }
 
+/* An asha sweep's jobs carry its search's tag, so the same search under
+ * another name would be the same jobs: two drivers deciding for them.
+ * 409 then (the search is that sweep's).  0: free. */
+static int search_taken(ls_api *api, const ls_sweep *sw, ls_api_response *resp)
+{
+    ls_store_job_info in[4];
+    char id[LS_JOB_ID_LEN];
+    size_t n = 0;
+    ls_err err = {0};
+    if (sw->search.method != LS_SEARCH_ASHA || !sw->njobs)
+        return 0;
+    ls_job_id(&sw->jobs[0], id);
+    if (ls_store_job_of(api->store, id, in, 4, &n, NULL, &err)) {
+        api_fail(resp, err.code, &err, 500);
+        return 1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(in[i].sweep, sw->name)) {
+            ls_api_error(resp, 409, "sweep '%s' runs this same search (the same "
+                         "configurations and [search] settings); follow it there",
+                         in[i].sweep);
+            return 1;
+        }
+    return 0;
+}
+
 /* Enter the parsed sweep in the store: 201 (new) or 200 (the same again). */
 static void add_sweep(ls_api *api, const ls_sweep *sw, const char *text, long priority,
                       ls_api_response *resp)
@@ -392,7 +418,7 @@ static void h_submit(ls_api *api, const ls_api_request *req, const char *arg,
         return;
     if ((rc = ls_submit_load(&api->policy, text, &sw, &err)))
         api_fail(resp, rc, &err, 400);
-    else if (!resubmitted(api, sw->name, text, resp))
+    else if (!resubmitted(api, sw->name, text, resp) && !search_taken(api, sw, resp))
         add_sweep(api, sw, text, priority, resp);
     ls_sweep_destroy(sw);
     ls_free(text);
@@ -454,6 +480,7 @@ static const route routes[] = {
     {"GET", "/api/v1/sweeps/*/jobs", api_jobs_list, "GET"},
     {"GET", "/api/v1/sweeps/*/results.csv", api_results_csv, "GET"},
     {"GET", "/api/v1/sweeps/*/curves.csv", api_curves_csv, "GET"},
+    {"GET", "/api/v1/sweeps/*/search.csv", api_search_csv, "GET"},
     {"POST", "/api/v1/sweeps/*/cancel", h_cancel, "POST"},
     {"POST", "/api/v1/sweeps/*/pause", h_pause, "POST"},
     {"POST", "/api/v1/sweeps/*/resume", h_resume, "POST"},

@@ -61,18 +61,18 @@ int ls_curves_of_job(const char *path, const char *job_id, ls_curve_point **pts,
     return 0;
 }
 
-/* Copy f's whole lines after a header that must be the curve header (a
- * torn last line, still being appended, is left out). */
-static int copy_lines(const char *path, FILE *f, FILE *out, ls_err *err)
+/* Copy f's whole lines after a header that must be `header` (a torn last
+ * line, still being appended, is left out). */
+static int copy_lines(const char *path, const char *header, FILE *f, FILE *out, ls_err *err)
 {
+    size_t hlen = strlen(header);
     char *line = NULL;
     size_t cap = 0;
     ssize_t len;
     int rc = 0, first = 1;
 
     while ((len = getline(&line, &cap, f)) > 0 && line[len - 1] == '\n') {
-        if (first && (strncmp(line, LS_CURVE_COLUMNS "\n", (size_t)len) ||
-                      (size_t)len != sizeof LS_CURVE_COLUMNS)) {
+        if (first && ((size_t)len != hlen + 1 || strncmp(line, header, hlen))) {
             rc = ls_err_set(err, LS_EFORMAT, "%s:1: unexpected header", path);
             break;
         }
@@ -86,15 +86,15 @@ static int copy_lines(const char *path, FILE *f, FILE *out, ls_err *err)
     return rc;
 }
 
-int ls_curves_copy(const char *path, FILE *out, ls_err *err)
+int ls_csv_file_copy(const char *path, const char *header, FILE *out, ls_err *err)
 {
     FILE *f = fopen(path, "r");
     int rc = 0;
 
-    fprintf(out, "%s\n", LS_CURVE_COLUMNS);
+    fprintf(out, "%s\n", header);
     if (!f)
         return errno == ENOENT ? 0 : ls_err_set(err, LS_EIO, "%s: %s", path, strerror(errno));
-    rc = copy_lines(path, f, out, err);
+    rc = copy_lines(path, header, f, out, err);
     fclose(f);
     if (!rc && ferror(out))
         rc = ls_err_set(err, LS_EIO, "%s: write error", path);

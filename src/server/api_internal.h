@@ -92,16 +92,18 @@ void api_login_page(ls_api_response *resp, int status, const char *message);
 int api_find_sweep(ls_api *api, const char *name, ls_sweep_info *info,
                    ls_api_response *resp);
 
-api_handler api_jobs_list, api_job_get, api_results_csv, api_curves_csv, api_events,
+api_handler api_jobs_list, api_job_get, api_results_csv, api_curves_csv, api_search_csv,
+    api_events,
     api_sweep_params, api_node, api_session, api_web_page, api_web_login, api_web_logout,
     api_web_file;
 
 /* api_curves.c: the job's points in file order into *pts (ls_alloc'ed, the
  * caller frees; NULL if none), *n set, errors -1 where the row leaves them
- * empty; and the file's header and whole rows to out (just the header if
- * it is missing).  LS_EIO, LS_EFORMAT (not a curves file), LS_ENOMEM. */
+ * empty; and a CSV file's header (which must be `header`) and whole rows
+ * to out (just the header if it is missing): curves.csv, search.csv.
+ * LS_EIO, LS_EFORMAT (another header), LS_ENOMEM. */
 int ls_curves_of_job(const char *path, const char *job_id, ls_curve_point **pts, size_t *n,
                      ls_err *err);
-int ls_curves_copy(const char *path, FILE *out, ls_err *err);
+int ls_csv_file_copy(const char *path, const char *header, FILE *out, ls_err *err);
 
 #endif

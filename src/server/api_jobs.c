@@ -7,8 +7,10 @@
 #include "api_internal.h"
 #include "lstmsweep/alloc.h"
 #include "lstmsweep/csv.h"
+#include "lstmsweep/curves.h"
 #include "lstmsweep/results.h"
 #include "lstmsweep/schema.h"
+#include "lstmsweep/searchrun.h"
 
 #define PAGE_DEFAULT 100
 #define PAGE_MAX 1000
@@ -377,7 +379,21 @@ static int write_curves(ls_api *api, const char *sweep, FILE *f, ls_err *err)
     if (api->hooks.curves_csv)
         return api->hooks.curves_csv(api->hooks.ctx, sweep, f, err);
     ls_submit_path(&api->policy, sweep, "curves.csv", path, sizeof path);
-    return ls_curves_copy(path, f, err);
+    return ls_csv_file_copy(path, LS_CURVE_COLUMNS, f, err);
+}
+
+/* An asha sweep's audit log (searchrun.h); a grid's is just the header. */
+static int write_search(ls_api *api, const char *sweep, FILE *f, ls_err *err)
+{
+    char path[LS_SWEEP_PATH_MAX];
+    ls_submit_path(&api->policy, sweep, "search.csv", path, sizeof path);
+    return ls_csv_file_copy(path, LS_SEARCH_LOG_COLUMNS, f, err);
+}
+
+void api_search_csv(ls_api *api, const ls_api_request *req, const char *name,
+                    ls_api_response *resp)
+{
+    reply_csv(api, name, write_search, resp);
 }
 
 void api_results_csv(ls_api *api, const ls_api_request *req, const char *name,

@@ -9,7 +9,9 @@
 #include <time.h>
 
 #include "lstmsweep/alloc.h"
+#include "lstmsweep/csv.h"
 #include "lstmsweep/runner.h"
+#include "lstmsweep/searchrun.h"
 #include "lstmsweep/sweep.h"
 #include "lstmsweep/sysinfo.h"
 
@@ -23,6 +25,10 @@ typedef struct held {
     int drain;
     unsigned share_gen;    /* ... at this js->gen ... */
     double share_at;       /* ... and this time (ls_sys_seconds) */
+    ls_search_drv *search; /* an asha sweep's driver: the run gets its
+                              segments, not the sweep (searchrun.h) */
+    ls_sweep *base;        /* the sweep it searches (owned with it) */
+    int segs;              /* its segments in the run */
 } held;
 
 struct ls_jobsource {
@@ -175,6 +181,8 @@ static int candidate(ls_jobsource *js, const ls_sweep_info *w)
     const held *h = find(js, w->name);
     if (w->state != LS_SWEEP_ACTIVE || !w->by_state[LS_JOB_QUEUED])
         return 0;
+    if (h && h->search) /* its paused jobs wait for promotions, not for the run */
+        return ls_search_pending(h->search) > 0;
     return !h || (!h->sw && h->back_gen != atomic_load(&js->gen));
 }
 
@@ -241,11 +249,127 @@ static void fail_sweep(ls_jobsource *js, const char *name, const char *why)
     ls_events_push(js->events, "sweep_state", data, NULL, NULL);
 }
 
+/* ---- asha sweeps: a driver per sweep, its record the store ----------------------- */
+
+typedef struct text_rows {
+    ls_search_row_fn row;
+    void *rctx;
+} text_rows;
+
+static int text_row(void *ctx, const char *text, ls_err *err)
+{
+    const text_rows *t = ctx;
+    char *buf = ls_strdup(text), *f[LS_CSV_MAX_FIELDS];
+    int nf = buf ? ls_csv_split(buf, f) : -1, rc;
+    if (!buf)
+        rc = ls_err_set(err, LS_ENOMEM, "out of memory");
+    else if (nf != LS_NCOLUMNS)
+        rc = ls_err_set(err, LS_EFORMAT, "a stored rung row of %d fields", nf);
+    else
+        rc = t->row(t->rctx, nf, f, err);
+    ls_free(buf);
+    return rc;
+}
+
+static int store_replay(void *ctx, const ls_sweep *sw, ls_search_row_fn row, void *rctx,
+                        ls_err *err)
+{
+    ls_jobsource *js = ctx;
+    text_rows t = {row, rctx};
+    return ls_store_rung_rows(js->store, sw->name, text_row, &t, err);
+}
+
+/* A stopped row: the store's (the commit point), then the sweep's results
+ * file, as the runner does for the rows it records. */
+static int store_stopped(void *ctx, const ls_sweep *sw, const ls_job *job, const char *id,
+                         const ls_result *r, ls_err *err)
+{
+    ls_jobsource *js = ctx;
+    char row[8192];
+    ls_results_format(job, r, row, sizeof row);
+    int rc = ls_store_stop_job(js->store, sw->name, id, row, err);
+    if (!rc)
+        rc = ls_results_append(sw->results, job, r, err);
+    if (!rc) {
+        atomic_fetch_add(&js->gen, 1);
+        ls_events_job_ended(js->events, sw->name, id, 0, "stopped", NULL);
+    }
+    return rc;
+}
+
+/* Drop h's driver and sweep.  Lock held; no segment of it in the run. */
+static void close_search(ls_jobsource *js, held *h)
+{
+    ls_search_close(h->search, NULL, NULL);
+    ls_sweep_destroy(h->base);
+    h->search = NULL;
+    h->base = NULL;
+    h->back_gen = atomic_load(&js->gen);
+}
+
+/* The next segment of h's search for the run.  Lock held. */
+static const ls_sweep *search_segment(held *h)
+{
+    double weight;
+    const ls_sweep *seg = ls_search_next(h->search, &weight);
+    h->segs += seg != NULL;
+    return seg;
+}
+
+/* sw is an asha sweep just loaded: its driver replays the store's rung
+ * record, then gives its first segment (or none: nothing due). */
+static const ls_sweep *start_search(ls_jobsource *js, ls_sweep *sw, ls_err *err)
+{
+    ls_search_drv *d = NULL;
+    ls_search_io io = {.ctx = js, .replay = store_replay, .stopped = store_stopped};
+    int rc = ls_search_open(&d, sw, 0, 1, &io, sw->search_log, err);
+    if (rc || (rc = hold(js, sw))) {
+        ls_search_close(d, NULL, NULL);
+        if (!err->msg[0])
+            ls_err_set(err, rc, "out of memory");
+        return NULL;
+    }
+    pthread_mutex_lock(&js->lock);
+    held *h = find(js, sw->name);
+    h->sw = NULL;
+    h->search = d;
+    h->base = sw;
+    const ls_sweep *seg = search_segment(h);
+    pthread_mutex_unlock(&js->lock);
+    return seg;
+}
+
+/* A segment back from the run; the driver goes once it failed (the sweep
+ * is paused with the reason: resuming replays the store anew) or ended.
+ * 1 if sw was a segment.  Lock not held. */
+static int segment_back(ls_jobsource *js, const ls_sweep *sw, const ls_err *why)
+{
+    ls_err e = {0};
+    int failed = 0;
+    pthread_mutex_lock(&js->lock);
+    held *h = find(js, sw->name);
+    if (!h || !h->search || sw == h->base) {
+        pthread_mutex_unlock(&js->lock);
+        return 0;
+    }
+    ls_search_segment_done(h->search, sw, why);
+    h->segs--;
+    failed = ls_search_failed(h->search, &e) != 0;
+    if (h->segs == 0 && (failed || ls_search_finished(h->search)))
+        close_search(js, h);
+    pthread_mutex_unlock(&js->lock);
+    if (failed)
+        fail_sweep(js, sw->name, e.msg);
+    atomic_fetch_add(&js->gen, 1);
+    return 1;
+}
+
 static const ls_sweep *next_sweep(void *ctx, double *used_s)
 {
     ls_jobsource *js = ctx;
     ls_sweep_info info;
     ls_sweep *sw = NULL;
+    const ls_sweep *seg = NULL;
     char name[64], *ini = NULL;
     ls_err err = {0};
 
@@ -257,14 +381,30 @@ static const ls_sweep *next_sweep(void *ctx, double *used_s)
         js->scan_gen = gen, js->scan_at = now;
         return NULL;
     }
+    pthread_mutex_lock(&js->lock);
+    held *h = find(js, name);
+    int searching = h && h->search;
+    if (searching)
+        seg = search_segment(h);
+    pthread_mutex_unlock(&js->lock);
+    if (searching)
+        return seg;
     if (ls_store_sweep(js->store, name, &info, &ini, &err) ||
-        ls_api_load_sweep(js->api, ini, &sw, &err) || hold(js, sw)) {
+        ls_api_load_sweep(js->api, ini, &sw, &err)) {
         fail_sweep(js, name, err.msg[0] ? err.msg : "out of memory");
+    } else if (sw->search.method == LS_SEARCH_ASHA) {
+        if (!(seg = start_search(js, sw, &err)) && err.msg[0]) {
+            fail_sweep(js, name, err.msg);
+            ls_sweep_destroy(sw);
+        }
+        sw = NULL;
+    } else if (hold(js, sw)) {
+        fail_sweep(js, name, "out of memory");
         ls_sweep_destroy(sw);
         sw = NULL;
     }
     ls_free(ini);
-    return sw;
+    return sw ? sw : seg;
 }
 
 static void share(void *ctx, const ls_sweep *sw, double *weight, int *drain)
@@ -292,6 +432,8 @@ static void share(void *ctx, const ls_sweep *sw, double *weight, int *drain)
 static void sweep_done(void *ctx, const ls_sweep *sw, const ls_err *why)
 {
     ls_jobsource *js = ctx;
+    if (segment_back(js, sw, why))
+        return;
     if (why)
         fail_sweep(js, sw->name, why->msg);
     pthread_mutex_lock(&js->lock);
@@ -305,6 +447,19 @@ static void sweep_done(void *ctx, const ls_sweep *sw, const ls_err *why)
     ls_sweep_destroy((ls_sweep *)sw);
 }
 
+/* A durable row: an asha sweep's driver decides from it. */
+static void recorded(void *ctx, const ls_sweep *sw, const ls_job *job, const char *id,
+                     const ls_result *r)
+{
+    ls_jobsource *js = ctx;
+    (void)job;
+    pthread_mutex_lock(&js->lock);
+    held *h = find(js, sw->name);
+    if (h && h->search)
+        ls_search_recorded(h->search, id, r);
+    pthread_mutex_unlock(&js->lock);
+}
+
 /* ---- the scheduler thread ------------------------------------------------------ */
 
 /* One run for the server's lifetime, fed sweep by sweep; started again
@@ -314,7 +469,7 @@ static void *loop(void *arg)
     ls_jobsource *js = arg;
     ls_run_hooks hooks = {.ctx = js, .wanted = wanted, .claim = claim, .epoch = epoch,
                           .ended = ended, .next_sweep = next_sweep, .share = share,
-                          .sweep_done = sweep_done};
+                          .sweep_done = sweep_done, .recorded = recorded};
     ls_run_opts o = {.stop = &js->stop, .log = js->log, .checkpoint_interval_s = 300,
                      .hooks = &hooks};
     while (!atomic_load(&js->stop)) {
@@ -387,6 +542,9 @@ void ls_jobsource_destroy(ls_jobsource *js)
     atomic_store(&js->stop, 1);
     if (js->started)
         pthread_join(js->thread, NULL);
+    for (size_t i = 0; i < js->nheld; i++)
+        if (js->held[i].search)
+            close_search(js, &js->held[i]);
     pthread_mutex_destroy(&js->lock);
     ls_free(js->held);
     ls_free(js->running);

@@ -35,7 +35,7 @@ static const char schema_sql[] =
     "  state INTEGER NOT NULL DEFAULT 0, submitted REAL NOT NULL,"
     "  core_s REAL NOT NULL DEFAULT 0, error TEXT);"
     /* pos: the sweep's order, largest estimate first.  row: the latest
-     * non-final row (interrupted, cancelled); final rows are in results. */
+     * non-final row (interrupted, paused); final rows are in results. */
     "CREATE TABLE IF NOT EXISTS jobs("
     "  sweep TEXT NOT NULL, id TEXT NOT NULL, pos INTEGER NOT NULL,"
     "  est_s REAL NOT NULL, state INTEGER NOT NULL,"
@@ -46,7 +46,12 @@ static const char schema_sql[] =
     "CREATE INDEX IF NOT EXISTS jobs_pos ON jobs(sweep, pos);"
     "CREATE TABLE IF NOT EXISTS results("
     "  job_id TEXT PRIMARY KEY, sweep TEXT NOT NULL, status TEXT NOT NULL,"
-    "  row TEXT NOT NULL);";
+    "  row TEXT NOT NULL);"
+    /* Every row of an adaptive search's jobs (a rung column), in the order
+     * recorded: what its decisions are replayed from (searchrun.h). */
+    "CREATE TABLE IF NOT EXISTS rung_rows("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT, sweep TEXT NOT NULL, row TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS rung_rows_sweep ON rung_rows(sweep, seq);";
 
 static const char *const sweep_state_names[] = {"active", "paused", "cancelled", "done"};
 static const char *const job_state_names[] = {"queued", "running", "done", "cancelled"};
@@ -184,10 +189,31 @@ static int add_column(ls_store *s, const char *table, const char *column, ls_err
     return exec(s, sql, err);
 }
 
+/* Store schema 2: the rows of schema 1 (results layouts 1 and 2) get the
+ * columns added since, in one transaction. */
+static int upgrade_rows(ls_store *s, ls_err *err)
+{
+    sqlite3_stmt *st;
+    long long version = 1;
+    int rc = prep(s, &st, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'schema'", err);
+    if (rc || (rc = query_int(s, st, 1, &version, err)) || version >= 2)
+        return rc;
+    if ((rc = begin(s, err)))
+        return rc;
+    rc = exec(s, "UPDATE results SET row = ls_upgrade(row);"
+              "UPDATE jobs SET row = ls_upgrade(row) WHERE row IS NOT NULL;"
+              "UPDATE jobs SET params = ls_upgrade(params) WHERE params IS NOT NULL;"
+              "UPDATE meta SET value = '2' WHERE key = 'schema';", err);
+    rc = end(s, rc, err);
+    return rc ? ls_err_prefix(err, "%s: upgrading the stored rows: ", s->path) : 0;
+}
+
 static int migrate(ls_store *s, ls_err *err)
 {
     int rc = add_column(s, "jobs", "params", err);
-    return rc ? rc : add_column(s, "sweeps", "error", err);
+    if (!rc)
+        rc = add_column(s, "sweeps", "error", err);
+    return rc ? rc : upgrade_rows(s, err);
 }
 
 /* ---- job listings: the row's fields in SQL ------------------------------------- */
@@ -240,10 +266,62 @@ static void sql_field(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         ls_free(buf);
 }
 
+/* ls_status(row): the status of a non-final row (interrupted, paused), as
+ * the listings give it for a job without a final row. */
+static void sql_status(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    const char *row = (const char *)sqlite3_value_text(argv[0]);
+    char *buf = row ? ls_alloc(strlen(row) + 1) : NULL;
+    (void)argc;
+    if (!row)
+        sqlite3_result_null(ctx);
+    else if (!buf)
+        sqlite3_result_error_nomem(ctx);
+    else if (row_field(row, LS_COLUMN_status, buf) || !*buf)
+        sqlite3_result_text(ctx, "interrupted", -1, SQLITE_STATIC);
+    else
+        sqlite3_result_text(ctx, buf, -1, SQLITE_TRANSIENT);
+    ls_free(buf);
+}
+
+/* ls_upgrade(row): a row an earlier version stored, in today's layout
+ * (results.h, ls_results_upgrade); an error for a row of no layout. */
+static void sql_upgrade(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    const char *row = (const char *)sqlite3_value_text(argv[0]), *now[LS_NCOLUMNS];
+    char *f[LS_CSV_MAX_FIELDS], *buf = NULL, *out = NULL;
+    (void)argc;
+    if (!row) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    size_t cap = 2 * strlen(row) + 64 * LS_NCOLUMNS, n = 0;
+    int nf = -1;
+    if (!(buf = ls_strdup(row)) || !(out = ls_alloc(cap)))
+        sqlite3_result_error_nomem(ctx);
+    else if ((nf = ls_csv_split(buf, f)) < 0 || ls_results_upgrade(nf, f, now) < 0)
+        sqlite3_result_error(ctx, "a stored row of no known layout", -1);
+    else {
+        for (int i = 0; i < LS_NCOLUMNS; i++) {
+            if (i)
+                out[n++] = ',';
+            n += (size_t)ls_csv_quote(now[i], out + n, cap - n);
+        }
+        sqlite3_result_text(ctx, out, (int)n, SQLITE_TRANSIENT);
+    }
+    ls_free(buf);
+    ls_free(out);
+}
+
 static int register_field(ls_store *s, ls_err *err)
 {
+    if (sqlite3_create_function(s->db, "ls_upgrade", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                                NULL, sql_upgrade, NULL, NULL) != SQLITE_OK)
+        return db_error(s, err);
     if (sqlite3_create_function(s->db, "ls_field", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
-                                NULL, sql_field, NULL, NULL) != SQLITE_OK)
+                                NULL, sql_field, NULL, NULL) != SQLITE_OK ||
+        sqlite3_create_function(s->db, "ls_status", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                                NULL, sql_status, NULL, NULL) != SQLITE_OK)
         return db_error(s, err);
     return 0;
 }
@@ -265,8 +343,8 @@ int ls_store_open(ls_store **out, const char *path, size_t *requeued, ls_err *er
         return rc;
     }
     sqlite3_busy_timeout(s->db, 10000);
-    if ((rc = exec(s, schema_sql, err)) || (rc = migrate(s, err)) ||
-        (rc = register_field(s, err)) || (rc = recover(s, requeued, err))) {
+    if ((rc = exec(s, schema_sql, err)) || (rc = register_field(s, err)) ||
+        (rc = migrate(s, err)) || (rc = recover(s, requeued, err))) {
         ls_store_close(s);
         return rc;
     }
@@ -745,6 +823,25 @@ static int record_drained(ls_store *s, const char *sweep, const char *id, const 
     return run_done(s, st, err);
 }
 
+/* A row of a search's job (its rung field is set) into rung_rows. */
+static int log_rung_row(ls_store *s, const char *sweep, const char *row, ls_err *err)
+{
+    char *buf = ls_alloc(strlen(row) + 1);
+    sqlite3_stmt *st;
+    if (!buf)
+        return ls_err_set(err, LS_ENOMEM, "out of memory");
+    int rung = !row_field(row, LS_COLUMN_rung, buf) && *buf;
+    ls_free(buf);
+    if (!rung)
+        return 0;
+    int rc = prep(s, &st, "INSERT INTO rung_rows(sweep, row) VALUES(?, ?)", err);
+    if (rc)
+        return rc;
+    bind_text(st, 1, sweep);
+    bind_text(st, 2, row);
+    return run_done(s, st, err);
+}
+
 static int charge(ls_store *s, const char *sweep, double core_s, ls_err *err)
 {
     sqlite3_stmt *st;
@@ -770,8 +867,10 @@ static int finish_tx(ls_store *s, const char *sweep, const char *id, int attempt
                           "at attempt %d", id, attempt, ls_job_state_name(state), now_attempt);
     if (ls_status_parse(status, &st))
         return ls_err_set(err, LS_EINVAL, "job %s: unknown status '%s'", id, status);
-    rc = st == LS_STATUS_INTERRUPTED ? record_drained(s, sweep, id, row, err)
-                                     : record_final(s, sweep, id, status, row, err);
+    rc = !ls_status_final(st, 0) ? record_drained(s, sweep, id, row, err)
+                                 : record_final(s, sweep, id, status, row, err);
+    if (!rc)
+        rc = log_rung_row(s, sweep, row, err);
     if (!rc && !(rc = charge(s, sweep, core_s, err)))
         rc = settle_sweeps(s, err);
     return rc;
@@ -781,6 +880,75 @@ int ls_store_finish(ls_store *s, const char *sweep, const char *id, int attempt,
                     const char *status, const char *row, double core_s, ls_err *err)
 {
     IN_TRANSACTION(s, err, finish_tx(s, sweep, id, attempt, status, row, core_s, err));
+}
+
+static int stop_tx(ls_store *s, const char *sweep, const char *id, const char *row,
+                   ls_err *err)
+{
+    int state, attempt, sweep_state;
+    int rc = job_get(s, sweep, id, &state, &attempt, &sweep_state, err);
+    if (rc)
+        return rc;
+    if (state != LS_JOB_QUEUED)
+        return ls_err_set(err, LS_ECONFLICT, "job %s of sweep '%s' cannot be stopped: it is %s",
+                          id, sweep, ls_job_state_name(state));
+    if (!(rc = record_final(s, sweep, id, "stopped", row, err)) &&
+        !(rc = log_rung_row(s, sweep, row, err)))
+        rc = settle_sweeps(s, err);
+    return rc;
+}
+
+int ls_store_stop_job(ls_store *s, const char *sweep, const char *id, const char *row,
+                      ls_err *err)
+{
+    IN_TRANSACTION(s, err, stop_tx(s, sweep, id, row, err));
+}
+
+/* The rows, copied out under the lock, then given to fn without it. */
+static int rung_rows_get(ls_store *s, const char *sweep, char ***rows, size_t *n, ls_err *err)
+{
+    sqlite3_stmt *st;
+    size_t cap = 0;
+    int rc = prep(s, &st, "SELECT row FROM rung_rows WHERE sweep = ? ORDER BY seq", err), r;
+    if (rc)
+        return rc;
+    bind_text(st, 1, sweep);
+    while (!rc && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            char **a = ls_realloc(*rows, sizeof *a * (cap = cap ? 2 * cap : 64));
+            if (!a) {
+                rc = ls_err_set(err, LS_ENOMEM, "out of memory");
+                break;
+            }
+            *rows = a;
+        }
+        if (!((*rows)[*n] = ls_strdup((const char *)sqlite3_column_text(st, 0))))
+            rc = ls_err_set(err, LS_ENOMEM, "out of memory");
+        else
+            ++*n;
+    }
+    if (!rc && r != SQLITE_DONE)
+        rc = db_error(s, err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int ls_store_rung_rows(ls_store *s, const char *sweep,
+                       int (*fn)(void *ctx, const char *row, ls_err *err), void *ctx,
+                       ls_err *err)
+{
+    char **rows = NULL;
+    size_t n = 0;
+    pthread_mutex_lock(&s->lock);
+    int rc = rung_rows_get(s, sweep, &rows, &n, err);
+    pthread_mutex_unlock(&s->lock);
+    for (size_t i = 0; i < n; i++) {
+        if (!rc)
+            rc = fn(ctx, rows[i], err);
+        ls_free(rows[i]);
+    }
+    ls_free(rows);
+    return rc;
 }
 
 /* ---- export ------------------------------------------------------------------------- */
@@ -818,10 +986,11 @@ int ls_store_export(ls_store *s, const char *sweep, FILE *f, ls_err *err)
 
 /* ---- reading jobs --------------------------------------------------------------- */
 
-/* Columns of ls_store_job_info; a non-final row is an interrupted run's. */
+/* Columns of ls_store_job_info; a job without a final row has its
+ * non-final row's status (interrupted, paused) or none. */
 static const char job_cols[] =
     "SELECT j.sweep, j.id, j.pos, j.est_s, j.state, j.attempt, COALESCE(r.status, "
-    "CASE WHEN j.row IS NOT NULL THEN 'interrupted' END, '') FROM jobs j "
+    "ls_status(j.row), '') FROM jobs j "
     "LEFT JOIN results r ON r.job_id = j.id";
 
 static void job_from_row(sqlite3_stmt *st, ls_store_job_info *o)
@@ -851,9 +1020,10 @@ static int filter_sql(const char *filter, const char **where, ls_err *err)
         }
     if (ls_status_parse(filter, &st))
         return ls_err_set(err, LS_EINVAL, "unknown job status '%s' (expected queued, running, "
-                          "done, cancelled, ok, diverged, failed or interrupted)", filter);
-    *where = st == LS_STATUS_INTERRUPTED ? " AND r.status IS NULL AND j.row IS NOT NULL"
-                                         : " AND r.status = ?2";
+                          "done, cancelled, ok, diverged, failed, stopped, interrupted or "
+                          "paused)", filter);
+    *where = !ls_status_final(st, 0) ? " AND r.status IS NULL AND ls_status(j.row) = ?2"
+                                     : " AND r.status = ?2";
     return 0;
 }
 
@@ -922,7 +1092,7 @@ int ls_store_jobs(ls_store *s, const char *sweep, const char *filter, size_t off
 
 /* ---- sorted, filtered listings (ls_store_jobs_query) ---- */
 
-#define STATUS_SQL "COALESCE(r.status, CASE WHEN j.row IS NOT NULL THEN 'interrupted' END, '')"
+#define STATUS_SQL "COALESCE(r.status, ls_status(j.row), '')"
 #define WHERE_MAX 32
 
 /* Columns a job has before it runs: what it was asked (params). */

@@ -11,6 +11,7 @@
 #include "lstmsweep/dataset.h"
 #include "lstmsweep/alloc.h"
 #include "lstmsweep/cost.h"
+#include "lstmsweep/search.h"
 #include "lstmsweep/train.h"
 
 int ls_submit_policy_init(ls_submit_policy *p, const char *state_dir,
@@ -151,6 +152,7 @@ static void set_paths(const ls_submit_policy *p, ls_sweep *sw)
     ls_submit_path(p, sw->name, "results.csv", sw->results, sizeof sw->results);
     ls_submit_path(p, sw->name, "curves.csv", sw->curves, sizeof sw->curves);
     ls_submit_path(p, sw->name, "ckpt", sw->checkpoints, sizeof sw->checkpoints);
+    ls_submit_path(p, sw->name, "search.csv", sw->search_log, sizeof sw->search_log);
 }
 
 int ls_submit_load(const ls_submit_policy *p, const char *text, ls_sweep **out,
@@ -170,9 +172,7 @@ int ls_submit_load(const ls_submit_policy *p, const char *text, ls_sweep **out,
     else if ((rc = ls_submit_check_name(sw->name, err)))
         ls_err_prefix(err, "%s: [sweep] name", LS_SUBMIT_FILE);
     else if (sw->search.method == LS_SEARCH_ASHA)
-        rc = ls_err_set(err, LS_EINVAL, "%s: [search] method: asha runs with `lstmsweep run` "
-                        "(and per shard under Slurm); the server does not run searches yet",
-                        LS_SUBMIT_FILE);
+        rc = ls_search_tag(&sw->search, sw->jobs, sw->njobs, NULL, err); /* its ids */
     if (!rc)
         rc = check_data(p, sw, err);
     if (rc) {

@@ -42,13 +42,12 @@ def check(cond, what):
     failures += 0 if cond else 1
 
 
-def write_sweep(name, method="asha", bits=10, train_size=300, results=None):
-    path = f"{WORK}/{name}.ini"
-    with open(path, "w") as f:
-        f.write(f"""[sweep]
+def sweep_text(name, method="asha", bits=10, train_size=300, results=None):
+    """The sweep of these tests (also tests/serve-asha.py's, without results)."""
+    where = f"results = {results}\n" if results else ""
+    return f"""[sweep]
 name = {name}
-results = {WORK}/{results or name}.csv
-seeds = 1, 2
+{where}seeds = 1, 2
 
 [search]
 method = {method}
@@ -63,7 +62,13 @@ batch = 50
 hidden = 4, 8, 16
 lr = 0.001, 0.01, 0.03
 epochs = 27
-""")
+"""
+
+
+def write_sweep(name, method="asha", bits=10, train_size=300, results=None):
+    path = f"{WORK}/{name}.ini"
+    with open(path, "w") as f:
+        f.write(sweep_text(name, method, bits, train_size, f"{WORK}/{results or name}.csv"))
     return path
 
 

@@ -31,6 +31,9 @@ import time
 import urllib.error
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import asha  # noqa: E402  (its sweep; it reads the same two arguments)
+
 LS, WORK = sys.argv[1], sys.argv[2]
 failures = 0
 server = None
@@ -43,24 +46,7 @@ def check(cond, what):
 
 
 def sweep_text(name, method):
-    return f"""[sweep]
-name = {name}
-seeds = 1, 2
-
-[search]
-method = {method}
-min_epochs = 1
-eta = 3
-
-[bitcount]
-bits = 17
-train_size = 20000
-val_size = 200
-batch = 50
-hidden = 4, 8, 16
-lr = 0.001, 0.01, 0.03
-epochs = 27
-"""
+    return asha.sweep_text(name, method, bits=17, train_size=20000)
 
 
 def ports_logged():

@@ -591,6 +591,17 @@ START_TEST(test_api_job)
     expect_error("GET", "/api/v1/jobs/0123456789abcdeg", NULL, 400, "not a job id");
     expect_error("GET", "/api/v1/jobs/0123", NULL, 400, "not a job id");
     expect_error("GET", "/api/v1/jobs/0000000000000000", NULL, 404, "no sweep has job");
+    /* a job paused at a rung is queued, listed paused, counted in results */
+    job_at("s4", 1, id);
+    finish_as("s4", id, claim_at("s4", 1, id), "paused", 1.0);
+    j = call_json("GET", "/api/v1/sweeps/s4", NULL, 200);
+    json_t *res = json_object_get(j, "results");
+    ck_assert_int_eq(json_integer_value(json_object_get(res, "paused")), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(res, "stopped")), 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(res, "ok")), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(j, "jobs"), "queued")), 3);
+    json_decref(j);
+    expect_int("/api/v1/sweeps/s4/jobs?status=paused", "total", 1);
 }
 END_TEST
 

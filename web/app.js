@@ -80,8 +80,11 @@ function throttle(fn, ms) {
 
 function progress(sw) {
   const t = Math.max(1, sw.jobs.total), r = sw.results, j = sw.jobs;
-  const parts = [["ok", r.ok], ["diverged", r.diverged], ["failed", r.failed],
-                 ["running", j.running], ["queued", j.queued], ["cancelled", j.cancelled]];
+  // an asha search's paused jobs are queued ones waiting at a rung
+  const paused = r.paused || 0;
+  const parts = [["ok", r.ok], ["stopped", r.stopped || 0], ["diverged", r.diverged],
+                 ["failed", r.failed], ["running", j.running], ["paused", paused],
+                 ["queued", j.queued - paused], ["cancelled", j.cancelled]];
   const label = parts.filter(([, n]) => n).map(([k, n]) => `${n} ${k}`).join(", ") || "no jobs";
   return h("div", { class: "bar", role: "img", "aria-label": label, title: label },
            parts.filter(([, n]) => n).map(([k, n]) =>
@@ -321,7 +324,8 @@ function sweepView(name) {
         values.map((v) => h("option", { value: v, selected: String(v) === String(value) }, fmt(v)))));
     filters.replaceChildren(
       sel("status", "status", ["queued", "running", "done", "cancelled", "ok", "diverged", "failed",
-                                "interrupted"], state.status, (v) => { state.status = v; reload(); }),
+                                "stopped", "interrupted", "paused"], state.status,
+          (v) => { state.status = v; reload(); }),
       ...Object.entries(state.params).map(([k, vs]) =>
         sel(k, k, vs, state.where[k] ?? "", (v) => { state.where[k] = v; reload(); })));
   }
@@ -426,6 +430,7 @@ function jobView(id) {
   function checkpoint(e) {
     if (e.state === "running") return `Running (attempt ${e.attempt}): it checkpoints periodically and when drained, and a restart resumes it from there.`;
     if (e.status === "interrupted") return `Interrupted after attempt ${e.attempt}: it resumes from its checkpoint when it runs again.`;
+    if (e.status === "paused") return "Paused at a rung of its sweep's asha search, with a checkpoint: it resumes from there if the search promotes it, or ends stopped.";
     if (e.state === "done") return "Done: its checkpoint was removed once its row was recorded.";
     if (e.state === "cancelled") return "Cancelled: it will not run.";
     return "Queued: no checkpoint yet.";

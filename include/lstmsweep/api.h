@@ -66,7 +66,9 @@
  * header, that Origin is http://HOST of its Host header (CSRF defence).
  * SWEEP = {"name","state","priority","submitted" (epoch s),"core_seconds",
  *          "jobs":{"total","queued","running","done","cancelled"},
- *          "results":{"ok","diverged","failed"},"busy_cores",
+ *          "results":{"ok","diverged","failed","stopped" (done jobs by
+ *          their row's status),"interrupted","paused" (queued jobs with
+ *          such a row: drained; at an asha rung)},"busy_cores",
  *          "left_core_seconds","eta_seconds" (null unless active and the
  *          node has cores),"error" (why the scheduler paused it: its data
  *          or results could not be read; null otherwise)}

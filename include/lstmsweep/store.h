@@ -84,7 +84,9 @@ typedef struct ls_sweep_info {
     ls_sweep_state state;
     double submitted, core_s;  /* epoch seconds; core-seconds used */
     size_t by_state[4];        /* jobs per ls_job_state */
-    size_t by_status[LS_NSTATUS];       /* done jobs per ls_status (results.h) */
+    size_t by_status[LS_NSTATUS];       /* done jobs per ls_status (results.h);
+                                           for interrupted and paused, the
+                                           queued jobs with such a row */
     char error[256];           /* why the scheduler paused it, "" if it did not */
 } ls_sweep_info;
 

@@ -149,7 +149,7 @@ static json_t *sweep_json(ls_api *api, const ls_sweep_info *w, const ls_node_sta
     if (ls_store_left(api->store, w->name, &left, &err))
         return NULL;
     return json_pack("{s:s, s:s, s:i, s:f, s:f, s:{s:I, s:I, s:I, s:I, s:I}, "
-                     "s:{s:I, s:I, s:I}, s:i, s:f, s:o, s:o}",
+                     "s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:i, s:f, s:o, s:o}",
                      "name", w->name, "state", ls_sweep_state_name(w->state),
                      "priority", w->priority, "submitted", w->submitted,
                      "core_seconds", w->core_s,
@@ -159,6 +159,9 @@ static json_t *sweep_json(ls_api *api, const ls_sweep_info *w, const ls_node_sta
                      "cancelled", (json_int_t)j[LS_JOB_CANCELLED],
                      "results", "ok", (json_int_t)r[LS_STATUS_OK], "diverged",
                      (json_int_t)r[LS_STATUS_DIVERGED], "failed", (json_int_t)r[LS_STATUS_FAILED],
+                     "stopped", (json_int_t)r[LS_STATUS_STOPPED],
+                     "interrupted", (json_int_t)r[LS_STATUS_INTERRUPTED],
+                     "paused", (json_int_t)r[LS_STATUS_PAUSED],
                      "busy_cores", busy, "left_core_seconds", left,
                      "eta_seconds", eta(w, left, busy, node),
                      "error", w->error[0] ? json_string(w->error) : json_null());

@@ -510,14 +510,17 @@ static void sweep_from_row(sqlite3_stmt *st, ls_sweep_info *info)
         snprintf(info->error, sizeof info->error, "%s", (const char *)sqlite3_column_text(st, 5));
 }
 
-/* Jobs of the sweep by state, and its done jobs by result status. */
+/* Jobs of the sweep by state, its done jobs by result status, and its
+ * queued jobs with a row (interrupted, paused) by that row's status. */
 static int sweep_counts(ls_store *s, ls_sweep_info *info, ls_err *err)
 {
-    static const char *const sql[2] = {
+    static const char *const sql[3] = {
         "SELECT state, count(*) FROM jobs WHERE sweep = ? GROUP BY state",
         "SELECT r.status, count(*) FROM jobs j JOIN results r ON r.job_id = j.id "
-        "WHERE j.sweep = ? AND j.state = 2 GROUP BY r.status"};
-    for (int q = 0; q < 2; q++) {
+        "WHERE j.sweep = ? AND j.state = 2 GROUP BY r.status",
+        "SELECT ls_status(row), count(*) FROM jobs WHERE sweep = ? AND state = 0 "
+        "AND row IS NOT NULL GROUP BY 1"};
+    for (int q = 0; q < 3; q++) {
         sqlite3_stmt *st;
         int rc = prep(s, &st, sql[q], err), r;
         if (rc)
@@ -528,7 +531,7 @@ static int sweep_counts(ls_store *s, ls_sweep_info *info, ls_err *err)
             size_t c = (size_t)sqlite3_column_int64(st, 1);
             if (q == 0 && (unsigned)sqlite3_column_int(st, 0) < 4)
                 info->by_state[sqlite3_column_int(st, 0)] = c;
-            else if (q == 1 && !ls_status_parse((const char *)sqlite3_column_text(st, 0), &status))
+            else if (q > 0 && !ls_status_parse((const char *)sqlite3_column_text(st, 0), &status))
                 info->by_status[status] = c;
         }
         sqlite3_finalize(st);

@@ -16,6 +16,9 @@ whole: 9 bitcount configurations x 2 seeds (rungs 1, 3, 9, 27 epochs, eta
   4. the log gives each configuration one end, and the rows agree with it.
   5. each search job that reached 27 epochs - through its pauses and the
      kills - has the grid's train_loss at every epoch (the curves files).
+  6. `lstmsweep fetch s -o X.csv --curves X-curves.csv --search
+     X-search.csv` and `lstmsweep report X.csv`: the report's search
+     section, with the configuration the search chose.
 Each check prints "ok ..." or "FAIL ..."; the exit status is the count of
 failures (77: skipped)."""
 import csv
@@ -185,6 +188,18 @@ def main():
                         for r in done)
     check(same, f"the {len(done)} job(s) that reached 27 epochs have the grid's train_loss "
           "at every epoch")
+    # 6. fetched, reported
+    x = f"{WORK}/x"
+    p = subprocess.run([LS, "fetch", "s", "--state", f"{WORK}/state", "-o", f"{x}.csv",
+                        "--curves", f"{x}-curves.csv", "--search", f"{x}-search.csv"],
+                       capture_output=True, text=True, timeout=60)
+    rep = subprocess.run([LS, "report", f"{x}.csv"], capture_output=True, text=True, timeout=60)
+    chosen = re.search(r"chosen: (.*) \(jobs ([0-9a-f ]+)\)", rep.stdout)
+    best = {r["job_id"] for r in done}
+    check(p.returncode == 0 and rep.returncode == 0 and "Search: " in rep.stdout and chosen
+          and set(chosen.group(2).split()) <= best,
+          f"fetch --search, then report: its search section chose a configuration that "
+          f"reached the last rung ({chosen.group(0) if chosen else rep.stdout[-300:]!r})")
     server.send_signal(signal.SIGTERM)
     server.wait(timeout=60)
     print(f"serve-asha: {failures} failure(s)")

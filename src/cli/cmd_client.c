@@ -48,7 +48,7 @@ typedef struct client_cli {
     const char *sets[MAX_SETS];
     int nsets;
     const char *priority;
-    const char *out, *curves;
+    const char *out, *curves, *search;
     const char *args[2];
     int nargs;
 } client_cli;
@@ -64,7 +64,9 @@ static void client_usage(FILE *f, const client_cli *c)
                    "                            2^N) [0]\n");
     if (c->allowed & OPT_OUT)
         fprintf(f, "  -o, --output FILE         the results CSV ('-': standard output) [-]\n"
-                   "  --curves FILE             also the per-epoch curves CSV\n");
+                   "  --curves FILE             also the per-epoch curves CSV\n"
+                   "  --search FILE             also an asha search's audit log (`report X.csv`\n"
+                   "                            reads X-search.csv beside it)\n");
     fprintf(f,
         "  --server URL              http://HOST:PORT or unix:PATH\n"
         "  --state DIR               the server's state directory: its server.url\n"
@@ -124,14 +126,15 @@ static int parse_args(int argc, char **argv, client_cli *c, int min_args, int ma
         {"server", required_argument, NULL, 'S'}, {"state", required_argument, NULL, 'd'},
         {"set", required_argument, NULL, 's'}, {"priority", required_argument, NULL, 'p'},
         {"output", required_argument, NULL, 'o'}, {"curves", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+        {"search", required_argument, NULL, 'L'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
     int ch, rc = 0;
 
     optind = 1;
     while (!rc && (ch = getopt_long(argc, argv, (c->allowed & OPT_OUT) ? "o:" : "", opts,
                                     NULL)) != -1) {
         unsigned need = ch == 's' ? OPT_SET : ch == 'p' ? OPT_PRIORITY
-                      : ch == 'o' || ch == 'c' ? OPT_OUT : 0;
+                      : ch == 'o' || ch == 'c' || ch == 'L' ? OPT_OUT : 0;
         if (need && !(c->allowed & need))
             ch = '?';
         switch (ch) {
@@ -141,6 +144,7 @@ static int parse_args(int argc, char **argv, client_cli *c, int min_args, int ma
         case 'p': c->priority = optarg; break;
         case 'o': c->out = optarg; break;
         case 'c': c->curves = optarg; break;
+        case 'L': c->search = optarg; break;
         case 'h': client_usage(stdout, c); return -1;
         default: client_usage(stderr, c); return EXIT_USAGE;
         }
@@ -502,9 +506,11 @@ static int fetch_one(ls_client *c, const char *name, const char *tail, const cha
 int cmd_fetch(int argc, char **argv)
 {
     client_cli cc = {.cmd = "fetch", .allowed = OPT_OUT,
-                     .synopsis = "fetch NAME [-o results.csv] [--curves curves.csv]",
+                     .synopsis = "fetch NAME [-o results.csv] [--curves curves.csv] "
+                                 "[--search search.csv]",
                      .what = "Write a sweep's results CSV (the file `run` writes) and, with\n"
-                             "--curves, its per-epoch curves CSV; each file is replaced whole."};
+                             "--curves, its per-epoch curves CSV, with --search an asha\n"
+                             "search's audit log; each file is replaced whole."};
     ls_client *c = NULL;
     int rc = parse_client(argc, argv, &cc, 1, 1);
 
@@ -515,6 +521,8 @@ int cmd_fetch(int argc, char **argv)
     rc = fetch_one(c, cc.args[0], "/results.csv", cc.out ? cc.out : "-");
     if (!rc && cc.curves)
         rc = fetch_one(c, cc.args[0], "/curves.csv", cc.curves);
+    if (!rc && cc.search)
+        rc = fetch_one(c, cc.args[0], "/search.csv", cc.search);
     ls_client_destroy(c);
     return rc;
 }

@@ -45,6 +45,8 @@ int cli_sweep_parse(const json_t *o, cli_sweep *s)
     s->ok = int_at(o, "results", "ok");
     s->diverged = int_at(o, "results", "diverged");
     s->failed = int_at(o, "results", "failed");
+    s->stopped = int_at(o, "results", "stopped");
+    s->paused = int_at(o, "results", "paused");
     return 0;
 }
 
@@ -105,7 +107,10 @@ void cli_sweep_detail(FILE *f, const cli_sweep *s)
             when);
     fprintf(f, "  jobs:    %ld in all: %ld done, %ld running, %ld queued, %ld cancelled\n",
             s->total, s->done, s->running, s->queued, s->cancelled);
-    fprintf(f, "  results: %ld ok, %ld diverged, %ld failed\n", s->ok, s->diverged, s->failed);
+    fprintf(f, "  results: %ld ok, %ld diverged, %ld failed", s->ok, s->diverged, s->failed);
+    if (s->stopped || s->paused) /* an asha search */
+        fprintf(f, "; %ld stopped, %ld paused at a rung", s->stopped, s->paused);
+    fputc('\n', f);
     fprintf(f, "  cores:   %d busy; %s core time used, about %s left; ETA %s\n",
             s->busy_cores, used, left, eta);
 }

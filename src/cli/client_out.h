@@ -18,6 +18,8 @@ typedef struct cli_sweep {
     double eta_seconds;                /* < 0: unknown (null) */
     long total, queued, running, done, cancelled;   /* jobs by state */
     long ok, diverged, failed;         /* final rows by status */
+    long stopped, paused;              /* an asha search's: final rows; queued
+                                          jobs at a rung */
 } cli_sweep;
 
 /* 0, or -1 if o is not a SWEEP object. */

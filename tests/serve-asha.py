@@ -8,7 +8,8 @@ whole: 9 bitcount configurations x 2 seeds (rungs 1, 3, 9, 27 epochs, eta
      another name is refused with 409 and a JSON error naming the sweep.
   2. while it runs, GET /sweeps/s/search.csv is the audit log; every
      restart of the server replays the store's rung record, so the log
-     after the restart begins with what it held before the kill.
+     after the restart begins with what it held before the kill.  Then
+     paused, it drains and starts nothing; resumed, it goes on.
   3. both sweeps end "done".  The search's export: 18 jobs, each with one
      final row (ok at 27 epochs, or stopped at a rung epoch with its rung
      named), one search tag, every row's rung column its rung; the grid's:
@@ -76,7 +77,7 @@ def start():
 
 
 def call(url, token, path, body=None):
-    req = urllib.request.Request(url + path, data=body.encode() if body else None,
+    req = urllib.request.Request(url + path, data=body.encode() if body is not None else None,
                                  headers={"Authorization": f"Bearer {token}",
                                           "Content-Type": "text/plain"})
     try:
@@ -131,6 +132,24 @@ def main():
         seen = now
     check(prefix_ok and len(seen) > 4, f"after each of {kills} kills the log begins with what it "
           f"held before ({len(seen)} line(s) at the last look)")
+
+    # 2b. pause the search while it runs: its running jobs drain (back to
+    # the queue with their checkpoints), nothing starts; resumed, it goes on
+    st, _ = call(url, token, "/sweeps/s/pause", "")
+    drained = False
+    for _ in range(400):
+        _, body = call(url, token, "/sweeps/s")
+        if json.loads(body)["jobs"]["running"] == 0:
+            drained = True
+            break
+        time.sleep(0.1)
+    time.sleep(0.5)
+    _, body = call(url, token, "/sweeps/s")
+    still = json.loads(body)["jobs"]["running"]
+    st2, _ = call(url, token, "/sweeps/s/resume", "")
+    check(st == 200 and drained and still == 0 and st2 == 200,
+          f"paused, the search drains and starts nothing ({still} running), then resumes "
+          f"({st}, {drained}, {st2})")
 
     # 3. both end
     state = {}

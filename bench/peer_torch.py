@@ -31,14 +31,17 @@ single bias.
 
   peer_torch.py mnist --data DIR [--hidden 128] [--layers 1] [--dropout 0]
                       [--epochs 10] [--batch 100] [--val-size 5000] [--seed 1]
-                      [--threads 1] [--csv OUT]
+                      [--threads 1] [--target E] [--csv OUT]
       Accuracy per epoch on MNIST with exactly lstmsweep's split: the four
       IDX files of DIR (plain or .gz), the first val-size training images
       for validation, the other training images for training, the t10k
       files for test; each image row one time step, pixels / 255.  Every
-      epoch it reports train loss and the validation and test errors.  CSV:
-      one row per epoch.  Only the weights and the shuffles differ from
-      ours (torch's generator).
+      epoch it reports train loss and the validation and test errors, and
+      with --target it stops after the first epoch whose test error is at
+      most E (time to accuracy, as `lstmsweep train --target-error`).  CSV:
+      one row per epoch, with the training and the evaluation seconds so
+      far.  Only the weights and the shuffles differ from ours (torch's
+      generator).
 
 Exit status 77 (skip) when torch is not importable.  Debian's python3-torch
 lives in /usr/bin/python3's dist-packages: run it with that interpreter, not
@@ -381,10 +384,10 @@ def cmd_mnist(a):
     csv = open(a.csv, "w") if a.csv else None
     if csv:
         csv.write("impl,hidden,layers,dropout,batch,seed,threads,epoch,train_loss,"
-                  "val_error,test_error,train_s\n")
+                  "val_error,test_error,train_s,eval_s\n")
     print(f"PyTorch mnist H{a.hidden} L{a.layers} dropout {a.dropout} B{a.batch}: "
           f"{n} train / {va_x.shape[0]} validation / {te_x.shape[0]} test images")
-    train_s = 0.0
+    train_s = eval_s = 0.0
     for ep in range(1, a.epochs + 1):
         t0 = time.perf_counter()
         perm = torch.randperm(n, generator=g)
@@ -397,14 +400,18 @@ def cmd_mnist(a):
             opt.step()
             tot += float(loss) * idx.numel()
         train_s += time.perf_counter() - t0
+        t0 = time.perf_counter()
         ve, te = error(va_x, va_y), error(te_x, te_y)
+        eval_s += time.perf_counter() - t0
         print(f"epoch {ep:3d}  loss {tot / n:.4f}  val err {100 * ve:.2f}%  test err "
               f"{100 * te:.2f}% (accuracy {100 - 100 * te:.2f}%)  {train_s:.1f}s", flush=True)
         if csv:
             csv.write(f"pytorch-{torch.__version__},{a.hidden},{a.layers},{a.dropout},"
                       f"{a.batch},{a.seed},{a.threads},{ep},{tot / n:.6f},{ve:.6f},"
-                      f"{te:.6f},{train_s:.3f}\n")
+                      f"{te:.6f},{train_s:.3f},{eval_s:.3f}\n")
             csv.flush()
+        if te <= a.target:
+            break
     if csv:
         csv.close()
     return 0
@@ -444,6 +451,8 @@ def main():
     m.add_argument("--val-size", type=int, default=5000)
     m.add_argument("--seed", type=int, default=1)
     m.add_argument("--threads", type=int, default=1)
+    m.add_argument("--target", type=float, default=-1,
+                   help="stop after the first epoch with test error <= this (-1: never)")
     m.add_argument("--csv", help="write one row per epoch here")
     a = p.parse_args()
     if a.mode in ("bitcount", "mnist") and (a.batch < 1 or a.threads < 1 or

@@ -82,7 +82,7 @@
     X(data,          TEXT,   KEY,     MNIST,    13, "",                        \
       "mnist: directory with the four IDX files") SEP                          \
     X(target_error,  REAL,   KEY,     OPT,      10, "%.6g",                    \
-      "stop once test error <= this fraction (-1 = never)") SEP                \
+      "stop once val. error (test if val_size = 0) <= this (-1 = never)") SEP  \
     X(eval_every,    INT,    KEY,     NEVER,    9, "",                         \
       "epochs between test evaluations (0 = auto)") SEP                        \
     X(search,        TEXT,   JOB,     DEFAULT,  16, "",     NULL) SEP           \

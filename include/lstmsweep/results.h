@@ -61,6 +61,8 @@ typedef struct ls_result {
     double samples_per_s;            /* training samples / train_s */
     double gflops;                   /* 3 x forward FLOPs / train_s */
     int threads;                     /* OpenMP team size */
+    ls_precision precision;          /* what ran: f32 or bf16 (a job
+                                        failed before it knew: as asked) */
     char cpus[256];                  /* CPU list, e.g. "0-1" */
     int numa_node;                   /* -1 if unknown or several */
     char host[64];

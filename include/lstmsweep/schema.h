@@ -8,7 +8,8 @@
  *
  *   name   the column's name; also the ls_job / ls_result field it holds
  *          (the row writer and reader reach the field through it)
- *   type   TEXT (CSV-quoted as needed), TASK, STATUS, CELL (their names), INT,
+ *   type   TEXT (CSV-quoted as needed), TASK, STATUS, CELL, PREC (their
+ *          names), INT,
  *          LONG, U64 (%d %ld %llu), REAL (formatted with csv)
  *   from   where the value lives:
  *            GEN      computed as the row is written (job id, host facts);
@@ -26,7 +27,8 @@
  *            BITCOUNT  the column belongs to that task: other tasks' rows
  *            MNIST     leave it empty, and their canonical text leaves it out
  *            DEFAULT   never empty in the row, but the canonical text leaves
- *                      it out while it holds its default (cell = lstm), so
+ *                      it out while it holds its default (cell = lstm,
+ *                      precision = f32), so
  *                      the jobs from before the column keep their ids
  *   id     place in the canonical job text (1 first), 0 if not part of the
  *          job's identity.  Changing it, or adding an identity column,
@@ -65,6 +67,8 @@
       "stacked LSTM layers") SEP                                               \
     X(cell,          CELL,   KEY,     DEFAULT,  15, "",                        \
       "lstm | gru (Keras) | lbr-gru (PyTorch, cuDNN) | rnn (tanh)") SEP         \
+    X(precision,     PREC,   RES_KEY, DEFAULT,  16, "",                        \
+      "f32 | bf16 (mixed, where oneDNN has brgemm) | auto (bf16 where so)") SEP \
     X(epochs,        INT,    KEY,     NEVER,    5, "",                         \
       "maximum epochs") SEP                                                    \
     X(lr,            REAL,   KEY,     NEVER,    6, "%.6g",                     \
@@ -117,7 +121,7 @@
 enum { LS_RESULTS_SCHEMA(LS_SCHEMA_ENUM_, ) LS_NCOLUMNS };
 
 typedef enum {
-    LS_TYPE_TEXT, LS_TYPE_TASK, LS_TYPE_STATUS, LS_TYPE_CELL,
+    LS_TYPE_TEXT, LS_TYPE_TASK, LS_TYPE_STATUS, LS_TYPE_CELL, LS_TYPE_PREC,
     LS_TYPE_INT, LS_TYPE_LONG, LS_TYPE_U64, LS_TYPE_REAL
 } ls_col_type;
 

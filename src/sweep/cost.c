@@ -16,6 +16,7 @@ ls_model_config ls_cost_shape(const ls_job *j)
     int bit = j->task == LS_TASK_BITCOUNT;
     return (ls_model_config){.T = bit ? j->bits : 28, .I = bit ? 1 : 28,
                              .H = j->hidden, .L = j->layers, .cell = j->cell,
+                             .precision = j->precision,
                              .C = bit ? j->bits + 1 : 10};
 }
 

@@ -707,7 +707,7 @@ START_TEST(test_sweep_experiments_load)
     static const struct { const char *file; size_t njobs; } files[] = {
         {"quick.ini", 24}, {"seeds.ini", 27}, {"grid.ini", 180},
         {"mnist-tutorial.ini", 3}, {"bitcount-5000.ini", 3}, {"bitcount-reference.ini", 3},
-        {"cells.ini", 24},
+        {"cells.ini", 24}, {"bf16-fidelity.ini", 12},
     };
     const char *top = getenv("top_srcdir");
 

@@ -227,12 +227,13 @@ static ls_dataset *bench_data(const shape *s)
         ls_bitcount_create(&ds, s->T, 10000, 1, &err);
         return ds;
     }
-    ds = calloc(1, sizeof *ds);
+    /* ls_alloc (zeroed), as ls_dataset_destroy frees with ls_free */
+    ds = ls_alloc(sizeof *ds);
     ds->kind = LS_DATA_IMAGES;
     ds->T = s->T, ds->I = s->I, ds->classes = s->C;
     ds->n_train = 8000, ds->n_test = 0;
-    ds->pixels = malloc(ds->n_train * (size_t)s->T * s->I);
-    ds->labels = malloc(ds->n_train);
+    ds->pixels = ls_alloc(ds->n_train * (size_t)s->T * s->I);
+    ds->labels = ls_alloc(ds->n_train);
     for (size_t i = 0; i < ds->n_train * (size_t)s->T * s->I; i++)
         ds->pixels[i] = (uint8_t)(i * 2654435761u >> 24);
     for (size_t i = 0; i < ds->n_train; i++)

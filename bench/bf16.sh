@@ -10,6 +10,7 @@
 # bench/results/bf16.md.
 #   BENCH_ROUNDS  rounds [3]
 #   BENCH_QUICK=1 a smoke run (short timing budget)
+#   BENCH_TABLE_ONLY=1  only remake bench/results/bf16.md from the CSVs
 set -euo pipefail
 build=$(realpath "${1:-.}")
 here=$(cd "$(dirname "$0")" && pwd)
@@ -19,7 +20,8 @@ rounds=${BENCH_ROUNDS:-3}
 quick=()
 [ "${BENCH_QUICK:-0}" = 1 ] && quick=(--quick)
 
-rm -f "$out"/bf16_r*.csv "$out"/bf16_noamx_r*.csv
+[ "${BENCH_TABLE_ONLY:-0}" = 1 ] && rounds=0
+[ "$rounds" -gt 0 ] && rm -f "$out"/bf16_r*.csv "$out"/bf16_noamx_r*.csv
 for ((r = 1; r <= rounds; r++)); do
     echo "round $r/$rounds: f32 vs bf16 (oneDNN's own ISA)" >&2
     "$build/bench/bench_step" "${quick[@]}" --bf16 "$out/bf16_r$r.csv" >&2
@@ -29,12 +31,14 @@ for ((r = 1; r <= rounds; r++)); do
 done
 
 # One table: per (shape, threads) the medians over the rounds of f32 ms,
-# bf16 ms, bf16-without-AMX ms, and of the per-round ratios f32/bf16 and
-# noamx/bf16 (what AMX gives), with bf16 GFLOP/s and % of sgemm peak.
+# bf16 ms, bf16-without-AMX ms, and of the per-round ratios: f32/bf16 and
+# f32/bf16-without-AMX (each timed in turns within its run, the robust
+# figures), and noamx/bf16 (across the two runs: noisier), with bf16
+# GFLOP/s and its % of the same run's f32 sgemm peak.
 awk -F, '
     FNR == 1 { noamx = FILENAME ~ /noamx/; next }
     { k = $1 FS $2; if (!(k in seen)) { seen[k] = 1; order[++n] = k }
-      if (noamx) { na[k, ++cn[k]] = $4; nf[k, cn[k]] = $3 }
+      if (noamx) { na[k, ++cn[k]] = $4; nsp[k, cn[k]] = $3 / $4 }
       else { c = ++cb[k]; f32[k, c] = $3; bf[k, c] = $4; sp[k, c] = $3 / $4
              gf[k, c] = $6; pk[k, c] = $8; impl[k] = $9 } }
     function med(arr, k, m,   a, j, x, t) {
@@ -42,14 +46,15 @@ awk -F, '
         for (j = 2; j <= m; j++) { t = a[j]; for (x = j - 1; x >= 1 && a[x] > t; x--) a[x + 1] = a[x]; a[x + 1] = t }
         return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2 }
     END {
-        print "| shape | threads | f32 ms | bf16 ms | bf16 speed-up | bf16 without AMX ms | AMX gain | bf16 GFLOP/s | % of sgemm peak | oneDNN bf16 impl |"
-        print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+        print "| shape | threads | f32 ms | bf16 ms | bf16 speed-up | bf16 without AMX ms | its speed-up | AMX gain | bf16 GFLOP/s | % of f32 sgemm peak | oneDNN bf16 impl |"
+        print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
         for (i = 1; i <= n; i++) { k = order[i]; m = cb[k]; split(k, s, FS)
             # the AMX gain pairs round r of each run: the ratio of medians
             # is over the rounds, as the runs were apart in time
             for (j = 1; j <= m && j <= cn[k]; j++) ag[k, j] = na[k, j] / bf[k, j]
-            printf "| %s | %s | %.2f | %.2f | %.2fx | %.2f | %.2fx | %.1f | %.0f%% | %s |\n",
+            printf "| %s | %s | %.2f | %.2f | %.2fx | %.2f | %.2fx | %.2fx | %.1f | %.0f%% | %s |\n",
                    s[1], s[2], med(f32, k, m), med(bf, k, m), med(sp, k, m),
-                   cn[k] ? med(na, k, cn[k]) : 0, cn[k] ? med(ag, k, (m < cn[k] ? m : cn[k])) : 0,
+                   cn[k] ? med(na, k, cn[k]) : 0, cn[k] ? med(nsp, k, cn[k]) : 0,
+                   cn[k] ? med(ag, k, (m < cn[k] ? m : cn[k])) : 0,
                    med(gf, k, m), med(pk, k, m), impl[k] } }' \
     "$out"/bf16_r*.csv "$out"/bf16_noamx_r*.csv | tee "$out/bf16.md"

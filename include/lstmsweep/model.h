@@ -76,10 +76,11 @@ void ls_model_destroy(ls_model *m);
 
 const ls_model_config *ls_model_config_of(const ls_model *m);
 
-/* Precision (precision.h): bf16 runs the recurrent layers' training
- * primitives in bf16 from the f32 parameters (lstm.h); the parameters,
- * gradients, Adam state, dense layer, loss, evaluation (inference
- * primitives, f32) and so model files and checkpoints stay f32.
+/* Precision (precision.h): bf16 runs the recurrent layers' primitives
+ * (training, and the inference ones of ls_model_predict) in bf16 from the
+ * f32 parameters (lstm.h); the parameters, gradients, Adam state, dense
+ * layer, loss, and so model files and checkpoints stay f32 (prefix.c's
+ * bitcount evaluation is f32 too).
  * ls_model_create resolves cfg->precision: bf16 and auto take bf16 only
  * where oneDNN runs every layer's forward and backward on brgemm at the
  * training batch (ls_lstm_bf16_probe); otherwise bf16 fails with

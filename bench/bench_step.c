@@ -319,6 +319,32 @@ static double sgemm_peak(void)
     return 2.0 * g.n * (double)g.n * g.n / t * 1e-9;
 }
 
+/* The step panel at k threads: bare, full (and unpadded) in turns. */
+static void step_rows(int k, double peak, double budget, const char *only, FILE *csv)
+{
+    for (size_t i = 0; i < sizeof panel / sizeof *panel; i++) {
+        const shape *s = &panel[i];
+        if (only && !strstr(s->name, only))
+            continue;
+        ls_model_config c = {.T = s->T, .I = s->I, .H = s->H, .L = s->L, .C = s->C};
+        double flops = 3 * ls_model_flops_per_sample(&c) * s->N;
+        double tb, tf, tu;
+        time_shape(s, budget, &tb, &tf, &tu);
+        double gf = flops / tf * 1e-9;
+        char unp[32] = "-";
+        if (tu > 0)
+            snprintf(unp, sizeof unp, "%.2f", tu * 1e3);
+        printf("| %s | %d | %.2f | %.2f | %+.1f%% | %.0f | %.1f | %.0f%% | %s |\n", s->name,
+               k, tb * 1e3, tf * 1e3, 100 * (tf - tb) / tb, s->N / tf, gf,
+               100 * gf / peak, unp);
+        if (csv)
+            fprintf(csv, "%s,%d,%.4f,%.4f,%.2f,%.1f,%.2f,%.1f,%.1f,%.4f\n", s->name, k,
+                    tb * 1e3, tf * 1e3, 100 * (tf - tb) / tb, s->N / tf, gf, peak,
+                    100 * gf / peak, tu * 1e3);
+        fflush(stdout);
+    }
+}
+
 /* The bf16 panel at k threads: f32 and bf16 full steps in turns. */
 static void bf16_rows(int k, double peak, double budget, const char *only, FILE *csv)
 {
@@ -418,27 +444,7 @@ int main(int argc, char **argv)
         if (ls_topo_bind_team(topo, cores, k, &err))
             return fprintf(stderr, "%s\n", err.msg), 1;
         double peak = sgemm_peak();
-        for (size_t i = 0; i < sizeof panel / sizeof *panel; i++) {
-            const shape *s = &panel[i];
-            if (only && !strstr(s->name, only))
-                continue;
-            ls_model_config c = {.T = s->T, .I = s->I, .H = s->H, .L = s->L, .C = s->C};
-            double flops = 3 * ls_model_flops_per_sample(&c) * s->N;
-            double tb, tf, tu;
-            time_shape(s, budget, &tb, &tf, &tu);
-            double gf = flops / tf * 1e-9;
-            char unp[32] = "-";
-            if (tu > 0)
-                snprintf(unp, sizeof unp, "%.2f", tu * 1e3);
-            printf("| %s | %d | %.2f | %.2f | %+.1f%% | %.0f | %.1f | %.0f%% | %s |\n", s->name,
-                   k, tb * 1e3, tf * 1e3, 100 * (tf - tb) / tb, s->N / tf, gf,
-                   100 * gf / peak, unp);
-            if (csv)
-                fprintf(csv, "%s,%d,%.4f,%.4f,%.2f,%.1f,%.2f,%.1f,%.1f,%.4f\n", s->name, k,
-                        tb * 1e3, tf * 1e3, 100 * (tf - tb) / tb, s->N / tf, gf, peak,
-                        100 * gf / peak, tu * 1e3);
-            fflush(stdout);
-        }
+        step_rows(k, peak, budget, only, csv);
         printf("| sgemm 2048^3 | %d | | | | | %.1f | 100%% | |\n", k, peak);
     }
     if (csv)

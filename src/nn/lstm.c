@@ -21,7 +21,14 @@
  *    run in that kernel).  The padded units have zero weights and bias, so
  *    their c and h are exactly 0, every gradient that touches them is
  *    exactly 0, and the logical layer computes the same function; the
- *    copies between the logical and padded tensors are O(T*N*H) per call.
+ *    copies between the logical and padded tensors are O(T*N*H) per call;
+ *  - bf16 (mixed precision, lstm.h): forward and backward both take bf16
+ *    weights in format `any` (plain bf16 weights put the forward on the
+ *    reference path), in different layouts, so each step reorders the f32
+ *    master weights twice; src and dst live in bf16 tensors the layer
+ *    owns, converted from and to the caller's f32 by the loops below
+ *    (rows_to_bf16, rows_from_bf16), which also pad and unpad H; all
+ *    diff tensors stay f32, as oneDNN 2.6.3 requires.
  */
 #include "lstmsweep/lstm.h"
 
@@ -889,6 +896,20 @@ static void zero_memory(dnnl_memory_t m)
     memset(p, 0, dnnl_memory_desc_get_size(md));
 }
 
+/* The master weights (bound) into the backward's layouts, and the
+ * gradients zeroed: oneDNN accumulates into them. */
+static int backward_weights(ls_lstm *l, dnnl_stream_t s, float *gb, ls_err *err)
+{
+    int rc;
+    if ((rc = exec_reorder(l->reo_wl, s, l->w_layer, l->bw_layer, err)) ||
+        (rc = exec_reorder(l->reo_wi, s, l->w_iter, l->bw_iter, err)))
+        return rc;
+    zero_memory(l->bdw_layer);
+    zero_memory(l->bdw_iter);
+    memset(gb, 0, sizeof(float) * (size_t)l->Gb * l->Hp);
+    return 0;
+}
+
 int ls_lstm_backward(ls_lstm *l, dnnl_stream_t s, const float *src,
                      const float *w_layer, const float *w_iter,
                      const float *bias, const float *dst,
@@ -941,13 +962,8 @@ int ls_lstm_backward(ls_lstm *l, dnnl_stream_t s, const float *src,
         (rc = bind(l->g_w_layer, gwl, err)) ||
         (rc = bind(l->g_w_iter, gwi, err)) || (rc = bind(l->g_bias, gb, err)))
         return rc;
-    if ((rc = exec_reorder(l->reo_wl, s, l->w_layer, l->bw_layer, err)) ||
-        (rc = exec_reorder(l->reo_wi, s, l->w_iter, l->bw_iter, err)))
+    if ((rc = backward_weights(l, s, gb, err)))
         return rc;
-    /* oneDNN accumulates into the weight and bias gradients. */
-    zero_memory(l->bdw_layer);
-    zero_memory(l->bdw_iter);
-    memset(gb, 0, sizeof(float) * (size_t)l->Gb * Hp);
     DNNL_TRY(dnnl_primitive_execute(l->bwd, s, (int)(sizeof args / sizeof *args),
                                     args));
     if ((rc = exec_reorder(l->reo_dwl, s, l->bdw_layer, l->g_w_layer, err)) ||

@@ -12,6 +12,7 @@
 #include "lstmsweep/alloc.h"
 #include "lstmsweep/lstm.h"
 #include "lstmsweep/rng.h"
+#include "lstmsweep/sysinfo.h"
 
 #define MAX_STACKS 6
 #define RNG_STREAM_INIT 11
@@ -338,9 +339,8 @@ static int resolve_precision(const ls_model_config *c, dnnl_engine_t e,
         if (!ok)
             return ls_err_set(err, LS_EINVAL,
                               "precision bf16 not available for %s H%d on this CPU "
-                              "(isa %d): %s; use precision = f32 or auto",
-                              ls_cell_name(c->cell), c->H,
-                              (int)dnnl_get_effective_cpu_isa(), why);
+                              "(%s): %s; use precision = f32 or auto",
+                              ls_cell_name(c->cell), c->H, ls_sys_isa(), why);
         return 0;
     }
     *out = ok ? LS_PREC_BF16 : LS_PREC_F32;

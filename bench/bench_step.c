@@ -61,6 +61,8 @@ static const shape bf16_panel[] = {
      * builds 9 of 15 without AMX, on avx512_bf16) */
     {"T20 N1000 I2 H24 L1", 20, 2, 24, 1000, 1, 21},
     {"T20 N1000 I256 H256 L1", 20, 256, 256, 1000, 1, 21},
+    /* three layers: f32 activations between the bf16 layers (lstm.h) */
+    {"T28 N100 I28 H256 L3", 28, 28, 256, 100, 3, 10},
 };
 
 static const shape panel[] = {

@@ -20,8 +20,16 @@
  * see the same moments of a noisy machine; GFLOP/s counts 3 x the forward FLOPs of the LSTM and
  * dense layers.  The threads of the team are bound one per core.
  *
- * usage: bench_step [--quick] [--only SUBSTR] [OUT.csv]   (prints a markdown table)
+ * With --bf16 it times instead the full step in f32 and in bf16 mixed
+ * precision (precision.h), in turns, on the bf16 panel (issue #20's
+ * shapes, single layers of input I), and names the implementation oneDNN
+ * chose for the bf16 layers.  Run it under ONEDNN_MAX_CPU_ISA=
+ * AVX512_CORE_BF16 to see the bf16 step without AMX (bench/bf16.sh).
+ *
+ * usage: bench_step [--quick] [--bf16] [--only SUBSTR] [OUT.csv]
+ *   (prints a markdown table)
  *   --quick   shorter timing budget (a smoke run, not a measurement)
+ *   --bf16    the f32 vs bf16 panel
  *   --only S  time only the panel shapes whose name contains S (for profiling) */
 #include <omp.h>
 #include <stdio.h>
@@ -42,6 +50,20 @@ typedef struct shape {
     const char *name;
     int T, I, H, N, L, C;
 } shape;
+
+/* Issue #20's bf16 panel: the shapes the standalone measurement used. */
+static const shape bf16_panel[] = {
+    {"T28 N100 I28 H128 L1", 28, 28, 128, 100, 1, 10},
+    {"T28 N100 I256 H256 L1", 28, 256, 256, 100, 1, 10},
+    {"T20 N1000 I1 H24 L1", 20, 1, 24, 1000, 1, 21},
+    {"T20 N1000 I1 H32 L1", 20, 1, 32, 1000, 1, 21},
+    /* an even input: AMX for every brgemm kernel (at I=1 oneDNN 2.6.3
+     * builds 9 of 15 without AMX, on avx512_bf16) */
+    {"T20 N1000 I2 H24 L1", 20, 2, 24, 1000, 1, 21},
+    {"T20 N1000 I256 H256 L1", 20, 256, 256, 1000, 1, 21},
+    /* three layers: f32 activations between the bf16 layers (lstm.h) */
+    {"T28 N100 I28 H256 L3", 28, 28, 256, 100, 3, 10},
+};
 
 static const shape panel[] = {
     {"bitcount H24 B1000 L1", 20, 1, 24, 1000, 1, 21},
@@ -207,12 +229,13 @@ static ls_dataset *bench_data(const shape *s)
         ls_bitcount_create(&ds, s->T, 10000, 1, &err);
         return ds;
     }
-    ds = calloc(1, sizeof *ds);
+    /* ls_alloc (zeroed), as ls_dataset_destroy frees with ls_free */
+    ds = ls_alloc(sizeof *ds);
     ds->kind = LS_DATA_IMAGES;
     ds->T = s->T, ds->I = s->I, ds->classes = s->C;
     ds->n_train = 8000, ds->n_test = 0;
-    ds->pixels = malloc(ds->n_train * (size_t)s->T * s->I);
-    ds->labels = malloc(ds->n_train);
+    ds->pixels = ls_alloc(ds->n_train * (size_t)s->T * s->I);
+    ds->labels = ls_alloc(ds->n_train);
     for (size_t i = 0; i < ds->n_train * (size_t)s->T * s->I; i++)
         ds->pixels[i] = (uint8_t)(i * 2654435761u >> 24);
     for (size_t i = 0; i < ds->n_train; i++)
@@ -220,10 +243,10 @@ static ls_dataset *bench_data(const shape *s)
     return ds;
 }
 
-static void full_setup(full *fp, const shape *s)
+static void full_setup_prec(full *fp, const shape *s, ls_precision prec)
 {
     ls_model_config c = {.T = s->T, .I = s->I, .H = s->H, .L = s->L, .C = s->C,
-                         .batch = s->N, .seed = 1};
+                         .batch = s->N, .seed = 1, .precision = prec};
     full f = {.s = s};
     ls_err err = {0};
     if (ls_model_create(&f.m, &c, &err))
@@ -233,6 +256,11 @@ static void full_setup(full *fp, const shape *s)
     f.x = ls_alloc(sizeof(float) * (size_t)s->T * s->N * s->I);
     f.y = malloc(sizeof *f.y * (size_t)s->N);
     *fp = f;
+}
+
+static void full_setup(full *fp, const shape *s)
+{
+    full_setup_prec(fp, s, LS_PREC_F32);
 }
 
 static void full_teardown(full *fp)
@@ -293,17 +321,102 @@ static double sgemm_peak(void)
     return 2.0 * g.n * (double)g.n * g.n / t * 1e-9;
 }
 
+/* The step panel at k threads: bare, full (and unpadded) in turns. */
+static void step_rows(int k, double peak, double budget, const char *only, FILE *csv)
+{
+    for (size_t i = 0; i < sizeof panel / sizeof *panel; i++) {
+        const shape *s = &panel[i];
+        if (only && !strstr(s->name, only))
+            continue;
+        ls_model_config c = {.T = s->T, .I = s->I, .H = s->H, .L = s->L, .C = s->C};
+        double flops = 3 * ls_model_flops_per_sample(&c) * s->N;
+        double tb, tf, tu;
+        time_shape(s, budget, &tb, &tf, &tu);
+        double gf = flops / tf * 1e-9;
+        char unp[32] = "-";
+        if (tu > 0)
+            snprintf(unp, sizeof unp, "%.2f", tu * 1e3);
+        printf("| %s | %d | %.2f | %.2f | %+.1f%% | %.0f | %.1f | %.0f%% | %s |\n", s->name,
+               k, tb * 1e3, tf * 1e3, 100 * (tf - tb) / tb, s->N / tf, gf,
+               100 * gf / peak, unp);
+        if (csv)
+            fprintf(csv, "%s,%d,%.4f,%.4f,%.2f,%.1f,%.2f,%.1f,%.1f,%.4f\n", s->name, k,
+                    tb * 1e3, tf * 1e3, 100 * (tf - tb) / tb, s->N / tf, gf, peak,
+                    100 * gf / peak, tu * 1e3);
+        fflush(stdout);
+    }
+}
+
+/* The bf16 panel at k threads: f32 and bf16 full steps in turns. */
+static void bf16_rows(int k, double peak, double budget, const char *only, FILE *csv)
+{
+    for (size_t i = 0; i < sizeof bf16_panel / sizeof *bf16_panel; i++) {
+        const shape *s = &bf16_panel[i];
+        if (only && !strstr(s->name, only))
+            continue;
+        ls_model_config c = {.T = s->T, .I = s->I, .H = s->H, .L = s->L, .C = s->C};
+        double flops = 3 * ls_model_flops_per_sample(&c) * s->N;
+        full f, g;
+        void (*fn[2])(void *) = {full_step, full_step};
+        void *ctx[2] = {&f, &g};
+        double t[2];
+        dnnl_engine_t e;
+        char why[128];
+        full_setup_prec(&f, s, LS_PREC_F32);
+        full_setup_prec(&g, s, LS_PREC_BF16);
+        median_turns(2, fn, ctx, 2 * budget, t);
+        dnnl_engine_create(&e, dnnl_cpu, 0);
+        ls_lstm_bf16_probe(e, LS_CELL_LSTM, s->T, s->N, s->I, s->H, 1, why, sizeof why);
+        dnnl_engine_destroy(e);
+        full_teardown(&f);
+        full_teardown(&g);
+        double gf = flops / t[1] * 1e-9;
+        printf("| %s | %d | %.2f | %.2f | %.2fx | %.1f | %.0f%% | %s |\n", s->name, k,
+               t[0] * 1e3, t[1] * 1e3, t[0] / t[1], gf, 100 * gf / peak, why);
+        if (csv)
+            fprintf(csv, "%s,%d,%.4f,%.4f,%.4f,%.2f,%.1f,%.1f,%s,%d\n", s->name, k, t[0] * 1e3,
+                    t[1] * 1e3, t[0] / t[1], gf, peak, 100 * gf / peak, why,
+                    (int)dnnl_get_effective_cpu_isa());
+        fflush(stdout);
+    }
+}
+
+static int bf16_main(double budget, const char *only, FILE *csv, ls_topo *topo, int maxk)
+{
+    int cores[2] = {0, 1};
+    ls_err err = {0};
+    if (csv)
+        fprintf(csv, "shape,threads,f32_ms,bf16_ms,speedup,bf16_gflops,sgemm_gflops,"
+                     "pct_of_peak,bf16_impl,isa\n");
+    printf("oneDNN effective ISA %d (ONEDNN_MAX_CPU_ISA=%s)\n\n",
+           (int)dnnl_get_effective_cpu_isa(),
+           getenv("ONEDNN_MAX_CPU_ISA") ? getenv("ONEDNN_MAX_CPU_ISA") : "unset");
+    printf("| shape | threads | f32 ms | bf16 ms | speed-up | bf16 GFLOP/s | %% of sgemm peak | bf16 impl |\n");
+    printf("|---|---:|---:|---:|---:|---:|---:|---|\n");
+    for (int k = 1; k <= maxk; k++) {
+        if (ls_topo_bind_team(topo, cores, k, &err))
+            return fprintf(stderr, "%s\n", err.msg), 1;
+        double peak = sgemm_peak();
+        bf16_rows(k, peak, budget, only, csv);
+        printf("| sgemm 2048^3 | %d | | | | %.1f | 100%% | |\n", k, peak);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    int quick = 0;
+    int quick = 0, bf16 = 0;
     const char *out = NULL, *only = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick"))
             quick = 1;
+        else if (!strcmp(argv[i], "--bf16"))
+            bf16 = 1;
         else if (!strcmp(argv[i], "--only") && i + 1 < argc)
             only = argv[++i];
         else if (argv[i][0] == '-' || out)
-            return fprintf(stderr, "usage: bench_step [--quick] [--only SUBSTR] [OUT.csv]\n"),
+            return fprintf(stderr, "usage: bench_step [--quick] [--bf16] [--only SUBSTR] "
+                                   "[OUT.csv]\n"),
                    strcmp(argv[i], "--help") != 0 && strcmp(argv[i], "-h") != 0 ? 2 : 0;
         else
             out = argv[i];
@@ -317,6 +430,13 @@ int main(int argc, char **argv)
     if (ls_topo_load(&topo, &err))
         return fprintf(stderr, "%s\n", err.msg), 1;
     int maxk = ls_topo_ncores(topo) < 2 ? ls_topo_ncores(topo) : 2;
+    if (bf16) {
+        int rc = bf16_main(budget, only, csv, topo, maxk);
+        if (csv)
+            fclose(csv);
+        ls_topo_destroy(topo);
+        return rc;
+    }
     if (csv)
         fprintf(csv, "shape,threads,bare_ms,full_ms,overhead_pct,samples_per_s,"
                      "gflops,sgemm_gflops,pct_of_peak,full_unpadded_ms\n");
@@ -326,27 +446,7 @@ int main(int argc, char **argv)
         if (ls_topo_bind_team(topo, cores, k, &err))
             return fprintf(stderr, "%s\n", err.msg), 1;
         double peak = sgemm_peak();
-        for (size_t i = 0; i < sizeof panel / sizeof *panel; i++) {
-            const shape *s = &panel[i];
-            if (only && !strstr(s->name, only))
-                continue;
-            ls_model_config c = {.T = s->T, .I = s->I, .H = s->H, .L = s->L, .C = s->C};
-            double flops = 3 * ls_model_flops_per_sample(&c) * s->N;
-            double tb, tf, tu;
-            time_shape(s, budget, &tb, &tf, &tu);
-            double gf = flops / tf * 1e-9;
-            char unp[32] = "-";
-            if (tu > 0)
-                snprintf(unp, sizeof unp, "%.2f", tu * 1e3);
-            printf("| %s | %d | %.2f | %.2f | %+.1f%% | %.0f | %.1f | %.0f%% | %s |\n", s->name,
-                   k, tb * 1e3, tf * 1e3, 100 * (tf - tb) / tb, s->N / tf, gf,
-                   100 * gf / peak, unp);
-            if (csv)
-                fprintf(csv, "%s,%d,%.4f,%.4f,%.2f,%.1f,%.2f,%.1f,%.1f,%.4f\n", s->name, k,
-                        tb * 1e3, tf * 1e3, 100 * (tf - tb) / tb, s->N / tf, gf, peak,
-                        100 * gf / peak, tu * 1e3);
-            fflush(stdout);
-        }
+        step_rows(k, peak, budget, only, csv);
         printf("| sgemm 2048^3 | %d | | | | | %.1f | 100%% | |\n", k, peak);
     }
     if (csv)

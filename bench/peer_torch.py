@@ -77,6 +77,18 @@ PANEL = [
     ("bitcount H256 B1000 L3", 20, 1, 256, 1000, 3, 21),
 ]
 
+# bench_step.c's bf16 panel (bench_step --bf16, bench/bf16.sh): PyTorch in
+# f32 on the same model, for the f32 vs bf16 comparison.
+PANEL_BF16 = [
+    ("T28 N100 I28 H128 L1", 28, 28, 128, 100, 1, 10),
+    ("T28 N100 I256 H256 L1", 28, 256, 256, 100, 1, 10),
+    ("T20 N1000 I1 H24 L1", 20, 1, 24, 1000, 1, 21),
+    ("T20 N1000 I1 H32 L1", 20, 1, 32, 1000, 1, 21),
+    ("T20 N1000 I2 H24 L1", 20, 2, 24, 1000, 1, 21),
+    ("T20 N1000 I256 H256 L1", 20, 256, 256, 1000, 1, 21),
+    ("T28 N100 I28 H256 L3", 28, 28, 256, 100, 3, 10),
+]
+
 
 class Model(nn.Module):
     def __init__(self, I, H, L, C, dropout=0.0):
@@ -227,7 +239,7 @@ def cmd_step(a):
             print("| shape | threads | PyTorch ms | samples/s |")
             print("|---|---:|---:|---:|")
             first = False
-        for s in PANEL:
+        for s in (PANEL_BF16 if a.panel == "bf16" else PANEL):
             b = StepBench(s)
             t = median_time(b.step, budget)
             print(f"| {s[0]} | {k} | {t * 1e3:.2f} | {s[4] / t:.0f} |", flush=True)
@@ -424,6 +436,8 @@ def main():
     s.add_argument("--threads", default="1", help="thread count(s), comma-separated")
     s.add_argument("--quick", action="store_true", help="0.3 s per timing instead of 2 s")
     s.add_argument("--csv", help="write shape,threads,torch_ms,samples_per_s here")
+    s.add_argument("--panel", choices=["step", "bf16"], default="step",
+                   help="bench_step's panel, or its --bf16 panel")
     b = sub.add_parser("bitcount", help="time to accuracy on bitcount")
     b.add_argument("--target", type=float, default=0.003, help="test error fraction")
     b.add_argument("--epochs", type=int, default=2000)

@@ -491,10 +491,11 @@ static void job_at(const char *sweep, int pos, char id[LS_JOB_ID_LEN])
     json_decref(j);
 }
 
-/* A results row for id with 35 columns: status and hidden set. */
+/* A results row for id in today's layout: status and hidden set. */
 static void make_row(char *row, size_t cap, const char *id, const char *status)
 {
-    snprintf(row, cap, "%s,s4,bitcount,8,1000,1,lstm,1,0.001,0,1,4,10,3,,-1,1,,%s,1,,0.5,0.25,0.1,0.125,"
+    snprintf(row, cap, "%s,s4,bitcount,8,1000,1,lstm,f32,1,0.001,0,1,4,10,3,,-1,1,,%s,1,,0.5,0.25,0.1,"
+             "0.125,"
              "1.5,1.2,0.1,100,0.5,1,0,-1,host,2026-01-01T00:00:00Z,2026-01-01T00:00:01Z,"
              "2.6.3,avx2,0.1.0,\"a, quoted \"\"note\"\"\"", id, status);
 }
@@ -1056,7 +1057,8 @@ static void finish_with(const char *sweep, int pos, int hidden, double val_error
     char id[LS_JOB_ID_LEN], row[512];
     ls_err err = {0};
     int attempt = claim_at(sweep, pos, id);
-    snprintf(row, sizeof row, "%s,%s,bitcount,%d,1000,1,lstm,1,0.001,0,1,4,10,3,,-1,1,,ok,1,,0.5,"
+    snprintf(row, sizeof row, "%s,%s,bitcount,%d,1000,1,lstm,f32,1,0.001,0,1,4,10,3,,-1,1,,ok,1,,"
+             "0.5,"
              "0.25,%g,0.125,1.5,1.2,0.1,100,0.5,1,0,-1,host,2026-01-01T00:00:00Z,"
              "2026-01-01T00:00:01Z,2.6.3,avx2,0.1.0,", id, sweep, hidden, val_error);
     ck_assert_msg(ls_store_finish(store, sweep, id, attempt, "ok", row, 1, &err) == 0, "%s",

@@ -135,7 +135,7 @@ START_TEST(test_report_best_configuration_and_seed_stats)
     ck_assert_double_eq_tol(c.err_min, 0.25, 1e-12);
     ck_assert_double_eq_tol(c.err_max, 0.75, 1e-12);
     ck_assert_double_eq_tol(c.sps_mean, 200, 1e-9);
-    ck_assert_msg(strstr(c.desc, "hidden=8 batch=1000 layers=1 cell=lstm epochs=5") != NULL, "%s", c.desc);
+    ck_assert_msg(strstr(c.desc, "hidden=8 batch=1000 layers=1 cell=lstm precision=f32 epochs=5") != NULL, "%s", c.desc);
     ck_assert_int_eq(ls_report_ranked(r, "bitcount", NULL, 4, &c), LS_EINVAL);
     ck_assert_int_eq(ls_report_ranked(r, "mnist", NULL, 0, &c), LS_EINVAL);
 
@@ -206,7 +206,7 @@ START_TEST(test_report_pivot_cells)
     ck_assert(strstr(csv, "\npivot,bitcount,,test_error,16,2,1000,2,1,0.3\n"));
     ck_assert(strstr(csv, "\npivot,bitcount,,samples_per_s,8,1,1000,3,3,200\n"));
     ck_assert(!strstr(csv, "\npivot,bitcount,,test_error,32,2,")); /* no such jobs */
-    ck_assert(strstr(csv, "\nconfigs,bitcount,,1,32,1000,1,lstm,5,"));
+    ck_assert(strstr(csv, "\nconfigs,bitcount,,1,32,1000,1,lstm,f32,5,"));
     ck_assert(strstr(csv, "\nsummary,configurations,4\n"));
     free(csv);
 

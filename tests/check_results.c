@@ -141,6 +141,9 @@ START_TEST(test_schema_lookups)
         {"data", LS_TYPE_TEXT, LS_FROM_KEY, LS_EMPTY_MNIST, 13},
         {"target_error", LS_TYPE_REAL, LS_FROM_KEY, LS_EMPTY_OPT, 10},
         {"cell", LS_TYPE_CELL, LS_FROM_KEY, LS_EMPTY_DEFAULT, 15},
+        {"precision", LS_TYPE_PREC, LS_FROM_RES_KEY, LS_EMPTY_DEFAULT, 17},
+        {"search", LS_TYPE_TEXT, LS_FROM_JOB, LS_EMPTY_DEFAULT, 16},
+        {"rung", LS_TYPE_INT, LS_FROM_RES, LS_EMPTY_OPT, 0},
         {"status", LS_TYPE_STATUS, LS_FROM_RES, LS_EMPTY_NEVER, 0},
         {"test_error", LS_TYPE_REAL, LS_FROM_RES, LS_EMPTY_OPT, 0},
         {"threads", LS_TYPE_INT, LS_FROM_RES_KEY, LS_EMPTY_NEVER, 0},
@@ -171,7 +174,8 @@ START_TEST(test_schema_lookups)
     for (int i = 0; (c = ls_schema_identity(i)); i++)
         n += (size_t)snprintf(order + n, sizeof order - n, "%s%s", i ? " " : "", c->name);
     ck_assert_str_eq(order, "task hidden batch layers epochs lr dropout seed eval_every "
-                            "target_error bits train_size data val_size cell search");
+                            "target_error bits train_size data val_size cell search "
+                            "precision");
 }
 END_TEST
 
@@ -195,8 +199,8 @@ START_TEST(test_schema_gives_the_report_tables)
                                    c->name, kind);
         }
     }
-    ck_assert_str_eq(hp, "task hidden batch layers cell epochs lr dropout seed bits train_size "
-                         "val_size data target_error eval_every search");
+    ck_assert_str_eq(hp, "task hidden batch layers cell precision epochs lr dropout seed bits "
+                         "train_size val_size data target_error eval_every search");
     ck_assert_str_eq(num, "hidden:i batch:i layers:i epochs:i lr:r dropout:r seed:i bits:I "
                           "train_size:i val_size:i target_error:R eval_every:i epochs_run:i rung:I "
                           "train_loss:R train_error:R val_error:R test_error:R wall_s:r train_s:r "
@@ -210,7 +214,8 @@ END_TEST
 START_TEST(test_job_keys_are_the_schema_keys)
 {
     static const char *const names[] = {
-        "task", "hidden", "batch", "layers", "cell", "epochs", "lr", "dropout", "seed",
+        "task", "hidden", "batch", "layers", "cell", "precision", "epochs", "lr",
+        "dropout", "seed",
         "bits", "train_size", "val_size", "data", "target_error", "eval_every", "threads"};
     int n = (int)(sizeof names / sizeof *names);
     ck_assert_int_eq(ls_job_key_count(), n);
@@ -222,9 +227,9 @@ START_TEST(test_job_keys_are_the_schema_keys)
         ck_assert(c && (c->from == LS_FROM_KEY || c->from == LS_FROM_RES_KEY));
     }
     ck_assert_str_eq(ls_job_key_at(0)->help, "bitcount | mnist");
-    ck_assert_str_eq(ls_job_key_at(10)->help,
+    ck_assert_str_eq(ls_job_key_at(11)->help,
                      "bitcount: training strings; mnist: first N training images (0 = all)");
-    ck_assert_str_eq(ls_job_key_at(15)->help,
+    ck_assert_str_eq(ls_job_key_at(16)->help,
                      "OpenMP threads of the job (0 = inherited, fewer for small steps)");
 
     ls_job j;
@@ -372,13 +377,13 @@ static const char *const pinned_id[2] = {"8130afe4cb078928", "48620b63a5488c83"}
 /* Each row up to its onednn column (machine facts follow), then the
  * message. */
 static const char *const pinned_row[2][2] = {
-    {"8130afe4cb078928,\"grid, v2\",bitcount,24,1000,2,lstm,600,0.00123457,0.25,"
+    {"8130afe4cb078928,\"grid, v2\",bitcount,24,1000,2,lstm,f32,600,0.00123457,0.25,"
      "9007199254740993,16,10000,10000,,0.003,5,,diverged,17,,0.693147,,0.0111111,0.0123457,"
      "12.346,"
      "10.250,0.000,123456.8,1234.568,2,\"0-1,4\",,node1,2026-12-02T00:00:00Z,"
      "2026-12-02T00:01:02Z,",
      "\"loss \"\"NaN\"\", stopped\nat epoch 17\"\n"},
-    {"48620b63a5488c83,,mnist,64,100,1,lstm,3,0.001,0.1,1,,6000,5000,"
+    {"48620b63a5488c83,,mnist,64,100,1,lstm,f32,3,0.001,0.1,1,,6000,5000,"
      "\"data/fashion \"\"mnist\"\"\",,0,,ok,3,,1e-07,0,,0.1,100.000,90.500,9.500,"
      "10000000.0,0.500,1,3,0,h,,,",
      "\n"},
@@ -402,18 +407,20 @@ END_TEST
 START_TEST(test_results_header_pinned)
 {
     ck_assert_str_eq(LS_RESULTS_COLUMNS,
-                     "job_id,sweep,task,hidden,batch,layers,cell,epochs,lr,dropout,seed,bits,"
-                     "train_size,val_size,data,target_error,eval_every,search,status,"
-                     "epochs_run,rung,train_loss,train_error,val_error,test_error,wall_s,train_s,eval_s,"
+                     "job_id,sweep,task,hidden,batch,layers,cell,precision,epochs,lr,dropout,"
+                     "seed,bits,train_size,val_size,data,target_error,eval_every,search,status,"
+                     "epochs_run,rung,train_loss,train_error,val_error,test_error,wall_s,"
+                     "train_s,eval_s,"
                      "samples_per_s,gflops,"
                      "threads,cpus,numa_node,host,start_time,end_time,onednn,isa,version,"
                      "message");
 }
 END_TEST
 
-/* Files of the earlier layouts (before cell; before search and rung) are
- * merged into today's: each field in its column, cell lstm for the oldest,
- * search and rung empty; a file of no layout is still refused. */
+/* Files of the earlier layouts (before cell; before precision, search and
+ * rung) are merged into today's: each field in its column, cell lstm for
+ * the oldest, precision f32, search and rung empty; a file of no layout is
+ * still refused. */
 START_TEST(test_results_merge_upgrades_old_files)
 {
     char h1[4096], h2[4096], p1[160], p2[160], out[160], bad[160];
@@ -446,8 +453,8 @@ START_TEST(test_results_merge_upgrades_old_files)
     ck_assert_msg(ls_results_merge(out, in, 2, NULL, &err) == 0, "%s", err.msg);
     char *s = slurp(out);
     ck_assert_ptr_nonnull(strstr(s, LS_RESULTS_COLUMNS "\n"));
-    ck_assert_ptr_nonnull(strstr(s, "00000000000000a1,sweep,task,hidden,batch,layers,lstm,epochs,"));
-    ck_assert_ptr_nonnull(strstr(s, "00000000000000a2,sweep,task,hidden,batch,layers,cell,epochs,"));
+    ck_assert_ptr_nonnull(strstr(s, "00000000000000a1,sweep,task,hidden,batch,layers,lstm,f32,epochs,"));
+    ck_assert_ptr_nonnull(strstr(s, "00000000000000a2,sweep,task,hidden,batch,layers,cell,f32,epochs,"));
     ck_assert_ptr_nonnull(strstr(s, ",eval_every,,ok,epochs_run,,train_loss,"));
     free(s);
     f = fopen(bad, "w");

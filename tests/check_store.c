@@ -397,8 +397,8 @@ START_TEST(test_store_search_jobs)
 END_TEST
 
 /* A database of schema 1 holds rows of results layouts 1 (before cell) and
- * 2 (before search, rung): opened, they are today's, each field in its
- * column and the added ones as the old rows meant them. */
+ * 2 (before precision, search, rung): opened, they are today's, each field
+ * in its column and the added ones as the old rows meant them. */
 START_TEST(test_store_upgrades_old_rows)
 {
     ls_store *s = open_store(NULL);
@@ -433,6 +433,9 @@ START_TEST(test_store_upgrades_old_rows)
         memmove(p + 1, p + 7, strlen(p + 7) + 1);          /* search -> "" */
         p = strstr(want, ",rung,");
         memmove(p + 1, p + 5, strlen(p + 5) + 1);          /* rung -> "" */
+        p = strstr(want, ",precision,");                   /* precision -> f32 */
+        memmove(p + 4, p + 10, strlen(p + 10) + 1);
+        memcpy(p + 1, "f32", 3);
         if (k == 1) {                                      /* cell -> lstm */
             p = strstr(want, ",cell,");
             memcpy(p + 1, "lstm", 4);

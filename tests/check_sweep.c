@@ -654,6 +654,52 @@ START_TEST(test_job_ids_cell)
 }
 END_TEST
 
+/* The precision key (issue #20) leaves every f32 job as it was: `precision
+ * = f32` written out or not, the text has no "precision=" and the id is
+ * pinned_ids[3]'s.  bf16 and auto append " precision=NAME" (after cell=,
+ * identity place 16): other jobs, ids pinned here. */
+START_TEST(test_job_ids_precision)
+{
+    static const struct { const char *cell, *prec, *tail, *id; } want[] = {
+        {"lstm", "f32", "", "d886531723b6c5b7"}, /* pinned_ids[3] */
+        {"lstm", "bf16", " precision=bf16", "27eda7debb685c39"},
+        {"lstm", "auto", " precision=auto", "649a55f761f01b51"},
+        {"gru", "f32", " cell=gru", "db73bef3777910b8"}, /* test_job_ids_cell */
+        {"gru", "bf16", " cell=gru precision=bf16", "b4f809fa1cef560c"},
+    };
+    const char *plain = "task=bitcount hidden=24 batch=1000 layers=1 epochs=60 "
+                        "lr=0.001 dropout=0 seed=1 eval_every=0 target_error=-1 "
+                        "bits=16 train_size=10000 val_size=10000";
+    ls_err err = {0};
+
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        char text[1024], expect[1100], id[LS_JOB_ID_LEN], v[16];
+        ls_job j;
+        ls_job_defaults(&j, LS_TASK_BITCOUNT);
+        j.bits = 16, j.train_size = 10000, j.batch = 1000, j.epochs = 60, j.hidden = 24;
+        ck_assert(ls_job_set(&j, "cell", want[i].cell, &err) == 0);
+        ck_assert_msg(ls_job_set(&j, "precision", want[i].prec, &err) == 0, "%s", err.msg);
+        ck_assert(ls_job_validate(&j, &err) == 0);
+        ls_job_canonical(&j, text, sizeof text);
+        snprintf(expect, sizeof expect, "%s%s", plain, want[i].tail);
+        ck_assert_str_eq(text, expect);
+        ls_job_id(&j, id);
+        ck_assert_msg(!strcmp(id, want[i].id), "%s %s: id %s, pinned %s",
+                      want[i].cell, want[i].prec, id, want[i].id);
+        ls_job_get(&j, "precision", v, sizeof v);
+        ck_assert_str_eq(v, want[i].prec);
+    }
+    ls_job j;
+    ls_job_defaults(&j, LS_TASK_MNIST);
+    ck_assert_int_eq(j.precision, LS_PREC_F32);
+    ck_assert_int_eq(ls_job_set(&j, "precision", "BF16", &err), LS_EINVAL);
+    ck_assert_msg(strstr(err.msg, "precision"), "%s", err.msg);
+    ck_assert_int_eq(ls_job_set(&j, "precision", "fp16", &err), LS_EINVAL);
+    j.precision = (ls_precision)7;
+    ck_assert_int_eq(ls_job_validate(&j, &err), LS_EINVAL);
+}
+END_TEST
+
 /* The sweep files of experiments/ load (where data/mnist is missing, the
  * only acceptable error is that). */
 START_TEST(test_sweep_experiments_load)
@@ -661,7 +707,7 @@ START_TEST(test_sweep_experiments_load)
     static const struct { const char *file; size_t njobs; } files[] = {
         {"quick.ini", 24}, {"seeds.ini", 27}, {"grid.ini", 180},
         {"mnist-tutorial.ini", 3}, {"bitcount-5000.ini", 3}, {"bitcount-reference.ini", 3},
-        {"cells.ini", 24},
+        {"cells.ini", 24}, {"bf16-fidelity.ini", 12},
     };
     const char *top = getenv("top_srcdir");
 
@@ -689,6 +735,7 @@ Suite *sweep_suite(void)
 
     tcase_add_checked_fixture(core, tmp_setup, tmp_teardown);
     ls_add_tests(core, LS_TESTS(test_job_useful_threads, test_job_ids_pinned, test_job_ids_cell,
+                                test_job_ids_precision,
                                 test_sweep_expands_in_order,
                                 test_sweep_ids_stable_and_distinct,
                                 test_sweep_defaults_of_sweep_keys, test_sweep_sweep_keys,

@@ -11,6 +11,7 @@
 #include "check_util.h"
 #include "lstmsweep/alloc.h"
 #include "lstmsweep/durable.h"
+#include "lstmsweep/lstm.h"
 #include "lstmsweep/modelfile.h"
 #include "lstmsweep/prefix.h"
 #include "lstmsweep/rng.h"
@@ -595,6 +596,39 @@ START_TEST(test_checkpoint_resume_is_bit_identical)
 }
 END_TEST
 
+/* A bf16 job resumes bit-identically from its checkpoint, which holds the
+ * f32 master weights and Adam state as any other (the bf16 copies are
+ * remade from them each step); the model runs bf16 again. */
+START_TEST(test_checkpoint_resume_bf16)
+{
+    dnnl_engine_t e;
+    ck_assert(dnnl_engine_create(&e, dnnl_cpu, 0) == dnnl_success);
+    int here = ls_lstm_bf16_probe(e, LS_CELL_LSTM, 10, 50, 1, 16, 1, NULL, 0);
+    dnnl_engine_destroy(e);
+    if (!here) {
+        printf("SKIP: no bf16 brgemm on this CPU\n");
+        return;
+    }
+    ls_job j = small_job();
+    ls_result r;
+    char ckpt[128];
+    j.epochs = 6, j.layers = 2, j.precision = LS_PREC_BF16;
+    snprintf(ckpt, sizeof ckpt, "%s/job.ckpt", tmpdir);
+    ls_model *full = train_ckpt(&j, NULL, 0, &r);
+    ck_assert_int_eq(r.precision, LS_PREC_BF16);
+    ls_model *part = train_ckpt(&j, ckpt, 1, &r);
+    ck_assert_int_eq(r.status, LS_STATUS_INTERRUPTED);
+    ls_model_destroy(part);
+    ls_model *rest = train_ckpt(&j, ckpt, 0, &r);
+    ck_assert_int_eq(r.status, LS_STATUS_OK);
+    ck_assert_int_eq(r.epochs_run, 6);
+    ck_assert_int_eq(ls_model_precision(rest), LS_PREC_BF16);
+    expect_same_model(full, rest);
+    ls_model_destroy(full);
+    ls_model_destroy(rest);
+}
+END_TEST
+
 /* A GRU job resumes bit-identically too; its checkpoint is the LSTM
  * job's format (the cell is in the job id, which the checkpoint checks,
  * and in the parameter count), and an LSTM job with the same other keys
@@ -760,7 +794,7 @@ Suite *train_suite(void)
     ls_add_tests(files, LS_TESTS(test_modelfile_round_trip, test_modelfile_cells,
                                  test_modelfile_rejects_bad_files,
                                  test_checkpoint_resume_is_bit_identical,
-                                 test_checkpoint_resume_cells,
+                                 test_checkpoint_resume_cells, test_checkpoint_resume_bf16,
                                  test_checkpoint_corrupt_restarts_from_scratch,
                                  test_checkpoint_mid_epoch_resume_is_bit_identical,
                                  test_checkpoint_version_1_still_loads));

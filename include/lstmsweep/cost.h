@@ -45,7 +45,10 @@ int ls_job_useful_threads(const ls_job *job);
 void ls_cost_samples(const ls_job *job, size_t *n_train, size_t *n_eval);
 
 /* Estimated single-core seconds of a job with n_train training samples
- * and n_eval evaluated ones, evaluating every eval_every epochs (>= 1). */
+ * and n_eval evaluated ones, evaluating every eval_every epochs (>= 1).
+ * A bf16 job (and an auto lstm or rnn job, which runs bf16 wherever the
+ * CPU has bf16: the model reads no machine) trains faster; evaluation is
+ * f32 at every precision. */
 double ls_cost_seconds(const ls_job *job, size_t n_train, size_t n_eval,
                        int eval_every);
 

@@ -16,6 +16,7 @@
 
 #include "lstmsweep/cell.h"
 #include "lstmsweep/error.h"
+#include "lstmsweep/precision.h"
 
 typedef enum { LS_TASK_BITCOUNT = 0, LS_TASK_MNIST = 1 } ls_task;
 
@@ -30,6 +31,9 @@ typedef struct ls_job {
     int layers;            /* LSTM layers */
     ls_cell cell;          /* recurrent cell (cell.h); lstm, the default,
                               is left out of the canonical text */
+    ls_precision precision; /* of the recurrent layers (precision.h); f32,
+                              the default, is left out of the canonical
+                              text; bf16 and auto are part of the id */
     int epochs;            /* maximum epochs */
     double lr;             /* Adam learning rate */
     double dropout;        /* drop rate after each LSTM layer, [0, 1) */
@@ -79,8 +83,9 @@ int ls_task_parse(const char *name, ls_task *task);
 
 /* Canonical identity text, e.g.
  * "task=bitcount hidden=24 batch=1000 layers=1 epochs=600 lr=0.001 ...";
- * a cell other than lstm adds " cell=gru" (last, schema.h), lstm adds
- * nothing, so every LSTM job keeps the id it had before cells existed. */
+ * a cell other than lstm adds " cell=gru" (schema.h), lstm adds nothing,
+ * so every LSTM job keeps the id it had before cells existed; likewise a
+ * precision other than f32 adds " precision=bf16" (last). */
 void ls_job_canonical(const ls_job *job, char *buf, size_t len);
 /* 16 lowercase hex digits of FNV-1a-64 of the canonical text. */
 void ls_job_id(const ls_job *job, char id[LS_JOB_ID_LEN]);

@@ -28,6 +28,19 @@
  * LSTMSWEEP_IMPLICIT_STATES=1 in the environment at creation passes NULL
  * instead, to reproduce the trap in tests; never use it otherwise.
  *
+ * Precision (precision.h; ls_lstm_create_prec): an f32 layer computes in
+ * f32 on the caller's tensors.  A bf16 layer (mixed precision) keeps the
+ * same f32 interface: it converts src into a bf16 copy of its own and
+ * reorders the f32 master weights into the bf16 layouts oneDNN picked (one
+ * reorder for the forward, one for the backward, each step: the two
+ * primitives want different ones), runs oneDNN on bf16 src, weights, h
+ * and dst with f32 bias and cell state, and hands back dst converted to
+ * f32; backward reads its own bf16 src and dst again and returns f32
+ * gradients (oneDNN 2.6.3 takes f32 diffs only).  Layers exchange f32
+ * activations, not bf16: the model applies dropout and the dense layer on
+ * f32 between them, and the conversions are O(T*N*H) against the
+ * O(T*N*H*H) work.
+ *
  * Errors: LS_EDNNL with dnnl_status2str() text, LS_ENOMEM.  Not thread-safe:
  * one ls_lstm is used by one thread (whose OpenMP team oneDNN then uses).
  */
@@ -40,6 +53,7 @@
 
 #include "lstmsweep/cell.h"
 #include "lstmsweep/error.h"
+#include "lstmsweep/precision.h"
 
 typedef struct ls_lstm ls_lstm;
 struct ls_lstm_scratch;
@@ -51,6 +65,29 @@ struct ls_lstm_scratch;
 int ls_lstm_create_cell(ls_lstm **out, dnnl_engine_t engine, ls_cell cell,
                         int T, int N, int I, int H, int Hp, int training,
                         struct ls_lstm_scratch *scratch, ls_err *err);
+/* The same in a given precision, LS_PREC_F32 or LS_PREC_BF16 (not auto:
+ * LS_EINVAL).  A bf16 layer is created whichever implementation oneDNN
+ * picks (its reference path emulates bf16, slowly): ls_lstm_bf16_probe
+ * first to know. */
+int ls_lstm_create_prec(ls_lstm **out, dnnl_engine_t engine, ls_cell cell,
+                        ls_precision prec, int T, int N, int I, int H, int Hp,
+                        int training, struct ls_lstm_scratch *scratch,
+                        ls_err *err);
+
+/* Whether oneDNN runs a bf16 layer of this shape (H padded as
+ * ls_lstm_create pads it) on its brgemm implementation: the forward, and
+ * for training the backward too.  1 if so, else 0; why (capacity len, may
+ * be NULL) says "brgemm fwd+bwd", "bf16 would run ref:any" or "oneDNN
+ * refuses bf16 gru here: unimplemented".  Creates primitive descriptors
+ * only (a few ms); allocates nothing the caller sees. */
+int ls_lstm_bf16_probe(dnnl_engine_t engine, ls_cell cell, int T, int N, int I,
+                       int H, int training, char *why, size_t len);
+
+/* oneDNN's implementation string of the layer's forward (backward = 0) or
+ * backward primitive, e.g. "brgemm:avx512_core_amx" or "ref:any"; owned
+ * by oneDNN, valid while the layer lives; "" if there is none. */
+const char *ls_lstm_impl(const ls_lstm *l, int backward);
+ls_precision ls_lstm_precision(const ls_lstm *l);
 
 int ls_lstm_create(ls_lstm **out, dnnl_engine_t engine, int T, int N, int I,
                    int H, int training, ls_err *err);
@@ -108,6 +145,10 @@ size_t ls_lstm_estimate_bytes(dnnl_engine_t engine, int T, int N, int I,
 size_t ls_lstm_estimate_bytes_cell(dnnl_engine_t engine, ls_cell cell, int T,
                                    int N, int I, int H, int training,
                                    size_t *scratch);
+/* ... and of any precision (ls_lstm_create_prec with Hp = 0). */
+size_t ls_lstm_estimate_bytes_prec(dnnl_engine_t engine, ls_cell cell,
+                                   ls_precision prec, int T, int N, int I,
+                                   int H, int training, size_t *scratch);
 
 /* dst = LSTM(src).  In a training layer this also fills the workspace the
  * next ls_lstm_backward needs. */
@@ -119,7 +160,8 @@ int ls_lstm_forward(ls_lstm *l, dnnl_stream_t s, const float *src,
  * instead of zero; also returns the final cell state c_last (N, H) (the
  * final hidden state is dst's last step).  For evaluations that continue
  * shared prefixes (prefix.h).  Cells without a cell state (all but the
- * LSTM) ignore c0 and c_last, which may then be NULL. */
+ * LSTM) ignore c0 and c_last, which may then be NULL.  f32 layers only
+ * (LS_EINVAL on a bf16 one). */
 int ls_lstm_forward_states(ls_lstm *l, dnnl_stream_t s, const float *src,
                            const float *w_layer, const float *w_iter,
                            const float *bias, const float *h0, const float *c0,

@@ -43,6 +43,7 @@
 #include "lstmsweep/alloc.h"
 #include "lstmsweep/cell.h"
 #include "lstmsweep/error.h"
+#include "lstmsweep/precision.h"
 
 typedef struct ls_model_config {
     int T;          /* time steps */
@@ -50,6 +51,9 @@ typedef struct ls_model_config {
     int H;          /* hidden units per layer */
     int L;          /* LSTM layers */
     ls_cell cell;   /* recurrent cell (0 = lstm) */
+    ls_precision precision; /* of the recurrent layers' training
+                               primitives (0 = f32; bf16; auto), see
+                               precision.h and ls_model_precision */
     int C;          /* classes */
     int batch;      /* training mini-batch size */
     int eval_batch; /* inference batch size (0: chosen from the shape) */
@@ -71,6 +75,21 @@ int ls_model_create(ls_model **out, const ls_model_config *cfg, ls_err *err);
 void ls_model_destroy(ls_model *m);
 
 const ls_model_config *ls_model_config_of(const ls_model *m);
+
+/* Precision (precision.h): bf16 runs the recurrent layers' primitives
+ * (training, and the inference ones of ls_model_predict) in bf16 from the
+ * f32 parameters (lstm.h); the parameters, gradients, Adam state, dense
+ * layer, loss, and so model files and checkpoints stay f32 (prefix.c's
+ * bitcount evaluation is f32 too).
+ * ls_model_create resolves cfg->precision: bf16 and auto take bf16 only
+ * where oneDNN runs every layer's forward and backward on brgemm at the
+ * training batch (ls_lstm_bf16_probe); otherwise bf16 fails with
+ * LS_EINVAL naming the reason, and auto takes f32.  (A partial last batch
+ * runs the same precision, whatever oneDNN picks for its size.) */
+ls_precision ls_model_precision(const ls_model *m); /* f32 or bf16 */
+/* "precision auto: bf16 (brgemm fwd+bwd)" or "precision auto: f32 (bf16
+ * would run ref)" for auto, else "".  Owned by the model. */
+const char *ls_model_precision_note(const ls_model *m);
 /* Parameters a model of this shape holds (layout above), without creating
  * it: the check a model-file loader makes before allocating. */
 size_t ls_model_config_nparams(const ls_model_config *cfg);

@@ -63,6 +63,8 @@ typedef struct ls_result {
     double samples_per_s;            /* training samples / train_s */
     double gflops;                   /* 3 x forward FLOPs / train_s */
     int threads;                     /* OpenMP team size */
+    ls_precision precision;          /* what ran: f32 or bf16 (a job
+                                        failed before it knew: as asked) */
     char cpus[256];                  /* CPU list, e.g. "0-1" */
     int numa_node;                   /* -1 if unknown or several */
     char host[64];
@@ -94,9 +96,9 @@ int ls_results_parse(int nfields, char **fields, ls_job *job, ls_result *r,
                      ls_err *err);
 
 /* ---- rows of earlier versions ----
- * Layouts are numbered: 1 before the cell column, 2 before search and rung,
- * LS_RESULTS_LAYOUT (3) today; each added columns and nothing else, so a
- * row's field count tells its layout.  The server's stored rows are
+ * Layouts are numbered: 1 before the cell column, 2 before precision,
+ * search and rung, LS_RESULTS_LAYOUT (3) today; each added columns and
+ * nothing else, so a row's field count tells its layout.  The server's stored rows are
  * upgraded with these when its database is opened, results files by
  * `lstmsweep merge`. */
 #define LS_RESULTS_LAYOUT 3
@@ -107,8 +109,8 @@ int ls_results_layout_header(int k, char *buf, size_t len);
 
 /* A row of nf fields in an earlier layout (or today's) as today's:
  * out[LS_NCOLUMNS] point into fields or at the added columns' values for
- * old rows (cell lstm, the others empty).  The layout, or -1 if no layout
- * has nf fields. */
+ * old rows (cell lstm, precision f32, the others empty).  The layout, or
+ * -1 if no layout has nf fields. */
 int ls_results_upgrade(int nf, char **fields, const char *out[LS_NCOLUMNS]);
 
 #endif

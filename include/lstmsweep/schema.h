@@ -8,7 +8,8 @@
  *
  *   name   the column's name; also the ls_job / ls_result field it holds
  *          (the row writer and reader reach the field through it)
- *   type   TEXT (CSV-quoted as needed), TASK, STATUS, CELL (their names), INT,
+ *   type   TEXT (CSV-quoted as needed), TASK, STATUS, CELL, PREC (their
+ *          names), INT,
  *          LONG, U64 (%d %ld %llu), REAL (formatted with csv)
  *   from   where the value lives:
  *            GEN      computed as the row is written (job id, host facts);
@@ -26,8 +27,8 @@
  *            BITCOUNT  the column belongs to that task: other tasks' rows
  *            MNIST     leave it empty, and their canonical text leaves it out
  *            DEFAULT   the canonical text leaves it out while it holds its
- *                      default (cell = lstm; search = ""), so the jobs
- *                      from before the column keep their ids
+ *                      default (cell = lstm, precision = f32, search = ""),
+ *                      so the jobs from before the column keep their ids
  *   id     place in the canonical job text (1 first), 0 if not part of the
  *          job's identity.  Changing it, or adding an identity column,
  *          changes every job id (tests/check_sweep.c pins them).
@@ -65,6 +66,8 @@
       "stacked LSTM layers") SEP                                               \
     X(cell,          CELL,   KEY,     DEFAULT,  15, "",                        \
       "lstm | gru (Keras) | lbr-gru (PyTorch, cuDNN) | rnn (tanh)") SEP         \
+    X(precision,     PREC,   RES_KEY, DEFAULT,  17, "",                        \
+      "f32 | bf16 (mixed, where oneDNN has brgemm) | auto (bf16 where so)") SEP \
     X(epochs,        INT,    KEY,     NEVER,    5, "",                         \
       "maximum epochs") SEP                                                    \
     X(lr,            REAL,   KEY,     NEVER,    6, "%.6g",                     \
@@ -119,7 +122,7 @@
 enum { LS_RESULTS_SCHEMA(LS_SCHEMA_ENUM_, ) LS_NCOLUMNS };
 
 typedef enum {
-    LS_TYPE_TEXT, LS_TYPE_TASK, LS_TYPE_STATUS, LS_TYPE_CELL,
+    LS_TYPE_TEXT, LS_TYPE_TASK, LS_TYPE_STATUS, LS_TYPE_CELL, LS_TYPE_PREC,
     LS_TYPE_INT, LS_TYPE_LONG, LS_TYPE_U64, LS_TYPE_REAL
 } ls_col_type;
 

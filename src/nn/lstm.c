@@ -21,14 +21,23 @@
  *    run in that kernel).  The padded units have zero weights and bias, so
  *    their c and h are exactly 0, every gradient that touches them is
  *    exactly 0, and the logical layer computes the same function; the
- *    copies between the logical and padded tensors are O(T*N*H) per call.
+ *    copies between the logical and padded tensors are O(T*N*H) per call;
+ *  - bf16 (mixed precision, lstm.h): forward and backward both take bf16
+ *    weights in format `any` (plain bf16 weights put the forward on the
+ *    reference path), in different layouts, so each step reorders the f32
+ *    master weights twice; src and dst live in bf16 tensors the layer
+ *    owns, converted from and to the caller's f32 by the loops below
+ *    (rows_to_bf16, rows_from_bf16), which also pad and unpad H; all
+ *    diff tensors stay f32, as oneDNN 2.6.3 requires.
  */
 #include "lstmsweep/lstm.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <oneapi/dnnl/dnnl_debug.h>
+#include <stdio.h>
 
 #include "lstmsweep/alloc.h"
 
@@ -36,6 +45,7 @@
 
 struct ls_lstm {
     ls_cell cell;
+    ls_precision prec; /* LS_PREC_F32 or LS_PREC_BF16 (never auto) */
     int G, Gb; /* gates of the weights and of the bias (cell.h) */
     int trap;  /* LSTMSWEEP_IMPLICIT_STATES: initial states left NULL */
     int T, N, I, H, training;
@@ -45,6 +55,7 @@ struct ls_lstm {
     dnnl_primitive_t fwd, bwd;
     dnnl_primitive_t reo_wl, reo_wi;     /* user ldigo -> bwd weights layout */
     dnnl_primitive_t reo_dwl, reo_dwi;   /* bwd grad layout -> user ldigo */
+    dnnl_primitive_t reo_fwl, reo_fwi;   /* bf16: user ldigo -> fwd layout */
     /* memories bound to caller buffers at each call */
     dnnl_memory_t src, w_layer, w_iter, bias, dst;
     dnnl_memory_t diff_src, diff_dst, g_w_layer, g_w_iter, g_bias;
@@ -54,6 +65,7 @@ struct ls_lstm {
     dnnl_memory_t workspace, scratchpad;
     ls_lstm_scratch *shared; /* scratchpad buffer if shared, else NULL */
     dnnl_memory_t bw_layer, bw_iter, bdw_layer, bdw_iter; /* bwd layouts */
+    dnnl_memory_t fw_layer, fw_iter; /* bf16: the forward's weight layouts */
     /* Hp > H only: padded copies of the caller's tensors (pads stay 0) */
     float *pw_layer, *pw_iter, *pbias, *pdst, *pdiff_dst;
     float *pg_w_layer, *pg_w_iter, *pg_bias;
@@ -74,11 +86,11 @@ struct ls_lstm {
     } while (0)
 
 static void md_init(dnnl_memory_desc_t *md, int ndims, const dnnl_dims_t dims,
-                    dnnl_format_tag_t tag)
+                    dnnl_data_type_t dt, dnnl_format_tag_t tag)
 {
     /* Cannot fail for the valid static shapes used here (checked by
      * ls_lstm_create's argument checks). */
-    dnnl_memory_desc_init_by_tag(md, ndims, dims, dnnl_f32, tag);
+    dnnl_memory_desc_init_by_tag(md, ndims, dims, dt, tag);
 }
 
 /* Memory for `md` on a zeroed buffer owned by the layer. */
@@ -119,16 +131,17 @@ static int buf_own(ls_lstm *l, float **out, size_t count, ls_err *err)
 }
 
 /* Floats of the padded copies a layer of this shape holds (0 if Hp == H);
- * the one formula both the allocation and the estimate use. */
-static size_t pad_floats(ls_cell cell, int T, int N, int I, int H, int Hp,
-                         int training)
+ * the one formula both the allocation and the estimate use.  A bf16 layer
+ * has no padded f32 dst: its own bf16 dst is the padded one. */
+static size_t pad_floats(ls_cell cell, ls_precision prec, int T, int N, int I,
+                         int H, int Hp, int training)
 {
     size_t G = (size_t)ls_cell_gates(cell), Gb = (size_t)ls_cell_bias_gates(cell);
     if (Hp == H)
         return 0;
     size_t w = (size_t)I * G * Hp + (size_t)Hp * G * Hp + Gb * (size_t)Hp;
-    size_t seq = (size_t)T * N * Hp;
-    return training ? 2 * w + 2 * seq : w + seq;
+    size_t seq = (size_t)T * N * Hp, dst = prec == LS_PREC_BF16 ? 0 : seq;
+    return training ? 2 * w + seq + dst : w + dst;
 }
 
 static int create_padded(ls_lstm *l, ls_err *err)
@@ -141,7 +154,7 @@ static int create_padded(ls_lstm *l, ls_err *err)
     if ((rc = buf_own(l, &l->pw_layer, I * G * Hp, err)) ||
         (rc = buf_own(l, &l->pw_iter, Hp * G * Hp, err)) ||
         (rc = buf_own(l, &l->pbias, Gb * Hp, err)) ||
-        (rc = buf_own(l, &l->pdst, T * N * Hp, err)))
+        (l->prec != LS_PREC_BF16 && (rc = buf_own(l, &l->pdst, T * N * Hp, err))))
         return rc;
     if (l->training &&
         ((rc = buf_own(l, &l->pg_w_layer, I * G * Hp, err)) ||
@@ -174,6 +187,51 @@ static void copy_rows(float *restrict to, size_t to_ld,
 #pragma omp simd
         for (size_t k = 0; k < n; k++)
             t[k] = f[k];
+    }
+}
+
+/* f32 -> bf16, rounded to nearest even (as oneDNN's own reorders do); a
+ * NaN stays a NaN (the rounding would carry it into an infinity), so a
+ * diverging job is still seen to diverge. */
+static inline uint16_t bf16_of(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    uint32_t r = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+    return (u & 0x7fffffffu) > 0x7f800000u ? (uint16_t)((u >> 16) | 0x40u)
+                                           : (uint16_t)r;
+}
+
+static inline float f32_of(uint16_t b)
+{
+    uint32_t u = (uint32_t)b << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+/* copy_rows into a bf16 tensor, and out of one (the same row rules). */
+static void rows_to_bf16(uint16_t *restrict to, size_t to_ld,
+                         const float *restrict from, size_t from_ld,
+                         size_t rows, size_t n)
+{
+#pragma omp parallel for schedule(static) if (rows * n >= 65536)
+    for (size_t r = 0; r < rows; r++) {
+#pragma omp simd
+        for (size_t k = 0; k < n; k++)
+            to[r * to_ld + k] = bf16_of(from[r * from_ld + k]);
+    }
+}
+
+static void rows_from_bf16(float *restrict to, size_t to_ld,
+                           const uint16_t *restrict from, size_t from_ld,
+                           size_t rows, size_t n)
+{
+#pragma omp parallel for schedule(static) if (rows * n >= 65536)
+    for (size_t r = 0; r < rows; r++) {
+#pragma omp simd
+        for (size_t k = 0; k < n; k++)
+            to[r * to_ld + k] = f32_of(from[r * from_ld + k]);
     }
 }
 
@@ -241,53 +299,75 @@ static int exec_reorder(dnnl_primitive_t p, dnnl_stream_t s,
     return 0;
 }
 
-/* The plain descriptors shared by the forward and backward primitives. */
+/* The descriptors shared by the forward and backward primitives.  In f32
+ * every tensor is f32.  In bf16 (the mixed-precision path oneDNN 2.6.3
+ * runs on brgemm), src, dst, the hidden states h and the weights the
+ * primitives read are bf16; the cell state c and the bias stay f32, and
+ * so does every diff tensor, which oneDNN 2.6.3 requires ("We require
+ * diffs to be f32, even for bf16", src/common/rnn.cpp).  The caller's
+ * weights (master copies) are f32 ldigo either way. */
 struct lstm_mds {
-    dnnl_memory_desc_t src, iter, w_layer, w_iter, bias, dst;
-    dnnl_memory_desc_t w_layer_any, w_iter_any;
+    int bf16;
+    dnnl_memory_desc_t src, iter, iter_c, w_layer, w_iter, bias, dst;
+    dnnl_memory_desc_t w_layer_any, w_iter_any;   /* the primitives' weights */
+    dnnl_memory_desc_t diff_src, diff_dst, diff_iter;
+    dnnl_memory_desc_t dw_layer_any, dw_iter_any; /* weight gradients, f32 */
 };
 
-static void lstm_mds_init(struct lstm_mds *d, ls_cell cell, int T, int N,
-                          int I, int H)
+static void lstm_mds_init(struct lstm_mds *d, ls_cell cell, ls_precision prec,
+                          int T, int N, int I, int H)
 {
     int G = ls_cell_gates(cell), Gb = ls_cell_bias_gates(cell);
     dnnl_dims_t src = {T, N, I}, dst = {T, N, H}, iter = {1, 1, N, H};
     dnnl_dims_t wl = {1, 1, I, G, H}, wi = {1, 1, H, G, H}, b = {1, 1, Gb, H};
+    dnnl_data_type_t f32 = dnnl_f32, dt = prec == LS_PREC_BF16 ? dnnl_bf16 : f32;
 
-    md_init(&d->src, 3, src, dnnl_tnc);
-    md_init(&d->dst, 3, dst, dnnl_tnc);
-    md_init(&d->iter, 4, iter, dnnl_ldnc);
-    md_init(&d->w_layer, 5, wl, dnnl_ldigo);
-    md_init(&d->w_iter, 5, wi, dnnl_ldigo);
-    md_init(&d->bias, 4, b, dnnl_ldgo);
-    md_init(&d->w_layer_any, 5, wl, dnnl_format_tag_any);
-    md_init(&d->w_iter_any, 5, wi, dnnl_format_tag_any);
+    d->bf16 = prec == LS_PREC_BF16;
+    md_init(&d->src, 3, src, dt, dnnl_tnc);
+    md_init(&d->dst, 3, dst, dt, dnnl_tnc);
+    md_init(&d->iter, 4, iter, dt, dnnl_ldnc);
+    md_init(&d->iter_c, 4, iter, f32, dnnl_ldnc);
+    md_init(&d->w_layer, 5, wl, f32, dnnl_ldigo);
+    md_init(&d->w_iter, 5, wi, f32, dnnl_ldigo);
+    md_init(&d->bias, 4, b, f32, dnnl_ldgo);
+    md_init(&d->w_layer_any, 5, wl, dt, dnnl_format_tag_any);
+    md_init(&d->w_iter_any, 5, wi, dt, dnnl_format_tag_any);
+    md_init(&d->diff_src, 3, src, f32, dnnl_tnc);
+    md_init(&d->diff_dst, 3, dst, f32, dnnl_tnc);
+    md_init(&d->diff_iter, 4, iter, f32, dnnl_ldnc);
+    md_init(&d->dw_layer_any, 5, wl, f32, dnnl_format_tag_any);
+    md_init(&d->dw_iter_any, 5, wi, f32, dnnl_format_tag_any);
 }
 
 /* The forward descriptor of `cell`.  With trap set, the initial states
  * are left implicit (NULL): oneDNN's own zero state, which gives wrong
- * LSTM gradients in 2.6.3; only tests ask for it. */
+ * LSTM gradients in 2.6.3; only tests ask for it.  f32 forward reads the
+ * caller's ldigo weights; bf16 forward needs `any` (with plain bf16
+ * weights oneDNN 2.6.3 falls back to its reference path). */
 static dnnl_status_t fwd_desc_init(dnnl_rnn_desc_t *desc, ls_cell cell,
                                    dnnl_prop_kind_t prop,
                                    const struct lstm_mds *d, int trap)
 {
     const dnnl_memory_desc_t *s0 = trap ? NULL : &d->iter;
+    const dnnl_memory_desc_t *c0 = trap ? NULL : &d->iter_c;
+    const dnnl_memory_desc_t *wl = d->bf16 ? &d->w_layer_any : &d->w_layer;
+    const dnnl_memory_desc_t *wi = d->bf16 ? &d->w_iter_any : &d->w_iter;
     dnnl_rnn_direction_t dir = dnnl_unidirectional_left2right;
 
     switch (cell) {
     case LS_CELL_LSTM:
-        return dnnl_lstm_forward_desc_init(desc, prop, dir, &d->src, s0, s0,
-            &d->w_layer, &d->w_iter, &d->bias, &d->dst, &d->iter, &d->iter, 0);
+        return dnnl_lstm_forward_desc_init(desc, prop, dir, &d->src, s0, c0,
+            wl, wi, &d->bias, &d->dst, &d->iter, &d->iter_c, 0);
     case LS_CELL_GRU:
         return dnnl_gru_forward_desc_init(desc, prop, dir, &d->src, s0,
-            &d->w_layer, &d->w_iter, &d->bias, &d->dst, &d->iter, 0);
+            wl, wi, &d->bias, &d->dst, &d->iter, 0);
     case LS_CELL_LBR_GRU:
         return dnnl_lbr_gru_forward_desc_init(desc, prop, dir, &d->src, s0,
-            &d->w_layer, &d->w_iter, &d->bias, &d->dst, &d->iter, 0);
+            wl, wi, &d->bias, &d->dst, &d->iter, 0);
     case LS_CELL_RNN:
         return dnnl_vanilla_rnn_forward_desc_init(desc, prop, dnnl_eltwise_tanh,
-            dir, &d->src, s0, &d->w_layer, &d->w_iter, &d->bias, &d->dst,
-            &d->iter, 0, 0.0f, 0.0f);
+            dir, &d->src, s0, wl, wi, &d->bias, &d->dst, &d->iter, 0, 0.0f,
+            0.0f);
     }
     return dnnl_invalid_arguments;
 }
@@ -298,32 +378,52 @@ static dnnl_status_t bwd_desc_init(dnnl_rnn_desc_t *desc, ls_cell cell,
                                    const struct lstm_mds *d, int trap)
 {
     const dnnl_memory_desc_t *s0 = trap ? NULL : &d->iter;
+    const dnnl_memory_desc_t *c0 = trap ? NULL : &d->iter_c;
+    const dnnl_memory_desc_t *ds0 = trap ? NULL : &d->diff_iter;
+    const dnnl_memory_desc_t *wl = &d->w_layer_any, *wi = &d->w_iter_any;
+    const dnnl_memory_desc_t *dwl = &d->dw_layer_any, *dwi = &d->dw_iter_any;
+    const dnnl_memory_desc_t *di = &d->diff_iter;
     dnnl_rnn_direction_t dir = dnnl_unidirectional_left2right;
 
     switch (cell) {
     case LS_CELL_LSTM:
         return dnnl_lstm_backward_desc_init(desc, dnnl_backward, dir, &d->src,
-            s0, s0, &d->w_layer_any, &d->w_iter_any, &d->bias, &d->dst,
-            &d->iter, &d->iter, &d->src, s0, s0, &d->w_layer_any,
-            &d->w_iter_any, &d->bias, &d->dst, &d->iter, &d->iter, 0);
+            s0, c0, wl, wi, &d->bias, &d->dst, &d->iter, &d->iter_c,
+            &d->diff_src, ds0, ds0, dwl, dwi, &d->bias, &d->diff_dst, di, di, 0);
     case LS_CELL_GRU:
         return dnnl_gru_backward_desc_init(desc, dnnl_backward, dir, &d->src,
-            s0, &d->w_layer_any, &d->w_iter_any, &d->bias, &d->dst, &d->iter,
-            &d->src, s0, &d->w_layer_any, &d->w_iter_any, &d->bias, &d->dst,
-            &d->iter, 0);
+            s0, wl, wi, &d->bias, &d->dst, &d->iter, &d->diff_src, ds0, dwl,
+            dwi, &d->bias, &d->diff_dst, di, 0);
     case LS_CELL_LBR_GRU:
         return dnnl_lbr_gru_backward_desc_init(desc, dnnl_backward, dir,
-            &d->src, s0, &d->w_layer_any, &d->w_iter_any, &d->bias, &d->dst,
-            &d->iter, &d->src, s0, &d->w_layer_any, &d->w_iter_any, &d->bias,
-            &d->dst, &d->iter, 0);
+            &d->src, s0, wl, wi, &d->bias, &d->dst, &d->iter, &d->diff_src,
+            ds0, dwl, dwi, &d->bias, &d->diff_dst, di, 0);
     case LS_CELL_RNN:
         return dnnl_vanilla_rnn_backward_desc_init(desc, dnnl_backward,
-            dnnl_eltwise_tanh, dir, &d->src, s0, &d->w_layer_any,
-            &d->w_iter_any, &d->bias, &d->dst, &d->iter, &d->src, s0,
-            &d->w_layer_any, &d->w_iter_any, &d->bias, &d->dst, &d->iter, 0,
-            0.0f, 0.0f);
+            dnnl_eltwise_tanh, dir, &d->src, s0, wl, wi, &d->bias, &d->dst,
+            &d->iter, &d->diff_src, ds0, dwl, dwi, &d->bias, &d->diff_dst, di,
+            0, 0.0f, 0.0f);
     }
     return dnnl_invalid_arguments;
+}
+
+/* bf16: the forward's own weight layouts, and the reorders that fill them
+ * from the caller's f32 ldigo master weights at each step. */
+static int create_fwd_weights(ls_lstm *l, const struct lstm_mds *d,
+                              dnnl_primitive_desc_t fwd_pd, ls_err *err)
+{
+    const dnnl_memory_desc_t *md;
+    int rc;
+
+    md = dnnl_primitive_desc_query_md(fwd_pd, dnnl_query_weights_md, 0);
+    if ((rc = mem_own(l, &l->fw_layer, md, err)) ||
+        (rc = reorder_new(&l->reo_fwl, l->engine, &d->w_layer, md, err)))
+        return rc;
+    md = dnnl_primitive_desc_query_md(fwd_pd, dnnl_query_weights_md, 1);
+    if ((rc = mem_own(l, &l->fw_iter, md, err)) ||
+        (rc = reorder_new(&l->reo_fwi, l->engine, &d->w_iter, md, err)))
+        return rc;
+    return 0;
 }
 
 /* Forward primitive and every memory it uses. */
@@ -339,16 +439,22 @@ static int create_forward(ls_lstm *l, const struct lstm_mds *d,
     DNNL_TRY(fwd_desc_init(&desc, l->cell, prop, d, l->trap));
     DNNL_TRY(dnnl_primitive_desc_create(fwd_pd, &desc, attr, l->engine, NULL));
     DNNL_TRY(dnnl_primitive_create(&l->fwd, *fwd_pd));
-    if ((rc = mem_user(l, &l->src, &d->src, err)) ||
-        (rc = mem_user(l, &l->w_layer, &d->w_layer, err)) ||
+    /* f32 binds the caller's src and dst; bf16 converts them into and out
+     * of tensors of its own, which backward reads again. */
+    rc = d->bf16 ? mem_own(l, &l->src, &d->src, err) : mem_user(l, &l->src, &d->src, err);
+    if (rc || (rc = d->bf16 ? mem_own(l, &l->dst, &d->dst, err)
+                            : mem_user(l, &l->dst, &d->dst, err)))
+        goto out;
+    if ((rc = mem_user(l, &l->w_layer, &d->w_layer, err)) ||
         (rc = mem_user(l, &l->w_iter, &d->w_iter, err)) ||
         (rc = mem_user(l, &l->bias, &d->bias, err)) ||
-        (rc = mem_user(l, &l->dst, &d->dst, err)) ||
         (rc = mem_own(l, &l->zero_iter, &d->iter, err)) ||
         (rc = mem_own(l, &l->dst_iter, &d->iter, err)) ||
         (ls_cell_has_c(l->cell) &&
-         ((rc = mem_own(l, &l->zero_iter_c, &d->iter, err)) ||
-          (rc = mem_own(l, &l->dst_iter_c, &d->iter, err)))))
+         ((rc = mem_own(l, &l->zero_iter_c, &d->iter_c, err)) ||
+          (rc = mem_own(l, &l->dst_iter_c, &d->iter_c, err)))))
+        goto out;
+    if (d->bf16 && (rc = create_fwd_weights(l, d, *fwd_pd, err)))
         goto out;
     if (l->training) {
         const dnnl_memory_desc_t *ws =
@@ -390,16 +496,16 @@ static int create_backward(ls_lstm *l, const struct lstm_mds *d,
     if ((rc = mem_own(l, &l->bdw_iter, md, err)) ||
         (rc = reorder_new(&l->reo_dwi, l->engine, md, &d->w_iter, err)))
         goto out;
-    if ((rc = mem_user(l, &l->diff_src, &d->src, err)) ||
-        (rc = mem_user(l, &l->diff_dst, &d->dst, err)) ||
+    if ((rc = mem_user(l, &l->diff_src, &d->diff_src, err)) ||
+        (rc = mem_user(l, &l->diff_dst, &d->diff_dst, err)) ||
         (rc = mem_user(l, &l->g_w_layer, &d->w_layer, err)) ||
         (rc = mem_user(l, &l->g_w_iter, &d->w_iter, err)) ||
         (rc = mem_user(l, &l->g_bias, &d->bias, err)) ||
-        (rc = mem_own(l, &l->diff_src_iter, &d->iter, err)) ||
-        (rc = mem_own(l, &l->zero_diff_iter, &d->iter, err)) ||
+        (rc = mem_own(l, &l->diff_src_iter, &d->diff_iter, err)) ||
+        (rc = mem_own(l, &l->zero_diff_iter, &d->diff_iter, err)) ||
         (ls_cell_has_c(l->cell) &&
-         ((rc = mem_own(l, &l->diff_src_iter_c, &d->iter, err)) ||
-          (rc = mem_own(l, &l->zero_diff_iter_c, &d->iter, err)))))
+         ((rc = mem_own(l, &l->diff_src_iter_c, &d->diff_iter, err)) ||
+          (rc = mem_own(l, &l->zero_diff_iter_c, &d->diff_iter, err)))))
         goto out;
 out:
     return rc;
@@ -475,6 +581,14 @@ int ls_lstm_create_cell(ls_lstm **out, dnnl_engine_t engine, ls_cell cell,
                         int T, int N, int I, int H, int Hp, int training,
                         ls_lstm_scratch *shared, ls_err *err)
 {
+    return ls_lstm_create_prec(out, engine, cell, LS_PREC_F32, T, N, I, H, Hp,
+                               training, shared, err);
+}
+
+int ls_lstm_create_prec(ls_lstm **out, dnnl_engine_t engine, ls_cell cell,
+                        ls_precision prec, int T, int N, int I, int H, int Hp,
+                        int training, ls_lstm_scratch *shared, ls_err *err)
+{
     struct lstm_mds d;
     dnnl_primitive_attr_t attr = NULL;
     dnnl_primitive_desc_t fwd_pd = NULL, bwd_pd = NULL;
@@ -484,20 +598,22 @@ int ls_lstm_create_cell(ls_lstm **out, dnnl_engine_t engine, ls_cell cell,
     *out = NULL;
     if (Hp == 0)
         Hp = ls_lstm_padded_hidden(H);
-    if (T < 1 || N < 1 || I < 1 || H < 1 || Hp < H || !ls_cell_gates(cell))
+    if (T < 1 || N < 1 || I < 1 || H < 1 || Hp < H || !ls_cell_gates(cell) ||
+        (prec != LS_PREC_F32 && prec != LS_PREC_BF16))
         return ls_err_set(err, LS_EINVAL,
-                          "lstm: bad shape T=%d N=%d I=%d H=%d (padded %d) cell %d",
-                          T, N, I, H, Hp, (int)cell);
+                          "lstm: bad shape T=%d N=%d I=%d H=%d (padded %d) cell %d "
+                          "precision %d", T, N, I, H, Hp, (int)cell, (int)prec);
     l = ls_alloc(sizeof *l);
     if (!l)
         return ls_err_set(err, LS_ENOMEM, "lstm: out of memory");
     l->cell = cell;
+    l->prec = prec;
     l->G = ls_cell_gates(cell), l->Gb = ls_cell_bias_gates(cell);
     l->trap = trap_requested();
     l->T = T, l->N = N, l->I = I, l->H = H, l->Hp = Hp, l->training = training;
     l->engine = engine;
     l->shared = shared;
-    lstm_mds_init(&d, cell, T, N, I, Hp);
+    lstm_mds_init(&d, cell, prec, T, N, I, Hp);
 
     DNNL_TRY(dnnl_primitive_attr_create(&attr));
     DNNL_TRY(dnnl_primitive_attr_set_scratchpad_mode(attr,
@@ -530,20 +646,22 @@ static size_t pd_bytes(dnnl_primitive_desc_t pd, dnnl_query_t what, int idx)
 
 /* Bytes of the primitives' own buffers at hidden size H (no padding); the
  * scratchpad goes to *scratch_out if that is non-NULL, else into the sum. */
-static size_t estimate_primitives(dnnl_engine_t engine, ls_cell cell, int T,
-                                  int N, int I, int H, int training,
-                                  size_t *scratch_out)
+static size_t estimate_primitives(dnnl_engine_t engine, ls_cell cell,
+                                  ls_precision prec, int T, int N, int I,
+                                  int H, int training, size_t *scratch_out)
 {
     struct lstm_mds d;
     dnnl_rnn_desc_t fdesc, bdesc;
     dnnl_primitive_attr_t attr = NULL;
     dnnl_primitive_desc_t fpd = NULL, bpd = NULL;
-    size_t bytes = 0, scratch = 0;
-    /* the zero and final states: h, and c for the LSTM */
-    size_t iter = sizeof(float) * (size_t)N * H * (ls_cell_has_c(cell) ? 2 : 1);
-    int trap = trap_requested();
+    size_t bytes = 0, scratch = 0, iter, diter;
+    int trap = trap_requested(), has_c = ls_cell_has_c(cell);
 
-    lstm_mds_init(&d, cell, T, N, I, H);
+    lstm_mds_init(&d, cell, prec, T, N, I, H);
+    /* the zero and final states: h, and c for the LSTM; their diffs */
+    iter = dnnl_memory_desc_get_size(&d.iter) +
+           (has_c ? dnnl_memory_desc_get_size(&d.iter_c) : 0);
+    diter = dnnl_memory_desc_get_size(&d.diff_iter) * (has_c ? 2 : 1);
     if (dnnl_primitive_attr_create(&attr) != dnnl_success)
         return 0;
     dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
@@ -553,6 +671,11 @@ static size_t estimate_primitives(dnnl_engine_t engine, ls_cell cell, int T,
         dnnl_primitive_desc_create(&fpd, &fdesc, attr, engine, NULL) != dnnl_success)
         goto out;
     bytes = 2 * iter + pd_bytes(fpd, dnnl_query_workspace_md, 0);
+    if (d.bf16) /* its own src and dst, and the forward's weights */
+        bytes += dnnl_memory_desc_get_size(&d.src) +
+                 dnnl_memory_desc_get_size(&d.dst) +
+                 pd_bytes(fpd, dnnl_query_weights_md, 0) +
+                 pd_bytes(fpd, dnnl_query_weights_md, 1);
     scratch = pd_bytes(fpd, dnnl_query_scratchpad_md, 0);
     if (training) {
         if (bwd_desc_init(&bdesc, cell, &d, trap) != dnnl_success ||
@@ -560,7 +683,7 @@ static size_t estimate_primitives(dnnl_engine_t engine, ls_cell cell, int T,
             bytes = 0;
             goto out;
         }
-        bytes += 2 * iter + pd_bytes(bpd, dnnl_query_weights_md, 0) +
+        bytes += 2 * diter + pd_bytes(bpd, dnnl_query_weights_md, 0) +
                  pd_bytes(bpd, dnnl_query_weights_md, 1) +
                  pd_bytes(bpd, dnnl_query_diff_weights_md, 0) +
                  pd_bytes(bpd, dnnl_query_diff_weights_md, 1);
@@ -582,10 +705,19 @@ size_t ls_lstm_estimate_bytes_cell(dnnl_engine_t engine, ls_cell cell, int T,
                                    int N, int I, int H, int training,
                                    size_t *scratch)
 {
+    return ls_lstm_estimate_bytes_prec(engine, cell, LS_PREC_F32, T, N, I, H,
+                                       training, scratch);
+}
+
+size_t ls_lstm_estimate_bytes_prec(dnnl_engine_t engine, ls_cell cell,
+                                   ls_precision prec, int T, int N, int I,
+                                   int H, int training, size_t *scratch)
+{
     int Hp = ls_lstm_padded_hidden(H);
-    size_t padded = sizeof(float) * pad_floats(cell, T, N, I, H, Hp, training);
-    size_t bytes = !ls_cell_gates(cell) ? 0
-                 : estimate_primitives(engine, cell, T, N, I, Hp, training, scratch);
+    size_t padded = sizeof(float) * pad_floats(cell, prec, T, N, I, H, Hp, training);
+    size_t bytes = !ls_cell_gates(cell) || (prec != LS_PREC_F32 && prec != LS_PREC_BF16)
+                 ? 0
+                 : estimate_primitives(engine, cell, prec, T, N, I, Hp, training, scratch);
 
     return bytes ? sizeof(ls_lstm) + bytes + padded : 0;
 }
@@ -602,14 +734,14 @@ void ls_lstm_destroy(ls_lstm *l)
     if (!l)
         return;
     dnnl_primitive_t prims[] = {l->fwd, l->bwd, l->reo_wl, l->reo_wi,
-                                l->reo_dwl, l->reo_dwi};
+                                l->reo_dwl, l->reo_dwi, l->reo_fwl, l->reo_fwi};
     dnnl_memory_t mems[] = {
         l->src, l->w_layer, l->w_iter, l->bias, l->dst, l->diff_src,
         l->diff_dst, l->g_w_layer, l->g_w_iter, l->g_bias, l->zero_iter,
         l->zero_iter_c, l->dst_iter, l->dst_iter_c, l->diff_src_iter,
         l->diff_src_iter_c, l->zero_diff_iter, l->zero_diff_iter_c,
         l->workspace, l->scratchpad, l->bw_layer, l->bw_iter, l->bdw_layer,
-        l->bdw_iter};
+        l->bdw_iter, l->fw_layer, l->fw_iter};
     for (size_t i = 0; i < sizeof prims / sizeof *prims; i++)
         dnnl_primitive_destroy(prims[i]);
     for (size_t i = 0; i < sizeof mems / sizeof *mems; i++)
@@ -657,15 +789,48 @@ static size_t first_copied_row(const ls_lstm *l)
     return l->last_only ? (size_t)(l->T - 1) * l->N : 0;
 }
 
+static void *handle_of(dnnl_memory_t m)
+{
+    void *p = NULL;
+    dnnl_memory_get_data_handle(m, &p);
+    return p;
+}
+
+/* bf16: the caller's src into the layer's bf16 copy (backward reads it
+ * again), and the master weights into the forward's bf16 layouts. */
+static int forward_bf16_inputs(ls_lstm *l, dnnl_stream_t s, const float *src,
+                               ls_err *err)
+{
+    int rc;
+    rows_to_bf16(handle_of(l->src), l->I, src, l->I, (size_t)l->T * l->N, l->I);
+    if ((rc = exec_reorder(l->reo_fwl, s, l->w_layer, l->fw_layer, err)) ||
+        (rc = exec_reorder(l->reo_fwi, s, l->w_iter, l->fw_iter, err)))
+        return rc;
+    return 0;
+}
+
+/* The rows of the primitive's dst the caller reads, into its (T, N, H). */
+static void forward_output(ls_lstm *l, float *dst)
+{
+    size_t r0 = first_copied_row(l), rows = (size_t)l->T * l->N - r0;
+    size_t H = l->H, Hp = l->Hp;
+    if (l->prec == LS_PREC_BF16)
+        rows_from_bf16(dst + r0 * H, H, (const uint16_t *)handle_of(l->dst) + r0 * Hp,
+                       Hp, rows, H);
+    else if (Hp != H)
+        copy_rows(dst + r0 * H, H, l->pdst + r0 * Hp, Hp, rows, H);
+}
+
 int ls_lstm_forward(ls_lstm *l, dnnl_stream_t s, const float *src,
                     const float *w_layer, const float *w_iter,
                     const float *bias, float *dst, ls_err *err)
 {
-    int rc, padded = l->Hp != l->H;
+    int rc, padded = l->Hp != l->H, bf16 = l->prec == LS_PREC_BF16;
     dnnl_exec_arg_t args[] = {
         {DNNL_ARG_SRC_LAYER, l->src},        {DNNL_ARG_SRC_ITER, l->zero_iter},
         {DNNL_ARG_SRC_ITER_C, l->zero_iter_c},
-        {DNNL_ARG_WEIGHTS_LAYER, l->w_layer}, {DNNL_ARG_WEIGHTS_ITER, l->w_iter},
+        {DNNL_ARG_WEIGHTS_LAYER, bf16 ? l->fw_layer : l->w_layer},
+        {DNNL_ARG_WEIGHTS_ITER, bf16 ? l->fw_iter : l->w_iter},
         {DNNL_ARG_BIAS, l->bias},            {DNNL_ARG_DST_LAYER, l->dst},
         {DNNL_ARG_DST_ITER, l->dst_iter},    {DNNL_ARG_DST_ITER_C, l->dst_iter_c},
         {DNNL_ARG_SCRATCHPAD, l->scratchpad},
@@ -676,26 +841,20 @@ int ls_lstm_forward(ls_lstm *l, dnnl_stream_t s, const float *src,
         pack_weights(l, w_layer, w_iter, bias);
         w_layer = l->pw_layer, w_iter = l->pw_iter, bias = l->pbias;
     }
-    if ((rc = bind_scratch(l, err)) ||
-        (rc = bind(l->src, src, err)) || (rc = bind(l->w_layer, w_layer, err)) ||
-        (rc = bind(l->w_iter, w_iter, err)) || (rc = bind(l->bias, bias, err)) ||
-        (rc = bind(l->dst, padded ? l->pdst : dst, err)))
+    if ((rc = bind_scratch(l, err)) || (rc = bind(l->w_layer, w_layer, err)) ||
+        (rc = bind(l->w_iter, w_iter, err)) || (rc = bind(l->bias, bias, err)))
+        return rc;
+    if (bf16)
+        rc = forward_bf16_inputs(l, s, src, err);
+    else if (!(rc = bind(l->src, src, err)))
+        rc = bind(l->dst, padded ? l->pdst : dst, err);
+    if (rc)
         return rc;
     DNNL_TRY(dnnl_primitive_execute(l->fwd, s, nargs, args));
     DNNL_TRY(dnnl_stream_wait(s));
-    if (padded) {
-        size_t r0 = first_copied_row(l), rows = (size_t)l->T * l->N - r0;
-        copy_rows(dst + r0 * l->H, l->H, l->pdst + r0 * l->Hp, l->Hp, rows, l->H);
-    }
+    forward_output(l, dst);
 out:
     return rc;
-}
-
-static float *handle_of(dnnl_memory_t m)
-{
-    void *p = NULL;
-    dnnl_memory_get_data_handle(m, &p);
-    return p;
 }
 
 int ls_lstm_forward_states(ls_lstm *l, dnnl_stream_t s, const float *src,
@@ -712,6 +871,8 @@ int ls_lstm_forward_states(ls_lstm *l, dnnl_stream_t s, const float *src,
     if (l->training || l->trap)
         return ls_err_set(err, LS_EINVAL,
                           "lstm: initial states on a training layer");
+    if (l->prec != LS_PREC_F32) /* the states below are f32 */
+        return ls_err_set(err, LS_EINVAL, "lstm: initial states on a bf16 layer");
     /* The zero-state buffers carry the states for this one call and are
      * zero again before it returns, so ls_lstm_forward is unaffected. */
     copy_rows(zh, Hp, h0, H, N, H);
@@ -733,6 +894,20 @@ static void zero_memory(dnnl_memory_t m)
     const dnnl_memory_desc_t *md = NULL;
     dnnl_memory_get_memory_desc(m, &md);
     memset(p, 0, dnnl_memory_desc_get_size(md));
+}
+
+/* The master weights (bound) into the backward's layouts, and the
+ * gradients zeroed: oneDNN accumulates into them. */
+static int backward_weights(ls_lstm *l, dnnl_stream_t s, float *gb, ls_err *err)
+{
+    int rc;
+    if ((rc = exec_reorder(l->reo_wl, s, l->w_layer, l->bw_layer, err)) ||
+        (rc = exec_reorder(l->reo_wi, s, l->w_iter, l->bw_iter, err)))
+        return rc;
+    zero_memory(l->bdw_layer);
+    zero_memory(l->bdw_iter);
+    memset(gb, 0, sizeof(float) * (size_t)l->Gb * l->Hp);
+    return 0;
 }
 
 int ls_lstm_backward(ls_lstm *l, dnnl_stream_t s, const float *src,
@@ -776,21 +951,19 @@ int ls_lstm_backward(ls_lstm *l, dnnl_stream_t s, const float *src,
         diff_dst = l->pdiff_dst;
         gwl = l->pg_w_layer, gwi = l->pg_w_iter, gb = l->pg_bias;
     }
-    if ((rc = bind_scratch(l, err)) ||
-        (rc = bind(l->src, src, err)) || (rc = bind(l->w_layer, w_layer, err)) ||
+    /* A bf16 layer's src and dst are its own copies from the forward. */
+    if (l->prec == LS_PREC_F32 &&
+        ((rc = bind(l->src, src, err)) || (rc = bind(l->dst, dst, err))))
+        return rc;
+    if ((rc = bind_scratch(l, err)) || (rc = bind(l->w_layer, w_layer, err)) ||
         (rc = bind(l->w_iter, w_iter, err)) || (rc = bind(l->bias, bias, err)) ||
-        (rc = bind(l->dst, dst, err)) || (rc = bind(l->diff_dst, diff_dst, err)) ||
+        (rc = bind(l->diff_dst, diff_dst, err)) ||
         (rc = bind(l->diff_src, diff_src, err)) ||
         (rc = bind(l->g_w_layer, gwl, err)) ||
         (rc = bind(l->g_w_iter, gwi, err)) || (rc = bind(l->g_bias, gb, err)))
         return rc;
-    if ((rc = exec_reorder(l->reo_wl, s, l->w_layer, l->bw_layer, err)) ||
-        (rc = exec_reorder(l->reo_wi, s, l->w_iter, l->bw_iter, err)))
+    if ((rc = backward_weights(l, s, gb, err)))
         return rc;
-    /* oneDNN accumulates into the weight and bias gradients. */
-    zero_memory(l->bdw_layer);
-    zero_memory(l->bdw_iter);
-    memset(gb, 0, sizeof(float) * (size_t)l->Gb * Hp);
     DNNL_TRY(dnnl_primitive_execute(l->bwd, s, (int)(sizeof args / sizeof *args),
                                     args));
     if ((rc = exec_reorder(l->reo_dwl, s, l->bdw_layer, l->g_w_layer, err)) ||
@@ -804,4 +977,74 @@ int ls_lstm_backward(ls_lstm *l, dnnl_stream_t s, const float *src,
     }
 out:
     return rc;
+}
+
+/* The implementation oneDNN chose for a primitive descriptor ("" if
+ * none). */
+static const char *impl_of(const_dnnl_primitive_desc_t pd)
+{
+    const char *info = NULL;
+    if (!pd || dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0,
+                                         &info) != dnnl_success || !info)
+        return "";
+    return info;
+}
+
+const char *ls_lstm_impl(const ls_lstm *l, int backward)
+{
+    const_dnnl_primitive_desc_t pd = NULL;
+    dnnl_primitive_t p = backward ? l->bwd : l->fwd;
+    if (!p || dnnl_primitive_get_primitive_desc(p, &pd) != dnnl_success)
+        return "";
+    return impl_of(pd);
+}
+
+ls_precision ls_lstm_precision(const ls_lstm *l) { return l->prec; }
+
+/* Create the bf16 primitive descriptors of this shape (forward, and
+ * backward for training) and report their implementations. */
+static int probe_pds(dnnl_engine_t engine, const struct lstm_mds *d,
+                     ls_cell cell, int training, char *why, size_t len)
+{
+    dnnl_rnn_desc_t fdesc, bdesc;
+    dnnl_primitive_desc_t fpd = NULL, bpd = NULL;
+    dnnl_prop_kind_t prop = training ? dnnl_forward_training : dnnl_forward_inference;
+    dnnl_status_t st = fwd_desc_init(&fdesc, cell, prop, d, 0);
+    int ok = 0;
+
+    if (st == dnnl_success)
+        st = dnnl_primitive_desc_create(&fpd, &fdesc, NULL, engine, NULL);
+    if (st == dnnl_success && training && (st = bwd_desc_init(&bdesc, cell, d, 0)) ==
+                                               dnnl_success)
+        st = dnnl_primitive_desc_create(&bpd, &bdesc, NULL, engine, fpd);
+    if (st != dnnl_success) {
+        snprintf(why, len, "oneDNN refuses bf16 %s here: %s", ls_cell_name(cell),
+                 dnnl_status2str(st));
+    } else {
+        const char *f = impl_of(fpd), *b = training ? impl_of(bpd) : "brgemm";
+        ok = strstr(f, "brgemm") && strstr(b, "brgemm");
+        if (ok)
+            snprintf(why, len, "brgemm %s", training ? "fwd+bwd" : "fwd");
+        else
+            snprintf(why, len, "bf16 would run %s", strstr(f, "brgemm") ? b : f);
+    }
+    dnnl_primitive_desc_destroy(bpd);
+    dnnl_primitive_desc_destroy(fpd);
+    return ok;
+}
+
+int ls_lstm_bf16_probe(dnnl_engine_t engine, ls_cell cell, int T, int N, int I,
+                       int H, int training, char *why, size_t len)
+{
+    struct lstm_mds d;
+    char none[1];
+
+    if (!why)
+        why = none, len = sizeof none;
+    if (T < 1 || N < 1 || I < 1 || H < 1 || !ls_cell_gates(cell)) {
+        snprintf(why, len, "bad shape");
+        return 0;
+    }
+    lstm_mds_init(&d, cell, LS_PREC_BF16, T, N, I, ls_lstm_padded_hidden(H));
+    return probe_pds(engine, &d, cell, training, why, len);
 }

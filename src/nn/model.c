@@ -3,6 +3,7 @@
 #include "lstmsweep/model.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <oneapi/dnnl/dnnl.h>
@@ -11,6 +12,7 @@
 #include "lstmsweep/alloc.h"
 #include "lstmsweep/lstm.h"
 #include "lstmsweep/rng.h"
+#include "lstmsweep/sysinfo.h"
 
 #define MAX_STACKS 6
 #define RNG_STREAM_INIT 11
@@ -35,6 +37,8 @@ typedef struct stack {
 
 struct ls_model {
     ls_model_config cfg;
+    ls_precision prec;   /* what the training layers run: f32 or bf16 */
+    char prec_note[160]; /* why, for auto; "" for f32 and bf16 */
     dnnl_engine_t engine;
     dnnl_stream_t stream;
     size_t nparams;
@@ -243,7 +247,11 @@ static int stack_create(ls_model *m, int n, int train, stack **out,
         goto fail;
     }
     for (int l = 0; l < c->L; l++) {
-        rc = ls_lstm_create_cell(&s->layer[l], m->engine, c->cell, c->T, n,
+        /* Evaluation (inference primitives) runs the training precision:
+         * bf16 forward_inference is brgemm too, ~2x the f32 reference at
+         * MNIST's shape (T28 N1000 H128: 29 vs 57 ms, README).  prefix.c's
+         * bitcount evaluation stays f32. */
+        rc = ls_lstm_create_prec(&s->layer[l], m->engine, c->cell, m->prec, c->T, n,
                                  ls_model_layer_in(c, l), c->H, 0, train,
                                  &m->scratch, err);
         if (rc)
@@ -296,7 +304,8 @@ static int get_stack(ls_model *m, int n, int train, stack **out, ls_err *err)
 static int check_config(const ls_model_config *c, ls_err *err)
 {
     if (c->T < 1 || c->I < 1 || c->H < 1 || c->L < 1 || c->C < 2 ||
-        c->batch < 1 || !ls_cell_gates(c->cell))
+        c->batch < 1 || !ls_cell_gates(c->cell) ||
+        (unsigned)c->precision >= LS_NPRECS)
         return ls_err_set(err, LS_EINVAL,
                           "model: bad shape T=%d I=%d H=%d L=%d C=%d batch=%d cell %d",
                           c->T, c->I, c->H, c->L, c->C, c->batch, (int)c->cell);
@@ -305,6 +314,42 @@ static int check_config(const ls_model_config *c, ls_err *err)
                           c->dropout);
     return 0;
 }
+
+/* The precision the training layers of a model of c run: f32 and bf16 as
+ * asked, but bf16 only where oneDNN runs every layer's fwd_training and
+ * backward on brgemm at the training batch (else bf16 is its emulated
+ * reference path, slower than f32): auto then falls back to f32, and an
+ * explicit bf16 is an error (LS_EINVAL).  note (len) gets auto's reason. */
+static int resolve_precision(const ls_model_config *c, dnnl_engine_t e,
+                             ls_precision *out, char *note, size_t len,
+                             ls_err *err)
+{
+    char why[128] = "";
+    int ok = 1;
+
+    note[0] = '\0';
+    *out = c->precision == LS_PREC_BF16 ? LS_PREC_BF16 : LS_PREC_F32;
+    if (c->precision == LS_PREC_F32)
+        return 0;
+    /* Layers 1.. share one shape; layer 0 has its own input size. */
+    for (int l = 0; l < c->L && l < 2 && ok; l++)
+        ok = ls_lstm_bf16_probe(e, c->cell, c->T, c->batch,
+                                ls_model_layer_in(c, l), c->H, 1, why, sizeof why);
+    if (c->precision == LS_PREC_BF16) {
+        if (!ok)
+            return ls_err_set(err, LS_EINVAL,
+                              "precision bf16 not available for %s H%d on this CPU "
+                              "(%s): %s; use precision = f32 or auto",
+                              ls_cell_name(c->cell), c->H, ls_sys_isa(), why);
+        return 0;
+    }
+    *out = ok ? LS_PREC_BF16 : LS_PREC_F32;
+    snprintf(note, len, "precision auto: %s (%s)", ok ? "bf16" : "f32", why);
+    return 0;
+}
+
+ls_precision ls_model_precision(const ls_model *m) { return m->prec; }
+const char *ls_model_precision_note(const ls_model *m) { return m->prec_note; }
 
 int ls_model_create(ls_model **out, const ls_model_config *cfg, ls_err *err)
 {
@@ -335,6 +380,9 @@ int ls_model_create(ls_model **out, const ls_model_config *cfg, ls_err *err)
                         dnnl_status2str(st));
         goto fail;
     }
+    if ((rc = resolve_precision(cfg, m->engine, &m->prec, m->prec_note,
+                                sizeof m->prec_note, err)))
+        goto fail;
     init_params(m);
     ls_rng_seed(&m->dropout_rng, cfg->seed, RNG_STREAM_DROPOUT);
     *out = m;
@@ -379,14 +427,16 @@ const float *ls_model_input_grad(const ls_model *m)
 
 /* Bytes of a stack for batch n, but for the shared scratchpad, whose size
  * the stack needs goes to *scratch (raised, never lowered). */
-static size_t stack_estimate(const ls_model_config *c, dnnl_engine_t e, int n,
-                             int train, size_t *scratch)
+static size_t stack_estimate(const ls_model_config *c, dnnl_engine_t e,
+                             ls_precision prec, int n, int train,
+                             size_t *scratch)
 {
     size_t b = stack_own_bytes(c, n, train);
     for (int l = 0; l < c->L; l++) {
         size_t ls = 0;
-        size_t lb = ls_lstm_estimate_bytes_cell(e, c->cell, c->T, n,
-                                                ls_model_layer_in(c, l), c->H,
+        size_t lb = ls_lstm_estimate_bytes_prec(e, c->cell,
+                                                prec, c->T,
+                                                n, ls_model_layer_in(c, l), c->H,
                                                 train, &ls);
         if (!lb)
             return 0;
@@ -400,6 +450,8 @@ size_t ls_model_estimate_bytes(const ls_model_config *c, size_t n_train,
                                size_t n_test)
 {
     dnnl_engine_t e;
+    ls_precision prec;
+    char note[160];
     size_t np, b, s, scratch = 0;
     size_t eb = c->eval_batch > 0 ? (size_t)c->eval_batch : 1;
     /* The batch sizes that will run: full and partial, training and
@@ -411,6 +463,10 @@ size_t ls_model_estimate_bytes(const ls_model_config *c, size_t n_train,
     if (check_config(c, NULL) || c->eval_batch < 1 ||
         dnnl_engine_create(&e, dnnl_cpu, 0) != dnnl_success)
         return 0;
+    if (resolve_precision(c, e, &prec, note, sizeof note, NULL)) {
+        dnnl_engine_destroy(e);
+        return 0;
+    }
     np = ls_model_config_nparams(c);
     b = sizeof(ls_model) + 4 * np * sizeof(float);
     for (int i = 0; i < 4; i++) {
@@ -418,7 +474,7 @@ size_t ls_model_estimate_bytes(const ls_model_config *c, size_t n_train,
             continue; /* only the partial batch ever runs */
         if (parts[i][0] < 1)
             continue;
-        if (!(s = stack_estimate(c, e, parts[i][0], parts[i][1], &scratch))) {
+        if (!(s = stack_estimate(c, e, prec, parts[i][0], parts[i][1], &scratch))) {
             b = 0;
             break;
         }

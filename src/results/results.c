@@ -119,6 +119,7 @@ static const struct added {
     const char *old_value;
 } added[] = {
     {"cell", 2, "lstm"},   /* every row before it was an LSTM's */
+    {"precision", 3, "f32"}, /* and ran in f32 */
     {"search", 3, ""},     /* no search tag: a grid's job */
     {"rung", 3, ""},
 };

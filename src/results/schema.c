@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "lstmsweep/cell.h"
+#include "lstmsweep/precision.h"
 #include "lstmsweep/job.h"
 #include "lstmsweep/results.h"
 #include "lstmsweep/sysinfo.h"
@@ -139,6 +140,7 @@ static int holds_default(const ls_column *c, const void *f)
 {
     switch (c->type) {
     case LS_TYPE_CELL: return *(const ls_cell *)f == LS_CELL_LSTM;
+    case LS_TYPE_PREC: return *(const ls_precision *)f == LS_PREC_F32;
     case LS_TYPE_TEXT: return !*(const char *)f;
     default: return 0;
     }
@@ -167,6 +169,8 @@ int ls_column_format(const ls_column *c, ls_form form, const ls_job *job,
     case LS_TYPE_STATUS:
         return snprintf(buf, len, "%s", ls_status_name(*(const ls_status *)f));
     case LS_TYPE_CELL: return snprintf(buf, len, "%s", ls_cell_name(*(const ls_cell *)f));
+    case LS_TYPE_PREC:
+        return snprintf(buf, len, "%s", ls_precision_name(*(const ls_precision *)f));
     case LS_TYPE_INT: return format_integer(c, form, *(const int *)f, buf, len);
     case LS_TYPE_LONG: return format_integer(c, form, *(const long *)f, buf, len);
     case LS_TYPE_U64:
@@ -234,6 +238,11 @@ int ls_column_parse(const ls_column *c, const char *text, ls_job *job, ls_result
     case LS_TYPE_CELL:
         if (ls_cell_parse(text, (ls_cell *)f))
             return ls_err_set(err, LS_EINVAL, "%s: '%s' is not lstm, gru, lbr-gru or rnn",
+                              c->name, text);
+        return 0;
+    case LS_TYPE_PREC:
+        if (ls_precision_parse(text, (ls_precision *)f))
+            return ls_err_set(err, LS_EINVAL, "%s: '%s' is not f32, bf16 or auto",
                               c->name, text);
         return 0;
     case LS_TYPE_STATUS:

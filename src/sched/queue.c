@@ -498,5 +498,7 @@ void ls_queue_describe(const ls_queue_entry *e, char *buf, size_t len)
                      e->job.layers, e->job.dropout, (unsigned long long)e->job.seed,
                      e->job.epochs);
     if (e->job.cell != LS_CELL_LSTM && n > 0 && (size_t)n < len)
-        snprintf(buf + n, len - (size_t)n, " %s", ls_cell_name(e->job.cell));
+        n += snprintf(buf + n, len - (size_t)n, " %s", ls_cell_name(e->job.cell));
+    if (e->job.precision != LS_PREC_F32 && n > 0 && (size_t)n < len)
+        snprintf(buf + n, len - (size_t)n, " %s", ls_precision_name(e->job.precision));
 }

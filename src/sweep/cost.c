@@ -16,6 +16,7 @@ ls_model_config ls_cost_shape(const ls_job *j)
     int bit = j->task == LS_TASK_BITCOUNT;
     return (ls_model_config){.T = bit ? j->bits : 28, .I = bit ? 1 : 28,
                              .H = j->hidden, .L = j->layers, .cell = j->cell,
+                             .precision = j->precision,
                              .C = bit ? j->bits + 1 : 10};
 }
 
@@ -66,19 +67,40 @@ void ls_cost_samples(const ls_job *j, size_t *n_train, size_t *n_eval)
 #define COST_ELEM 56e-9
 #define COST_STEP 20e-6
 #define COST_INFER 0.4
+/* bf16 mixed precision (precision.h) speeds up a training step's GEMMs by
+ * ~4x and its element-wise work by ~1.5x: fitted on bench_step --bf16 on
+ * a 2-core Sapphire Rapids VM with AMX (README "bf16 mixed precision":
+ * H24 1.4-1.7x, H128 1.8-2.2x, H256 2-3.4x the f32 step).  Evaluation
+ * stays f32.  The model reads no machine, so auto counts as bf16 for the
+ * cells oneDNN 2.6.3 runs in bf16 on brgemm (lstm, rnn). */
+#define COST_BF16_GEMM 4.0
+#define COST_BF16_ELEM 1.5
+
+static int runs_bf16(const ls_job *j)
+{
+    return j->precision == LS_PREC_BF16 ||
+           (j->precision == LS_PREC_AUTO &&
+            (j->cell == LS_CELL_LSTM || j->cell == LS_CELL_RNN));
+}
 
 double ls_cost_seconds(const ls_job *j, size_t n_train, size_t n_eval,
                        int eval_every)
 {
     ls_model_config c = ls_cost_shape(j);
-    double per_sample = 3 * ls_model_flops_per_sample(&c) / COST_FLOPS +
-                        (double)c.T * c.L * (COST_ELEM * c.H * ls_cell_gates(c.cell) / 4.0 +
-                                             COST_STEP / j->batch);
+    double gemm = 3 * ls_model_flops_per_sample(&c) / COST_FLOPS;
+    double elem = (double)c.T * c.L * COST_ELEM * c.H * ls_cell_gates(c.cell) / 4.0;
+    double step = (double)c.T * c.L * COST_STEP / j->batch;
+    double per_sample = gemm + elem + step; /* f32 */
+    double train = runs_bf16(j) ? gemm / COST_BF16_GEMM + elem / COST_BF16_ELEM + step
+                                : per_sample;
     int evals = j->epochs / eval_every + (j->epochs % eval_every != 0);
     double infer = j->task == LS_TASK_BITCOUNT /* down the prefix tree */
                        ? COST_INFER * ls_prefix_eval_cost(j->bits) : COST_INFER;
-    return per_sample * ((double)n_train * j->epochs +
-                         infer * (double)n_eval * evals);
+    if (!runs_bf16(j)) /* (kept in the f32 form the estimates had before) */
+        return per_sample * ((double)n_train * j->epochs +
+                             infer * (double)n_eval * evals);
+    return train * (double)n_train * j->epochs +
+           per_sample * infer * (double)n_eval * evals;
 }
 
 double ls_cost_speedup(int k)

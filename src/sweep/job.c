@@ -72,6 +72,8 @@ int ls_job_validate(const ls_job *j, ls_err *err)
         return ls_err_set(err, LS_EINVAL, "layers must be in 1..16, got %d", j->layers);
     if (!ls_cell_gates(j->cell))
         return ls_err_set(err, LS_EINVAL, "cell must be lstm, gru, lbr-gru or rnn");
+    if ((unsigned)j->precision >= LS_NPRECS)
+        return ls_err_set(err, LS_EINVAL, "precision must be f32, bf16 or auto");
     if (j->epochs < 1 || j->epochs > 10000000)
         return ls_err_set(err, LS_EINVAL, "epochs must be in 1..10000000, got %d", j->epochs);
     if (!(j->lr > 0) || !isfinite(j->lr))

@@ -408,7 +408,8 @@ size_t ls_train_config(const ls_job *j, const ls_dataset *ds,
 {
     size_t n_train = ls_dataset_size(ds, LS_SPLIT_TRAIN);
     *cfg = (ls_model_config){.T = ds->T, .I = ds->I, .H = j->hidden,
-                             .L = j->layers, .cell = j->cell, .C = ds->classes,
+                             .L = j->layers, .cell = j->cell,
+                             .precision = j->precision, .C = ds->classes,
                              .batch = j->batch,
                              .dropout = (float)j->dropout, .seed = j->seed};
     cfg->eval_batch = ls_train_eval_batch(cfg, ls_dataset_size(ds, LS_SPLIT_EVAL));
@@ -437,6 +438,11 @@ static int run_setup(run *r, ls_err *err)
                           need / 1073741824.0, avail / 1073741824.0);
     if ((rc = ls_model_create(&r->m, &cfg, err)))
         return rc;
+    /* The row holds what runs; auto says why (a later note, such as a
+     * checkpoint warning or a pause, replaces it). */
+    r->res->precision = ls_model_precision(r->m);
+    snprintf(r->res->message, sizeof r->res->message, "%s",
+             ls_model_precision_note(r->m));
     int chunk = ls_prefix_eval_chunk(ds, &cfg);
     if (chunk && (rc = ls_prefix_eval_create(&r->prefix, &cfg, ds, chunk, err)))
         return rc;
@@ -488,6 +494,7 @@ int ls_train(const ls_job *job, const ls_dataset *ds, const ls_train_opts *o,
     r.t0 = ls_sys_seconds();
     result_begin(res);
     res->rung = job->rung > 0 ? job->rung : -1;
+    res->precision = job->precision; /* until the model says what runs */
     ls_job_id(job, r.id);
     if (model_out)
         *model_out = NULL;

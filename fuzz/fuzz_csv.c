@@ -1,5 +1,5 @@
 /* fuzz_csv.c - libFuzzer target: the CSV reader, ls_csv_read() with the
- * results header, the curves header and none, and ls_results_merge() and
+ * results header (today's or an earlier layout's), the curves header and none, and ls_results_merge() and
  * ls_curves_merge() of the input with itself into a temporary file, whose
  * output must read back (see fuzz.h). */
 #include "fuzz.h"
@@ -72,10 +72,22 @@ static void merge(const char *name, merge_fn fn, const char *header, const char 
     unlink(out);
 }
 
+/* The input read as a results file: with today's header, else with an
+ * earlier layout's (results.h), which the results merge upgrades. */
+static int read_results(const char *path, rows *r, int *torn)
+{
+    char old[4096];
+    int rc = read_csv(path, LS_RESULTS_COLUMNS, r, torn);
+    for (int k = LS_RESULTS_LAYOUT - 1; rc && k >= 1; k--)
+        if (!ls_results_layout_header(k, old, sizeof old) && !read_csv(path, old, r, torn))
+            rc = 0;
+    return rc;
+}
+
 int fuzz_csv_file(const char *path)
 {
     rows with, curves, any;
-    int torn, rc = read_csv(path, LS_RESULTS_COLUMNS, &with, &torn);
+    int torn, rc = read_results(path, &with, &torn);
     int rc_curves = read_csv(path, LS_CURVE_COLUMNS, &curves, &torn);
 
     read_csv(path, NULL, &any, &torn);

@@ -64,8 +64,9 @@ def start():
     global server
     had = len(ports_logged())
     log = open(f"{WORK}/serve.log", "a")
+    os.makedirs(f"{WORK}/data", exist_ok=True)  # bitcount needs none; the server wants a root
     server = subprocess.Popen([LS, "serve", "--state", f"{WORK}/state", "--listen",
-                               "127.0.0.1:0"], stdout=log, stderr=log,
+                               "127.0.0.1:0", "--data-root", f"{WORK}/data"], stdout=log, stderr=log,
                               env=dict(os.environ, OMP_NUM_THREADS="1"))
     for _ in range(200):
         ports = ports_logged()

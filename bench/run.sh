@@ -114,8 +114,12 @@ tta() {
     rm -f "$ours" "$theirs"
     # --val-size 0: the peer's split (10,000 train, the rest test), and the
     # target then stops on the test error, as the peer's does
-    "$build/lstmsweep" train --task bitcount "${opts[@]}" --val-size 0 --target-error 0.003 \
-        --quiet --results "$ours" >&2 || echo "lstmsweep train failed (exit $?)"
+    # and once more in bf16 (a failed row where this CPU has no brgemm bf16)
+    for prec in f32 bf16; do
+        "$build/lstmsweep" train --task bitcount "${opts[@]}" --val-size 0 --target-error 0.003 \
+            --precision "$prec" --quiet --results "$ours" >&2 ||
+            echo "lstmsweep train --precision $prec failed (exit $?)" >&2
+    done
     if have_torch; then
         peer bitcount "${opts[@]}" --target 0.003 --seed 1 --quiet --csv "$theirs" >&2 ||
             echo "peer_torch.py bitcount failed (exit $?)"
@@ -124,12 +128,13 @@ tta() {
     fi
     echo "| implementation | reached 0.3% | epochs | train s | eval s | train + eval s | train s / epoch | test error |"
     echo "|---|---|---:|---:|---:|---:|---:|---:|"
-    if [ -s "$ours" ]; then
-        awk -v e="$(csv_get "$ours" epochs_run)" -v tr="$(csv_get "$ours" train_s)" \
-            -v ev="$(csv_get "$ours" eval_s)" -v err="$(csv_get "$ours" test_error)" \
-            'BEGIN { printf "| lstmsweep | %s | %d | %.1f | %.1f | %.1f | %.3f | %.4f%% |\n",
-                     err <= 0.003 ? "yes" : "no", e, tr, ev, tr + ev, tr / e, 100 * err }'
-    fi
+    [ -s "$ours" ] && awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+        $c["status"] != "ok" { printf "| lstmsweep %s | %s | | | | | | |\n", $c["precision"],
+                                      $c["status"]; next }
+        { e = $c["epochs_run"]; tr = $c["train_s"]; ev = $c["eval_s"]; err = $c["test_error"]
+          printf "| lstmsweep %s | %s | %d | %.1f | %.1f | %.1f | %.3f | %.4f%% |\n",
+                 $c["precision"], err <= 0.003 ? "yes" : "no", e, tr, ev, tr + ev, tr / e,
+                 100 * err }' "$ours"
     if [ -s "$theirs" ]; then
         awk -v e="$(csv_get "$theirs" epochs)" -v tr="$(csv_get "$theirs" train_s)" \
             -v ev="$(csv_get "$theirs" eval_s)" -v r="$(csv_get "$theirs" reached)" \
@@ -140,7 +145,7 @@ tta() {
 }
 
 # Time to 98.5% test accuracy on the full MNIST (1 x 128, batch 100, 1
-# thread, every epoch evaluated), lstmsweep then PyTorch, for seeds
+# thread, every epoch evaluated), lstmsweep in f32 and in bf16, then PyTorch, for seeds
 # 1..BENCH_TTA_SEEDS (3): the epoch a run first crosses 98.5% varies with
 # the seed, so the race is the median over seeds.  Both stop on the test
 # error (the peer has no other rule; lstmsweep's target_error stops on the
@@ -156,16 +161,23 @@ tta_mnist_ours() { # SEEDS...: rows into $out/tta_mnist_ours.csv
         "$scan" "$scan" "$seeds" >"$scan.ini"
     printf '[mnist]\ndata = %s\nhidden = 128\nbatch = 100\nepochs = 15\neval_every = 1\n' \
         "$data" >>"$scan.ini"
+    printf 'precision = f32, bf16\n' >>"$scan.ini"
     "$build/lstmsweep" run "$scan.ini" --threads-per-job 1 --quiet >&2 ||
         echo "lstmsweep run failed (exit $?)" >&2
-    for seed in "$@"; do
-        id=$(awk -F, -v s="$seed" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
-                                   $c["seed"] == s { print $1 }' "$scan.csv")
-        k=$(awk -F, -v id="$id" 'NR > 1 && $1 == id && $6 != "" && $6 <= 0.015 {
-                                     print $2; exit }' "$scan-curves.csv")
-        "$build/lstmsweep" train --task mnist --data "$data" --hidden 128 --batch 100 \
-            --seed "$seed" --epochs "${k:-15}" --eval-every 1 --threads 1 --quiet \
-            --results "$out/tta_mnist_ours.csv" >&2 || echo "lstmsweep train failed (exit $?)" >&2
+    for prec in f32 bf16; do
+        for seed in "$@"; do
+            id=$(awk -F, -v s="$seed" -v p="$prec" '
+                     NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+                     $c["seed"] == s && $c["precision"] == p && $c["status"] == "ok" { print $1 }' \
+                 "$scan.csv")
+            [ -n "$id" ] || continue   # bf16 not available on this CPU: a failed row
+            k=$(awk -F, -v id="$id" 'NR > 1 && $1 == id && $6 != "" && $6 <= 0.015 {
+                                         print $2; exit }' "$scan-curves.csv")
+            "$build/lstmsweep" train --task mnist --data "$data" --hidden 128 --batch 100 \
+                --precision "$prec" --seed "$seed" --epochs "${k:-15}" --eval-every 1 \
+                --threads 1 --quiet --results "$out/tta_mnist_ours.csv" >&2 ||
+                echo "lstmsweep train failed (exit $?)" >&2
+        done
     done
 }
 
@@ -192,8 +204,8 @@ tta_mnist() {
     echo "|---|---:|---|---:|---:|---:|---:|---:|---:|"
     {
         [ -s "$ours" ] && awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
-            { print "lstmsweep", $c["seed"], $c["epochs_run"], $c["train_s"], $c["eval_s"],
-                    $c["test_error"] }' "$ours"
+            { print "lstmsweep-" $c["precision"], $c["seed"], $c["epochs_run"], $c["train_s"],
+                    $c["eval_s"], $c["test_error"] }' "$ours"
         for f in "$out"/tta_mnist_peer_s*.csv; do
             [ -s "$f" ] && awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
                 { last = $0 } END { split(last, v, ",")
@@ -208,9 +220,9 @@ tta_mnist() {
                        for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++)
                            if (tt[who, j] < tt[who, i]) { x = tt[who, i]; tt[who, i] = tt[who, j]; tt[who, j] = x }
                        med[who] = m % 2 ? tt[who, (m + 1) / 2] : (tt[who, m / 2] + tt[who, m / 2 + 1]) / 2 }
-                   if ("lstmsweep" in med && "PyTorch" in med)
-                       printf "\nMedian train + eval seconds to 98.5%%: lstmsweep %.1f, PyTorch %.1f: %.2fx sooner.\n",
-                              med["lstmsweep"], med["PyTorch"], med["PyTorch"] / med["lstmsweep"] }'
+                   for (who in med) if (who != "PyTorch" && "PyTorch" in med)
+                       printf "\nMedian train + eval seconds to 98.5%%: %s %.1f, PyTorch %.1f: %.2fx sooner.\n",
+                              who, med[who], med["PyTorch"], med["PyTorch"] / med[who] }'
 }
 
 cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)

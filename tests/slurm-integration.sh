@@ -8,6 +8,11 @@
 #  2. The same with one array task cancelled mid-run: the merge (afterany)
 #     still runs; resubmitting the script completes the sweep (results and
 #     curves) with nothing lost or run twice.
+#  3. An asha search (tests/asha.py's: 9 configurations x 2 seeds) as 2
+#     tasks: each task searches its shard's configurations; the merged
+#     results hold every job once, ok or stopped, with two search tags
+#     (one per shard); each shard's audit log gives each of its
+#     configurations one end, 9 in all; the logs are not merged as results.
 #
 # Skips (exit 77) when no Slurm cluster answers.  For a local one:
 #   ../shared/tools/slurm-local.sh start   (.ci/run does this)
@@ -131,3 +136,49 @@ wait_jobs "$array" "$merge"
 check_complete "$work/b.csv" 6
 check_curves "$work/b.csv" "$work/b-curves.csv" 1500
 echo "ok: cancelled task ($got of 6 jobs done then); resubmission completed all 6 exactly once, and their curves"
+
+# 3. an asha search, one per shard
+cat > "$work/c.ini" <<INI
+[sweep]
+name = c
+results = $work/c.csv
+seeds = 1, 2
+[search]
+method = asha
+min_epochs = 1
+eta = 3
+[bitcount]
+bits = 10
+train_size = 300
+val_size = 200
+batch = 50
+hidden = 4, 8, 16
+lr = 0.001, 0.01, 0.03
+epochs = 27
+INI
+"$prog" slurm "$work/c.ini" -o "$work/c.sbatch" --tasks 2 --cpus-per-task 1 --time 10
+submit "$work/c.sbatch"
+wait_jobs "$array" "$merge"
+python3 - "$work" <<'PY' || fail "the asha search under Slurm (above)"
+import csv, glob, sys
+w = sys.argv[1]
+rows = list(csv.DictReader(open(f"{w}/c.csv")))
+ends = {"ok": "27", "stopped": None}
+ok = (len(rows) == 18 and len({r["job_id"] for r in rows}) == 18 and
+      all(r["status"] in ends for r in rows) and
+      all(r["status"] != "ok" or r["epochs_run"] == "27" for r in rows))
+tags = {r["search"] for r in rows}
+logs = sorted(glob.glob(f"{w}/c.shard-*-search.csv"))
+units = []
+for f in logs:
+    fate = {}
+    for r in list(csv.reader(open(f)))[1:]:
+        if r[6] in ("done", "stopped"):
+            fate.setdefault(r[2], []).append(r[6])
+    units.append(len(fate) if all(len(v) == 1 for v in fate.values()) else -1)
+print(f"merged: {len(rows)} rows, statuses {sorted({r['status'] for r in rows})}, "
+      f"tags {sorted(tags)}; logs {logs}, configurations ended per log {units}")
+sys.exit(0 if ok and len(tags) == 2 and "" not in tags and len(logs) == 2 and
+         sum(units) == 9 and min(units) >= 1 else 1)
+PY
+echo "ok: an asha search as 2 tasks: 18 jobs merged once each (ok or stopped), a search per shard, 9 configurations ended in their logs"

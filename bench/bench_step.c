@@ -26,11 +26,23 @@
  * chose for the bf16 layers.  Run it under ONEDNN_MAX_CPU_ISA=
  * AVX512_CORE_BF16 to see the bf16 step without AMX (bench/bf16.sh).
  *
- * usage: bench_step [--quick] [--bf16] [--only SUBSTR] [OUT.csv]
+ * With --eval it times evaluation instead: ls_model_predict on one
+ * inference batch of the size training evaluates with (and bitcount's
+ * whole evaluation down the prefix tree, prefix.h), with f32 inference
+ * primitives on the caller's ldigo weights (oneDNN's reference RNN, as
+ * before issue #20; LSTMSWEEP_INFER_ANY=0), on weights in format `any`
+ * (brgemm, today's default) and in bf16, in turns, from the same weights;
+ * it prints the largest difference of the probabilities (or the error
+ * rates) against the reference, so a faster path that computes something
+ * else shows.
+ *
+ * usage: bench_step [--quick] [--bf16 | --eval] [--only SUBSTR] [OUT.csv]
  *   (prints a markdown table)
  *   --quick   shorter timing budget (a smoke run, not a measurement)
  *   --bf16    the f32 vs bf16 panel
+ *   --eval    the evaluation panel
  *   --only S  time only the panel shapes whose name contains S (for profiling) */
+#include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,9 +54,11 @@
 #include "lstmsweep/dataset.h"
 #include "lstmsweep/lstm.h"
 #include "lstmsweep/model.h"
+#include "lstmsweep/prefix.h"
 #include "lstmsweep/rng.h"
 #include "lstmsweep/sysinfo.h"
 #include "lstmsweep/topo.h"
+#include "lstmsweep/train.h"
 
 typedef struct shape {
     const char *name;
@@ -321,6 +335,62 @@ static double sgemm_peak(void)
     return 2.0 * g.n * (double)g.n * g.n / t * 1e-9;
 }
 
+/* The bf16 GEMM peak: oneDNN's matmul primitive, bf16 x bf16 -> f32,
+ * 2048^3, at the bound team's thread count (AMX tiles where the CPU has
+ * them, avx512_bf16 otherwise): the fair reference for a bf16 step, which
+ * can exceed the f32 sgemm peak.  0 if oneDNN has no such matmul here. */
+static const char *impl_name(const_dnnl_primitive_desc_t pd)
+{
+    const char *s = NULL;
+    dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &s);
+    return s ? s : "?";
+}
+
+typedef struct bgemm { dnnl_primitive_t p; dnnl_stream_t st; dnnl_memory_t a, b, c; } bgemm;
+
+static void bgemm_step(void *ctx)
+{
+    bgemm *g = ctx;
+    dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, g->a}, {DNNL_ARG_WEIGHTS, g->b},
+                               {DNNL_ARG_DST, g->c}};
+    dnnl_primitive_execute(g->p, g->st, 3, args);
+    dnnl_stream_wait(g->st);
+}
+
+static double bf16_gemm_peak(void)
+{
+    enum { n = 2048 };
+    dnnl_engine_t e;
+    dnnl_memory_desc_t a, b, c, bany;
+    dnnl_matmul_desc_t d;
+    dnnl_primitive_desc_t pd = NULL;
+    bgemm g = {0};
+    dnnl_dims_t dims = {n, n};
+    double t = 0;
+    dnnl_engine_create(&e, dnnl_cpu, 0);
+    dnnl_stream_create(&g.st, e, dnnl_stream_default_flags);
+    dnnl_memory_desc_init_by_tag(&a, 2, dims, dnnl_bf16, dnnl_ab);
+    dnnl_memory_desc_init_by_tag(&bany, 2, dims, dnnl_bf16, dnnl_format_tag_any);
+    dnnl_memory_desc_init_by_tag(&c, 2, dims, dnnl_f32, dnnl_ab);
+    if (dnnl_matmul_desc_init(&d, &a, &bany, NULL, &c) == dnnl_success &&
+        dnnl_primitive_desc_create(&pd, &d, NULL, e, NULL) == dnnl_success &&
+        dnnl_primitive_create(&g.p, pd) == dnnl_success) {
+        b = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+        /* the contents do not change the time: zeroed buffers */
+        dnnl_memory_create(&g.a, &a, e, DNNL_MEMORY_ALLOCATE);
+        dnnl_memory_create(&g.b, &b, e, DNNL_MEMORY_ALLOCATE);
+        dnnl_memory_create(&g.c, &c, e, DNNL_MEMORY_ALLOCATE);
+        t = median_time(bgemm_step, &g, 1.0);
+        printf("bf16 matmul 2048^3: %s\n", impl_name(pd));
+    }
+    dnnl_memory_destroy(g.a), dnnl_memory_destroy(g.b), dnnl_memory_destroy(g.c);
+    dnnl_primitive_destroy(g.p);
+    dnnl_primitive_desc_destroy(pd);
+    dnnl_stream_destroy(g.st);
+    dnnl_engine_destroy(e);
+    return t > 0 ? 2.0 * n * (double)n * n / t * 1e-9 : 0;
+}
+
 /* The step panel at k threads: bare, full (and unpadded) in turns. */
 static void step_rows(int k, double peak, double budget, const char *only, FILE *csv)
 {
@@ -347,8 +417,10 @@ static void step_rows(int k, double peak, double budget, const char *only, FILE 
     }
 }
 
-/* The bf16 panel at k threads: f32 and bf16 full steps in turns. */
-static void bf16_rows(int k, double peak, double budget, const char *only, FILE *csv)
+/* The bf16 panel at k threads: f32 and bf16 full steps in turns; peak
+ * and bpeak the f32 sgemm and bf16 matmul peaks of this team. */
+static void bf16_rows(int k, double peak, double bpeak, double budget, const char *only,
+                      FILE *csv)
 {
     for (size_t i = 0; i < sizeof bf16_panel / sizeof *bf16_panel; i++) {
         const shape *s = &bf16_panel[i];
@@ -371,12 +443,13 @@ static void bf16_rows(int k, double peak, double budget, const char *only, FILE 
         full_teardown(&f);
         full_teardown(&g);
         double gf = flops / t[1] * 1e-9;
-        printf("| %s | %d | %.2f | %.2f | %.2fx | %.1f | %.0f%% | %s |\n", s->name, k,
-               t[0] * 1e3, t[1] * 1e3, t[0] / t[1], gf, 100 * gf / peak, why);
+        double bpct = bpeak > 0 ? 100 * gf / bpeak : 0;
+        printf("| %s | %d | %.2f | %.2f | %.2fx | %.1f | %.0f%% | %.0f%% | %s |\n", s->name,
+               k, t[0] * 1e3, t[1] * 1e3, t[0] / t[1], gf, 100 * gf / peak, bpct, why);
         if (csv)
-            fprintf(csv, "%s,%d,%.4f,%.4f,%.4f,%.2f,%.1f,%.1f,%s,%d\n", s->name, k, t[0] * 1e3,
-                    t[1] * 1e3, t[0] / t[1], gf, peak, 100 * gf / peak, why,
-                    (int)dnnl_get_effective_cpu_isa());
+            fprintf(csv, "%s,%d,%.4f,%.4f,%.4f,%.2f,%.1f,%.1f,%s,%d,%.1f,%.1f\n", s->name, k,
+                    t[0] * 1e3, t[1] * 1e3, t[0] / t[1], gf, peak, 100 * gf / peak, why,
+                    (int)dnnl_get_effective_cpu_isa(), bpeak, bpct);
         fflush(stdout);
     }
 }
@@ -387,36 +460,169 @@ static int bf16_main(double budget, const char *only, FILE *csv, ls_topo *topo, 
     ls_err err = {0};
     if (csv)
         fprintf(csv, "shape,threads,f32_ms,bf16_ms,speedup,bf16_gflops,sgemm_gflops,"
-                     "pct_of_peak,bf16_impl,isa\n");
+                     "pct_of_peak,bf16_impl,isa,bf16_gemm_gflops,pct_of_bf16_peak\n");
     printf("oneDNN effective ISA %d (ONEDNN_MAX_CPU_ISA=%s)\n\n",
            (int)dnnl_get_effective_cpu_isa(),
            getenv("ONEDNN_MAX_CPU_ISA") ? getenv("ONEDNN_MAX_CPU_ISA") : "unset");
-    printf("| shape | threads | f32 ms | bf16 ms | speed-up | bf16 GFLOP/s | %% of sgemm peak | bf16 impl |\n");
-    printf("|---|---:|---:|---:|---:|---:|---:|---|\n");
+    printf("| shape | threads | f32 ms | bf16 ms | speed-up | bf16 GFLOP/s | %% of sgemm peak | "
+           "%% of bf16 GEMM peak | bf16 impl |\n");
+    printf("|---|---:|---:|---:|---:|---:|---:|---:|---|\n");
     for (int k = 1; k <= maxk; k++) {
         if (ls_topo_bind_team(topo, cores, k, &err))
             return fprintf(stderr, "%s\n", err.msg), 1;
-        double peak = sgemm_peak();
-        bf16_rows(k, peak, budget, only, csv);
-        printf("| sgemm 2048^3 | %d | | | | %.1f | 100%% | |\n", k, peak);
+        double peak = sgemm_peak(), bpeak = bf16_gemm_peak();
+        bf16_rows(k, peak, bpeak, budget, only, csv);
+        printf("| sgemm 2048^3 | %d | | | | %.1f | 100%% | | |\n", k, peak);
+        printf("| bf16 matmul 2048^3 | %d | | | | %.1f | | 100%% | |\n", k, bpeak);
     }
+    return 0;
+}
+
+/* ---- eval: inference in f32 on ldigo weights, f32 on `any`, bf16 ---- */
+typedef struct evalb {
+    ls_model *m;
+    ls_dataset *ds;     /* the whole bitcount data set (prefix tree), or NULL */
+    ls_prefix_eval *p;
+    float *x, *probs;   /* one inference batch and its outputs */
+    int n;
+    double test, val;
+} evalb;
+
+/* N = 1: also the whole evaluation down the prefix tree (bitcount H256
+ * L3's takes ~45 s a call, and its one-step layers keep ldigo weights by
+ * the rule in lstm.c's fwd_weights_any, so it is left out). */
+static const shape eval_panel[] = {
+    {"mnist H128 L1", 28, 28, 128, 0, 1, 10},
+    {"mnist H256 L3", 28, 28, 256, 0, 3, 10},
+    {"bitcount H24 L1", 20, 1, 24, 1, 1, 21},
+    {"bitcount H256 L3", 20, 1, 256, 0, 3, 21},
+};
+
+static void eval_step(void *ctx)
+{
+    evalb *e = ctx;
+    ls_err err = {0};
+    if (e->p ? ls_prefix_evaluate(e->p, e->m, &e->test, &e->val, &err)
+             : ls_model_predict(e->m, e->x, e->n, e->probs, &err))
+        fprintf(stderr, "%s\n", err.msg), exit(1);
+}
+
+/* An evaluator of shape s (n samples a batch; prefix: the prefix tree
+ * over ds) in precision prec, its layers made with LSTMSWEEP_INFER_ANY =
+ * any ("0" or "1"), all from the weights of seed 1. */
+static void eval_setup(evalb *e, const shape *s, int n, ls_precision prec,
+                       const char *any, ls_dataset *ds)
+{
+    ls_model_config c = {.T = s->T, .I = s->I, .H = s->H, .L = s->L, .C = s->C,
+                         .batch = 100, .seed = 1, .precision = prec};
+    ls_err err = {0};
+    ls_rng r;
+    memset(e, 0, sizeof *e);
+    e->n = n, e->ds = ds;
+    setenv("LSTMSWEEP_INFER_ANY", any, 1);
+    if (ls_model_create(&e->m, &c, &err) ||
+        (ds && ls_prefix_eval_create(&e->p, &c, ds, ls_prefix_eval_chunk(ds, &c), &err)))
+        fprintf(stderr, "%s\n", err.msg), exit(1);
+    ls_rng_seed(&r, 3, 0);
+    e->x = randbuf((size_t)s->T * n * s->I, &r);
+    e->probs = ls_alloc(sizeof(float) * (size_t)n * s->C);
+    eval_step(e); /* the inference layers are made at the first call */
+    unsetenv("LSTMSWEEP_INFER_ANY");
+}
+
+static void eval_teardown(evalb *e)
+{
+    ls_prefix_eval_destroy(e->p);
+    ls_model_destroy(e->m);
+    ls_free(e->x);
+    ls_free(e->probs);
+}
+
+/* Largest |difference| of b's results from a's (probabilities, or the
+ * prefix tree's error rates). */
+static double eval_diff(const evalb *a, const evalb *b, int C)
+{
+    double d = 0;
+    if (a->p)
+        return fmax(fabs(a->test - b->test), fabs(a->val - b->val));
+    for (size_t i = 0; i < (size_t)a->n * C; i++)
+        d = fmax(d, fabs((double)a->probs[i] - b->probs[i]));
+    return d;
+}
+
+static void eval_row(const shape *s, int k, int prefix, ls_dataset *ds,
+                     double budget, FILE *csv)
+{
+    ls_model_config c = {.T = s->T, .I = s->I, .H = s->H, .L = s->L, .C = s->C};
+    int n = prefix ? 0 : ls_train_eval_batch(&c, s->I == 1 ? 1038576 : 15000);
+    evalb e[3];
+    void (*fn[3])(void *) = {eval_step, eval_step, eval_step};
+    void *ctx[3] = {&e[0], &e[1], &e[2]};
+    double t[3];
+    char name[64];
+    eval_setup(&e[0], s, n, LS_PREC_F32, "0", prefix ? ds : NULL);
+    eval_setup(&e[1], s, n, LS_PREC_F32, "1", prefix ? ds : NULL);
+    eval_setup(&e[2], s, n, LS_PREC_BF16, "1", prefix ? ds : NULL);
+    median_turns(3, fn, ctx, 3 * budget, t);
+    double d1 = eval_diff(&e[0], &e[1], s->C), d2 = eval_diff(&e[0], &e[2], s->C);
+    snprintf(name, sizeof name, "%s %s", s->name, prefix ? "prefix tree" : "batch");
+    /* per sample: a batch is n samples, the prefix tree the whole data set */
+    double per = prefix ? (double)(ds->n_test + ds->n_val) : n;
+    printf("| %s | %d | %d | %.2f | %.2f | %.2f | %.2fx | %.2fx | %.1e | %.1e |\n", name, k,
+           prefix ? 0 : n, t[0] * 1e3, t[1] * 1e3, t[2] * 1e3, t[0] / t[1], t[0] / t[2], d1,
+           d2);
+    if (csv)
+        fprintf(csv, "%s,%d,%d,%.4f,%.4f,%.4f,%.4f,%.4f,%.3g,%.3g,%.4f\n", name, k,
+                prefix ? 0 : n, t[0] * 1e3, t[1] * 1e3, t[2] * 1e3, t[0] / t[1], t[0] / t[2],
+                d1, d2, 1e6 * t[1] / per);
+    fflush(stdout);
+    for (int i = 0; i < 3; i++)
+        eval_teardown(&e[i]);
+}
+
+static int eval_main(double budget, const char *only, FILE *csv, ls_topo *topo, int maxk)
+{
+    int cores[2] = {0, 1};
+    ls_err err = {0};
+    ls_dataset *ds = NULL;
+    if (ls_bitcount_create(&ds, 20, 10000, 1, &err))
+        return fprintf(stderr, "%s\n", err.msg), 1;
+    if (csv)
+        fprintf(csv, "shape,threads,batch,f32_ldigo_ms,f32_any_ms,bf16_ms,any_speedup,"
+                     "bf16_speedup,any_maxdiff,bf16_maxdiff,any_us_per_sample\n");
+    printf("| evaluation | threads | batch | f32 ldigo (ref) ms | f32 any ms | bf16 ms | "
+           "any speed-up | bf16 speed-up | any max diff | bf16 max diff |\n");
+    printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (int k = 1; k <= maxk; k++) {
+        if (ls_topo_bind_team(topo, cores, k, &err))
+            return fprintf(stderr, "%s\n", err.msg), 1;
+        for (size_t i = 0; i < sizeof eval_panel / sizeof *eval_panel; i++) {
+            const shape *s = &eval_panel[i];
+            for (int prefix = 0; prefix <= (s->N == 1); prefix++)
+                if (!only || strstr(s->name, only))
+                    eval_row(s, k, prefix, ds, budget, csv);
+        }
+    }
+    ls_dataset_destroy(ds);
     return 0;
 }
 
 int main(int argc, char **argv)
 {
-    int quick = 0, bf16 = 0;
+    int quick = 0, bf16 = 0, eval = 0;
     const char *out = NULL, *only = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick"))
             quick = 1;
         else if (!strcmp(argv[i], "--bf16"))
             bf16 = 1;
+        else if (!strcmp(argv[i], "--eval"))
+            eval = 1;
         else if (!strcmp(argv[i], "--only") && i + 1 < argc)
             only = argv[++i];
         else if (argv[i][0] == '-' || out)
-            return fprintf(stderr, "usage: bench_step [--quick] [--bf16] [--only SUBSTR] "
-                                   "[OUT.csv]\n"),
+            return fprintf(stderr, "usage: bench_step [--quick] [--bf16 | --eval] "
+                                   "[--only SUBSTR] [OUT.csv]\n"),
                    strcmp(argv[i], "--help") != 0 && strcmp(argv[i], "-h") != 0 ? 2 : 0;
         else
             out = argv[i];
@@ -430,8 +636,9 @@ int main(int argc, char **argv)
     if (ls_topo_load(&topo, &err))
         return fprintf(stderr, "%s\n", err.msg), 1;
     int maxk = ls_topo_ncores(topo) < 2 ? ls_topo_ncores(topo) : 2;
-    if (bf16) {
-        int rc = bf16_main(budget, only, csv, topo, maxk);
+    if (bf16 || eval) {
+        int rc = bf16 ? bf16_main(budget, only, csv, topo, maxk)
+                      : eval_main(budget, only, csv, topo, maxk);
         if (csv)
             fclose(csv);
         ls_topo_destroy(topo);

@@ -226,10 +226,13 @@ START_TEST(test_bf16_cells_auto_and_refusal)
         ls_model_destroy(m);
         ck_assert_msg(model_create_prec((ls_cell)c, LS_PREC_AUTO, &m, &err) == 0, "%s",
                       err.msg);
-        ck_assert_int_eq(ls_model_precision(m), brgemm ? LS_PREC_BF16 : LS_PREC_F32);
+        int amx = ls_model_bf16_has_amx();
+        ck_assert_int_eq(ls_model_precision(m),
+                         brgemm && amx ? LS_PREC_BF16 : LS_PREC_F32);
         ck_assert_str_eq(ls_model_precision_note(m),
-                         brgemm ? "precision auto: bf16 (brgemm fwd+bwd)"
-                                : "precision auto: f32 (bf16 would run ref)");
+                         !brgemm ? "precision auto: f32 (bf16 would run ref)"
+                         : amx   ? "precision auto: bf16 (brgemm fwd+bwd)"
+                                 : "precision auto: f32 (brgemm without AMX)");
         ls_model_destroy(m);
         ck_assert(model_create_prec((ls_cell)c, LS_PREC_F32, &m, &err) == 0);
         ck_assert_str_eq(ls_model_precision_note(m), "");
@@ -295,6 +298,36 @@ START_TEST(test_bf16_refused_without_bf16_isa)
 }
 END_TEST
 
+/* With bf16 instructions but without AMX (oneDNN held to avx512_core_bf16,
+ * as on Cooper Lake or Zen 4), brgemm still runs bf16: an explicit bf16
+ * job runs it, but auto takes f32 (the bf16 step measured slower than f32
+ * without AMX, README).  A fresh process, as above. */
+START_TEST(test_bf16_auto_wants_amx)
+{
+    if (dnnl_set_max_cpu_isa(dnnl_cpu_isa_avx512_core_bf16) != dnnl_success) {
+        printf("SKIP: cannot lower oneDNN's ISA here (not a fresh process: CK_FORK=no?)\n");
+        return;
+    }
+    if ((int)dnnl_get_effective_cpu_isa() != (int)dnnl_cpu_isa_avx512_core_bf16 ||
+        !bf16_here()) {
+        printf("SKIP: this CPU has no avx512_core_bf16\n");
+        return;
+    }
+    ck_assert(!ls_model_bf16_has_amx());
+    char msg[512];
+    ls_job j = small_job(LS_PREC_BF16);
+    j.epochs = 2;
+    ls_result r = run_job(&j, 0, msg, sizeof msg);
+    ck_assert_int_eq(r.status, LS_STATUS_OK);
+    ck_assert_int_eq(r.precision, LS_PREC_BF16);
+    j.precision = LS_PREC_AUTO;
+    r = run_job(&j, 0, msg, sizeof msg);
+    ck_assert_int_eq(r.status, LS_STATUS_OK);
+    ck_assert_int_eq(r.precision, LS_PREC_F32);
+    ck_assert_str_eq(r.message, "precision auto: f32 (brgemm without AMX)");
+}
+END_TEST
+
 /* The small bitcount problem learns in bf16 as in f32 (check_train's
  * bound), and the row says bf16 ran. */
 START_TEST(test_bf16_learns_bitcount)
@@ -308,6 +341,11 @@ START_TEST(test_bf16_learns_bitcount)
         printf("bf16 (%s) bits 10 H16 60 epochs: test error %.4f, loss %.4f\n",
                ls_precision_name(j.precision), r.test_error, r.train_loss);
         ck_assert_int_eq(r.status, LS_STATUS_OK);
+        if (k && !ls_model_bf16_has_amx()) { /* auto: f32 without AMX */
+            ck_assert_int_eq(r.precision, LS_PREC_F32);
+            ck_assert_str_eq(r.message, "precision auto: f32 (brgemm without AMX)");
+            continue;
+        }
         ck_assert_int_eq(r.precision, LS_PREC_BF16);
         ck_assert_str_eq(r.message, k ? "precision auto: bf16 (brgemm fwd+bwd)" : "");
         ck_assert_msg(r.test_error >= 0 && r.test_error < 0.10,
@@ -367,7 +405,7 @@ Suite *bf16_suite(void)
                          test_bf16_learns_bitcount, test_bf16_memory_estimate_matches));
     ls_add_case(s, "Limits", NULL, NULL,
                 LS_TESTS(test_bf16_cells_auto_and_refusal,
-                         test_bf16_refused_without_bf16_isa));
+                         test_bf16_refused_without_bf16_isa, test_bf16_auto_wants_amx));
     return s;
 }
 

@@ -324,6 +324,69 @@ START_TEST(test_lstm_padding_is_invisible)
 }
 END_TEST
 
+/* An inference layer computes what the training forward does: with the
+ * caller's ldigo weights (LSTMSWEEP_INFER_ANY=0, the reference RNN) and
+ * with weights in `any`, which f32 inference takes where it measured
+ * faster (brgemm, lstm.c fwd_weights_any), its weights reordered at each
+ * call.  Whole sequences (model evaluation) and one step (the prefix
+ * tree), every cell, padded H; the training forward is the one the
+ * gradient tests check against the double reference.  Each call gets new
+ * weights, so a layer that reordered once and kept them would fail. */
+static void check_inference(ls_cell cell, int T, int H, const char *any)
+{
+    enum { N = 9, I = 5 };
+    int G = ls_cell_gates(cell), Gb = ls_cell_bias_gates(cell);
+    size_t nw = (size_t)I * G * H, ni = (size_t)H * G * H, nb = (size_t)Gb * H;
+    size_t nd = (size_t)T * N * H, ns = (size_t)T * N * I;
+    dnnl_engine_t eng;
+    dnnl_stream_t st;
+    ls_lstm *tr, *inf;
+    ls_err err = {0};
+    ls_rng r;
+    float *w = malloc((nw + ni + nb) * sizeof(float)), *src = malloc(ns * sizeof(float));
+    float *d0 = malloc(nd * sizeof(float)), *d1 = malloc(nd * sizeof(float));
+
+    ck_assert(dnnl_engine_create(&eng, dnnl_cpu, 0) == dnnl_success);
+    ck_assert(dnnl_stream_create(&st, eng, dnnl_stream_default_flags) == dnnl_success);
+    setenv("LSTMSWEEP_INFER_ANY", any, 1);
+    ck_assert_msg(ls_lstm_create_cell(&tr, eng, cell, T, N, I, H, 0, 1, NULL, &err) == 0,
+                  "%s", err.msg);
+    ck_assert_msg(ls_lstm_create_cell(&inf, eng, cell, T, N, I, H, 0, 0, NULL, &err) == 0,
+                  "%s", err.msg);
+    unsetenv("LSTMSWEEP_INFER_ANY");
+    printf("%s T%d H%d inference (INFER_ANY=%s): %s\n", ls_cell_name(cell), T, H, any,
+           ls_lstm_impl(inf, 0));
+    ls_rng_seed(&r, 11, 0);
+    for (int call = 0; call < 2; call++) {
+        for (size_t i = 0; i < nw + ni + nb; i++)
+            w[i] = 2.0f * ls_rng_float(&r) - 1.0f;
+        for (size_t i = 0; i < ns; i++)
+            src[i] = 2.0f * ls_rng_float(&r) - 1.0f;
+        ck_assert(ls_lstm_forward(tr, st, src, w, w + nw, w + nw + ni, d0, &err) == 0);
+        ck_assert(ls_lstm_forward(inf, st, src, w, w + nw, w + nw + ni, d1, &err) == 0);
+        float scale, d = max_abs_diff(d0, d1, nd, &scale);
+        ck_assert_msg(scale > 1e-2f && d <= 1e-5f * scale,
+                      "%s T%d H%d INFER_ANY=%s call %d: dst differs by %g (scale %g)",
+                      ls_cell_name(cell), T, H, any, call, d, scale);
+    }
+    ls_lstm_destroy(tr);
+    ls_lstm_destroy(inf);
+    dnnl_stream_destroy(st);
+    dnnl_engine_destroy(eng);
+    free(w), free(src), free(d0), free(d1);
+}
+
+START_TEST(test_lstm_inference_matches_training_forward)
+{
+    for (int c = 0; c < LS_NCELLS; c++)
+        for (int k = 0; k < 2; k++) {
+            check_inference((ls_cell)c, 6, 24, k ? "1" : "0");
+            check_inference((ls_cell)c, 1, 24, k ? "1" : "0");
+            check_inference((ls_cell)c, 3, 40, k ? "1" : "0");
+        }
+}
+END_TEST
+
 /* Layers on one ls_lstm_scratch must compute what a layer with its own
  * scratchpad does, also after a later, larger layer has grown (moved) the
  * shared buffer: a layer that kept the old one would compute on freed
@@ -505,7 +568,8 @@ Suite *model_suite(void)
                          test_model_gradients_catch_implicit_state_trap));
     ls_add_case(s, "Padding", NULL, NULL,
                 LS_TESTS(test_lstm_padding_is_invisible, test_lstm_shared_scratchpad,
-                         test_lstm_shared_scratch_growth_failure));
+                         test_lstm_shared_scratch_growth_failure,
+                         test_lstm_inference_matches_training_forward));
     TCase *mem = tcase_create("Memory");
     tcase_add_test(mem, test_model_memory_estimate_matches);
     suite_add_tcase(s, mem);

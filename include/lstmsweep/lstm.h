@@ -41,6 +41,12 @@
  * f32 between them, and the conversions are O(T*N*H) against the
  * O(T*N*H*H) work.
  *
+ * An f32 inference layer takes its weights in format `any` as well (and
+ * so oneDNN's brgemm forward_inference instead of the reference RNN),
+ * reordered from the caller's ldigo at each call, except one-step layers
+ * of H >= 128, where brgemm measured slower (lstm.c, fwd_weights_any);
+ * LSTMSWEEP_INFER_ANY=0 in the environment at creation keeps ldigo.
+ *
  * Errors: LS_EDNNL with dnnl_status2str() text, LS_ENOMEM.  Not thread-safe:
  * one ls_lstm is used by one thread (whose OpenMP team oneDNN then uses).
  */

@@ -84,11 +84,16 @@ const ls_model_config *ls_model_config_of(const ls_model *m);
  * ls_model_create resolves cfg->precision: bf16 and auto take bf16 only
  * where oneDNN runs every layer's forward and backward on brgemm at the
  * training batch (ls_lstm_bf16_probe); otherwise bf16 fails with
- * LS_EINVAL naming the reason, and auto takes f32.  (A partial last batch
+ * LS_EINVAL naming the reason, and auto takes f32.  auto takes bf16 only
+ * where oneDNN's ISA has AMX as well (ls_model_bf16_has_amx): without it
+ * brgemm's bf16 step was measured slower than f32.  (A partial last batch
  * runs the same precision, whatever oneDNN picks for its size.) */
 ls_precision ls_model_precision(const ls_model *m); /* f32 or bf16 */
-/* "precision auto: bf16 (brgemm fwd+bwd)" or "precision auto: f32 (bf16
- * would run ref)" for auto, else "".  Owned by the model. */
+/* Whether oneDNN's effective ISA includes AMX (avx512_core_amx). */
+int ls_model_bf16_has_amx(void);
+/* "precision auto: bf16 (brgemm fwd+bwd)", "precision auto: f32 (bf16
+ * would run ref)" or "precision auto: f32 (brgemm without AMX)" for auto,
+ * else "".  Owned by the model. */
 const char *ls_model_precision_note(const ls_model *m);
 /* Parameters a model of this shape holds (layout above), without creating
  * it: the check a model-file loader makes before allocating. */

@@ -6,8 +6,8 @@
  * the LSTM alone); everything below holds for each.
  *
  * Layout decisions, measured on Debian's oneDNN 2.6.3:
- *  - forward accepts the plain ldigo weights the model keeps, so forward
- *    binds the user's weights directly;
+ *  - f32 forward_training accepts the plain ldigo weights the model keeps,
+ *    so it binds the user's weights directly;
  *  - backward rejects ldigo weights, so it is created with `any` weights and
  *    `any` weight gradients, and two small reorders per step translate
  *    between oneDNN's chosen layouts and the user's ldigo;
@@ -28,7 +28,10 @@
  *    master weights twice; src and dst live in bf16 tensors the layer
  *    owns, converted from and to the caller's f32 by the loops below
  *    (rows_to_bf16, rows_from_bf16), which also pad and unpad H; all
- *    diff tensors stay f32, as oneDNN 2.6.3 requires.
+ *    diff tensors stay f32, as oneDNN 2.6.3 requires;
+ *  - f32 inference takes `any` weights too where that measured faster
+ *    (fwd_weights_any): forward_inference then runs brgemm, on weights
+ *    reordered at each call (a call never trusts weights it saw before).
  */
 #include "lstmsweep/lstm.h"
 
@@ -51,11 +54,12 @@ struct ls_lstm {
     int T, N, I, H, training;
     int Hp; /* hidden size of the primitives: H, or H padded (> H) */
     int last_only; /* ls_lstm_set_last_step_only */
+    int fwd_any;   /* forward reads weights in its own layouts (fw_*) */
     dnnl_engine_t engine;
     dnnl_primitive_t fwd, bwd;
     dnnl_primitive_t reo_wl, reo_wi;     /* user ldigo -> bwd weights layout */
     dnnl_primitive_t reo_dwl, reo_dwi;   /* bwd grad layout -> user ldigo */
-    dnnl_primitive_t reo_fwl, reo_fwi;   /* bf16: user ldigo -> fwd layout */
+    dnnl_primitive_t reo_fwl, reo_fwi;   /* fwd_any: user ldigo -> fwd layout */
     /* memories bound to caller buffers at each call */
     dnnl_memory_t src, w_layer, w_iter, bias, dst;
     dnnl_memory_t diff_src, diff_dst, g_w_layer, g_w_iter, g_bias;
@@ -65,7 +69,7 @@ struct ls_lstm {
     dnnl_memory_t workspace, scratchpad;
     ls_lstm_scratch *shared; /* scratchpad buffer if shared, else NULL */
     dnnl_memory_t bw_layer, bw_iter, bdw_layer, bdw_iter; /* bwd layouts */
-    dnnl_memory_t fw_layer, fw_iter; /* bf16: the forward's weight layouts */
+    dnnl_memory_t fw_layer, fw_iter; /* fwd_any: the forward's weight layouts */
     /* Hp > H only: padded copies of the caller's tensors (pads stay 0) */
     float *pw_layer, *pw_iter, *pbias, *pdst, *pdiff_dst;
     float *pg_w_layer, *pg_w_iter, *pg_bias;
@@ -308,14 +312,36 @@ static int exec_reorder(dnnl_primitive_t p, dnnl_stream_t s,
  * weights (master copies) are f32 ldigo either way. */
 struct lstm_mds {
     int bf16;
+    int fwd_any; /* the forward's weights in `any` (fwd_weights_any) */
     dnnl_memory_desc_t src, iter, iter_c, w_layer, w_iter, bias, dst;
     dnnl_memory_desc_t w_layer_any, w_iter_any;   /* the primitives' weights */
     dnnl_memory_desc_t diff_src, diff_dst, diff_iter;
     dnnl_memory_desc_t dw_layer_any, dw_iter_any; /* weight gradients, f32 */
 };
 
+/* Whether a forward primitive takes its weights in format `any`, in
+ * layouts of its own that the master weights are reordered into at each
+ * call, instead of the caller's ldigo: always in bf16 (with plain bf16
+ * weights oneDNN 2.6.3 falls back to its reference path), and for f32
+ * inference, where `any` puts forward_inference on brgemm instead of the
+ * reference RNN (README "Evaluation"; LSTMSWEEP_INFER_ANY=0 in the
+ * environment at creation keeps ldigo, to measure the difference).  f32
+ * forward_training has no brgemm in 2.6.3: it keeps ldigo. */
+static int fwd_weights_any(ls_precision prec, int training, int T, int H)
+{
+    const char *env = getenv("LSTMSWEEP_INFER_ANY");
+    if (prec == LS_PREC_BF16)
+        return 1;
+    if (training || (env && strcmp(env, "0") == 0))
+        return 0;
+    /* Measured (bench_step --eval, 1 and 2 threads): brgemm ran the
+     * prefix tree's one-step layers at 1.2-1.25x the reference at H24 but
+     * 0.75-0.83x at H256 (3 layers); whole sequences 0.9-1.1x. */
+    return T > 1 || H < 128;
+}
+
 static void lstm_mds_init(struct lstm_mds *d, ls_cell cell, ls_precision prec,
-                          int T, int N, int I, int H)
+                          int T, int N, int I, int H, int training)
 {
     int G = ls_cell_gates(cell), Gb = ls_cell_bias_gates(cell);
     dnnl_dims_t src = {T, N, I}, dst = {T, N, H}, iter = {1, 1, N, H};
@@ -323,6 +349,7 @@ static void lstm_mds_init(struct lstm_mds *d, ls_cell cell, ls_precision prec,
     dnnl_data_type_t f32 = dnnl_f32, dt = prec == LS_PREC_BF16 ? dnnl_bf16 : f32;
 
     d->bf16 = prec == LS_PREC_BF16;
+    d->fwd_any = fwd_weights_any(prec, training, T, H);
     md_init(&d->src, 3, src, dt, dnnl_tnc);
     md_init(&d->dst, 3, dst, dt, dnnl_tnc);
     md_init(&d->iter, 4, iter, dt, dnnl_ldnc);
@@ -350,8 +377,8 @@ static dnnl_status_t fwd_desc_init(dnnl_rnn_desc_t *desc, ls_cell cell,
 {
     const dnnl_memory_desc_t *s0 = trap ? NULL : &d->iter;
     const dnnl_memory_desc_t *c0 = trap ? NULL : &d->iter_c;
-    const dnnl_memory_desc_t *wl = d->bf16 ? &d->w_layer_any : &d->w_layer;
-    const dnnl_memory_desc_t *wi = d->bf16 ? &d->w_iter_any : &d->w_iter;
+    const dnnl_memory_desc_t *wl = d->fwd_any ? &d->w_layer_any : &d->w_layer;
+    const dnnl_memory_desc_t *wi = d->fwd_any ? &d->w_iter_any : &d->w_iter;
     dnnl_rnn_direction_t dir = dnnl_unidirectional_left2right;
 
     switch (cell) {
@@ -407,8 +434,8 @@ static dnnl_status_t bwd_desc_init(dnnl_rnn_desc_t *desc, ls_cell cell,
     return dnnl_invalid_arguments;
 }
 
-/* bf16: the forward's own weight layouts, and the reorders that fill them
- * from the caller's f32 ldigo master weights at each step. */
+/* fwd_any: the forward's own weight layouts, and the reorders that fill
+ * them from the caller's f32 ldigo master weights at each call. */
 static int create_fwd_weights(ls_lstm *l, const struct lstm_mds *d,
                               dnnl_primitive_desc_t fwd_pd, ls_err *err)
 {
@@ -454,7 +481,7 @@ static int create_forward(ls_lstm *l, const struct lstm_mds *d,
          ((rc = mem_own(l, &l->zero_iter_c, &d->iter_c, err)) ||
           (rc = mem_own(l, &l->dst_iter_c, &d->iter_c, err)))))
         goto out;
-    if (d->bf16 && (rc = create_fwd_weights(l, d, *fwd_pd, err)))
+    if (d->fwd_any && (rc = create_fwd_weights(l, d, *fwd_pd, err)))
         goto out;
     if (l->training) {
         const dnnl_memory_desc_t *ws =
@@ -613,7 +640,8 @@ int ls_lstm_create_prec(ls_lstm **out, dnnl_engine_t engine, ls_cell cell,
     l->T = T, l->N = N, l->I = I, l->H = H, l->Hp = Hp, l->training = training;
     l->engine = engine;
     l->shared = shared;
-    lstm_mds_init(&d, cell, prec, T, N, I, Hp);
+    lstm_mds_init(&d, cell, prec, T, N, I, Hp, training);
+    l->fwd_any = d.fwd_any;
 
     DNNL_TRY(dnnl_primitive_attr_create(&attr));
     DNNL_TRY(dnnl_primitive_attr_set_scratchpad_mode(attr,
@@ -657,7 +685,7 @@ static size_t estimate_primitives(dnnl_engine_t engine, ls_cell cell,
     size_t bytes = 0, scratch = 0, iter, diter;
     int trap = trap_requested(), has_c = ls_cell_has_c(cell);
 
-    lstm_mds_init(&d, cell, prec, T, N, I, H);
+    lstm_mds_init(&d, cell, prec, T, N, I, H, training);
     /* the zero and final states: h, and c for the LSTM; their diffs */
     iter = dnnl_memory_desc_get_size(&d.iter) +
            (has_c ? dnnl_memory_desc_get_size(&d.iter_c) : 0);
@@ -671,10 +699,11 @@ static size_t estimate_primitives(dnnl_engine_t engine, ls_cell cell,
         dnnl_primitive_desc_create(&fpd, &fdesc, attr, engine, NULL) != dnnl_success)
         goto out;
     bytes = 2 * iter + pd_bytes(fpd, dnnl_query_workspace_md, 0);
-    if (d.bf16) /* its own src and dst, and the forward's weights */
+    if (d.bf16) /* its own src and dst */
         bytes += dnnl_memory_desc_get_size(&d.src) +
-                 dnnl_memory_desc_get_size(&d.dst) +
-                 pd_bytes(fpd, dnnl_query_weights_md, 0) +
+                 dnnl_memory_desc_get_size(&d.dst);
+    if (d.fwd_any) /* the forward's weights */
+        bytes += pd_bytes(fpd, dnnl_query_weights_md, 0) +
                  pd_bytes(fpd, dnnl_query_weights_md, 1);
     scratch = pd_bytes(fpd, dnnl_query_scratchpad_md, 0);
     if (training) {
@@ -796,13 +825,12 @@ static void *handle_of(dnnl_memory_t m)
     return p;
 }
 
-/* bf16: the caller's src into the layer's bf16 copy (backward reads it
- * again), and the master weights into the forward's bf16 layouts. */
-static int forward_bf16_inputs(ls_lstm *l, dnnl_stream_t s, const float *src,
-                               ls_err *err)
+/* fwd_any: the master weights (bound) into the forward's layouts. */
+static int forward_weights(ls_lstm *l, dnnl_stream_t s, ls_err *err)
 {
     int rc;
-    rows_to_bf16(handle_of(l->src), l->I, src, l->I, (size_t)l->T * l->N, l->I);
+    if (!l->fwd_any)
+        return 0;
     if ((rc = exec_reorder(l->reo_fwl, s, l->w_layer, l->fw_layer, err)) ||
         (rc = exec_reorder(l->reo_fwi, s, l->w_iter, l->fw_iter, err)))
         return rc;
@@ -829,8 +857,8 @@ int ls_lstm_forward(ls_lstm *l, dnnl_stream_t s, const float *src,
     dnnl_exec_arg_t args[] = {
         {DNNL_ARG_SRC_LAYER, l->src},        {DNNL_ARG_SRC_ITER, l->zero_iter},
         {DNNL_ARG_SRC_ITER_C, l->zero_iter_c},
-        {DNNL_ARG_WEIGHTS_LAYER, bf16 ? l->fw_layer : l->w_layer},
-        {DNNL_ARG_WEIGHTS_ITER, bf16 ? l->fw_iter : l->w_iter},
+        {DNNL_ARG_WEIGHTS_LAYER, l->fwd_any ? l->fw_layer : l->w_layer},
+        {DNNL_ARG_WEIGHTS_ITER, l->fwd_any ? l->fw_iter : l->w_iter},
         {DNNL_ARG_BIAS, l->bias},            {DNNL_ARG_DST_LAYER, l->dst},
         {DNNL_ARG_DST_ITER, l->dst_iter},    {DNNL_ARG_DST_ITER_C, l->dst_iter_c},
         {DNNL_ARG_SCRATCHPAD, l->scratchpad},
@@ -842,10 +870,11 @@ int ls_lstm_forward(ls_lstm *l, dnnl_stream_t s, const float *src,
         w_layer = l->pw_layer, w_iter = l->pw_iter, bias = l->pbias;
     }
     if ((rc = bind_scratch(l, err)) || (rc = bind(l->w_layer, w_layer, err)) ||
-        (rc = bind(l->w_iter, w_iter, err)) || (rc = bind(l->bias, bias, err)))
+        (rc = bind(l->w_iter, w_iter, err)) || (rc = bind(l->bias, bias, err)) ||
+        (rc = forward_weights(l, s, err)))
         return rc;
-    if (bf16)
-        rc = forward_bf16_inputs(l, s, src, err);
+    if (bf16) /* backward reads this copy again */
+        rows_to_bf16(handle_of(l->src), l->I, src, l->I, (size_t)l->T * l->N, l->I);
     else if (!(rc = bind(l->src, src, err)))
         rc = bind(l->dst, padded ? l->pdst : dst, err);
     if (rc)
@@ -1045,6 +1074,7 @@ int ls_lstm_bf16_probe(dnnl_engine_t engine, ls_cell cell, int T, int N, int I,
         snprintf(why, len, "bad shape");
         return 0;
     }
-    lstm_mds_init(&d, cell, LS_PREC_BF16, T, N, I, ls_lstm_padded_hidden(H));
+    lstm_mds_init(&d, cell, LS_PREC_BF16, T, N, I, ls_lstm_padded_hidden(H),
+                  training);
     return probe_pds(engine, &d, cell, training, why, len);
 }

@@ -319,7 +319,10 @@ static int check_config(const ls_model_config *c, ls_err *err)
  * asked, but bf16 only where oneDNN runs every layer's fwd_training and
  * backward on brgemm at the training batch (else bf16 is its emulated
  * reference path, slower than f32): auto then falls back to f32, and an
- * explicit bf16 is an error (LS_EINVAL).  note (len) gets auto's reason. */
+ * explicit bf16 is an error (LS_EINVAL).  auto also wants AMX: brgemm's
+ * avx512_bf16 kernels ran the step at 0.67-0.79x f32 on Sapphire Rapids
+ * with AMX held off (README "bf16 mixed precision").  note (len) gets
+ * auto's reason. */
 static int resolve_precision(const ls_model_config *c, dnnl_engine_t e,
                              ls_precision *out, char *note, size_t len,
                              ls_err *err)
@@ -343,9 +346,19 @@ static int resolve_precision(const ls_model_config *c, dnnl_engine_t e,
                               ls_cell_name(c->cell), c->H, ls_sys_isa(), why);
         return 0;
     }
+    if (ok && !ls_model_bf16_has_amx()) {
+        ok = 0;
+        snprintf(why, sizeof why, "brgemm without AMX");
+    }
     *out = ok ? LS_PREC_BF16 : LS_PREC_F32;
     snprintf(note, len, "precision auto: %s (%s)", ok ? "bf16" : "f32", why);
     return 0;
+}
+
+int ls_model_bf16_has_amx(void)
+{
+    int isa = (int)dnnl_get_effective_cpu_isa();
+    return (isa & dnnl_cpu_isa_avx512_core_amx) == dnnl_cpu_isa_avx512_core_amx;
 }
 
 ls_precision ls_model_precision(const ls_model *m) { return m->prec; }

@@ -72,7 +72,9 @@ void ls_cost_samples(const ls_job *j, size_t *n_train, size_t *n_eval)
  * a 2-core Sapphire Rapids VM with AMX (README "bf16 mixed precision":
  * H24 1.4-1.7x, H128 1.8-2.2x, H256 2-3.4x the f32 step).  Evaluation
  * stays f32.  The model reads no machine, so auto counts as bf16 for the
- * cells oneDNN 2.6.3 runs in bf16 on brgemm (lstm, rnn). */
+ * cells oneDNN 2.6.3 runs in bf16 on brgemm (lstm, rnn), as on a CPU with
+ * AMX; without AMX auto runs f32 (model.c), and these jobs' estimates are
+ * short, which changes only the order jobs start in and the ETA. */
 #define COST_BF16_GEMM 4.0
 #define COST_BF16_ELEM 1.5
 

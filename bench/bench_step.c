@@ -31,7 +31,8 @@
  * whole evaluation down the prefix tree, prefix.h), with f32 inference
  * primitives on the caller's ldigo weights (oneDNN's reference RNN, as
  * before issue #20; LSTMSWEEP_INFER_ANY=0), on weights in format `any`
- * (brgemm, today's default) and in bf16, in turns, from the same weights;
+ * (brgemm; LSTMSWEEP_INFER_ANY=1: f32 inference takes it by default where
+ * it measured faster, lstm.h) and in bf16, in turns, from the same weights;
  * it prints the largest difference of the probabilities (or the error
  * rates) against the reference, so a faster path that computes something
  * else shows.

@@ -3,7 +3,11 @@
 # bench/results/*.csv and bench/results/summary.md (the README's
 # "Performance" section) with the machine it ran on.  Every comparison is
 # made within this one run, as ratios, so the noise of a shared machine
-# largely cancels; timings are medians.
+# largely cancels; timings are medians.  Sections: the f32 step panel
+# against the bare primitives and PyTorch; the f32 vs bf16 panel
+# (bench/bf16.sh, also `make bench-bf16`); evaluation (bench_step --eval,
+# also `make bench-eval`); PyTorch's training dynamics; the makespan; the
+# time-to-accuracy races.
 #
 # The PyTorch peer (bench/peer_torch.py, installed by scripts/install-deps
 # --peer) times the same training step; it is skipped when torch is not
@@ -265,6 +269,15 @@ cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
     else
         echo "peer_torch.py step failed in every round"
     fi
+    echo
+    echo "### Training step: f32 and bf16 mixed precision, with and without AMX, vs PyTorch"
+    echo
+    # bench/bf16.sh: its own rounds (BENCH_ROUNDS), progress to stderr
+    BENCH_ROUNDS=$rounds "$here/bf16.sh" "$build"
+    echo
+    echo "### Evaluation: f32 on the reference RNN and on brgemm, and bf16"
+    echo
+    "$build/bench/bench_step" --eval "$out/eval.csv"
     echo
     echo "### Training dynamics: the same 30 Adam steps in PyTorch"
     echo

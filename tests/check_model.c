@@ -555,6 +555,14 @@ START_TEST(test_model_memory_estimate_matches)
         check_estimate((ls_cell)cell, 8, 1, 0, 10, 25, 16, 40);
         check_estimate((ls_cell)cell, 12, 2, 0.5f, 10, 20, 20, 20);
     }
+    /* f32 inference on weights in `any` (their own layouts: more bytes)
+     * and on the caller's ldigo, whichever the shape would choose */
+    for (int k = 0; k < 2; k++) {
+        setenv("LSTMSWEEP_INFER_ANY", k ? "1" : "0", 1);
+        check_estimate(LS_CELL_LSTM, 8, 2, 0, 10, 25, 16, 40);
+        check_estimate(LS_CELL_RNN, 12, 1, 0, 10, 20, 20, 20);
+        unsetenv("LSTMSWEEP_INFER_ANY");
+    }
 }
 END_TEST
 

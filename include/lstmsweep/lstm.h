@@ -43,9 +43,10 @@
  *
  * An f32 inference layer takes its weights in format `any` as well (and
  * so oneDNN's brgemm forward_inference instead of the reference RNN),
- * reordered from the caller's ldigo at each call, except one-step layers
- * of H >= 128, where brgemm measured slower (lstm.c, fwd_weights_any);
- * LSTMSWEEP_INFER_ANY=0 in the environment at creation keeps ldigo.
+ * reordered from the caller's ldigo at each call, where brgemm measured
+ * faster: one-step layers of H < 128 and sequences of H >= 256 (lstm.c,
+ * fwd_weights_any); LSTMSWEEP_INFER_ANY=1 / =0 in the environment at
+ * creation forces `any` / ldigo.
  *
  * Errors: LS_EDNNL with dnnl_status2str() text, LS_ENOMEM.  Not thread-safe:
  * one ls_lstm is used by one thread (whose OpenMP team oneDNN then uses).

@@ -322,22 +322,25 @@ struct lstm_mds {
 /* Whether a forward primitive takes its weights in format `any`, in
  * layouts of its own that the master weights are reordered into at each
  * call, instead of the caller's ldigo: always in bf16 (with plain bf16
- * weights oneDNN 2.6.3 falls back to its reference path), and for f32
- * inference, where `any` puts forward_inference on brgemm instead of the
- * reference RNN (README "Evaluation"; LSTMSWEEP_INFER_ANY=0 in the
- * environment at creation keeps ldigo, to measure the difference).  f32
- * forward_training has no brgemm in 2.6.3: it keeps ldigo. */
+ * weights oneDNN 2.6.3 falls back to its reference path); never for f32
+ * forward_training (no brgemm in 2.6.3); for f32 inference, where `any`
+ * puts forward_inference on brgemm instead of the reference RNN, where
+ * that measured faster (bench_step --eval, README "Evaluation", 1 and 2
+ * threads): one-step layers of H24 (the prefix tree) 1.04-1.25x, whole
+ * sequences of H256 1.02-1.09x; but one-step layers of H256 0.75-0.83x,
+ * sequences of H128 0.96-1.01x and of H24 0.90-0.99x.
+ * LSTMSWEEP_INFER_ANY=1 / =0 in the environment at creation forces `any`
+ * / ldigo for f32 inference (tests and that benchmark). */
 static int fwd_weights_any(ls_precision prec, int training, int T, int H)
 {
     const char *env = getenv("LSTMSWEEP_INFER_ANY");
     if (prec == LS_PREC_BF16)
         return 1;
-    if (training || (env && strcmp(env, "0") == 0))
+    if (training)
         return 0;
-    /* Measured (bench_step --eval, 1 and 2 threads): brgemm ran the
-     * prefix tree's one-step layers at 1.2-1.25x the reference at H24 but
-     * 0.75-0.83x at H256 (3 layers); whole sequences 0.9-1.1x. */
-    return T > 1 || H < 128;
+    if (env && (!strcmp(env, "0") || !strcmp(env, "1")))
+        return env[0] == '1';
+    return T == 1 ? H < 128 : H >= 256;
 }
 
 static void lstm_mds_init(struct lstm_mds *d, ls_cell cell, ls_precision prec,

@@ -41,7 +41,7 @@
  * f32 between them, and the conversions are O(T*N*H) against the
  * O(T*N*H*H) work.
  *
- * An f32 inference layer takes its weights in format `any` as well (and
+ * An f32 inference LSTM or RNN layer takes its weights in format `any` (and
  * so oneDNN's brgemm forward_inference instead of the reference RNN),
  * reordered from the caller's ldigo at each call, where brgemm measured
  * faster: one-step layers of H < 128 and sequences of H >= 256 (lstm.c,

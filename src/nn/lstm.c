@@ -328,15 +328,18 @@ struct lstm_mds {
  * that measured faster (bench_step --eval, README "Evaluation", 1 and 2
  * threads): one-step layers of H24 (the prefix tree) 1.04-1.25x, whole
  * sequences of H256 1.02-1.09x; but one-step layers of H256 0.75-0.83x,
- * sequences of H128 0.96-1.01x and of H24 0.90-0.99x.
+ * sequences of H128 0.96-1.01x and of H24 0.90-0.99x.  Only the LSTM
+ * and the tanh RNN: oneDNN 2.6.3 has no brgemm for the GRUs, whose `any`
+ * would be the reference RNN behind a useless reorder.
  * LSTMSWEEP_INFER_ANY=1 / =0 in the environment at creation forces `any`
  * / ldigo for f32 inference (tests and that benchmark). */
-static int fwd_weights_any(ls_precision prec, int training, int T, int H)
+static int fwd_weights_any(ls_cell cell, ls_precision prec, int training,
+                           int T, int H)
 {
     const char *env = getenv("LSTMSWEEP_INFER_ANY");
     if (prec == LS_PREC_BF16)
         return 1;
-    if (training)
+    if (training || (cell != LS_CELL_LSTM && cell != LS_CELL_RNN))
         return 0;
     if (env && (!strcmp(env, "0") || !strcmp(env, "1")))
         return env[0] == '1';
@@ -352,7 +355,7 @@ static void lstm_mds_init(struct lstm_mds *d, ls_cell cell, ls_precision prec,
     dnnl_data_type_t f32 = dnnl_f32, dt = prec == LS_PREC_BF16 ? dnnl_bf16 : f32;
 
     d->bf16 = prec == LS_PREC_BF16;
-    d->fwd_any = fwd_weights_any(prec, training, T, H);
+    d->fwd_any = fwd_weights_any(cell, prec, training, T, H);
     md_init(&d->src, 3, src, dt, dnnl_tnc);
     md_init(&d->dst, 3, dst, dt, dnnl_tnc);
     md_init(&d->iter, 4, iter, dt, dnnl_ldnc);

@@ -193,6 +193,68 @@ START_TEST(test_bf16_model_matches_f32)
 }
 END_TEST
 
+/* Stacked bf16 layers hand each other bf16 activations (lstm.h,
+ * ls_lstm_forward_chained) where nothing sits between them: unpadded H, no
+ * dropout.  bf16 -> f32 -> bf16 is exact, so the model must compute bit
+ * for bit what the f32 hand-over (LSTMSWEEP_BF16_CHAIN=0) does: loss,
+ * every gradient, dLoss/dx, and the predictions, over a few Adam steps
+ * (a layer reading another's stale or wrong activations would differ). */
+static void check_chain(ls_cell cell)
+{
+    enum { T = 8, N = 50, I = 3, H = 32, L = 3, C = 5, STEPS = 3 };
+    ls_model *m[2];
+    ls_err err = {0};
+    ls_rng r;
+    float *x = malloc(sizeof(float) * T * N * I), *p[2];
+    int32_t y[N];
+    double loss[2];
+
+    ls_rng_seed(&r, 13, 0);
+    for (size_t i = 0; i < (size_t)T * N * I; i++)
+        x[i] = ls_rng_float(&r);
+    for (int n = 0; n < N; n++)
+        y[n] = (int32_t)ls_rng_below(&r, C);
+    for (int k = 0; k < 2; k++) {
+        ls_model_config c = {.T = T, .I = I, .H = H, .L = L, .cell = cell, .C = C,
+                             .batch = N, .seed = 5, .precision = LS_PREC_BF16};
+        p[k] = malloc(sizeof(float) * N * C);
+        ck_assert_msg(ls_model_create(&m[k], &c, &err) == 0, "%s", err.msg);
+    }
+    for (int step = 0; step < STEPS; step++) {
+        for (int k = 0; k < 2; k++) {
+            /* read when the stacks are made, at the first calls */
+            setenv("LSTMSWEEP_BF16_CHAIN", k ? "0" : "1", 1);
+            ck_assert_msg(ls_model_forward_backward(m[k], x, y, N, 1, &loss[k], NULL,
+                                                    &err) == 0, "%s", err.msg);
+            ck_assert_msg(ls_model_predict(m[k], x, N, p[k], &err) == 0, "%s", err.msg);
+            unsetenv("LSTMSWEEP_BF16_CHAIN");
+        }
+        ck_assert_msg(loss[0] == loss[1], "%s step %d: loss %.9g chained, %.9g not",
+                      ls_cell_name(cell), step, loss[0], loss[1]);
+        ck_assert(!memcmp(ls_model_grads(m[0]), ls_model_grads(m[1]),
+                          sizeof(float) * ls_model_nparams(m[0])));
+        ck_assert(!memcmp(ls_model_input_grad(m[0]), ls_model_input_grad(m[1]),
+                          sizeof(float) * T * N * I));
+        ck_assert(!memcmp(p[0], p[1], sizeof(float) * N * C));
+        for (int k = 0; k < 2; k++)
+            ls_model_adam_step(m[k], 1e-2f);
+    }
+    printf("bf16 %s L%d H%d: chained layers bit-identical over %d steps (loss %.6f)\n",
+           ls_cell_name(cell), L, H, STEPS, loss[0]);
+    for (int k = 0; k < 2; k++)
+        ls_model_destroy(m[k]), free(p[k]);
+    free(x);
+}
+
+START_TEST(test_bf16_chained_layers_identical)
+{
+    if (!bf16_here())
+        return;
+    check_chain(LS_CELL_LSTM);
+    check_chain(LS_CELL_RNN);
+}
+END_TEST
+
 static int model_create_prec(ls_cell cell, ls_precision p, ls_model **m, ls_err *err)
 {
     ls_model_config c = {.T = 10, .I = 1, .H = 24, .L = 2, .cell = cell, .C = 11,
@@ -402,6 +464,7 @@ Suite *bf16_suite(void)
     Suite *s = suite_create("bf16");
     ls_add_case(s, "Core", NULL, NULL,
                 LS_TESTS(test_bf16_layer_matches_f32, test_bf16_model_matches_f32,
+                         test_bf16_chained_layers_identical,
                          test_bf16_learns_bitcount, test_bf16_memory_estimate_matches));
     ls_add_case(s, "Limits", NULL, NULL,
                 LS_TESTS(test_bf16_cells_auto_and_refusal,

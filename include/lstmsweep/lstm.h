@@ -36,10 +36,10 @@
  * primitives want different ones), runs oneDNN on bf16 src, weights, h
  * and dst with f32 bias and cell state, and hands back dst converted to
  * f32; backward reads its own bf16 src and dst again and returns f32
- * gradients (oneDNN 2.6.3 takes f32 diffs only).  Layers exchange f32
- * activations, not bf16: the model applies dropout and the dense layer on
- * f32 between them, and the conversions are O(T*N*H) against the
- * O(T*N*H*H) work.
+ * gradients (oneDNN 2.6.3 takes f32 diffs only).  Stacked bf16 layers
+ * can hand each other their bf16 activations directly instead
+ * (ls_lstm_forward_chained), where no dropout and no padding sits
+ * between them.
  *
  * An f32 inference LSTM or RNN layer takes its weights in format `any` (and
  * so oneDNN's brgemm forward_inference instead of the reference RNN),
@@ -162,6 +162,22 @@ size_t ls_lstm_estimate_bytes_prec(dnnl_engine_t engine, ls_cell cell,
 int ls_lstm_forward(ls_lstm *l, dnnl_stream_t s, const float *src,
                     const float *w_layer, const float *w_iter,
                     const float *bias, float *dst, ls_err *err);
+
+/* bf16 layers stacked on each other can skip the conversions between
+ * them: l reads the bf16 dst that `below` (the layer under it) wrote in
+ * its last forward as its own bf16 src, and its backward reads it there
+ * again, so `below` must not run forward between l's forward and l's
+ * backward (as in a model's step).  The result is bit for bit what the
+ * f32 hand-over gives (bf16 -> f32 -> bf16 is exact).  It needs both
+ * bf16, `below` unpadded (H a multiple of the padding width) with H equal
+ * to l's I, and the same T and N: ls_lstm_can_chain says so (1, else 0).
+ * ls_lstm_set_dst_unread(below, 1) then spares `below` writing the f32
+ * dst nobody reads (ls_lstm_forward's dst is left unwritten). */
+int ls_lstm_can_chain(const ls_lstm *below, const ls_lstm *l);
+int ls_lstm_forward_chained(ls_lstm *l, dnnl_stream_t s, const ls_lstm *below,
+                            const float *w_layer, const float *w_iter,
+                            const float *bias, float *dst, ls_err *err);
+void ls_lstm_set_dst_unread(ls_lstm *l, int on);
 
 /* Forward on an inference layer from given initial states h0, c0 (N, H)
  * instead of zero; also returns the final cell state c_last (N, H) (the

@@ -80,7 +80,9 @@ const ls_model_config *ls_model_config_of(const ls_model *m);
  * (training, and the inference ones of ls_model_predict) in bf16 from the
  * f32 parameters (lstm.h); the parameters, gradients, Adam state, dense
  * layer, loss, and so model files and checkpoints stay f32 (prefix.c's
- * bitcount evaluation is f32 too).
+ * bitcount evaluation is f32 too).  Stacked bf16 layers hand each other
+ * bf16 activations (ls_lstm_forward_chained) unless dropout or padding
+ * sits between them, with the same result bit for bit.
  * ls_model_create resolves cfg->precision: bf16 and auto take bf16 only
  * where oneDNN runs every layer's forward and backward on brgemm at the
  * training batch (ls_lstm_bf16_probe); otherwise bf16 fails with

@@ -55,6 +55,8 @@ struct ls_lstm {
     int Hp; /* hidden size of the primitives: H, or H padded (> H) */
     int last_only; /* ls_lstm_set_last_step_only */
     int fwd_any;   /* forward reads weights in its own layouts (fw_*) */
+    int dst_unread; /* ls_lstm_set_dst_unread: f32 dst not written */
+    void *src_own; /* bf16: the layer's own bf16 src buffer */
     dnnl_engine_t engine;
     dnnl_primitive_t fwd, bwd;
     dnnl_primitive_t reo_wl, reo_wi;     /* user ldigo -> bwd weights layout */
@@ -263,6 +265,13 @@ int ls_lstm_padded_hidden(int H)
     if (env && strcmp(env, "0") == 0)
         return H;
     return (H + v - 1) / v * v;
+}
+
+static void *handle_of(dnnl_memory_t m)
+{
+    void *p = NULL;
+    dnnl_memory_get_data_handle(m, &p);
+    return p;
 }
 
 /* Memory for `md` whose buffer the caller binds at each execution. */
@@ -489,6 +498,8 @@ static int create_forward(ls_lstm *l, const struct lstm_mds *d,
         goto out;
     if (d->fwd_any && (rc = create_fwd_weights(l, d, *fwd_pd, err)))
         goto out;
+    if (d->bf16)
+        l->src_own = handle_of(l->src);
     if (l->training) {
         const dnnl_memory_desc_t *ws =
             dnnl_primitive_desc_query_md(*fwd_pd, dnnl_query_workspace_md, 0);
@@ -824,12 +835,6 @@ static size_t first_copied_row(const ls_lstm *l)
     return l->last_only ? (size_t)(l->T - 1) * l->N : 0;
 }
 
-static void *handle_of(dnnl_memory_t m)
-{
-    void *p = NULL;
-    dnnl_memory_get_data_handle(m, &p);
-    return p;
-}
 
 /* fwd_any: the master weights (bound) into the forward's layouts. */
 static int forward_weights(ls_lstm *l, dnnl_stream_t s, ls_err *err)
@@ -848,6 +853,8 @@ static void forward_output(ls_lstm *l, float *dst)
 {
     size_t r0 = first_copied_row(l), rows = (size_t)l->T * l->N - r0;
     size_t H = l->H, Hp = l->Hp;
+    if (l->dst_unread)
+        return;
     if (l->prec == LS_PREC_BF16)
         rows_from_bf16(dst + r0 * H, H, (const uint16_t *)handle_of(l->dst) + r0 * Hp,
                        Hp, rows, H);
@@ -855,9 +862,44 @@ static void forward_output(ls_lstm *l, float *dst)
         copy_rows(dst + r0 * H, H, l->pdst + r0 * Hp, Hp, rows, H);
 }
 
+static int forward_any(ls_lstm *l, dnnl_stream_t s, const float *src,
+                       const void *src16, const float *w_layer,
+                       const float *w_iter, const float *bias, float *dst,
+                       ls_err *err);
+
 int ls_lstm_forward(ls_lstm *l, dnnl_stream_t s, const float *src,
                     const float *w_layer, const float *w_iter,
                     const float *bias, float *dst, ls_err *err)
+{
+    return forward_any(l, s, src, NULL, w_layer, w_iter, bias, dst, err);
+}
+
+int ls_lstm_can_chain(const ls_lstm *below, const ls_lstm *l)
+{
+    return below && l && below->prec == LS_PREC_BF16 && l->prec == LS_PREC_BF16 &&
+           below->Hp == below->H && below->H == l->I && below->T == l->T &&
+           below->N == l->N;
+}
+
+void ls_lstm_set_dst_unread(ls_lstm *l, int on) { l->dst_unread = on != 0; }
+
+int ls_lstm_forward_chained(ls_lstm *l, dnnl_stream_t s, const ls_lstm *below,
+                            const float *w_layer, const float *w_iter,
+                            const float *bias, float *dst, ls_err *err)
+{
+    if (!ls_lstm_can_chain(below, l))
+        return ls_err_set(err, LS_EINVAL, "lstm: layers that cannot chain");
+    return forward_any(l, s, NULL, handle_of(below->dst), w_layer, w_iter, bias, dst,
+                       err);
+}
+
+/* ls_lstm_forward (src, f32) and ls_lstm_forward_chained (src16: the bf16
+ * dst of the layer below, bound as this layer's src, which its backward
+ * then reads again). */
+static int forward_any(ls_lstm *l, dnnl_stream_t s, const float *src,
+                       const void *src16, const float *w_layer,
+                       const float *w_iter, const float *bias, float *dst,
+                       ls_err *err)
 {
     int rc, padded = l->Hp != l->H, bf16 = l->prec == LS_PREC_BF16;
     dnnl_exec_arg_t args[] = {
@@ -879,9 +921,11 @@ int ls_lstm_forward(ls_lstm *l, dnnl_stream_t s, const float *src,
         (rc = bind(l->w_iter, w_iter, err)) || (rc = bind(l->bias, bias, err)) ||
         (rc = forward_weights(l, s, err)))
         return rc;
-    if (bf16) /* backward reads this copy again */
-        rows_to_bf16(handle_of(l->src), l->I, src, l->I, (size_t)l->T * l->N, l->I);
-    else if (!(rc = bind(l->src, src, err)))
+    if (bf16 && src16)
+        rc = bind(l->src, src16, err);
+    else if (bf16 && !(rc = bind(l->src, l->src_own, err))) /* backward reads it again */
+        rows_to_bf16(l->src_own, l->I, src, l->I, (size_t)l->T * l->N, l->I);
+    else if (!bf16 && !(rc = bind(l->src, src, err)))
         rc = bind(l->dst, padded ? l->pdst : dst, err);
     if (rc)
         return rc;

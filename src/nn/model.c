@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <oneapi/dnnl/dnnl.h>
@@ -24,6 +25,8 @@ typedef struct stack {
     int n, train;
     unsigned long last_use;
     ls_lstm **layer;  /* [L] */
+    int chain;        /* bf16 layers hand each other bf16 activations
+                         (ls_lstm_forward_chained) where they can */
     float **dst;      /* [L] (T, n, H) each layer's output */
     float **drop;     /* [L] dropped-out output, or NULL without dropout */
     float **mask;     /* [L] dropout mask: 0 or 1/(1-p); last layer only
@@ -230,6 +233,23 @@ static size_t stack_own_bytes(const ls_model_config *c, int n, int train)
 
 static int check_config(const ls_model_config *c, ls_err *err);
 
+/* Whether the stack's bf16 layers pass bf16 activations up directly: not
+ * with dropout between them (it works on f32), nor with padding, nor with
+ * LSTMSWEEP_BF16_CHAIN=0 in the environment (tests compare both ways).
+ * A lower layer's f32 output is then not written: only the model's
+ * dropout and its f32 hand-over read it. */
+static void stack_chain(ls_model *m, stack *s)
+{
+    const char *env = getenv("LSTMSWEEP_BF16_CHAIN");
+    int on = m->prec == LS_PREC_BF16 && m->cfg.dropout == 0 &&
+             !(env && strcmp(env, "0") == 0);
+    s->chain = on;
+    for (int l = 1; l < m->cfg.L && on; l++)
+        s->chain = s->chain && ls_lstm_can_chain(s->layer[l - 1], s->layer[l]);
+    for (int l = 0; l + 1 < m->cfg.L; l++)
+        ls_lstm_set_dst_unread(s->layer[l], s->chain);
+}
+
 static int stack_create(ls_model *m, int n, int train, stack **out,
                         ls_err *err)
 {
@@ -259,6 +279,7 @@ static int stack_create(ls_model *m, int n, int train, stack **out,
         /* Only the top layer's last step feeds the dense layer. */
         ls_lstm_set_last_step_only(s->layer[l], l == c->L - 1);
     }
+    stack_chain(m, s);
     *out = s;
     return 0;
 fail:
@@ -524,8 +545,11 @@ static int forward(ls_model *m, stack *s, const float *x, int dropout,
     for (int l = 0; l < c->L; l++) {
         const float *wl = section(m, m->p, 3 * l), *wi = section(m, m->p, 3 * l + 1);
         const float *b = section(m, m->p, 3 * l + 2);
-        if ((rc = ls_lstm_forward(s->layer[l], m->stream, in, wl, wi, b,
-                                  s->dst[l], err)))
+        rc = s->chain && l > 0
+           ? ls_lstm_forward_chained(s->layer[l], m->stream, s->layer[l - 1], wl, wi, b,
+                                     s->dst[l], err)
+           : ls_lstm_forward(s->layer[l], m->stream, in, wl, wi, b, s->dst[l], err);
+        if (rc)
             return rc;
         in = s->dst[l];
         if (dropout && l < c->L - 1) {

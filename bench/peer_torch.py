@@ -336,10 +336,10 @@ def cmd_bitcount(a):
           f"eval {eval_s:.1f}s) on {a.threads} thread(s)")
     if a.csv:
         with open(a.csv, "w") as f:
-            f.write("impl,bits,train_size,hidden,batch,layers,lr,threads,target,"
+            f.write("impl,bits,train_size,hidden,batch,layers,lr,seed,threads,target,"
                     "reached,epochs,wall_s,train_s,eval_s,test_error,train_loss\n")
             f.write(f"pytorch-{torch.__version__},{T},{a.train_size},{a.hidden},"
-                    f"{a.batch},{a.layers},{a.lr},{a.threads},{a.target},"
+                    f"{a.batch},{a.layers},{a.lr},{a.seed},{a.threads},{a.target},"
                     f"{int(reached)},{epochs},{wall:.3f},{train_s:.3f},{eval_s:.3f},"
                     f"{err:.6f},{loss_v:.6f}\n")
     return 0

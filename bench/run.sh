@@ -13,14 +13,14 @@
 # --peer) times the same training step; it is skipped when torch is not
 # importable.  Environment:
 # Time to accuracy is bitcount H24 B1000 to 0.3% test error (at most 2000
-# epochs, evaluated every 25, 1 thread), and the full MNIST 1x128 B100 to
+# epochs, evaluated every 25, 1 thread; Adam 1e-3 and 1e-2), and the full MNIST 1x128 B100 to
 # 98.5% test accuracy (at most 15 epochs, every one evaluated), lstmsweep
 # and then PyTorch.
 #   BENCH_ROUNDS  rounds of the step panel, lstmsweep then PyTorch [3];
 #                 each shape's figures are medians over the rounds, and its
 #                 speed-up the median of the per-round ratios
 #   BENCH_TTA=0   skip "time to accuracy" (the longest part, ~20-40 min)
-#   BENCH_TTA_SEEDS  seeds of the MNIST race [3]
+#   BENCH_TTA_SEEDS  seeds of each race [3]
 #   PEER_PYTHON   interpreter of the peer [/usr/bin/python3: Debian's
 #                 python3-torch is not seen by a pyenv or venv python3]
 set -euo pipefail
@@ -111,41 +111,72 @@ step_table() {
                   printf "| sgemm 2048^3 | %s | | | | | %.1f | 100%% | | |\n", t, peak[t] }' - "$1"
 }
 
-# Time to accuracy, lstmsweep then PyTorch, same settings; a markdown table.
-tta() {
-    local opts=(--hidden 24 --batch 1000 --eval-every 25 --epochs 2000 --threads 1)
-    local ours=$out/tta_ours.csv theirs=$out/tta_peer.csv
-    rm -f "$ours" "$theirs"
-    # --val-size 0: the peer's split (10,000 train, the rest test), and the
-    # target then stops on the test error, as the peer's does
-    # and once more in bf16 (a failed row where this CPU has no brgemm bf16)
-    for prec in f32 bf16; do
-        "$build/lstmsweep" train --task bitcount "${opts[@]}" --val-size 0 --target-error 0.003 \
-            --precision "$prec" --quiet --results "$ours" >&2 ||
-            echo "lstmsweep train --precision $prec failed (exit $?)" >&2
-    done
-    if have_torch; then
-        peer bitcount "${opts[@]}" --target 0.003 --seed 1 --quiet --csv "$theirs" >&2 ||
-            echo "peer_torch.py bitcount failed (exit $?)"
-    else
-        skipped
-    fi
-    echo "| implementation | reached 0.3% | epochs | train s | eval s | train + eval s | train s / epoch | test error |"
-    echo "|---|---|---:|---:|---:|---:|---:|---:|"
+# race_table TARGET ACCURACY: the markdown table of a race from rows
+# "who seed epochs train_s eval_s test_error" on stdin, then each of
+# lstmsweep's medians of train + eval seconds against PyTorch's.  TARGET is
+# the test error to reach; ACCURACY=1 shows accuracy, 0 the error.
+race_table() {
+    local head=error; [ "$2" = 1 ] && head=accuracy
+    echo "| implementation | seed | reached | epochs | train s | eval s | train + eval s | train s / epoch | test $head |"
+    echo "|---|---:|---|---:|---:|---:|---:|---:|---:|"
+    awk -v target="$1" -v acc="$2" '
+        { t = $4 + $5
+          printf "| %s | %s | %s | %d | %.1f | %.1f | %.1f | %.3f | %.*f%% |\n", $1, $2,
+                 $6 <= target ? "yes" : "no", $3, $4, $5, t, $4 / $3, acc ? 2 : 3,
+                 acc ? 100 - 100 * $6 : 100 * $6
+          n[$1]++; tt[$1, n[$1]] = t }
+        END { for (who in n) { m = n[who]       # the median over seeds
+                  for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++)
+                      if (tt[who, j] < tt[who, i]) { x = tt[who, i]; tt[who, i] = tt[who, j]; tt[who, j] = x }
+                  med[who] = m % 2 ? tt[who, (m + 1) / 2] : (tt[who, m / 2] + tt[who, m / 2 + 1]) / 2 }
+              printf "\n"
+              for (who in med) if (who != "PyTorch" && "PyTorch" in med)
+                  printf "Median train + eval seconds to the target: %s %.1f, PyTorch %.1f: %.2fx sooner.\n",
+                         who, med[who], med["PyTorch"], med["PyTorch"] / med[who] }'
+}
+
+# race_rows OURS PEER...: race_table's input lines from lstmsweep's results
+# file and the peer's CSVs (one row each; the last row of each counts).
+race_rows() {
+    local ours=$1 f; shift
     [ -s "$ours" ] && awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
-        $c["status"] != "ok" { printf "| lstmsweep %s | %s | | | | | | |\n", $c["precision"],
-                                      $c["status"]; next }
-        { e = $c["epochs_run"]; tr = $c["train_s"]; ev = $c["eval_s"]; err = $c["test_error"]
-          printf "| lstmsweep %s | %s | %d | %.1f | %.1f | %.1f | %.3f | %.4f%% |\n",
-                 $c["precision"], err <= 0.003 ? "yes" : "no", e, tr, ev, tr + ev, tr / e,
-                 100 * err }' "$ours"
-    if [ -s "$theirs" ]; then
-        awk -v e="$(csv_get "$theirs" epochs)" -v tr="$(csv_get "$theirs" train_s)" \
-            -v ev="$(csv_get "$theirs" eval_s)" -v r="$(csv_get "$theirs" reached)" \
-            -v err="$(csv_get "$theirs" test_error)" \
-            'BEGIN { printf "| PyTorch | %s | %d | %.1f | %.1f | %.1f | %.3f | %.4f%% |\n",
-                     r == 1 ? "yes" : "no", e, tr, ev, tr + ev, tr / e, 100 * err }'
-    fi
+        $c["status"] == "ok" { print "lstmsweep-" $c["precision"], $c["seed"], $c["epochs_run"],
+                                     $c["train_s"], $c["eval_s"], $c["test_error"] }' "$ours"
+    for f in "$@"; do
+        [ -s "$f" ] && awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+            { last = $0 } END { split(last, v, ","); e = "epoch" in c ? "epoch" : "epochs"
+              print "PyTorch", v[c["seed"]], v[c[e]], v[c["train_s"]], v[c["eval_s"]],
+                    v[c["test_error"]] }' "$f"
+    done
+}
+
+# Time to 0.3% test error on bitcount H24 B1000 (1 thread, evaluated every
+# 25 epochs, at most 2000), lstmsweep in f32 and bf16 and then PyTorch, the
+# same recipe on both sides, for seeds 1..BENCH_TTA_SEEDS; LR is Adam's
+# learning rate (1e-3 is the tutorial's).  --val-size 0 is the peer's
+# split (10,000 train, the rest test): the target then stops on the test
+# error, as the peer's does.  A failed bf16 row (no brgemm bf16 on this
+# CPU) is left out of the table.
+tta() { # LR
+    local lr=$1 tag=tta_lr$1 seed prec seeds
+    local opts=(--hidden 24 --batch 1000 --eval-every 25 --epochs 2000 --threads 1 --lr "$lr")
+    seeds=$(seq 1 "${BENCH_TTA_SEEDS:-3}")
+    rm -f "$out/${tag}_ours.csv" "$out/${tag}"_peer_s*.csv
+    for seed in $seeds; do
+        for prec in f32 bf16; do
+            "$build/lstmsweep" train --task bitcount "${opts[@]}" --seed "$seed" --val-size 0 \
+                --target-error 0.003 --precision "$prec" --quiet \
+                --results "$out/${tag}_ours.csv" >&2 ||
+                echo "lstmsweep train --precision $prec failed (exit $?)" >&2
+        done
+        if have_torch; then
+            peer bitcount "${opts[@]}" --target 0.003 --seed "$seed" --quiet \
+                --csv "$out/${tag}_peer_s$seed.csv" >&2 ||
+                echo "peer_torch.py bitcount failed (exit $?)" >&2
+        fi
+    done
+    have_torch || skipped
+    race_rows "$out/${tag}_ours.csv" "$out/${tag}"_peer_s*.csv | race_table 0.003 0
 }
 
 # Time to 98.5% test accuracy on the full MNIST (1 x 128, batch 100, 1
@@ -204,29 +235,7 @@ tta_mnist() {
     else
         skipped
     fi
-    echo "| implementation | seed | reached 98.5% | epochs | train s | eval s | train + eval s | train s / epoch | test accuracy |"
-    echo "|---|---:|---|---:|---:|---:|---:|---:|---:|"
-    {
-        [ -s "$ours" ] && awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
-            { print "lstmsweep-" $c["precision"], $c["seed"], $c["epochs_run"], $c["train_s"],
-                    $c["eval_s"], $c["test_error"] }' "$ours"
-        for f in "$out"/tta_mnist_peer_s*.csv; do
-            [ -s "$f" ] && awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
-                { last = $0 } END { split(last, v, ",")
-                  print "PyTorch", v[c["seed"]], v[c["epoch"]], v[c["train_s"]], v[c["eval_s"]],
-                        v[c["test_error"]] }' "$f"
-        done
-    } | awk '{ t = $4 + $5
-               printf "| %s | %s | %s | %d | %.1f | %.1f | %.1f | %.2f | %.2f%% |\n", $1, $2,
-                      $6 <= 0.015 ? "yes" : "no", $3, $4, $5, t, $4 / $3, 100 - 100 * $6
-               n[$1]++; tt[$1, n[$1]] = t }
-             END { for (who in n) { m = n[who]       # the median over seeds
-                       for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++)
-                           if (tt[who, j] < tt[who, i]) { x = tt[who, i]; tt[who, i] = tt[who, j]; tt[who, j] = x }
-                       med[who] = m % 2 ? tt[who, (m + 1) / 2] : (tt[who, m / 2] + tt[who, m / 2 + 1]) / 2 }
-                   for (who in med) if (who != "PyTorch" && "PyTorch" in med)
-                       printf "\nMedian train + eval seconds to 98.5%%: %s %.1f, PyTorch %.1f: %.2fx sooner.\n",
-                              who, med[who], med["PyTorch"], med["PyTorch"] / med[who] }'
+    race_rows "$ours" "$out"/tta_mnist_peer_s*.csv | race_table 0.015 1
 }
 
 cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
@@ -300,9 +309,13 @@ cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
     "$here/makespan.sh" "$build/lstmsweep" "$out"
     if [ "${BENCH_TTA:-1}" != 0 ]; then
         echo
-        echo "### Time to accuracy: bitcount H24 B1000 to 0.3% test error, 1 thread"
+        echo "### Time to accuracy: bitcount H24 B1000 to 0.3% test error, 1 thread, Adam 1e-3"
         echo
-        tta
+        tta 0.001
+        echo
+        echo "### Time to accuracy: the same with Adam 1e-2 (both sides)"
+        echo
+        tta 0.01
         echo
         echo "### Time to accuracy: MNIST 1 x 128, batch 100, to 98.5% test accuracy, 1 thread"
         echo

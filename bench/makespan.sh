@@ -7,6 +7,9 @@
 #   xargs       `xargs -P <cores>` starting one `lstmsweep train` process
 #               per job, no pinning, train's default thread count (all
 #               cores, fewer for steps too small to use them)
+#   xargs-passive  the same with OMP_WAIT_POLICY=passive: OpenMP threads
+#               that wait at a barrier sleep instead of spinning, which
+#               matters when two processes' teams share the cores
 #   serial      one job after another, each with all cores
 #   bound       max(total single-core work / cores, longest job), with the
 #               single-core times taken from the lstmsweep run's rows
@@ -59,6 +62,9 @@ took[runner]=$(since "$t0")
 t0=$(now)
 xargs -P "$cores" -L 1 "$prog" train "${common[@]}" < "$jobs_file" 2>/dev/null
 took[xargs]=$(since "$t0")
+t0=$(now)
+OMP_WAIT_POLICY=passive xargs -P "$cores" -L 1 "$prog" train "${common[@]}" < "$jobs_file" 2>/dev/null
+took[xargs-passive]=$(since "$t0")
 
 t0=$(now)
 while read -r args; do
@@ -76,7 +82,7 @@ bound=$(awk -v t="$total" -v m="$longest" -v c="$cores" 'BEGIN {b = t / c; if (m
 {
     echo "way,makespan_s,ratio_to_bound"
     printf "bound,%.2f,1.000\n" "$bound"
-    for w in runner xargs serial; do
+    for w in runner xargs xargs-passive serial; do
         awk -v w="$w" -v v="${took[$w]}" -v b="$bound" 'BEGIN {printf "%s,%.2f,%.3f\n", w, v, v / b}'
     done
 } > "$out/makespan.csv"
@@ -90,6 +96,7 @@ bound=$(awk -v t="$total" -v m="$longest" -v c="$cores" 'BEGIN {b = t / c; if (m
         bound) w="ideal bound max(work/cores, longest job)";;
         runner) w="\`lstmsweep run\` (pinned, 1 core/job, largest first)";;
         xargs) w="\`xargs -P $cores\` of \`lstmsweep train\`, unpinned";;
+        xargs-passive) w="the same with \`OMP_WAIT_POLICY=passive\`";;
         serial) w="one after another, $cores threads each";;
         esac
         echo "| $w | $s | $r |"

@@ -11,15 +11,20 @@
 #
 # The PyTorch peer (bench/peer_torch.py, installed by scripts/install-deps
 # --peer) times the same training step; it is skipped when torch is not
-# importable.  Environment:
+# importable.
+#
 # Time to accuracy is bitcount H24 B1000 to 0.3% test error (at most 2000
-# epochs, evaluated every 25, 1 thread; Adam 1e-3 and 1e-2), and the full MNIST 1x128 B100 to
-# 98.5% test accuracy (at most 15 epochs, every one evaluated), lstmsweep
-# and then PyTorch.
+# epochs, evaluated every 25, 1 thread; Adam 1e-3 and 1e-2), and the full
+# MNIST 1x128 B100 to 98.5% test accuracy (at most 15 epochs, every one
+# evaluated), lstmsweep in f32 and bf16 and then PyTorch, seeds
+# 1..BENCH_TTA_SEEDS.  The whole suite took 77 min on 2 cores (2026-12-03),
+# 58 of them the races, most of those PyTorch's bitcount evaluations.
+#
+# Environment:
 #   BENCH_ROUNDS  rounds of the step panel, lstmsweep then PyTorch [3];
 #                 each shape's figures are medians over the rounds, and its
 #                 speed-up the median of the per-round ratios
-#   BENCH_TTA=0   skip "time to accuracy" (the longest part, ~20-40 min)
+#   BENCH_TTA=0   skip "time to accuracy" (the longest part, ~60 min)
 #   BENCH_TTA_SEEDS  seeds of each race [3]
 #   PEER_PYTHON   interpreter of the peer [/usr/bin/python3: Debian's
 #                 python3-torch is not seen by a pyenv or venv python3]

@@ -55,23 +55,30 @@ now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN {printf "%.3f", b - a}'; }
 declare -A took
 
-t0=$(now)
-"$prog" run "$work/sweep.ini" --quiet 2>/dev/null
-took[runner]=$(since "$t0")
+# timed NAME CMD...: run CMD, its wall seconds into took[NAME].
+timed() {
+    local name=$1 t0
+    shift
+    t0=$(now)
+    "$@"
+    took[$name]=$(since "$t0")
+}
+# xargs_jobs [POLICY]: every job by xargs, under OMP_WAIT_POLICY=POLICY if given.
+xargs_jobs() {
+    env ${1:+OMP_WAIT_POLICY="$1"} xargs -P "$cores" -L 1 "$prog" train "${common[@]}" \
+        < "$jobs_file" 2>/dev/null
+}
+serial_jobs() {
+    while read -r args; do
+        # shellcheck disable=SC2086
+        "$prog" train "${common[@]}" --threads "$cores" $args 2>/dev/null
+    done < "$jobs_file"
+}
 
-t0=$(now)
-xargs -P "$cores" -L 1 "$prog" train "${common[@]}" < "$jobs_file" 2>/dev/null
-took[xargs]=$(since "$t0")
-t0=$(now)
-OMP_WAIT_POLICY=passive xargs -P "$cores" -L 1 "$prog" train "${common[@]}" < "$jobs_file" 2>/dev/null
-took[xargs-passive]=$(since "$t0")
-
-t0=$(now)
-while read -r args; do
-    # shellcheck disable=SC2086
-    "$prog" train "${common[@]}" --threads "$cores" $args 2>/dev/null
-done < "$jobs_file"
-took[serial]=$(since "$t0")
+timed runner "$prog" run "$work/sweep.ini" --quiet 2>/dev/null
+timed xargs xargs_jobs
+timed xargs-passive xargs_jobs passive
+timed serial serial_jobs
 
 # Single-core seconds of each job, from the runner's rows (column wall_s).
 col=$(head -1 "$work/lstmsweep.csv" | tr ',' '\n' | grep -nx wall_s | cut -d: -f1)
